@@ -1,0 +1,285 @@
+// Every setting the pipeline reads, parsed once from the environment with zod. A missing or
+// malformed setting stops start-up with a message that names it and says what is expected.
+import { z } from 'zod';
+
+/** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
+export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
+export type SenderType = (typeof SENDER_TYPES)[number];
+
+/**
+ * Default rate per sender type, in messages per minute. ACS documents 200/min for toll-free,
+ * 6,000/min for short codes and 600/min per resource for alphanumeric sender ids; 10DLC depends
+ * on the campaign's brand score, so its default is the conservative toll-free figure.
+ */
+export const DEFAULT_RATE_PER_MINUTE: Record<SenderType, number> = {
+  tollFree: 200,
+  shortCode: 6000,
+  tenDlc: 200,
+  alphanumeric: 600,
+  mobile: 60,
+};
+
+const senderSchema = z
+  .object({
+    number: z
+      .string()
+      .regex(
+        /^(\+[1-9]\d{7,14}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/,
+        'must be an E.164 number such as +18005550100 or an alphanumeric sender id (1-11 letters, digits, spaces; at least one letter)',
+      ),
+    type: z.enum(SENDER_TYPES),
+    ratePerMinute: z.number().positive().max(1_000_000).optional(),
+    /** Messages that may go out at once before pacing applies; defaults to one second's worth. */
+    burst: z.number().int().positive().max(100).optional(),
+  })
+  .strict();
+
+export type SenderSetting = z.infer<typeof senderSchema>;
+
+/** A sender of the pool with every default filled in. */
+export interface Sender {
+  number: string;
+  type: SenderType;
+  ratePerMinute: number;
+  burst: number;
+}
+
+const jsonOf = <T extends z.ZodType>(schema: T, example: string) =>
+  z.string().transform((text, ctx): z.infer<T> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be JSON, for example ${example}` });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${issue.path.length ? `[${issue.path.join('.')}] ` : ''}${issue.message} (for example ${example})`,
+        });
+      }
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const intSetting = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`);
+
+const urlSetting = z.url({ message: 'must be an absolute URL such as https://example.com/path' });
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+/**
+ * The raw settings, named exactly as they appear in app settings and local.settings.json.
+ * The infra contract test reads this object to check that Bicep sets what the code needs.
+ */
+export const settingsSchema = z.object({
+  /** Storage for tables (and the queue when the transport is "storage"): a connection string locally. */
+  AzureWebJobsStorage: nonEmpty.optional(),
+  /** Storage account name for identity-based access in Azure. */
+  AzureWebJobsStorage__accountName: nonEmpty.optional(),
+  /** Optional explicit service URIs for identity-based access (sovereign clouds, private endpoints). */
+  AzureWebJobsStorage__tableServiceUri: urlSetting.optional(),
+  AzureWebJobsStorage__queueServiceUri: urlSetting.optional(),
+  /** Which queue carries send jobs: Service Bus in Azure, a Storage queue locally. */
+  OUTBOUND_QUEUE_TRANSPORT: z.enum(['servicebus', 'storage'], { message: 'must be "servicebus" or "storage"' }).default('servicebus'),
+  /** Name of the outbound queue (Service Bus queue or Storage queue). */
+  OUTBOUND_QUEUE_NAME: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, 'must be 3-63 lowercase letters, digits and single dashes')
+    .default('sms-outbound'),
+  /** Service Bus connection string (only where identity cannot be used). */
+  ServiceBusConnection: nonEmpty.optional(),
+  /** Service Bus namespace for identity-based access, e.g. sb-sms.servicebus.windows.net. */
+  ServiceBusConnection__fullyQualifiedNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'must be a host name such as my-namespace.servicebus.windows.net')
+    .optional(),
+  /** ACS connection string (endpoint + access key): local emulator only. */
+  ACS_CONNECTION_STRING: z
+    .string()
+    .regex(/^endpoint=[^;]+;accesskey=[^;]+;?$/i, 'must look like endpoint=https://...;accesskey=...')
+    .optional(),
+  /** ACS endpoint for identity-based access in Azure, e.g. https://acs-sms.communication.azure.com. */
+  ACS_ENDPOINT: urlSetting.optional(),
+  /** Client id of the user-assigned managed identity (Azure only). */
+  AZURE_CLIENT_ID: nonEmpty.optional(),
+  /** The sender pool, as JSON. */
+  SMS_SENDERS: jsonOf(
+    z.array(senderSchema).min(1, 'must list at least one sender'),
+    '[{"number":"+18005550100","type":"tollFree"}]',
+  ),
+  /** Largest number of segments one message may have; longer texts are refused with a 400. */
+  SMS_MAX_SEGMENTS: intSetting(1, 20).default(10),
+  /** Attempts at handing a message to ACS before it is dead-lettered as failed. */
+  SEND_MAX_ATTEMPTS: intSetting(1, 50).default(8),
+  /** Milliseconds before an ACS request counts as timed out. */
+  ACS_REQUEST_TIMEOUT_MS: intSetting(1000, 120_000).default(15_000),
+  /** Webhook URLs (comma separated) that receive the pipeline's status events. */
+  STATUS_WEBHOOK_URLS: z
+    .string()
+    .transform((s, ctx) => {
+      const urls = s.split(',').map((u) => u.trim()).filter(Boolean);
+      for (const u of urls) {
+        if (!URL.canParse(u)) ctx.addIssue({ code: 'custom', message: `"${u}" is not an absolute URL` });
+      }
+      return urls;
+    })
+    .default([]),
+  /** Secret that signs webhook deliveries (HMAC-SHA256); required when webhooks are configured. */
+  STATUS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Event Grid topic endpoint for the pipeline's status events (Azure). */
+  EVENTGRID_TOPIC_ENDPOINT: urlSetting.optional(),
+  /** Event Grid topic access key: local or non-identity setups only. */
+  EVENTGRID_TOPIC_KEY: nonEmpty.optional(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** The parsed, cross-checked configuration the rest of the code uses. */
+export interface Config {
+  storage:
+    | { kind: 'connectionString'; connectionString: string }
+    | { kind: 'identity'; tableUrl: string; queueUrl: string; clientId?: string };
+  outboundQueue: {
+    transport: 'servicebus' | 'storage';
+    name: string;
+    serviceBus?:
+      | { kind: 'connectionString'; connectionString: string }
+      | { kind: 'identity'; fullyQualifiedNamespace: string; clientId?: string };
+  };
+  acs:
+    | { kind: 'connectionString'; connectionString: string; endpoint: string }
+    | { kind: 'identity'; endpoint: string; clientId?: string };
+  senders: Sender[];
+  maxSegments: number;
+  sendMaxAttempts: number;
+  acsRequestTimeoutMs: number;
+  webhooks: { urls: string[]; secret?: string };
+  eventGrid?: { endpoint: string; key?: string };
+}
+
+/** A setting is missing or malformed; the message names every such setting. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and cross-checks settings; throws ConfigError naming each bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings are what an unset app setting looks like in some hosts; treat them as unset.
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'settings');
+        const message = issue.code === 'invalid_type' && raw[name] === undefined ? 'is required' : issue.message;
+        return `${name} ${message}`;
+      }),
+    );
+  }
+  const s = parsed.data;
+  const problems: string[] = [];
+
+  let storage: Config['storage'] | undefined;
+  if (s.AzureWebJobsStorage) {
+    storage = { kind: 'connectionString', connectionString: s.AzureWebJobsStorage };
+  } else if (s.AzureWebJobsStorage__accountName || (s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {
+    const account = s.AzureWebJobsStorage__accountName;
+    storage = {
+      kind: 'identity',
+      tableUrl: s.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`,
+      queueUrl: s.AzureWebJobsStorage__queueServiceUri ?? `https://${account}.queue.core.windows.net`,
+      ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}),
+    };
+  } else {
+    problems.push(
+      'AzureWebJobsStorage is required: a connection string locally, or AzureWebJobsStorage__accountName for identity-based access in Azure',
+    );
+  }
+
+  let serviceBus: Config['outboundQueue']['serviceBus'];
+  if (s.OUTBOUND_QUEUE_TRANSPORT === 'servicebus') {
+    if (s.ServiceBusConnection) serviceBus = { kind: 'connectionString', connectionString: s.ServiceBusConnection };
+    else if (s.ServiceBusConnection__fullyQualifiedNamespace)
+      serviceBus = {
+        kind: 'identity',
+        fullyQualifiedNamespace: s.ServiceBusConnection__fullyQualifiedNamespace,
+        ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}),
+      };
+    else
+      problems.push(
+        'ServiceBusConnection__fullyQualifiedNamespace is required when OUTBOUND_QUEUE_TRANSPORT is "servicebus" (or ServiceBusConnection with a connection string)',
+      );
+  }
+
+  let acs: Config['acs'] | undefined;
+  if (s.ACS_CONNECTION_STRING) {
+    const endpoint = /endpoint=([^;]+)/i.exec(s.ACS_CONNECTION_STRING)?.[1] ?? '';
+    if (!URL.canParse(endpoint)) problems.push('ACS_CONNECTION_STRING has an endpoint that is not an absolute URL');
+    acs = { kind: 'connectionString', connectionString: s.ACS_CONNECTION_STRING, endpoint };
+  } else if (s.ACS_ENDPOINT) {
+    acs = { kind: 'identity', endpoint: s.ACS_ENDPOINT, ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}) };
+  } else {
+    problems.push('ACS_ENDPOINT is required (or ACS_CONNECTION_STRING locally, e.g. endpoint=http://127.0.0.1:7081/;accesskey=...)');
+  }
+
+  const seen = new Set<string>();
+  for (const sender of s.SMS_SENDERS) {
+    if (seen.has(sender.number)) problems.push(`SMS_SENDERS lists ${sender.number} twice`);
+    seen.add(sender.number);
+  }
+  if (s.STATUS_WEBHOOK_URLS.length > 0 && !s.STATUS_WEBHOOK_SECRET) {
+    problems.push('STATUS_WEBHOOK_SECRET is required when STATUS_WEBHOOK_URLS is set, so receivers can verify deliveries');
+  }
+  if (problems.length > 0 || !storage || !acs) throw new ConfigError(problems);
+
+  return {
+    storage,
+    outboundQueue: { transport: s.OUTBOUND_QUEUE_TRANSPORT, name: s.OUTBOUND_QUEUE_NAME, ...(serviceBus ? { serviceBus } : {}) },
+    acs,
+    senders: s.SMS_SENDERS.map((sender) => {
+      const ratePerMinute = sender.ratePerMinute ?? DEFAULT_RATE_PER_MINUTE[sender.type];
+      return {
+        number: sender.number,
+        type: sender.type,
+        ratePerMinute,
+        burst: sender.burst ?? Math.max(1, Math.min(100, Math.floor(ratePerMinute / 60))),
+      };
+    }),
+    maxSegments: s.SMS_MAX_SEGMENTS,
+    sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
+    acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
+    webhooks: { urls: s.STATUS_WEBHOOK_URLS, ...(s.STATUS_WEBHOOK_SECRET ? { secret: s.STATUS_WEBHOOK_SECRET } : {}) },
+    ...(s.EVENTGRID_TOPIC_ENDPOINT
+      ? { eventGrid: { endpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}) } }
+      : {}),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The configuration of this process, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,26 @@
+// Names of the tables the pipeline keeps; infra/ creates exactly these (the contract test checks).
+
+/** Table Storage tables, by purpose. Names are 3-63 alphanumeric characters, starting with a letter. */
+export const TABLES = {
+  /** One entity per message, partitioned by batch so a submit writes 100 records per transaction. */
+  messages: 'messages',
+  /** ACS message id → our message id, for delivery reports that carry no batch tag. */
+  acsMessageIds: 'acsMessageIds',
+  /** Delivery reports that arrived before their message was known; applied by the reconciler. */
+  parkedReports: 'parkedReports',
+  /** Who opted out of which sender: one point read per (sender, recipient). */
+  optOuts: 'optOuts',
+  /** Every consent change, kept for ever. */
+  consentLog: 'consentLog',
+  /** Send jobs that could not be processed, with the reason; replayable. */
+  deadLetters: 'deadLetters',
+  /** Idempotency-Key reservations and the responses they answered with. */
+  idempotency: 'idempotency',
+  /** Pacing state per sender number, shared by every instance. */
+  rateLimits: 'rateLimits',
+} as const;
+
+export type TableName = (typeof TABLES)[keyof typeof TABLES];
+
+/** Default name of the outbound queue; the OUTBOUND_QUEUE_NAME setting can change it. */
+export const DEFAULT_OUTBOUND_QUEUE = 'sms-outbound';
