@@ -127,6 +127,15 @@ export const settingsSchema = z.object({
   SEND_MAX_ATTEMPTS: intSetting(1, 50).default(8),
   /** Milliseconds before an ACS request counts as timed out. */
   ACS_REQUEST_TIMEOUT_MS: intSetting(1000, 120_000).default(15_000),
+  /** Minutes after the hand-over before a message without a delivery report is looked up at ACS. */
+  RECONCILE_AFTER_MINUTES: intSetting(1, 24 * 60).default(30),
+  /** Hours after the hand-over after which a message without a final status ends "unknown". */
+  DELIVERY_REPORT_DEADLINE_HOURS: intSetting(1, 24 * 30).default(72),
+  /** NCRONTAB schedule of the reconciler (six fields, seconds first). */
+  RECONCILE_SCHEDULE: z
+    .string()
+    .regex(/^\S+( \S+){5}$/, 'must be a six-field NCRONTAB expression such as "0 */5 * * * *"')
+    .default('0 */5 * * * *'),
   /** Webhook URLs (comma separated) that receive the pipeline's status events. */
   STATUS_WEBHOOK_URLS: z
     .string()
@@ -167,6 +176,7 @@ export interface Config {
   maxSegments: number;
   sendMaxAttempts: number;
   acsRequestTimeoutMs: number;
+  reconcile: { afterMs: number; deadlineMs: number; schedule: string };
   webhooks: { urls: string[]; secret?: string };
   eventGrid?: { endpoint: string; key?: string };
 }
@@ -269,6 +279,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxSegments: s.SMS_MAX_SEGMENTS,
     sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
     acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
+    reconcile: {
+      afterMs: s.RECONCILE_AFTER_MINUTES * 60_000,
+      deadlineMs: s.DELIVERY_REPORT_DEADLINE_HOURS * 3600_000,
+      schedule: s.RECONCILE_SCHEDULE,
+    },
     webhooks: { urls: s.STATUS_WEBHOOK_URLS, ...(s.STATUS_WEBHOOK_SECRET ? { secret: s.STATUS_WEBHOOK_SECRET } : {}) },
     ...(s.EVENTGRID_TOPIC_ENDPOINT
       ? { eventGrid: { endpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}) } }

@@ -123,6 +123,11 @@ export type GatewayRecipientResult =
       message: string;
       /** True for per-recipient 429/5xx: worth another try. */
       transient: boolean;
+      /**
+       * ACS refused because the repeatability first-sent time is outside its window: an earlier
+       * try may or may not have sent the message, so it must not be sent again.
+       */
+      outsideRepeatabilityWindow?: boolean;
     };
 
 /** A whole ACS request failed. */
@@ -212,4 +217,39 @@ export interface DeadLetterStore {
   add(letter: Omit<DeadLetter, 'id' | 'at'>): Promise<DeadLetter>;
   list(options?: { limit?: number }): Promise<DeadLetter[]>;
   remove(id: string): Promise<void>;
+}
+
+/** A message handed to ACS whose final status is not known yet. */
+export interface TrackedMessage {
+  messageId: string;
+  /** When it was handed to ACS. */
+  sentAt: string;
+  /** Don't ask ACS about it again before this time. */
+  nextCheckAt: string;
+  /** Opaque handle for untrack/reschedule. */
+  handle: string;
+}
+
+/** A delivery report that arrived before its message was known. */
+export interface ParkedReport {
+  /** The event as received, for another try. */
+  event: unknown;
+  parkedAt: string;
+  handle: string;
+}
+
+/**
+ * Follows messages from the hand-over until their final status, so none stays pending for ever:
+ * the reconciler asks ACS about the overdue ones and gives up ("unknown") at the deadline.
+ */
+export interface DeliveryTracker {
+  /** Starts following messages handed over at `at` (one write per send job). */
+  track(messageIds: readonly string[], at: Date): Promise<void>;
+  /** Messages handed over before `sentBefore` whose next check is due at `now`, oldest first. */
+  due(sentBefore: Date, now: Date, limit: number): Promise<TrackedMessage[]>;
+  untrack(messages: readonly TrackedMessage[]): Promise<void>;
+  reschedule(message: TrackedMessage, nextCheckAt: Date): Promise<void>;
+  park(event: unknown, at: Date): Promise<void>;
+  parked(limit: number): Promise<ParkedReport[]>;
+  unpark(reports: readonly ParkedReport[]): Promise<void>;
 }

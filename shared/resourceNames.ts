@@ -6,6 +6,8 @@ export const TABLES = {
   messages: 'messages',
   /** ACS message id → our message id, for delivery reports that carry no batch tag. */
   acsMessageIds: 'acsMessageIds',
+  /** Messages handed to ACS and not yet final, by hand-over minute: what the reconciler follows. */
+  deliveryTracking: 'deliveryTracking',
   /** Delivery reports that arrived before their message was known; applied by the reconciler. */
   parkedReports: 'parkedReports',
   /** Who opted out of which sender: one point read per (sender, recipient). */

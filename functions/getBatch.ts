@@ -1,0 +1,26 @@
+// GET /api/batches/{id} — counts per status for a whole batch, and its messages a page at a time.
+import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
+import { services } from '../shared/composition.js';
+import { handleHttp } from '../shared/adapters/functions/http.js';
+import { batchQuery } from '../shared/http/apiSchemas.js';
+import { json, problem, validationProblem, zodFieldErrors } from '../shared/http/problem.js';
+import { getBatch as read } from '../shared/pipeline/getBatch.js';
+
+export const getBatch: HttpFunctionOptions = {
+  methods: ['GET'],
+  route: 'batches/{id}',
+  authLevel: 'function',
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(context, async () => {
+      const id = request.params.id ?? '';
+      const query = batchQuery.safeParse({
+        limit: request.query.get('limit') ?? undefined,
+        continuationToken: request.query.get('continuationToken') ?? undefined,
+      });
+      if (!query.success) return validationProblem(zodFieldErrors(query.error));
+      const result = await read(services().messages, id, query.data);
+      if (result.kind === 'invalidToken') return validationProblem([{ field: 'continuationToken', message: result.reason }]);
+      if (result.kind === 'notFound') return problem('notFound', `No batch has the id "${id.slice(0, 80)}".`);
+      return json(200, result.batch);
+    }),
+};

@@ -1,0 +1,26 @@
+// POST /api/messages — accept messages to send.
+import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
+import { services } from '../shared/composition.js';
+import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
+import { contextLogger } from '../shared/adapters/functions/logger.js';
+import { json, validationProblem } from '../shared/http/problem.js';
+import { submitMessagesBody } from '../shared/http/schemas.js';
+import { submitMessages as submit } from '../shared/pipeline/submitMessages.js';
+
+export const submitMessages: HttpFunctionOptions = {
+  methods: ['POST'],
+  route: 'messages',
+  authLevel: 'function',
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(context, async () => {
+      const body = await readJsonBody(request, submitMessagesBody);
+      if (!body.ok) return body.result;
+      const s = services();
+      const result = await submit(
+        { ...s, log: contextLogger(context), senders: s.config.senders, maxSegments: s.config.maxSegments },
+        body.value,
+      );
+      if (result.kind === 'invalid') return validationProblem(result.errors);
+      return json(202, result.response, { location: result.response.statusUrl });
+    }),
+};

@@ -1,0 +1,43 @@
+// `npm start`: the whole pipeline on this machine — Azurite (data kept in .azurite/), the ACS SMS
+// emulator on 7081 and the function host on 7071 — until Ctrl+C.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack } from './stack.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+const stack = await startLocalStack({
+  root,
+  hostPort: port('FUNCTIONS_HTTP_PORT', 7071),
+  azurite: {
+    location: path.join(root, '.azurite'),
+    blobPort: port('AZURITE_BLOB_PORT', 10000),
+    queuePort: port('AZURITE_QUEUE_PORT', 10001),
+    tablePort: port('AZURITE_TABLE_PORT', 10002),
+  },
+});
+
+console.log(`
+SMS pipeline running locally
+  Functions host     ${stack.hostUrl}/api   (health: ${stack.hostUrl}/api/health)
+  ACS SMS emulator   ${stack.emulator.url}   (inbox: ${stack.emulator.url}/emulator/handsets/+14255550123/messages)
+  Azurite            data in .azurite/
+
+Try:
+  curl -X POST ${stack.hostUrl}/api/messages -H 'content-type: application/json' \\
+       -d '{"to":["+14255550123"],"message":"Your appointment is tomorrow at 10:00"}'
+
+Ctrl+C stops everything.
+`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping…');
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());

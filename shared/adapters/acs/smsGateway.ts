@@ -1,0 +1,217 @@
+// The ACS SMS adapter: the real @azure/communication-sms SmsClient for sends (with the
+// repeatability policy), and the same authentication for GET /deliveryReports/{id}.
+// SDKs are imported on first use so loading the function app stays fast.
+import type { Config } from '../../config.js';
+import {
+  GatewayError,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type SmsGateway,
+} from '../../ports.js';
+import { normalizeAcsMessageId } from '../../domain/ids.js';
+import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
+
+/** The ACS API version that has GET /deliveryReports/{id}. */
+export const DELIVERY_REPORTS_API_VERSION = '2026-01-23';
+
+interface Clients {
+  sms: import('@azure/communication-sms').SmsClient;
+  /** A raw pipeline with ACS authentication, for the operations SmsClient 1.1 lacks. */
+  send(request: import('@azure/core-rest-pipeline').PipelineRequest): Promise<import('@azure/core-rest-pipeline').PipelineResponse>;
+  createRequest: typeof import('@azure/core-rest-pipeline').createPipelineRequest;
+  endpoint: string;
+}
+
+export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: number }): SmsGateway {
+  let clients: Promise<Clients> | undefined;
+  const getClients = () => (clients ??= buildClients(acs));
+
+  return {
+    async send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]> {
+      const { sms } = await getClients();
+      const map: RepeatabilityMap = {};
+      for (const r of request.recipients) {
+        map[r.to] = { repeatabilityRequestId: r.repeatabilityRequestId, repeatabilityFirstSent: r.repeatabilityFirstSent };
+      }
+      let results;
+      try {
+        results = await sms.send(
+          { from: request.from, to: request.recipients.map((r) => r.to), message: request.message },
+          {
+            enableDeliveryReport: request.deliveryReport,
+            ...(request.tag ? { tag: request.tag } : {}),
+            abortSignal: AbortSignal.timeout(options.timeoutMs),
+            requestOptions: { customHeaders: { [REPEATABILITY_HEADER]: encodeRepeatability(map) } },
+          },
+        );
+      } catch (error) {
+        throw toGatewayError(error);
+      }
+      // SmsSendResult's type omits repeatabilityResult, though the deserialized response has it.
+      return (results as Array<(typeof results)[number] & { repeatabilityResult?: string }>).map(toRecipientResult);
+    },
+
+    async getDeliveryReport(acsMessageId: string): Promise<GatewayDeliveryReport | undefined> {
+      const c = await getClients();
+      const url = new URL(`deliveryReports/${encodeURIComponent(acsMessageId)}`, c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
+      let response;
+      try {
+        response = await c.send(c.createRequest({ url: url.toString(), method: 'GET', timeout: options.timeoutMs }));
+      } catch (error) {
+        throw toGatewayError(error);
+      }
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) {
+        throw new GatewayError(`ACS answered ${response.status} to a delivery report lookup`, {
+          transient: response.status === 429 || response.status >= 500,
+          uncertain: false,
+          status: response.status,
+          ...retryAfter(response.headers.get('retry-after')),
+        });
+      }
+      return parseDeliveryReport(acsMessageId, response.bodyAsText ?? '');
+    },
+
+    async ping(): Promise<void> {
+      const c = await getClients();
+      // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
+      try {
+        const url = new URL('deliveryReports/health-check', c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+        url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
+        await c.send(c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 }));
+      } catch (error) {
+        throw toGatewayError(error);
+      }
+    },
+  };
+}
+
+async function buildClients(acs: Config['acs']): Promise<Clients> {
+  const [{ SmsClient }, common, pipeline] = await Promise.all([
+    import('@azure/communication-sms'),
+    import('@azure/communication-common'),
+    import('@azure/core-rest-pipeline'),
+  ]);
+  const insecure = acs.endpoint.startsWith('http://');
+  // The pipeline retries on its own terms (re-enqueue with backoff), never inside one invocation.
+  const clientOptions = {
+    retryOptions: { maxRetries: 0 },
+    allowInsecureConnection: insecure,
+    additionalPolicies: [{ policy: repeatabilityPolicy, position: 'perCall' as const }],
+  };
+  let sms: InstanceType<typeof SmsClient>;
+  let credential: import('@azure/core-auth').KeyCredential | import('@azure/core-auth').TokenCredential;
+  if (acs.kind === 'connectionString') {
+    sms = new SmsClient(acs.connectionString, clientOptions);
+    const parsed = common.parseConnectionString(acs.connectionString);
+    credential = parsed.credential;
+  } else {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    credential = new DefaultAzureCredential(acs.clientId ? { managedIdentityClientId: acs.clientId } : {});
+    sms = new SmsClient(acs.endpoint, credential, clientOptions);
+  }
+  const raw = pipeline.createPipelineFromOptions({ retryOptions: { maxRetries: 0 } });
+  raw.addPolicy(common.createCommunicationAuthPolicy(credential));
+  const httpClient = pipeline.createDefaultHttpClient();
+  return {
+    sms,
+    endpoint: acs.endpoint,
+    createRequest: (init) => pipeline.createPipelineRequest({ ...init, allowInsecureConnection: insecure }),
+    send: (request) => raw.sendRequest(httpClient, request),
+  };
+}
+
+/**
+ * ACS's verdict per recipient. A repeated repeatability id comes back either as the original
+ * item (202, successful, same messageId) or as 409 with the original messageId: both mean "sent
+ * by an earlier try". 412 means the first-sent time is outside ACS's window: ACS no longer knows
+ * whether it sent the message, so neither can we — the pipeline must not send it again.
+ */
+export function toRecipientResult(r: {
+  to: string;
+  messageId?: string;
+  httpStatusCode: number;
+  successful: boolean;
+  errorMessage?: string;
+  repeatabilityResult?: string;
+}): GatewayRecipientResult {
+  const acsMessageId = r.messageId ? { acsMessageId: normalizeAcsMessageId(r.messageId) } : {};
+  if (r.successful) return { to: r.to, outcome: 'accepted', repeated: r.repeatabilityResult === 'rejected', ...acsMessageId };
+  const status = r.httpStatusCode;
+  if (status === 409 && r.messageId) return { to: r.to, outcome: 'accepted', repeated: true, ...acsMessageId };
+  if (status === 412) {
+    return { to: r.to, outcome: 'rejected', code: '412', message: r.errorMessage ?? 'repeatability window expired', transient: false, outsideRepeatabilityWindow: true };
+  }
+  return {
+    to: r.to,
+    outcome: 'rejected',
+    code: String(status),
+    message: r.errorMessage ?? `ACS refused the recipient with status ${status}`,
+    transient: status === 429 || status >= 500,
+  };
+}
+
+function retryAfter(header: string | undefined | null): { retryAfterMs?: number } {
+  if (!header) return {};
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return { retryAfterMs: Math.max(0, seconds * 1000) };
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? { retryAfterMs: Math.max(0, date - Date.now()) } : {};
+}
+
+/** Sorts an SDK failure into transient or permanent, and certain or uncertain. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const e = error as { name?: string; code?: string; statusCode?: number; message?: string; response?: { headers?: { get(n: string): string | undefined } } };
+  if (typeof e.statusCode === 'number') {
+    const status = e.statusCode;
+    const transient = status === 408 || status === 429 || status >= 500;
+    return new GatewayError(`ACS answered ${status}`, {
+      transient,
+      // A 5xx may come after ACS accepted the request; 4xx (and 429) mean it was not processed.
+      uncertain: status >= 500,
+      status,
+      ...retryAfter(e.response?.headers?.get('retry-after')),
+    });
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || /timed? ?out|aborted/i.test(e.message ?? '')) {
+    return new GatewayError('ACS request timed out', { transient: true, uncertain: true });
+  }
+  const code = e.code ?? '';
+  // A refused connection never reached ACS; a reset one may have.
+  const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code);
+  return new GatewayError(`ACS unreachable${code ? ` (${code})` : ''}`, { transient: true, uncertain: !neverSent });
+}
+
+/** Reads the GET /deliveryReports/{id} body, tolerant of casing. */
+export function parseDeliveryReport(acsMessageId: string, text: string): GatewayDeliveryReport {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new GatewayError('ACS delivery report is not JSON', { transient: true, uncertain: false });
+  }
+  const pick = (name: string): unknown => body[name] ?? body[name[0]!.toUpperCase() + name.slice(1)];
+  const status = String(pick('deliveryStatus') ?? '').toLowerCase();
+  const detailRaw = pick('deliveryStatusDetails');
+  const detail = typeof detailRaw === 'object' && detailRaw !== null ? (detailRaw as Record<string, unknown>) : undefined;
+  const attempts = pick('deliveryAttempts');
+  return {
+    acsMessageId,
+    status: status === 'delivered' ? 'delivered' : status === 'failed' ? 'failed' : 'pending',
+    ...(detail?.code !== undefined || detail?.Code !== undefined ? { code: String(detail?.code ?? detail?.Code) } : {}),
+    ...(typeof detailRaw === 'string' ? { detail: detailRaw } : detail ? { detail: String(detail.message ?? detail.Message ?? '') } : {}),
+    ...(Array.isArray(attempts)
+      ? {
+          deliveryAttempts: attempts.map((a: Record<string, unknown>) => ({
+            timestamp: String(a.timestamp ?? a.Timestamp ?? ''),
+            segmentsSucceeded: Number(a.segmentsSucceeded ?? a.SegmentsSucceeded ?? 0),
+            segmentsFailed: Number(a.segmentsFailed ?? a.SegmentsFailed ?? 0),
+          })),
+        }
+      : {}),
+    ...(pick('receivedTimestamp') ? { receivedAt: String(pick('receivedTimestamp')) } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+// Glue between the Functions HTTP types and the pipeline's plain HttpResult: reading a JSON body
+// within limits, mapping results and failures to responses. Failures of dependencies become a
+// 503 problem with Retry-After, anything unexpected a 500 problem without internals.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { z } from 'zod';
+import { problem, validationProblem, zodFieldErrors, type HttpResult } from '../../http/problem.js';
+import { MAX_BODY_BYTES } from '../../http/schemas.js';
+import { DependencyUnavailableError } from '../../ports.js';
+
+export function toResponse(result: HttpResult): HttpResponseInit {
+  return { status: result.status, headers: result.headers, ...(result.body !== undefined ? { body: result.body } : {}) };
+}
+
+/** Reads and validates a JSON body; returns the problem to answer with when it is not acceptable. */
+export async function readJsonBody<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+): Promise<{ ok: true; value: z.output<T>; raw: string } | { ok: false; result: HttpResult }> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
+    return { ok: false, result: problem('unsupportedMediaType', `Send the body as application/json (got "${contentType.slice(0, 60) || 'no content type'}").`) };
+  }
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) {
+    return { ok: false, result: problem('payloadTooLarge', `The body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted.`) };
+  }
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.length > MAX_BODY_BYTES) {
+    return { ok: false, result: problem('payloadTooLarge', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`) };
+  }
+  const raw = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, result: problem('invalidJson', `The body is not valid JSON: ${(error as Error).message}`) };
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return { ok: false, result: validationProblem(zodFieldErrors(parsed.error)) };
+  return { ok: true, value: parsed.data, raw };
+}
+
+/** Runs an HTTP use case, turning thrown failures into problem responses. */
+export async function handleHttp(context: InvocationContext, run: () => Promise<HttpResult>): Promise<HttpResponseInit> {
+  try {
+    return toResponse(await run());
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError) {
+      context.warn(`dependency unavailable: ${error.dependency}: ${error.message}`);
+      return toResponse(problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, {
+        headers: { 'retry-after': '5' },
+        dependency: error.dependency,
+      }));
+    }
+    if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) {
+      return toResponse(problem('invalidJson', 'The body is not valid UTF-8.'));
+    }
+    context.error(`unhandled error: ${(error as Error)?.stack ?? String(error)}`);
+    return toResponse(problem('internal', 'The request could not be completed. It has been logged.'));
+  }
+}

@@ -1,0 +1,73 @@
+// The outbound queue on Azure Storage queues (Azurite locally). Messages are base64 JSON, as the
+// Functions queue trigger expects by default, never expire (an accepted message is never dropped
+// silently), and a job with `notBefore` stays invisible until then (at most 7 days at a time).
+import type { QueueClient } from '@azure/storage-queue';
+import type { Config } from '../../config.js';
+import type { SendJob } from '../../domain/sendJob.js';
+import { DependencyUnavailableError, type OutboundQueue } from '../../ports.js';
+import { isUnavailable } from '../tables/tableClients.js';
+
+const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600 - 60;
+
+export class StorageOutboundQueue implements OutboundQueue {
+  private client?: Promise<QueueClient>;
+
+  constructor(
+    private readonly storage: Config['storage'],
+    readonly queueName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private queue(): Promise<QueueClient> {
+    this.client ??= (async () => {
+      const { QueueServiceClient } = await import('@azure/storage-queue');
+      const options = { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
+      if (this.storage.kind === 'connectionString') {
+        return QueueServiceClient.fromConnectionString(this.storage.connectionString, options).getQueueClient(this.queueName);
+      }
+      const { DefaultAzureCredential } = await import('@azure/identity');
+      const credential = new DefaultAzureCredential(this.storage.clientId ? { managedIdentityClientId: this.storage.clientId } : {});
+      return new QueueServiceClient(this.storage.queueUrl, credential, options).getQueueClient(this.queueName);
+    })();
+    return this.client;
+  }
+
+  async enqueue(jobs: readonly SendJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const queue = await this.queue();
+    let next = 0;
+    const send = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        const delayMs = job.notBefore ? Date.parse(job.notBefore) - this.now() : 0;
+        const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+        await guard('enqueue send job', () =>
+          queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'), {
+            messageTimeToLive: -1,
+            ...(visibilityTimeout > 0 ? { visibilityTimeout } : {}),
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, jobs.length) }, send));
+  }
+
+  async ensureQueue(): Promise<void> {
+    const queue = await this.queue();
+    await guard('create queue', () => queue.createIfNotExists());
+  }
+
+  async ping(): Promise<void> {
+    const queue = await this.queue();
+    await guard('ping queue', () => queue.getProperties());
+  }
+}
+
+async function guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isUnavailable(error)) throw new DependencyUnavailableError('queue', `${what}: ${(error as Error).message}`, { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,7 @@
+// The real clock.
+import type { Clock } from '../ports.js';
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};

@@ -1,0 +1,237 @@
+// Message records in Table Storage: PartitionKey = batch id, RowKey = message id. A batch is one
+// partition, so 100 records are written by one transaction and a job's records read by one query.
+// ACS message ids are indexed in `acsMessageIds` under their send-time prefix (one or two
+// partitions per ACS request), so the index costs one transaction per request, not per message.
+import { createHash } from 'node:crypto';
+import type { TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import type { MessageRecord } from '../../domain/message.js';
+import { parseMessageId } from '../../domain/ids.js';
+import { ConcurrencyError, type MessageStore, type Page } from '../../ports.js';
+import { escapeKey, odataString } from './keys.js';
+import { storageCall, type ClientFor } from './tableClients.js';
+
+type Row = Record<string, unknown>;
+
+const JSON_FIELDS = ['history', 'metadata', 'error'] as const;
+
+function toEntity(record: MessageRecord): TableEntity<Row> {
+  const { etag: _etag, ...rest } = record;
+  const entity: TableEntity<Row> = { partitionKey: record.batchId, rowKey: record.messageId };
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined) continue;
+    entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+function fromEntity(entity: TableEntityResult<Row>): MessageRecord {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entity)) {
+    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.metadata'].includes(key)) continue;
+    record[key] = (JSON_FIELDS as readonly string[]).includes(key) && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  record.etag = entity.etag;
+  return record as unknown as MessageRecord;
+}
+
+/** Index partition of an ACS message id: its yyyyMMddHHmmss prefix, when it has one. */
+export function acsIndexPartition(acsMessageId: string): string {
+  const match = /^(\d{14})/.exec(acsMessageId);
+  return match ? match[1]! : `h${createHash('sha256').update(acsMessageId).digest('hex').slice(0, 2)}`;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number })?.statusCode;
+}
+
+export class TableMessageStore implements MessageStore {
+  constructor(private readonly client: ClientFor) {}
+
+  private messages() {
+    return this.client('messages');
+  }
+
+  async insertBatch(records: MessageRecord[]): Promise<void> {
+    const client = await this.messages();
+    const byBatch = new Map<string, MessageRecord[]>();
+    for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
+    const chunks: MessageRecord[][] = [];
+    for (const group of byBatch.values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
+    await runLimited(chunks, 4, async (chunk) => {
+      await storageCall('insert messages', async () => {
+        try {
+          const response = await client.submitTransaction(chunk.map((r): TransactionAction => ['create', toEntity(r)]));
+          response.subResponses.forEach((sub, i) => {
+            if (sub.etag && chunk[i]) chunk[i].etag = sub.etag;
+          });
+        } catch (error) {
+          // One existing record fails the whole transaction: insert one by one, keeping what exists.
+          if (statusOf(error) !== 409) throw error;
+          for (const r of chunk) {
+            try {
+              const created = await client.createEntity(toEntity(r));
+              if (created.etag) r.etag = created.etag;
+            } catch (e) {
+              if (statusOf(e) !== 409) throw e;
+            }
+          }
+        }
+      });
+    });
+  }
+
+  async get(messageId: string): Promise<MessageRecord | undefined> {
+    const parsed = parseMessageId(messageId);
+    if (!parsed) return undefined;
+    const client = await this.messages();
+    return storageCall('read message', async () => {
+      try {
+        return fromEntity(await client.getEntity<Row>(parsed.batchId, messageId));
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async getMany(batchId: string, messageIds: readonly string[]): Promise<Map<string, MessageRecord>> {
+    const out = new Map<string, MessageRecord>();
+    if (messageIds.length === 0) return out;
+    const sorted = [...messageIds].sort();
+    const wanted = new Set(messageIds);
+    const client = await this.messages();
+    const filter = `PartitionKey eq ${odataString(batchId)} and RowKey ge ${odataString(sorted[0]!)} and RowKey le ${odataString(sorted.at(-1)!)}`;
+    await storageCall('read messages', async () => {
+      for await (const entity of client.listEntities<Row>({ queryOptions: { filter } })) {
+        if (wanted.has(entity.rowKey!)) out.set(entity.rowKey!, fromEntity(entity));
+      }
+    });
+    return out;
+  }
+
+  async findInBatchByRecipient(batchId: string, to: string): Promise<MessageRecord | undefined> {
+    const client = await this.messages();
+    const filter = `PartitionKey eq ${odataString(batchId)} and to eq ${odataString(to)}`;
+    return storageCall('find message', async () => {
+      for await (const entity of client.listEntities<Row>({ queryOptions: { filter } })) return fromEntity(entity);
+      return undefined;
+    });
+  }
+
+  async listBatch(batchId: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
+    const client = await this.messages();
+    const filter = `PartitionKey eq ${odataString(batchId)}`;
+    return storageCall('list batch', async () => {
+      const pages = client
+        .listEntities<Row>({ queryOptions: { filter } })
+        .byPage({ maxPageSize: options.limit, ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}) });
+      for await (const page of pages) {
+        return {
+          items: page.map(fromEntity),
+          ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+        };
+      }
+      return { items: [] };
+    });
+  }
+
+  async saveAll(records: MessageRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const client = await this.messages();
+    const byBatch = new Map<string, MessageRecord[]>();
+    for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
+    for (const group of byBatch.values()) {
+      for (let i = 0; i < group.length; i += 100) {
+        const chunk = group.slice(i, i + 100);
+        await storageCall('save messages', async () => {
+          try {
+            const actions = chunk.map((r): TransactionAction =>
+              r.etag ? ['update', toEntity(r), 'Replace', { etag: r.etag }] : ['create', toEntity(r)],
+            );
+            const response = await client.submitTransaction(actions);
+            response.subResponses.forEach((sub, j) => {
+              if (sub.etag && chunk[j]) chunk[j].etag = sub.etag;
+            });
+          } catch (error) {
+            const status = statusOf(error);
+            if (status === 412 || status === 409 || status === 404) throw new ConcurrencyError();
+            throw error;
+          }
+        });
+      }
+    }
+  }
+
+  async save(record: MessageRecord): Promise<void> {
+    const client = await this.messages();
+    await storageCall('save message', async () => {
+      try {
+        const response = record.etag
+          ? await client.updateEntity(toEntity(record), 'Replace', { etag: record.etag })
+          : await client.createEntity(toEntity(record));
+        if (response.etag) record.etag = response.etag;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 412 || status === 409 || status === 404) throw new ConcurrencyError();
+        throw error;
+      }
+    });
+  }
+
+  async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const client = await this.client('acsMessageIds');
+    const byPartition = new Map<string, Array<{ acsMessageId: string; messageId: string }>>();
+    for (const e of entries) {
+      const pk = acsIndexPartition(e.acsMessageId);
+      byPartition.set(pk, [...(byPartition.get(pk) ?? []), e]);
+    }
+    await storageCall('index ACS message ids', async () => {
+      for (const [partitionKey, group] of byPartition) {
+        for (let i = 0; i < group.length; i += 100) {
+          await client.submitTransaction(
+            group
+              .slice(i, i + 100)
+              .map((e): TransactionAction => ['upsert', { partitionKey, rowKey: escapeKey(e.acsMessageId), messageId: e.messageId }, 'Replace']),
+          );
+        }
+      }
+    });
+  }
+
+  async messageIdForAcsMessageId(acsMessageId: string): Promise<string | undefined> {
+    const client = await this.client('acsMessageIds');
+    return storageCall('look up ACS message id', async () => {
+      try {
+        const entity = await client.getEntity<{ messageId: string }>(acsIndexPartition(acsMessageId), escapeKey(acsMessageId));
+        return entity.messageId;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    const client: TableClient = await this.messages();
+    await storageCall('ping', async () => {
+      try {
+        await client.getEntity('health', 'health');
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+    });
+  }
+}
+
+/** Runs `work` over items with at most `limit` at a time. */
+export async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,55 @@
+// The composition root: builds the adapters for this process from the configuration, once, on
+// first use. Functions ask for what they need here; nothing else constructs adapters.
+import { config, type Config } from './config.js';
+import { createAcsGateway } from './adapters/acs/smsGateway.js';
+import { systemClock } from './adapters/systemClock.js';
+import { createTableAdapters } from './adapters/tables/tableClients.js';
+import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
+import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
+import type { Clock, DeadLetterStore, DeliveryTracker, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
+import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  messages: MessageStore;
+  optOuts: TableOptOutStore;
+  deadLetters: DeadLetterStore;
+  rateLimiter: RateLimiter;
+  tracker: DeliveryTracker;
+  queue: OutboundQueue;
+  gateway: SmsGateway;
+  /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
+  ensureStorage(): Promise<void>;
+}
+
+let cached: Services | undefined;
+
+export function services(): Services {
+  cached ??= buildServices(config());
+  return cached;
+}
+
+/** Builds a fresh set of services for the given configuration (tests, tools). */
+export function buildServices(cfg: Config): Services {
+  const tables = createTableAdapters(cfg.storage);
+  const queue =
+    cfg.outboundQueue.transport === 'storage'
+      ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name)
+      : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
+  return {
+    config: cfg,
+    clock: systemClock,
+    messages: tables.messages,
+    optOuts: tables.optOuts,
+    deadLetters: tables.deadLetters,
+    rateLimiter: tables.rateLimiter,
+    tracker: tables.tracker,
+    queue,
+    gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
+    async ensureStorage() {
+      await tables.ensureTables();
+      if (queue instanceof StorageOutboundQueue) await queue.ensureQueue();
+    },
+  };
+}

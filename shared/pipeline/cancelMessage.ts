@@ -1,0 +1,52 @@
+// Canceling a message that has not been handed to ACS yet. The sender skips messages in a final
+// status, so a canceled message is never sent. A cancel racing the sender is decided by the
+// store: both write conditionally on the version they read, whoever writes first wins, and the
+// loser reads again and decides again (the sender then sees "canceled", the cancel "sending").
+import { moveTo } from '../domain/message.js';
+import { PENDING_STATUSES, type MessageStatus } from '../domain/messageStatus.js';
+import { ConcurrencyError, type Clock, type Logger, type MessageStore } from '../ports.js';
+import { toMessageView, type MessageView } from './getMessage.js';
+import type { StatusEventSink } from './statusEvents.js';
+
+export interface CancelDeps {
+  messages: MessageStore;
+  clock: Clock;
+  log?: Logger;
+  events?: StatusEventSink;
+}
+
+export const CANCEL_REASON = 'canceled by API';
+
+export type CancelResult =
+  /** Canceled now, or already canceled before (DELETE is idempotent: same answer). */
+  | { kind: 'canceled'; message: MessageView; alreadyCanceled: boolean }
+  /** Too late: it was handed to ACS (or ended otherwise) before the cancel. */
+  | { kind: 'notCancelable'; status: MessageStatus; message: MessageView }
+  | { kind: 'notFound' };
+
+const MAX_ROUNDS = 5;
+
+export async function cancelMessage(deps: CancelDeps, messageId: string): Promise<CancelResult> {
+  for (let round = 1; ; round++) {
+    const record = await deps.messages.get(messageId);
+    if (!record) return { kind: 'notFound' };
+    if (record.status === 'canceled') return { kind: 'canceled', message: toMessageView(record), alreadyCanceled: true };
+    if (!PENDING_STATUSES.has(record.status) || !moveTo(record, 'canceled', deps.clock.now(), { reason: CANCEL_REASON })) {
+      return { kind: 'notCancelable', status: record.status, message: toMessageView(record) };
+    }
+    try {
+      await deps.messages.save(record);
+    } catch (error) {
+      if (error instanceof ConcurrencyError && round < MAX_ROUNDS) continue;
+      throw error;
+    }
+    try {
+      await deps.events?.statusChanged([record]);
+    } catch (error) {
+      // The cancel is recorded; a lost notification must not turn it into an error for the caller.
+      deps.log?.warn('status event for a canceled message not delivered', { messageId, error: String(error) });
+    }
+    deps.log?.info('message canceled', { messageId });
+    return { kind: 'canceled', message: toMessageView(record), alreadyCanceled: false };
+  }
+}

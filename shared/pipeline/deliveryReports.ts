@@ -1,0 +1,83 @@
+// Records ACS delivery reports: finds the message (by the batch id ACS echoes as the tag, else by
+// the ACS message id), moves its status forward, and keeps every delivery attempt in its history.
+// Duplicates and out-of-order reports change nothing; a report for a message the pipeline does
+// not know yet is acknowledged and logged, never a crash, so Event Grid does not retry it all day.
+import { parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
+import { BATCH_ID_PATTERN } from '../domain/ids.js';
+import { moveTo, type MessageRecord } from '../domain/message.js';
+import { maskPhoneNumber } from '../domain/phoneNumber.js';
+import { ConcurrencyError, type Clock, type DeliveryTracker, type Logger, type MessageStore } from '../ports.js';
+import type { StatusEventSink } from './statusEvents.js';
+
+export interface DeliveryReportDeps {
+  messages: MessageStore;
+  clock: Clock;
+  log: Logger;
+  events?: StatusEventSink;
+  /** Where reports for not-yet-known messages wait for the reconciler. */
+  tracker?: DeliveryTracker;
+}
+
+export type DeliveryReportOutcome =
+  | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed' }
+  | { kind: 'duplicate'; messageId: string }
+  | { kind: 'unknownMessage'; acsMessageId: string }
+  | { kind: 'malformed'; reason: string };
+
+/** Handles one Event Grid event; never throws for bad input, only when storage is unavailable. */
+export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unknown): Promise<DeliveryReportOutcome> {
+  const parsed = parseDeliveryReport(event);
+  if (!parsed.ok) {
+    deps.log.warn('delivery report rejected', { reason: parsed.reason });
+    return { kind: 'malformed', reason: parsed.reason };
+  }
+  const report = parsed.value;
+
+  for (let round = 1; ; round++) {
+    const record = await findMessage(deps.messages, report);
+    if (!record) {
+      // Acknowledged, not thrown: Event Grid would retry for a day. The reconciler tries again.
+      await deps.tracker?.park(event, deps.clock.now());
+      deps.log.warn('delivery report for an unknown message; parked', { acsMessageId: report.acsMessageId, to: maskPhoneNumber(report.to) });
+      return { kind: 'unknownMessage', acsMessageId: report.acsMessageId };
+    }
+    const changed = applyReport(record, report, deps.clock.now());
+    if (!changed) return { kind: 'duplicate', messageId: record.messageId };
+    try {
+      await deps.messages.save(record);
+    } catch (error) {
+      if (error instanceof ConcurrencyError && round < 5) continue;
+      throw error;
+    }
+    if (report.acsMessageId) await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
+    await deps.events?.statusChanged([record]);
+    return { kind: 'applied', messageId: record.messageId, status: report.status };
+  }
+}
+
+async function findMessage(messages: MessageStore, report: DeliveryReport): Promise<MessageRecord | undefined> {
+  // The sender puts the batch id in the ACS tag, so a report can be matched even when it
+  // overtakes the sender's own record of the ACS message id.
+  if (report.tag && BATCH_ID_PATTERN.test(report.tag)) {
+    const record = await messages.findInBatchByRecipient(report.tag, report.to);
+    if (record && (!record.acsMessageId || record.acsMessageId === report.acsMessageId)) return record;
+  }
+  const messageId = await messages.messageIdForAcsMessageId(report.acsMessageId);
+  return messageId ? messages.get(messageId) : undefined;
+}
+
+/** Applies a report to a record; false when it changes nothing (a duplicate or a step backwards). */
+export function applyReport(record: MessageRecord, report: DeliveryReport, now: Date): boolean {
+  if (!record.acsMessageId) record.acsMessageId = report.acsMessageId;
+  const details = {
+    ...(report.detail ? { reason: report.detail } : {}),
+    ...(report.code ? { code: report.code } : {}),
+    ...(report.deliveryAttempts.length > 0 ? { deliveryAttempts: report.deliveryAttempts } : {}),
+    ...(report.receivedAt ? { eventTime: report.receivedAt } : report.eventTime ? { eventTime: report.eventTime } : {}),
+  };
+  const moved = moveTo(record, report.status, now, details);
+  if (moved && report.status === 'failed') {
+    record.error = { code: report.code ?? 'delivery-failed', message: report.detail ?? 'ACS reported the delivery failed' };
+  }
+  return moved;
+}

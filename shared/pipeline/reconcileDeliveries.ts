@@ -1,0 +1,143 @@
+// Reconciliation, run by a timer: no message stays pending for ever. Reports that arrived before
+// their message was known are tried again; messages handed to ACS without a report for longer
+// than `reconcileAfterMs` are looked up with GET /deliveryReports/{id}; and at `deadlineMs`
+// (72 hours, as AWS End User Messaging does) a message still without a final status ends "unknown".
+import { moveTo, type MessageRecord } from '../domain/message.js';
+import { isFinal } from '../domain/messageStatus.js';
+import { GatewayError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type SmsGateway, type TrackedMessage } from '../ports.js';
+import { parseMessageId } from '../domain/ids.js';
+import { recordDeliveryReport } from './deliveryReports.js';
+import type { StatusEventSink } from './statusEvents.js';
+
+export interface ReconcileDeps {
+  messages: MessageStore;
+  tracker: DeliveryTracker;
+  gateway: SmsGateway;
+  clock: Clock;
+  log: Logger;
+  events?: StatusEventSink;
+  /** Ask ACS about a message this long after its hand-over without a report. */
+  reconcileAfterMs: number;
+  /** Give up ("unknown") this long after the hand-over. */
+  deadlineMs: number;
+  /** Most messages looked at per run, to bound a run's time and ACS calls. */
+  limit?: number;
+}
+
+export interface ReconcileSummary {
+  parkedApplied: number;
+  parkedDropped: number;
+  checked: number;
+  delivered: number;
+  failed: number;
+  unknown: number;
+  stillPending: number;
+  resolvedAlready: number;
+}
+
+export async function reconcileDeliveries(deps: ReconcileDeps): Promise<ReconcileSummary> {
+  const summary: ReconcileSummary = { parkedApplied: 0, parkedDropped: 0, checked: 0, delivered: 0, failed: 0, unknown: 0, stillPending: 0, resolvedAlready: 0 };
+  const limit = deps.limit ?? 500;
+  const now = deps.clock.now();
+
+  // 1. Parked reports: the message may be known by now.
+  const parked = await deps.tracker.parked(limit);
+  const done = [];
+  for (const report of parked) {
+    const outcome = await recordDeliveryReport({ messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}) }, report.event);
+    if (outcome.kind === 'unknownMessage') {
+      if (now.getTime() - Date.parse(report.parkedAt) > deps.deadlineMs) {
+        // Not ours (another app on the same ACS resource) or long gone: stop trying.
+        done.push(report);
+        summary.parkedDropped++;
+      }
+    } else {
+      done.push(report);
+      summary.parkedApplied++;
+    }
+  }
+  if (done.length > 0) await deps.tracker.unpark(done);
+
+  // 2. Messages without a final status past the reconcile delay.
+  const due = await deps.tracker.due(new Date(now.getTime() - deps.reconcileAfterMs), now, limit);
+  const byBatch = new Map<string, TrackedMessage[]>();
+  for (const t of due) {
+    const batchId = parseMessageId(t.messageId)?.batchId;
+    if (!batchId) continue;
+    byBatch.set(batchId, [...(byBatch.get(batchId) ?? []), t]);
+  }
+  const resolved: TrackedMessage[] = [];
+  for (const [batchId, tracked] of byBatch) {
+    const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+    for (const t of tracked) {
+      summary.checked++;
+      const record = records.get(t.messageId);
+      if (!record || isFinal(record.status) || record.status === 'unknown') {
+        summary.resolvedAlready++;
+        resolved.push(t);
+        continue;
+      }
+      const verdict = await lookUp(deps, record);
+      const age = now.getTime() - Date.parse(t.sentAt);
+      if (verdict === 'delivered' || verdict === 'failed') {
+        summary[verdict]++;
+        resolved.push(t);
+      } else if (age >= deps.deadlineMs) {
+        if (await settle(deps, record, (r) => moveTo(r, 'unknown', deps.clock.now(), { reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours` }))) {
+          summary.unknown++;
+        }
+        resolved.push(t);
+      } else {
+        summary.stillPending++;
+        // Look again later, less often as time passes: a quarter of its age, between 5 min and 6 h.
+        const wait = Math.min(6 * 3600_000, Math.max(5 * 60_000, age / 4));
+        await deps.tracker.reschedule(t, new Date(Math.min(now.getTime() + wait, Date.parse(t.sentAt) + deps.deadlineMs)));
+      }
+    }
+  }
+  if (resolved.length > 0) await deps.tracker.untrack(resolved);
+  if (summary.checked + summary.parkedApplied + summary.parkedDropped > 0) deps.log.info('reconciliation', { ...summary });
+  return summary;
+}
+
+/** Asks ACS for the report of one message and records it; 'pending' when there is none yet. */
+async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'delivered' | 'failed' | 'pending'> {
+  if (record.status !== 'sent' || !record.acsMessageId) return 'pending';
+  let report;
+  try {
+    report = await deps.gateway.getDeliveryReport(record.acsMessageId);
+  } catch (error) {
+    if (error instanceof GatewayError && error.details.transient) return 'pending';
+    throw error;
+  }
+  if (!report || report.status === 'pending') return 'pending';
+  const status = report.status;
+  const applied = await settle(deps, record, (r) => {
+    const moved = moveTo(r, status, deps.clock.now(), {
+      reason: report.detail ? `${report.detail} (from GET /deliveryReports)` : 'from GET /deliveryReports',
+      ...(report.code ? { code: report.code } : {}),
+      ...(report.deliveryAttempts?.length ? { deliveryAttempts: report.deliveryAttempts } : {}),
+      ...(report.receivedAt ? { eventTime: report.receivedAt } : {}),
+    });
+    if (moved && status === 'failed') r.error = { code: report.code ?? 'delivery-failed', message: report.detail ?? 'ACS reported the delivery failed' };
+    return moved;
+  });
+  return applied ? status : 'pending';
+}
+
+/** Applies a change with a conditional write, re-reading on a lost race. */
+async function settle(deps: ReconcileDeps, record: MessageRecord, change: (r: MessageRecord) => boolean): Promise<boolean> {
+  let current: MessageRecord | undefined = record;
+  for (let round = 1; current && round <= 5; round++) {
+    if (!change(current)) return false;
+    try {
+      await deps.messages.save(current);
+      await deps.events?.statusChanged([current]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'ConcurrencyError') throw error;
+      current = await deps.messages.get(record.messageId);
+    }
+  }
+  return false;
+}

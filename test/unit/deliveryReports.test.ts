@@ -1,0 +1,155 @@
+// Delivery reports as ACS really sends them: the official example payloads (Event Grid schema
+// and CloudEvents, PascalCase and camelCase), duplicates, out-of-order and unknown messages.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MessageRecord } from '../../shared/domain/message.js';
+import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
+import { FakeClock, FakeMessageStore, FakeTracker, silentLogger } from './fakes.js';
+
+// The example from the ACS "SMS events" page (Event Grid schema, PascalCase data as documented).
+const officialEventGrid = {
+  id: 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam',
+  topic: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  subject: '/phonenumber/15555555555',
+  data: {
+    MessageId: 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam',
+    From: '15555555555',
+    To: '+15555555555',
+    DeliveryStatus: 'Delivered',
+    DeliveryStatusDetails: 'No error.',
+    ReceivedTimestamp: '2020-09-18T00:27:47.2611324+00:00',
+    DeliveryAttempts: [{ Timestamp: '2020-09-18T00:27:47.2611324+00:00', SegmentsSucceeded: 1, SegmentsFailed: 0 }],
+  },
+  eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
+  dataVersion: '1.0',
+  metadataVersion: '1',
+  eventTime: '2020-09-18T00:27:47Z',
+};
+
+// The same report in the CloudEvents 1.0 schema with camelCase data, as the SDK models it.
+const officialCloudEvent = {
+  id: '0c5b1d8a-5b8b-4d1e-9a1c-7d7a5d1c0001',
+  source: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  subject: 'phonenumber/15555555555',
+  type: 'Microsoft.Communication.SMSDeliveryReportReceived',
+  specversion: '1.0',
+  time: '2020-09-18T00:27:47Z',
+  data: {
+    messageId: 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam',
+    from: '15555555555',
+    to: '+15555555555',
+    deliveryStatus: 'Delivered',
+    deliveryStatusDetails: 'No error.',
+    receivedTimestamp: '2020-09-18T00:27:47.2611324+00:00',
+    deliveryAttempts: [{ timestamp: '2020-09-18T00:27:47.2611324+00:00', segmentsSucceeded: 1, segmentsFailed: 0 }],
+  },
+};
+
+let clock: FakeClock;
+let messages: FakeMessageStore;
+let tracker: FakeTracker;
+let deps: DeliveryReportDeps;
+
+function seedSent(acsMessageId: string, overrides: Partial<MessageRecord> = {}): MessageRecord {
+  const record: MessageRecord = {
+    messageId: '01jdx7k9m2qh3v8s4t1cab-000',
+    batchId: '01jdx7k9m2qh3v8s4t1cab',
+    from: '+15555555555',
+    to: '+15555555555',
+    body: 'hi',
+    encoding: 'GSM-7',
+    segments: 1,
+    deliveryReport: true,
+    status: 'sent',
+    history: [
+      { status: 'queued', at: '2020-09-18T00:27:40Z' },
+      { status: 'sending', at: '2020-09-18T00:27:44Z' },
+      { status: 'sent', at: '2020-09-18T00:27:45Z' },
+    ],
+    createdAt: '2020-09-18T00:27:40Z',
+    updatedAt: '2020-09-18T00:27:45Z',
+    acsMessageId,
+    attempts: 1,
+    ...overrides,
+  };
+  void messages.insertBatch([record]);
+  void messages.indexAcsMessageIds([{ acsMessageId, messageId: record.messageId }]);
+  return record;
+}
+
+beforeEach(() => {
+  clock = new FakeClock();
+  messages = new FakeMessageStore();
+  tracker = new FakeTracker();
+  deps = { messages, clock, log: silentLogger, tracker };
+});
+
+const acsId = '20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
+
+describe('recordDeliveryReport', () => {
+  it.each([
+    ['Event Grid schema, PascalCase', officialEventGrid],
+    ['CloudEvents schema, camelCase', officialCloudEvent],
+  ])('accepts the official example (%s) and updates the right message', async (_name, event) => {
+    const record = seedSent(acsId);
+    const outcome = await recordDeliveryReport(deps, event);
+    expect(outcome).toEqual({ kind: 'applied', messageId: record.messageId, status: 'delivered' });
+    const stored = messages.rows.get(record.messageId)!;
+    expect(stored.status).toBe('delivered');
+    expect(stored.history.at(-1)).toMatchObject({
+      status: 'delivered',
+      reason: 'No error.',
+      eventTime: '2020-09-18T00:27:47.2611324+00:00',
+      deliveryAttempts: [{ timestamp: '2020-09-18T00:27:47.2611324+00:00', segmentsSucceeded: 1, segmentsFailed: 0 }],
+    });
+  });
+
+  it('changes nothing for a duplicate', async () => {
+    seedSent(acsId);
+    await recordDeliveryReport(deps, officialEventGrid);
+    const before = structuredClone(messages.rows.get('01jdx7k9m2qh3v8s4t1cab-000'));
+    expect(await recordDeliveryReport(deps, officialEventGrid)).toMatchObject({ kind: 'duplicate' });
+    expect(messages.rows.get('01jdx7k9m2qh3v8s4t1cab-000')).toEqual(before);
+  });
+
+  it('keeps the failure detail and code of a Failed report', async () => {
+    seedSent(acsId);
+    const failed = structuredClone(officialEventGrid);
+    failed.data.DeliveryStatus = 'Failed';
+    failed.data.DeliveryStatusDetails = '4010: Message blocked: toll-free number is not verified';
+    failed.data.DeliveryAttempts = [{ Timestamp: '2020-09-18T00:27:47Z', SegmentsSucceeded: 0, SegmentsFailed: 1 }];
+    await recordDeliveryReport(deps, failed);
+    const stored = messages.rows.get('01jdx7k9m2qh3v8s4t1cab-000')!;
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toEqual({ code: '4010', message: '4010: Message blocked: toll-free number is not verified' });
+    expect(stored.history.at(-1)).toMatchObject({ status: 'failed', code: '4010' });
+  });
+
+  it('moves forward even when the report overtakes the sender', async () => {
+    seedSent(acsId, { status: 'sending', history: [{ status: 'sending', at: 'x' }] });
+    await recordDeliveryReport(deps, officialCloudEvent);
+    expect(messages.rows.get('01jdx7k9m2qh3v8s4t1cab-000')!.status).toBe('delivered');
+  });
+
+  it('finds the message by the batch id ACS echoes as the tag, before its ACS id is recorded', async () => {
+    const record = seedSent('other', { acsMessageId: undefined, status: 'sending' });
+    const event = structuredClone(officialCloudEvent) as typeof officialCloudEvent & { data: { tag?: string } };
+    event.data.tag = record.batchId;
+    expect(await recordDeliveryReport(deps, event)).toMatchObject({ kind: 'applied' });
+    expect(messages.rows.get(record.messageId)!.acsMessageId).toBe(acsId);
+  });
+
+  it('parks a report for an unknown message and acknowledges it', async () => {
+    expect(await recordDeliveryReport(deps, officialEventGrid)).toEqual({ kind: 'unknownMessage', acsMessageId: acsId });
+    expect(tracker.parkedReports).toHaveLength(1);
+  });
+
+  it.each([
+    ['not an object', 'hello'],
+    ['no data', { eventType: 'Microsoft.Communication.SMSDeliveryReportReceived' }],
+    ['a missing messageId', { ...officialEventGrid, data: { ...officialEventGrid.data, MessageId: undefined } }],
+    ['an unknown status', { ...officialEventGrid, data: { ...officialEventGrid.data, DeliveryStatus: 'Maybe' } }],
+    ['another event type', { ...officialEventGrid, eventType: 'Microsoft.Communication.SMSReceived' }],
+  ])('acknowledges a malformed event (%s) without throwing', async (_name, event) => {
+    expect((await recordDeliveryReport(deps, event)).kind).toBe('malformed');
+  });
+});

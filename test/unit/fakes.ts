@@ -1,0 +1,218 @@
+// In-memory fakes of the ports, for unit tests of the use cases. They keep the semantics that
+// matter (etag conflicts, idempotent inserts) so the tests exercise the real decisions.
+import type { Sender } from '../../shared/config.js';
+import type { MessageRecord } from '../../shared/domain/message.js';
+import type { SendJob } from '../../shared/domain/sendJob.js';
+import {
+  ConcurrencyError,
+  type Clock,
+  type ConsentChange,
+  type DeadLetter,
+  type DeadLetterStore,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type Logger,
+  type MessageStore,
+  type OptOutStore,
+  type OutboundQueue,
+  type Page,
+  type RateLimiter,
+  type SmsGateway,
+} from '../../shared/ports.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class FakeClock implements Clock {
+  constructor(public time = new Date('2026-11-25T10:00:00Z').getTime()) {}
+  now() {
+    return new Date(this.time);
+  }
+  async sleep(ms: number) {
+    this.time += Math.max(0, ms);
+  }
+  advance(ms: number) {
+    this.time += ms;
+  }
+}
+
+export class FakeMessageStore implements MessageStore {
+  readonly rows = new Map<string, MessageRecord>();
+  readonly acsIndex = new Map<string, string>();
+  private version = 0;
+  /** Called before each saveAll/save; lets a test change a record "concurrently". */
+  beforeSave?: () => void;
+
+  private put(record: MessageRecord) {
+    const stored = clone(record);
+    stored.etag = `v${++this.version}`;
+    this.rows.set(record.messageId, stored);
+    record.etag = stored.etag;
+  }
+  async insertBatch(records: MessageRecord[]) {
+    for (const r of records) if (!this.rows.has(r.messageId)) this.put(r);
+  }
+  async get(id: string) {
+    const r = this.rows.get(id);
+    return r ? clone(r) : undefined;
+  }
+  async getMany(_batchId: string, ids: readonly string[]) {
+    const map = new Map<string, MessageRecord>();
+    for (const id of ids) {
+      const r = this.rows.get(id);
+      if (r) map.set(id, clone(r));
+    }
+    return map;
+  }
+  async findInBatchByRecipient(batchId: string, to: string) {
+    for (const r of this.rows.values()) if (r.batchId === batchId && r.to === to) return clone(r);
+    return undefined;
+  }
+  async listBatch(batchId: string): Promise<Page<MessageRecord>> {
+    return { items: [...this.rows.values()].filter((r) => r.batchId === batchId).map(clone) };
+  }
+  async saveAll(records: MessageRecord[]) {
+    const hook = this.beforeSave;
+    this.beforeSave = undefined;
+    hook?.();
+    for (const r of records) {
+      const current = this.rows.get(r.messageId);
+      if (r.etag ? current?.etag !== r.etag : current) throw new ConcurrencyError();
+    }
+    for (const r of records) this.put(r);
+  }
+  async save(record: MessageRecord) {
+    await this.saveAll([record]);
+  }
+  async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>) {
+    for (const e of entries) this.acsIndex.set(e.acsMessageId, e.messageId);
+  }
+  async messageIdForAcsMessageId(id: string) {
+    return this.acsIndex.get(id);
+  }
+  async ping() {}
+}
+
+export class FakeQueue implements OutboundQueue {
+  readonly jobs: SendJob[] = [];
+  async enqueue(jobs: readonly SendJob[]) {
+    this.jobs.push(...jobs.map(clone));
+  }
+  async ping() {}
+  take(): SendJob | undefined {
+    return this.jobs.shift();
+  }
+}
+
+export class FakeOptOuts implements OptOutStore {
+  readonly entries = new Set<string>();
+  async optedOut(sender: string, recipients: readonly string[]) {
+    return new Set(recipients.filter((r) => this.entries.has(`${sender}|${r}`) || this.entries.has(`*|${r}`)));
+  }
+  async add(change: ConsentChange) {
+    this.entries.add(`${change.sender}|${change.recipient}`);
+  }
+  async remove(change: ConsentChange) {
+    this.entries.delete(`${change.sender}|${change.recipient}`);
+  }
+}
+
+/** A gateway that behaves like ACS's repeatability: a repeated id is not sent again. */
+export class FakeGateway implements SmsGateway {
+  readonly requests: GatewaySendRequest[] = [];
+  /** Every message that reached a handset: "to|text". */
+  readonly delivered: string[] = [];
+  private readonly seen = new Map<string, string>();
+  private counter = 0;
+  /** Queue of behaviours for the next requests. */
+  readonly script: Array<'ok' | 'timeout-processed' | 'timeout' | '429' | '500'> = [];
+  permanentFailures = new Map<string, { code: string; message: string }>();
+
+  async send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]> {
+    this.requests.push(clone(request));
+    const step = this.script.shift() ?? 'ok';
+    const { GatewayError } = await import('../../shared/ports.js');
+    if (step === '429') throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
+    if (step === 'timeout') throw new GatewayError('ACS request timed out', { transient: true, uncertain: true });
+    const results = request.recipients.map((r): GatewayRecipientResult => {
+      const failure = this.permanentFailures.get(r.to);
+      if (failure) return { to: r.to, outcome: 'rejected', code: failure.code, message: failure.message, transient: false };
+      const previous = this.seen.get(r.repeatabilityRequestId);
+      if (previous) return { to: r.to, outcome: 'accepted', repeated: true, acsMessageId: previous };
+      const id = `20261125100000${String(++this.counter).padStart(8, '0')}`;
+      this.seen.set(r.repeatabilityRequestId, id);
+      this.delivered.push(`${r.to}|${request.message}`);
+      return { to: r.to, outcome: 'accepted', repeated: false, acsMessageId: id };
+    });
+    if (step === 'timeout-processed') throw new GatewayError('ACS request timed out', { transient: true, uncertain: true });
+    if (step === '500') throw new GatewayError('ACS answered 500', { transient: true, uncertain: true, status: 500 });
+    return results;
+  }
+  async getDeliveryReport(): Promise<GatewayDeliveryReport | undefined> {
+    return undefined;
+  }
+  async ping() {}
+}
+
+export class FakeRateLimiter implements RateLimiter {
+  readonly reservations: Array<{ sender: string; count: number }> = [];
+  constructor(private readonly clock: Clock, public delayMs = 0) {}
+  async reserve(sender: Sender, count: number) {
+    this.reservations.push({ sender: sender.number, count });
+    return new Date(this.clock.now().getTime() + this.delayMs);
+  }
+}
+
+export class FakeDeadLetters implements DeadLetterStore {
+  readonly letters: DeadLetter[] = [];
+  async add(letter: Omit<DeadLetter, 'id' | 'at'>) {
+    const full = { ...letter, id: String(this.letters.length + 1), at: new Date().toISOString() };
+    this.letters.push(full);
+    return full;
+  }
+  async list() {
+    return [...this.letters];
+  }
+  async remove(id: string) {
+    const i = this.letters.findIndex((l) => l.id === id);
+    if (i >= 0) this.letters.splice(i, 1);
+  }
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export const tollFree: Sender = { number: '+18005550100', type: 'tollFree', ratePerMinute: 200, burst: 3 };
+export const shortCode: Sender = { number: '+18005550199', type: 'shortCode', ratePerMinute: 6000, burst: 100 };
+
+export class FakeTracker {
+  readonly tracked = new Map<string, { messageId: string; sentAt: string; nextCheckAt: string; handle: string }>();
+  readonly parkedReports: Array<{ event: unknown; parkedAt: string; handle: string }> = [];
+  async track(ids: readonly string[], at: Date) {
+    for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id });
+  }
+  async due(sentBefore: Date, now: Date, limit: number) {
+    return [...this.tracked.values()]
+      .filter((t) => Date.parse(t.sentAt) < sentBefore.getTime() && Date.parse(t.nextCheckAt) <= now.getTime())
+      .slice(0, limit)
+      .map((t) => ({ ...t }));
+  }
+  async untrack(messages: ReadonlyArray<{ handle: string }>) {
+    for (const m of messages) this.tracked.delete(m.handle);
+  }
+  async reschedule(message: { handle: string }, next: Date) {
+    const t = this.tracked.get(message.handle);
+    if (t) t.nextCheckAt = next.toISOString();
+  }
+  async park(event: unknown, at: Date) {
+    this.parkedReports.push({ event, parkedAt: at.toISOString(), handle: String(this.parkedReports.length) });
+  }
+  async parked(limit: number) {
+    return this.parkedReports.slice(0, limit);
+  }
+  async unpark(reports: ReadonlyArray<{ handle: string }>) {
+    for (const r of reports) {
+      const i = this.parkedReports.findIndex((p) => p.handle === r.handle);
+      if (i >= 0) this.parkedReports.splice(i, 1);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// An in-memory IdempotencyStore with the race semantics of the Table Storage one: reserve is an
+// insert-if-absent, take-overs and completions are conditional on the entry's version.
+import { ConcurrencyError } from '../../shared/ports.js';
+import {
+  DEFAULT_IDEMPOTENCY_POLICY,
+  judgeEntry,
+  newReservationToken,
+  type IdempotencyEntry,
+  type IdempotencyPolicy,
+  type IdempotencyStore,
+  type Reservation,
+  type StoredResponse,
+} from '../../shared/pipeline/idempotency.js';
+
+interface Row extends IdempotencyEntry {
+  token: string;
+}
+
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  readonly rows = new Map<string, Row>();
+  reserveCalls = 0;
+
+  constructor(
+    private readonly policy: IdempotencyPolicy = DEFAULT_IDEMPOTENCY_POLICY,
+    /** Simulated storage latency, so concurrent callers really interleave. */
+    private readonly latencyMs = 0,
+  ) {}
+
+  private async io() {
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    else await Promise.resolve();
+  }
+
+  async reserve(key: string, fingerprint: string, now: Date): Promise<Reservation> {
+    this.reserveCalls++;
+    await this.io();
+    // Check and write with no await in between: that is the atomic insert-if-absent.
+    const existing = this.rows.get(key);
+    if (existing) {
+      const verdict = judgeEntry(existing, fingerprint, now, this.policy);
+      if (verdict.kind !== 'takeOver') return structuredClone(verdict);
+    }
+    const token = newReservationToken();
+    this.rows.set(key, { state: 'pending', fingerprint, reservedAt: now, token });
+    return { kind: 'reserved', token };
+  }
+
+  async complete(key: string, token: string, response: StoredResponse): Promise<void> {
+    await this.io();
+    const row = this.rows.get(key);
+    if (!row || row.token !== token) throw new ConcurrencyError('reservation lost');
+    row.state = 'completed';
+    row.response = structuredClone(response);
+    row.token = newReservationToken();
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.io();
+    if (this.rows.get(key)?.token === token) this.rows.delete(key);
+  }
+}

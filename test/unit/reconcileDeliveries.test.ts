@@ -1,0 +1,107 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MessageRecord } from '../../shared/domain/message.js';
+import type { GatewayDeliveryReport } from '../../shared/ports.js';
+import { reconcileDeliveries, type ReconcileDeps } from '../../shared/pipeline/reconcileDeliveries.js';
+import { FakeClock, FakeGateway, FakeMessageStore, FakeTracker, silentLogger } from './fakes.js';
+
+const HOUR = 3600_000;
+let clock: FakeClock;
+let messages: FakeMessageStore;
+let tracker: FakeTracker;
+let gateway: FakeGateway;
+let reports: Map<string, GatewayDeliveryReport>;
+let deps: ReconcileDeps;
+
+function record(i: number, overrides: Partial<MessageRecord> = {}): MessageRecord {
+  const at = clock.now().toISOString();
+  return {
+    messageId: `01jdx7k9m2qh3v8s4t1cab-00${i}`,
+    batchId: '01jdx7k9m2qh3v8s4t1cab',
+    from: '+18005550100',
+    to: `+1425555010${i}`,
+    body: 'hi',
+    encoding: 'GSM-7',
+    segments: 1,
+    deliveryReport: true,
+    status: 'sent',
+    history: [{ status: 'sent', at }],
+    createdAt: at,
+    updatedAt: at,
+    acsMessageId: `acs-${i}`,
+    attempts: 1,
+    ...overrides,
+  };
+}
+
+beforeEach(async () => {
+  clock = new FakeClock();
+  messages = new FakeMessageStore();
+  tracker = new FakeTracker();
+  gateway = new FakeGateway();
+  reports = new Map();
+  gateway.getDeliveryReport = async (id: string) => reports.get(id);
+  deps = { messages, tracker, gateway, clock, log: silentLogger, reconcileAfterMs: HOUR / 2, deadlineMs: 72 * HOUR };
+});
+
+describe('reconcileDeliveries', () => {
+  it('leaves recent messages alone', async () => {
+    await messages.insertBatch([record(1)]);
+    await tracker.track([record(1).messageId], clock.now());
+    clock.advance(10 * 60_000);
+    expect(await reconcileDeliveries(deps)).toMatchObject({ checked: 0 });
+  });
+
+  it('brings overdue messages to their final status from GET /deliveryReports', async () => {
+    await messages.insertBatch([record(1), record(2), record(3)]);
+    await tracker.track([1, 2, 3].map((i) => record(i).messageId), clock.now());
+    reports.set('acs-1', { acsMessageId: 'acs-1', status: 'delivered', receivedAt: '2026-11-25T10:01:00Z' });
+    reports.set('acs-2', { acsMessageId: 'acs-2', status: 'failed', code: '4005', detail: 'Message blocked by carrier' });
+    clock.advance(HOUR);
+    const summary = await reconcileDeliveries(deps);
+    expect(summary).toMatchObject({ checked: 3, delivered: 1, failed: 1, stillPending: 1 });
+    expect(messages.rows.get(record(1).messageId)!.status).toBe('delivered');
+    const failed = messages.rows.get(record(2).messageId)!;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toEqual({ code: '4005', message: 'Message blocked by carrier' });
+    expect([...tracker.tracked.keys()]).toEqual([record(3).messageId]);
+    // Not asked again at the very next run.
+    expect((await reconcileDeliveries(deps)).checked).toBe(0);
+  });
+
+  it('ends a message "unknown" at the deadline, including one whose hand-over was uncertain', async () => {
+    await messages.insertBatch([record(1), record(2, { status: 'sending', acsMessageId: undefined, history: [{ status: 'sending', at: 'x' }] })]);
+    await tracker.track([record(1).messageId, record(2).messageId], clock.now());
+    for (let h = 1; h <= 73; h++) {
+      clock.advance(HOUR);
+      await reconcileDeliveries(deps);
+    }
+    expect(messages.rows.get(record(1).messageId)!.status).toBe('unknown');
+    expect(messages.rows.get(record(2).messageId)!.status).toBe('unknown');
+    expect(tracker.tracked.size).toBe(0);
+  });
+
+  it('untracks messages whose report arrived in the meantime', async () => {
+    await messages.insertBatch([record(1, { status: 'delivered' })]);
+    await tracker.track([record(1).messageId], clock.now());
+    clock.advance(HOUR);
+    expect(await reconcileDeliveries(deps)).toMatchObject({ resolvedAlready: 1 });
+    expect(tracker.tracked.size).toBe(0);
+  });
+
+  it('applies parked reports once their message is known, and drops foreign ones after the deadline', async () => {
+    const report = (id: string, to: string) => ({
+      eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
+      id: `e-${id}`,
+      data: { messageId: `Outgoing_${id}`, from: '18005550100', to, deliveryStatus: 'Delivered', deliveryStatusDetails: 'No error.' },
+    });
+    await tracker.park(report('acs-1', '+14255550101'), clock.now());
+    await tracker.park(report('foreign', '+14255559999'), clock.now());
+    await messages.insertBatch([record(1)]);
+    await messages.indexAcsMessageIds([{ acsMessageId: 'acs-1', messageId: record(1).messageId }]);
+    expect(await reconcileDeliveries(deps)).toMatchObject({ parkedApplied: 1, parkedDropped: 0 });
+    expect(messages.rows.get(record(1).messageId)!.status).toBe('delivered');
+    clock.advance(73 * HOUR);
+    expect(await reconcileDeliveries(deps)).toMatchObject({ parkedDropped: 1 });
+    expect(tracker.parkedReports).toHaveLength(0);
+  });
+});
