@@ -19,7 +19,7 @@ const sdkImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.azurite/**', 'test/fixtures/**', 'docs/**/*.js'] },
+  { ignores: ['.tmp*/**', 'dist/**', 'node_modules/**', 'coverage/**', '.azurite/**', 'test/fixtures/**', 'docs/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -66,10 +66,6 @@ const jsonOf = <T extends z.ZodType>(schema: T, example: string) =>
     return parsed.data;
   });
 
-const boolFlag = z
-  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
-
 const intSetting = (min: number, max: number) =>
   z.coerce
     .number({ message: `must be a whole number from ${min} to ${max}` })

@@ -11,8 +11,9 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { Config } from '../../config.js';
-import { ConcurrencyError, DependencyUnavailableError } from '../../ports.js';
+import { ConcurrencyError } from '../../ports.js';
 import { TABLES } from '../../resourceNames.js';
+import { createTableClientFactory, storageCall as reportOutage, type ClientFor } from './tableClients.js';
 import {
   DEFAULT_IDEMPOTENCY_POLICY,
   judgeEntry,
@@ -51,8 +52,12 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   /** The store on the account the configuration names; the SDK is loaded on first use. */
   static fromConfig(storage: Config['storage'], policy?: IdempotencyPolicy): TableIdempotencyStore {
-    let client: Promise<TableClient> | undefined;
-    return new TableIdempotencyStore(() => (client ??= createTableClient(storage, TABLES.idempotency)), policy);
+    return TableIdempotencyStore.fromClientFor(createTableClientFactory(storage), policy);
+  }
+
+  /** The store on the clients the other table adapters share (createTableAdapters().clientFor). */
+  static fromClientFor(clientFor: ClientFor, policy?: IdempotencyPolicy): TableIdempotencyStore {
+    return new TableIdempotencyStore(() => clientFor(TABLES.idempotency), policy);
   }
 
   /** Creates the table when missing (infra creates it in Azure). */
@@ -221,31 +226,7 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** Runs a storage call; outages (network, 5xx, throttling) become DependencyUnavailableError. */
-async function storageCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof DependencyUnavailableError) throw error;
-    const status = statusOf(error);
-    if (status === undefined || status >= 500 || status === 429) {
-      throw new DependencyUnavailableError('storage', `idempotency table: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-/** A TableClient for `table` on the configured account (connection string locally, identity in Azure). */
-async function createTableClient(storage: Config['storage'], table: string): Promise<TableClient> {
-  const { TableClient } = await import('@azure/data-tables');
-  if (storage.kind === 'connectionString') {
-    // Azurite and other loopback endpoints speak http; the SDK refuses that unless told.
-    const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:)/i.test(storage.connectionString);
-    return TableClient.fromConnectionString(storage.connectionString, table, { allowInsecureConnection: insecure });
-  }
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  const credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
-  return new TableClient(storage.tableUrl, table, credential);
+/** Runs a storage call; an unreachable account becomes DependencyUnavailableError (a 503 for the client). */
+function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  return reportOutage('idempotency table', call);
 }
