@@ -2,10 +2,14 @@
 // host. Each function's options live in its own file; this file only decides which to register.
 import { app } from '@azure/functions';
 import { config } from '../shared/config.js';
+import { cancelMessage } from './cancelMessage.js';
 import { deliveryReports } from './deliveryReports.js';
+import { getBatch } from './getBatch.js';
 import { getMessage } from './getMessage.js';
 import { health } from './health.js';
 import { inboundSms } from './inboundSms.js';
+import { openApi } from './openApi.js';
+import { previewMessages } from './previewMessages.js';
 import { reconcileDeliveries } from './reconcileDeliveries.js';
 import { sendSms } from './sendSms.js';
 import { submitMessages } from './submitMessages.js';
@@ -14,7 +18,11 @@ import { submitMessages } from './submitMessages.js';
 const settings = config();
 
 app.http('submitMessages', submitMessages);
+app.http('previewMessages', previewMessages);
 app.http('getMessage', getMessage);
+app.http('cancelMessage', cancelMessage);
+app.http('getBatch', getBatch);
+app.http('openApi', openApi);
 app.http('health', health);
 if (settings.outboundQueue.transport === 'servicebus') app.serviceBusQueue('sendSms', sendSms.serviceBus);
 else app.storageQueue('sendSms', sendSms.storageQueue);

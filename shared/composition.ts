@@ -8,6 +8,8 @@ import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
 import type { Clock, DeadLetterStore, DeliveryTracker, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
+import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
+import type { IdempotencyStore } from './pipeline/idempotency.js';
 
 export interface Services {
   config: Config;
@@ -19,6 +21,7 @@ export interface Services {
   tracker: DeliveryTracker;
   queue: OutboundQueue;
   gateway: SmsGateway;
+  idempotency: IdempotencyStore;
   /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export function buildServices(cfg: Config): Services {
     tracker: tables.tracker,
     queue,
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
+    idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     async ensureStorage() {
       await tables.ensureTables();
       if (queue instanceof StorageOutboundQueue) await queue.ensureQueue();
