@@ -56,7 +56,7 @@ export const submitMessagesBody = z
     validFor: z
       .number()
       .int('must be a whole number of seconds')
-      .min(60, 'must be at least 60 seconds')
+      .min(5, 'must be at least 5 seconds')
       .max(MAX_SCHEDULE_AHEAD_MS / 1000, 'must be at most 35 days in seconds')
       .optional()
       .describe('Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.'),
