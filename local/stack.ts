@@ -42,6 +42,10 @@ export interface LocalStack {
   storageConnectionString: string;
   /** The settings the function host runs with. */
   settings: Record<string, string>;
+  /** Stops Azurite (an outage); data persists only when the stack was given an Azurite location. */
+  stopStorage(): Promise<void>;
+  /** Starts Azurite again on the same ports and folder. */
+  startStorage(): Promise<void>;
   /** Stops the function host (SIGKILL simulates a crash) and starts it again. */
   restartHost(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -63,7 +67,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? ((line: string) => console.log(line));
   const settings = { ...(options.settings ?? readLocalSettings(options.root)), ...(options.env ?? {}) };
 
-  const azurite = await startAzurite({ ...(options.azurite ?? {}), silent: true });
+  let azurite = await startAzurite({ ...(options.azurite ?? {}), silent: true });
   const stops: Array<() => Promise<void>> = [() => azurite.stop()];
   try {
     settings.AzureWebJobsStorage = azurite.connectionString;
@@ -103,6 +107,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulator,
       storageConnectionString: azurite.connectionString,
       settings,
+      async stopStorage() {
+        await azurite.stop();
+      },
+      async startStorage() {
+        azurite = await startAzurite({
+          ...(options.azurite ?? {}),
+          blobPort: azurite.blobPort,
+          queuePort: azurite.queuePort,
+          tablePort: azurite.tablePort,
+          silent: true,
+        });
+      },
       async restartHost(signal: NodeJS.Signals = 'SIGTERM') {
         await host.stop(signal);
         host = await startHost();

@@ -65,6 +65,9 @@ export interface AcsEmulator {
   sends(): SendRecord[];
   /** Changes settings at runtime; throws SettingsError naming the bad fields. */
   configure(patch: AcsEmulatorConfigPatch): void;
+  /** Simulates an outage: connections are refused until goOnline(); state survives. */
+  goOffline(): Promise<void>;
+  goOnline(): Promise<void>;
   /** A handset texts one of the emulator's numbers; resolves with the inbound message id. */
   injectInbound(input: { from: string; to: string; message: string }): Promise<string>;
   /** Adds an Event Grid webhook subscriber (validation handshake unless validate is false). */
@@ -287,6 +290,20 @@ class AcsEmulatorServer implements AcsEmulator {
     this.faultRng.reseed(this.seed);
     this.reportRng.reseed(this.seed ^ 0x5bd1e995);
     this.log('emulator: reset');
+  }
+
+  /** An outage: the endpoint refuses connections, while state (inboxes, repeatability ids) survives, as in ACS. */
+  async goOffline(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** The end of an outage: the same endpoint answers again. */
+  async goOnline(): Promise<void> {
+    const host = new URL(this.url).hostname.replace(/^\[|\]$/g, '');
+    await this.listen(this.port, host);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,127 @@
+// Outages: storage (Azurite) stopped and restarted during a 500-message run, and the ACS
+// endpoint down and back during another. Whatever was accepted is delivered exactly once;
+// what was refused (503) was never half-written and never sent.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
+
+const SENDER = '+18005550199';
+const senders = JSON.stringify([{ number: SENDER, type: 'shortCode', ratePerMinute: 60000 }]);
+const handset = (run: number, i: number) => `+1${200 + run}555${String(i).padStart(4, '0')}`;
+
+interface Accepted {
+  batchId: string;
+  messages: Array<{ messageId: string; to: string }>;
+}
+
+async function post(stack: TestStack, to: string[]): Promise<{ status: number; retryAfter: string | null; body?: Accepted }> {
+  try {
+    const response = await stack.postMessages({ to, message: 'Outage drill', from: SENDER });
+    const body = response.status === 202 ? ((await response.json()) as Accepted) : undefined;
+    if (!body) await response.text();
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), ...(body ? { body } : {}) };
+  } catch {
+    return { status: 0, retryAfter: null };
+  }
+}
+
+async function allFinal(stack: TestStack, batches: string[]): Promise<boolean> {
+  for (const id of batches) {
+    const r = await stack.api(`batches/${id}?limit=1`);
+    if (r.status !== 200) return false;
+    const { counts } = (await r.json()) as { counts: Record<string, number> };
+    const pending = (counts.queued ?? 0) + (counts.scheduled ?? 0) + (counts.sending ?? 0) + (counts.sent ?? 0);
+    if (pending > 0) return false;
+  }
+  return true;
+}
+
+describe('storage outage', () => {
+  let stack: TestStack;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sms-outage-'));
+    stack = await startTestStack({ env: { SMS_SENDERS: senders }, azurite: { location: dir }, emulator: { deliveryReports: { delayMs: 50 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with Retry-After while storage is down, and delivers everything accepted exactly once', async () => {
+    const accepted: Accepted[] = [];
+    const refused: string[] = [];
+    let sawUnavailable = false;
+    for (let i = 0; i < 50; i++) {
+      if (i === 20) {
+        await stack.stopStorage();
+        const health = await stack.api('health');
+        expect(health.status).toBe(503);
+        const report = (await health.json()) as { checks: Record<string, { ok: boolean }> };
+        expect(report.checks.storage!.ok).toBe(false);
+        expect(report.checks.acs!.ok).toBe(true);
+      }
+      if (i === 30) await stack.startStorage();
+      const to = Array.from({ length: 10 }, (_, j) => handset(1, i * 10 + j));
+      const result = await post(stack, to);
+      if (result.status === 202) accepted.push(result.body!);
+      else {
+        expect(result.status).toBe(503);
+        expect(result.retryAfter).toBeTruthy();
+        sawUnavailable = true;
+        refused.push(...to);
+      }
+    }
+    expect(sawUnavailable).toBe(true);
+    expect(accepted.length).toBeGreaterThanOrEqual(30);
+
+    await waitFor(async () => ((await allFinal(stack, accepted.map((a) => a.batchId))) ? true : undefined), 120_000, 'every accepted message final');
+    for (const batch of accepted) {
+      for (const m of batch.messages) {
+        expect(stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'), m.to).toHaveLength(1);
+        const view = (await (await stack.api(`messages/${m.messageId}`)).json()) as { status: string };
+        expect(view.status).toBe('delivered');
+      }
+    }
+    for (const to of refused) expect(stack.emulator.inbox(to), to).toHaveLength(0);
+  });
+});
+
+describe('ACS outage', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { SMS_SENDERS: senders }, emulator: { deliveryReports: { delayMs: 50 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('lets messages wait while the ACS endpoint is down and sends each once when it is back', async () => {
+    const accepted: Accepted[] = [];
+    for (let i = 0; i < 50; i++) {
+      if (i === 15) await stack.emulator.goOffline();
+      const result = await post(stack, Array.from({ length: 10 }, (_, j) => handset(2, i * 10 + j)));
+      expect(result.status).toBe(202);
+      accepted.push(result.body!);
+    }
+    const health = await stack.api('health');
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { checks: Record<string, { ok: boolean }> }).checks.acs!.ok).toBe(false);
+    await new Promise((r) => setTimeout(r, 3000));
+    await stack.emulator.goOnline();
+
+    await waitFor(async () => ((await allFinal(stack, accepted.map((a) => a.batchId))) ? true : undefined), 120_000, 'every message final');
+    let delivered = 0;
+    for (const batch of accepted) {
+      for (const m of batch.messages) {
+        expect(stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'), m.to).toHaveLength(1);
+        delivered++;
+      }
+    }
+    expect(delivered).toBe(500);
+  });
+});
