@@ -413,7 +413,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     try {
       for (const event of events) {
-        const e = event as Record<string, unknown>;
+        // Event Grid only ever sends objects; anything else still reaches the function, which decides.
+        const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
         const ctx = context(fn, log, {
           triggerMetadata: { id: e.id, subject: e.subject, eventType: e.eventType ?? e.type, eventTime: e.eventTime ?? e.time, topic: e.topic ?? e.source },
         });

@@ -69,8 +69,7 @@ export type SendOutcome =
 export async function processSendJob(deps: SendDeps, body: unknown): Promise<SendOutcome> {
   const parsed = parseSendJob(body);
   if (!parsed.ok) {
-    const raw = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body);
-    await deps.deadLetters.add({ reason: `invalid send job: ${parsed.reason}`, body: raw ?? '' });
+    await deps.deadLetters.add({ reason: `invalid send job: ${parsed.reason}`, body: rawText(body) });
     deps.log.warn('send job dead-lettered: invalid', { reason: parsed.reason });
     return { kind: 'deadLettered', reason: parsed.reason };
   }
@@ -327,6 +326,17 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     retrying: transient.length,
     uncertain,
   };
+}
+
+/** The queue message as text, for the dead letter; hostile nesting can defeat JSON.stringify. */
+function rawText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  try {
+    return JSON.stringify(body) ?? String(body);
+  } catch {
+    return '[a queue message too deeply nested to keep as text]';
+  }
 }
 
 /** Puts recipients back on the queue with backoff; a certain failure gets a fresh repeatability window. */
