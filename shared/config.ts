@@ -123,8 +123,8 @@ export const settingsSchema = z.object({
   SEND_MAX_ATTEMPTS: intSetting(1, 50).default(8),
   /** Milliseconds before an ACS request counts as timed out. */
   ACS_REQUEST_TIMEOUT_MS: intSetting(1000, 120_000).default(15_000),
-  /** Minutes after the hand-over before a message without a delivery report is looked up at ACS. */
-  RECONCILE_AFTER_MINUTES: intSetting(1, 24 * 60).default(30),
+  /** Seconds after the hand-over before a message without a delivery report is looked up at ACS. */
+  RECONCILE_AFTER_SECONDS: intSetting(1, 24 * 3600).default(1800),
   /** Hours after the hand-over after which a message without a final status ends "unknown". */
   DELIVERY_REPORT_DEADLINE_HOURS: intSetting(1, 24 * 30).default(72),
   /** NCRONTAB schedule of the reconciler (six fields, seconds first). */
@@ -276,7 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
     acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
     reconcile: {
-      afterMs: s.RECONCILE_AFTER_MINUTES * 60_000,
+      afterMs: s.RECONCILE_AFTER_SECONDS * 1000,
       deadlineMs: s.DELIVERY_REPORT_DEADLINE_HOURS * 3600_000,
       schedule: s.RECONCILE_SCHEDULE,
     },

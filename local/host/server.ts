@@ -154,6 +154,8 @@ interface QueueSettings {
   visibilityTimeoutMs: number;
   maxDequeueCount: number;
   base64: boolean;
+  /** How long a received message stays invisible while it runs; renewed at half-time, as the host does. */
+  leaseMs: number;
 }
 
 function startQueueTrigger(fn: RegisteredFunction, settings: QueueSettings, log: (line: string) => void, tracker: Set<Promise<unknown>>) {
@@ -192,18 +194,28 @@ function startQueueTrigger(fn: RegisteredFunction, settings: QueueSettings, log:
           queueTrigger: text,
         },
       });
+      // The lease is renewed while the function runs; each renewal changes the pop receipt.
+      let popReceipt = message.popReceipt;
+      const renew = setInterval(() => {
+        queue
+          .updateMessage(message.messageId, popReceipt, undefined, Math.round(settings.leaseMs / 1000))
+          .then((r) => {
+            if (r.popReceipt) popReceipt = r.popReceipt;
+          })
+          .catch(() => undefined);
+      }, settings.leaseMs / 2);
       try {
-        await invoke(fn, log, [body], ctx);
-        await queue.deleteMessage(message.messageId, message.popReceipt);
+        await invoke(fn, log, [body], ctx).finally(() => clearInterval(renew));
+        await queue.deleteMessage(message.messageId, popReceipt);
       } catch {
         if (message.dequeueCount >= settings.maxDequeueCount) {
           await poison.createIfNotExists();
           await poison.sendMessage(message.messageText, { messageTimeToLive: -1 });
-          await queue.deleteMessage(message.messageId, message.popReceipt).catch(() => undefined);
+          await queue.deleteMessage(message.messageId, popReceipt).catch(() => undefined);
           log(`Message ${message.messageId} has reached MaxDequeueCount of ${settings.maxDequeueCount}. Moving message to queue '${queueName}-poison'.`);
         } else {
           await queue
-            .updateMessage(message.messageId, message.popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000))
+            .updateMessage(message.messageId, popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000))
             .catch(() => undefined);
         }
       }
@@ -219,8 +231,9 @@ function startQueueTrigger(fn: RegisteredFunction, settings: QueueSettings, log:
           await Promise.race(inFlight);
           continue;
         }
-        // Kept invisible for 10 minutes while it runs, as the host does (it renews meanwhile).
-        const received = await queue.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: 600 });
+        // Kept invisible while it runs (10 minutes by default, as the host does; renewed meanwhile).
+        // If storage is down when the function fails, the message reappears once the lease ends.
+        const received = await queue.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: Math.round(settings.leaseMs / 1000) });
         if (received.receivedMessageItems.length === 0) {
           await new Promise<void>((r) => {
             wake = r;
@@ -284,6 +297,15 @@ function startTimer(fn: RegisteredFunction, log: (line: string) => void) {
 
 // ---------- The host ----------
 
+/** LOCAL_QUEUE_LEASE_SECONDS: the local host's message lease (default 600, the Functions host's). */
+function leaseSeconds(): number {
+  const raw = process.env.LOCAL_QUEUE_LEASE_SECONDS;
+  if (raw === undefined || raw === '') return 600;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 2 || n > 7 * 24 * 3600) throw new Error(`LOCAL_QUEUE_LEASE_SECONDS must be a whole number of seconds from 2 to 604800, got "${raw}"`);
+  return n;
+}
+
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
   if (options.env) Object.assign(process.env, options.env);
@@ -297,6 +319,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     visibilityTimeoutMs: timeSpanMs(q.visibilityTimeout, 0),
     maxDequeueCount: q.maxDequeueCount ?? 5,
     base64: (q.messageEncoding ?? 'base64') === 'base64',
+    leaseMs: leaseSeconds() * 1000,
   };
 
   const registered = await captureRegistrations(options.entry);

@@ -89,8 +89,9 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
         resolved.push(t);
       } else {
         summary.stillPending++;
-        // Look again later, less often as time passes: a quarter of its age, between 5 min and 6 h.
-        const wait = Math.min(6 * 3600_000, Math.max(5 * 60_000, age / 4));
+        // Look again later, less often as time passes: a quarter of its age, between 5 min (or the
+        // reconcile delay, when shorter) and 6 h.
+        const wait = Math.min(6 * 3600_000, Math.max(Math.min(5 * 60_000, deps.reconcileAfterMs), age / 4));
         await deps.tracker.reschedule(t, new Date(Math.min(now.getTime() + wait, Date.parse(t.sentAt) + deps.deadlineMs)));
       }
     }

@@ -30,7 +30,8 @@ export class TableDeliveryTracker implements DeliveryTracker {
 
   async due(sentBefore: Date, now: Date, limit: number): Promise<TrackedMessage[]> {
     const client = await this.client('deliveryTracking');
-    const filter = `PartitionKey lt '${minuteBucket(sentBefore)}' and nextCheckAt le '${now.toISOString()}'`;
+    // The partition bound narrows the scan to old minutes; sentAt makes it exact to the millisecond.
+    const filter = `PartitionKey le '${minuteBucket(sentBefore)}' and sentAt le '${sentBefore.toISOString()}' and nextCheckAt le '${now.toISOString()}'`;
     const out: TrackedMessage[] = [];
     for await (const page of client.listEntities<{ sentAt: string; nextCheckAt: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, limit) })) {
       for (const e of page) {
