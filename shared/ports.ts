@@ -2,6 +2,7 @@
 // shared/adapters implement them on Azure services; unit tests implement them with fakes.
 import type { Sender } from './config.js';
 import type { DeliveryAttempt, MessageRecord } from './domain/message.js';
+import type { PipelineEvent } from './domain/events.js';
 import type { SendJob } from './domain/sendJob.js';
 
 /** Time, so tests can move it. */
@@ -252,4 +253,14 @@ export interface DeliveryTracker {
   park(event: unknown, at: Date): Promise<void>;
   parked(limit: number): Promise<ParkedReport[]>;
   unpark(reports: readonly ParkedReport[]): Promise<void>;
+}
+
+/**
+ * Where the pipeline's events go once the change behind them is stored. An outbox: publish()
+ * only has to keep them durably; delivery to webhooks, the Event Grid topic and analytics
+ * happens later and is retried there. Events carry deterministic ids, so publishing one twice
+ * is harmless.
+ */
+export interface EventPublisher {
+  publish(events: readonly PipelineEvent[]): Promise<void>;
 }

@@ -1,0 +1,115 @@
+// The pipeline's own events, as CloudEvents 1.0: what the app is told (webhooks, Event Grid topic)
+// and what analytics counts. One change of the world is one event with a deterministic id, so a
+// change recorded twice (a redelivered job, a duplicate report) is the same event, never a second.
+import type { MessageRecord, StatusChange } from './message.js';
+import type { MessageStatus } from './messageStatus.js';
+
+/** Keyword classes of an inbound message (see domain/keywords.ts); null: an ordinary message. */
+export type InboundKeyword = 'optOut' | 'optIn' | 'help' | null;
+
+export type MessageEventType = `sms.message.${MessageStatus}`;
+export type PipelineEventType = MessageEventType | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed';
+
+/** A CloudEvents 1.0 event in structured JSON form. */
+export interface PipelineEvent<T = MessageEventData | InboundEventData | ConsentEventData> {
+  specversion: '1.0';
+  /** Deterministic: the same change always gets the same id (receivers dedupe on it). */
+  id: string;
+  /** Identifies this pipeline deployment, e.g. "/sms-pipeline/<app name>". */
+  source: string;
+  type: PipelineEventType;
+  /** "messages/<messageId>", "inbound/<acsMessageId>" or "opt-outs/<sender>". */
+  subject: string;
+  /** When the change was recorded (stable: taken from the stored record, not from the clock). */
+  time: string;
+  datacontenttype: 'application/json';
+  data: T;
+}
+
+/** data of sms.message.* events: the message after the change. */
+export interface MessageEventData {
+  messageId: string;
+  batchId: string;
+  status: MessageStatus;
+  previousStatus?: MessageStatus;
+  from: string;
+  to: string;
+  tag?: string;
+  metadata?: Record<string, string>;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+  acsMessageId?: string;
+  /** ACS deliveryStatusDetails code or HTTP status, when there is one. */
+  code?: string;
+  reason?: string;
+  /** When it was handed to ACS (set from `sent` on), for latency. */
+  sentAt?: string;
+  /** The carrier's time of the final report, when ACS gave one. */
+  eventTime?: string;
+  /** Segments the carrier reported delivered / failed (summed over delivery attempts). */
+  segmentsSucceeded?: number;
+  segmentsFailed?: number;
+}
+
+/** data of sms.inbound.received: every inbound message, keyword or not, is forwarded. */
+export interface InboundEventData {
+  /** ACS's id of the inbound message. */
+  inboundMessageId: string;
+  /** The person. */
+  from: string;
+  /** Our number. */
+  to: string;
+  message: string;
+  keyword: InboundKeyword;
+  receivedAt: string;
+  /** The last outbound message from `to` to `from` before this one: what it answers. */
+  inReplyTo?: { messageId: string; batchId: string; tag?: string; sentAt?: string };
+}
+
+/** data of sms.optout.added / sms.optout.removed. */
+export interface ConsentEventData {
+  /** The person. */
+  recipient: string;
+  /** Our number, or "*" for the whole pool. */
+  sender: string;
+  source: 'keyword' | 'api' | 'carrier';
+  keyword?: string;
+  reason?: string;
+  inboundMessageId?: string;
+}
+
+/** The event for the latest status change of a saved record. */
+export function messageEvent(source: string, record: MessageRecord): PipelineEvent<MessageEventData> {
+  const last = record.history.at(-1)!;
+  const previous = record.history.at(-2);
+  const sent = record.history.find((h) => h.status === 'sent');
+  const attempts = last.deliveryAttempts ?? [];
+  const data: MessageEventData = {
+    messageId: record.messageId,
+    batchId: record.batchId,
+    status: record.status,
+    ...(previous ? { previousStatus: previous.status } : {}),
+    from: record.from,
+    to: record.to,
+    ...(record.tag ? { tag: record.tag } : {}),
+    ...(record.metadata ? { metadata: record.metadata } : {}),
+    encoding: record.encoding,
+    segments: record.segments,
+    ...(record.acsMessageId ? { acsMessageId: record.acsMessageId } : {}),
+    ...(last.code ? { code: last.code } : {}),
+    ...(last.reason ? { reason: last.reason } : {}),
+    ...(sent ? { sentAt: sent.at } : {}),
+    ...(last.eventTime ? { eventTime: last.eventTime } : {}),
+    ...(attempts.length > 0
+      ? {
+          segmentsSucceeded: attempts.reduce((n, a) => n + a.segmentsSucceeded, 0),
+          segmentsFailed: attempts.reduce((n, a) => n + a.segmentsFailed, 0),
+        }
+      : {}),
+  };
+  return cloudEvent(source, `sms.message.${record.status}`, `messages/${record.messageId}`, `${record.messageId}.${record.status}`, last, data);
+}
+
+function cloudEvent<T>(source: string, type: PipelineEventType, subject: string, id: string, change: StatusChange, data: T): PipelineEvent<T> {
+  return { specversion: '1.0', id, source, type, subject, time: change.at, datacontenttype: 'application/json', data };
+}
