@@ -64,6 +64,8 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(t
 var eventGridDeadLetterContainerName = 'eventgrid-deadletters'
 // Must equal DEFAULT_OUTBOUND_QUEUE in shared/resourceNames.ts (test/contract/infra.test.ts checks it).
 var outboundQueueName = 'sms-outbound'
+// The event outbox: a Storage queue the dispatchEvents function drains (EVENTS_QUEUE_NAME).
+var eventsQueueName = 'sms-events'
 // One ACS request may take this long before it counts as timed out; the queue lock
 // (modules/servicebus.bicep) is sized from it, so it is pinned here rather than left to the default.
 var acsRequestTimeoutMs = 15000
@@ -112,6 +114,7 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: eventGridDeadLetterContainerName
     outboundQueueName: outboundQueueName
+    eventsQueueName: eventsQueueName
   }
 }
 
@@ -208,6 +211,7 @@ module api 'modules/function-app.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     outboundQueueName: serviceBus.outputs.queueName
+    eventsQueueName: eventsQueueName
     communicationServiceEndpoint: communicationAccess.outputs.endpoint
     eventGridTopicEndpoint: statusTopic.outputs.endpoint
     smsSenders: smsSenders

@@ -6,7 +6,9 @@ import { systemClock } from './adapters/systemClock.js';
 import { createTableAdapters } from './adapters/tables/tableClients.js';
 import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
-import type { Clock, DeadLetterStore, DeliveryTracker, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
+import { StorageEventOutbox } from './adapters/storagequeue/eventOutbox.js';
+import type { Clock, DeadLetterStore, DeliveryTracker, EventDestination, EventOutbox, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
+import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
 import type { IdempotencyStore } from './pipeline/idempotency.js';
@@ -22,6 +24,11 @@ export interface Services {
   queue: OutboundQueue;
   gateway: SmsGateway;
   idempotency: IdempotencyStore;
+  /** The event outbox (a Storage queue) and what turns saved status changes into its events. */
+  outbox: EventOutbox;
+  events: StatusEventSink;
+  /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
+  destinations: EventDestination[];
   /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
 }
@@ -40,6 +47,7 @@ export function buildServices(cfg: Config): Services {
     cfg.outboundQueue.transport === 'storage'
       ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name)
       : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
+  const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
   return {
     config: cfg,
     clock: systemClock,
@@ -51,8 +59,12 @@ export function buildServices(cfg: Config): Services {
     queue,
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
+    outbox,
+    events: publishingSink(outbox, cfg.events.source),
+    destinations: [],
     async ensureStorage() {
       await tables.ensureTables();
+      await outbox.ensureQueue();
       if (queue instanceof StorageOutboundQueue) await queue.ensureQueue();
     },
   };

@@ -132,6 +132,15 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^\S+( \S+){5}$/, 'must be a six-field NCRONTAB expression such as "0 */5 * * * *"')
     .default('0 */5 * * * *'),
+  /** Storage queue that keeps the pipeline's events until they are delivered (the outbox). */
+  EVENTS_QUEUE_NAME: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, 'must be 3-63 lowercase letters, digits and single dashes')
+    .default('sms-events'),
+  /** CloudEvents "source" of the pipeline's events; defaults to /sms-pipeline/<app name>. */
+  EVENTS_SOURCE: z.string().min(1).max(200).optional(),
+  /** Set by App Service / Functions in Azure: the app's name. */
+  WEBSITE_SITE_NAME: z.string().optional(),
   /** Webhook URLs (comma separated) that receive the pipeline's status events. */
   STATUS_WEBHOOK_URLS: z
     .string()
@@ -173,6 +182,8 @@ export interface Config {
   sendMaxAttempts: number;
   acsRequestTimeoutMs: number;
   reconcile: { afterMs: number; deadlineMs: number; schedule: string };
+  /** The event outbox and the CloudEvents source of the pipeline's events. */
+  events: { queueName: string; source: string };
   webhooks: { urls: string[]; secret?: string };
   eventGrid?: { endpoint: string; key?: string };
 }
@@ -280,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadlineMs: s.DELIVERY_REPORT_DEADLINE_HOURS * 3600_000,
       schedule: s.RECONCILE_SCHEDULE,
     },
+    events: { queueName: s.EVENTS_QUEUE_NAME, source: s.EVENTS_SOURCE ?? `/sms-pipeline/${s.WEBSITE_SITE_NAME ?? 'local'}` },
     webhooks: { urls: s.STATUS_WEBHOOK_URLS, ...(s.STATUS_WEBHOOK_SECRET ? { secret: s.STATUS_WEBHOOK_SECRET } : {}) },
     ...(s.EVENTGRID_TOPIC_ENDPOINT
       ? { eventGrid: { endpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}) } }

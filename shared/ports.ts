@@ -3,6 +3,7 @@
 import type { Sender } from './config.js';
 import type { DeliveryAttempt, MessageRecord } from './domain/message.js';
 import type { PipelineEvent } from './domain/events.js';
+import type { OutboxMessage } from './domain/outbox.js';
 import type { SendJob } from './domain/sendJob.js';
 
 /** Time, so tests can move it. */
@@ -263,4 +264,24 @@ export interface DeliveryTracker {
  */
 export interface EventPublisher {
   publish(events: readonly PipelineEvent[]): Promise<void>;
+}
+
+/** The queue behind EventPublisher, as the dispatcher sees it: retries and give-ups. */
+export interface EventOutbox extends EventPublisher {
+  /** Puts a message (back) on the outbox, visible after `delayMs`. */
+  enqueue(message: OutboxMessage, delayMs?: number): Promise<void>;
+  /** Gives up on a message: kept with its last error in the poison queue, for inspection. */
+  poison(message: OutboxMessage): Promise<void>;
+}
+
+/**
+ * Somewhere events are delivered: a webhook, the Event Grid topic, analytics. deliver() must be
+ * safe to repeat (receivers dedupe on the event id) and throws when the events did not arrive.
+ */
+export interface EventDestination {
+  /** Stable and unique among destinations: a retry names the destination it is for. */
+  readonly name: string;
+  /** Only these event types go to this destination; all when absent. */
+  readonly types?: ReadonlySet<string>;
+  deliver(events: readonly PipelineEvent[]): Promise<void>;
 }

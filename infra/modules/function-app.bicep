@@ -35,6 +35,9 @@ param serviceBusFullyQualifiedNamespace string
 @description('Name of the outbound Service Bus queue.')
 param outboundQueueName string
 
+@description('Name of the event outbox queue on the storage account.')
+param eventsQueueName string
+
 @description('Endpoint of the Communication Services resource, https://<host>.')
 param communicationServiceEndpoint string
 
@@ -146,6 +149,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     OUTBOUND_QUEUE_TRANSPORT: 'servicebus'
     OUTBOUND_QUEUE_NAME: outboundQueueName
+    EVENTS_QUEUE_NAME: eventsQueueName
     ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
     ServiceBusConnection__credential: 'managedidentity'
     ServiceBusConnection__clientId: identityClientId

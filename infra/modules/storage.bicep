@@ -20,6 +20,9 @@ param deadLetterContainerName string
 @description('Name of the outbound queue; the storage-queue transport uses a queue of the same name.')
 param outboundQueueName string
 
+@description('Name of the event outbox queue (EVENTS_QUEUE_NAME), drained by dispatchEvents.')
+param eventsQueueName string
+
 // Must equal the values of TABLES in shared/resourceNames.ts (test/contract/infra.test.ts checks it).
 var tableNames = [
   'messages'
@@ -54,10 +57,13 @@ var containerNames = concat(
   ]
 )
 
-// Only used when OUTBOUND_QUEUE_TRANSPORT is "storage"; the queue trigger moves failures to <name>-poison.
+// The outbound pair is only used when OUTBOUND_QUEUE_TRANSPORT is "storage"; the event outbox is
+// always used. Queue triggers move failures to <name>-poison.
 var queueNames = [
   outboundQueueName
   '${outboundQueueName}-poison'
+  eventsQueueName
+  '${eventsQueueName}-poison'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

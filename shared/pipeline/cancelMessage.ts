@@ -30,7 +30,11 @@ export async function cancelMessage(deps: CancelDeps, messageId: string): Promis
   for (let round = 1; ; round++) {
     const record = await deps.messages.get(messageId);
     if (!record) return { kind: 'notFound' };
-    if (record.status === 'canceled') return { kind: 'canceled', message: toMessageView(record), alreadyCanceled: true };
+    if (record.status === 'canceled') {
+      // A repeated cancel may follow one whose event was not published: publish again (same id).
+      await deps.events?.statusChanged([record]);
+      return { kind: 'canceled', message: toMessageView(record), alreadyCanceled: true };
+    }
     if (!PENDING_STATUSES.has(record.status) || !moveTo(record, 'canceled', deps.clock.now(), { reason: CANCEL_REASON })) {
       return { kind: 'notCancelable', status: record.status, message: toMessageView(record) };
     }
@@ -40,12 +44,8 @@ export async function cancelMessage(deps: CancelDeps, messageId: string): Promis
       if (error instanceof ConcurrencyError && round < MAX_ROUNDS) continue;
       throw error;
     }
-    try {
-      await deps.events?.statusChanged([record]);
-    } catch (error) {
-      // The cancel is recorded; a lost notification must not turn it into an error for the caller.
-      deps.log?.warn('status event for a canceled message not delivered', { messageId, error: String(error) });
-    }
+    // When this fails the caller gets a 503 and retries; the retry publishes the event.
+    await deps.events?.statusChanged([record]);
     deps.log?.info('message canceled', { messageId });
     return { kind: 'canceled', message: toMessageView(record), alreadyCanceled: false };
   }

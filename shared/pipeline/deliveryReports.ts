@@ -42,7 +42,11 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
       return { kind: 'unknownMessage', acsMessageId: report.acsMessageId };
     }
     const changed = applyReport(record, report, deps.clock.now());
-    if (!changed) return { kind: 'duplicate', messageId: record.messageId };
+    if (!changed) {
+      // A redelivery may follow a publish that failed after the save: publish again (same id).
+      if (record.status === report.status) await deps.events?.statusChanged([record]);
+      return { kind: 'duplicate', messageId: record.messageId };
+    }
     try {
       await deps.messages.save(record);
     } catch (error) {

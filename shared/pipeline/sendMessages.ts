@@ -114,10 +114,12 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   let uncertain = 0;
   let expired = 0;
 
+  const done: MessageRecord[] = [];
   for (const record of records) {
     if (!record.etag) changed.add(record); // created from a job enqueued directly by another app
     if (isFinal(record.status) || record.status === 'sent' || record.status === 'unknown') {
       skipped++;
+      done.push(record);
       continue;
     }
     if (record.status === 'sending' && record.repeatabilityFirstSent) {
@@ -144,6 +146,10 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     }
     fresh.push(record);
   }
+
+  // A redelivered job: its changes are stored, but their events may not have been published
+  // (the invocation failed after the save). Publishing again is harmless: same event ids.
+  if (done.length > 0) await deps.events?.statusChanged(done);
 
   // The authoritative opt-out check, immediately before the hand-over. Retries were decided
   // (and possibly sent) before any later STOP, so only fresh messages are checked here.
@@ -429,7 +435,10 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
     if (moved) r.error = { code, message: reason };
     return moved || !r.etag;
   });
-  if (changed.length > 0) await deps.messages.saveAll(changed);
+  if (changed.length > 0) {
+    await deps.messages.saveAll(changed);
+    await deps.events?.statusChanged(changed);
+  }
 }
 
 /** A record for a job another app enqueued directly, without going through the HTTP API. */

@@ -4,6 +4,7 @@
 // Order matters for "nothing accepted is lost": jobs are enqueued first, records written second.
 // A job carries everything its records hold, so if the record write fails after the enqueue the
 // sender creates the records itself; and if the enqueue fails nothing was written at all.
+import type { StatusEventSink } from './statusEvents.js';
 import { createHash } from 'node:crypto';
 import type { Sender } from '../config.js';
 import { analyzeMessage } from '../domain/encoding.js';
@@ -23,6 +24,7 @@ export interface SubmitDeps {
   log: Logger;
   senders: readonly Sender[];
   maxSegments: number;
+  events?: StatusEventSink;
 }
 
 export type SubmitResult =
@@ -195,6 +197,14 @@ export async function submitMessages(deps: SubmitDeps, body: SubmitMessagesBody)
       batchId: plan.batchId,
       error: String(error),
     });
+  }
+  try {
+    await deps.events?.statusChanged(records);
+  } catch (error) {
+    // Accepted is accepted: a failed notification must not invite the caller to send again.
+    // The outbox lives on the same storage account as the records, so this is rare; the next
+    // change of each message is still published.
+    deps.log.error('queued events not published', { batchId: plan.batchId, error: String(error) });
   }
 
   return {

@@ -99,6 +99,8 @@ describe('Functions v4 conventions', () => {
       'ServiceBusConnection__fullyQualifiedNamespace',
       'ACS_ENDPOINT',
       'AZURE_CLIENT_ID',
+      // Set by the platform in Azure (the app's name).
+      'WEBSITE_SITE_NAME',
     ]);
     for (const name of Object.keys(settingsSchema.shape)) {
       if (!azureOnly.has(name)) expect(Object.keys(sample.Values), `${name} missing from local.settings.sample.json`).toContain(name);

@@ -1,5 +1,8 @@
 // In-memory fakes of the ports, for unit tests of the use cases. They keep the semantics that
 // matter (etag conflicts, idempotent inserts) so the tests exercise the real decisions.
+import type { PipelineEvent } from '../../shared/domain/events.js';
+import type { OutboxMessage } from '../../shared/domain/outbox.js';
+import type { EventOutbox } from '../../shared/ports.js';
 import type { Sender } from '../../shared/config.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import type { SendJob } from '../../shared/domain/sendJob.js';
@@ -214,5 +217,21 @@ export class FakeTracker {
       const i = this.parkedReports.findIndex((p) => p.handle === r.handle);
       if (i >= 0) this.parkedReports.splice(i, 1);
     }
+  }
+}
+
+/** The event outbox in memory: what was published, re-enqueued (with delay) and poisoned. */
+export class FakeOutbox implements EventOutbox {
+  published: PipelineEvent[] = [];
+  enqueued: Array<{ message: OutboxMessage; delayMs: number }> = [];
+  poisoned: OutboxMessage[] = [];
+  async publish(events: readonly PipelineEvent[]): Promise<void> {
+    this.published.push(...events);
+  }
+  async enqueue(message: OutboxMessage, delayMs = 0): Promise<void> {
+    this.enqueued.push({ message, delayMs });
+  }
+  async poison(message: OutboxMessage): Promise<void> {
+    this.poisoned.push(message);
   }
 }

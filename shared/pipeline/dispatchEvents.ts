@@ -1,0 +1,83 @@
+// Delivers the pipeline's events from the outbox to every destination (webhooks, the Event Grid
+// topic, analytics). A destination that fails gets its own retry message with exponential backoff
+// and jitter, so the others are not delivered twice; after the last attempt the message goes to
+// the poison queue with its error. Delivery is at least once: receivers dedupe on the event id.
+import { parseOutboxMessage, type OutboxMessage } from '../domain/outbox.js';
+import type { Clock, EventDestination, EventOutbox, Logger } from '../ports.js';
+
+export const EVENT_RETRY_BASE_MS = 10_000;
+export const EVENT_RETRY_MAX_MS = 3600_000;
+/** About 5 hours of retries with the backoff above. */
+export const EVENT_MAX_ATTEMPTS = 12;
+
+export interface DispatchDeps {
+  destinations: readonly EventDestination[];
+  outbox: EventOutbox;
+  clock: Clock;
+  log: Logger;
+  maxAttempts?: number;
+  random?: () => number;
+}
+
+export type DispatchOutcome =
+  | { kind: 'malformed'; reason: string }
+  | { kind: 'dispatched'; delivered: string[]; retrying: string[]; poisoned: string[]; skipped: string[] };
+
+/** Handles one outbox message; throws only when the outbox itself cannot be written. */
+export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise<DispatchOutcome> {
+  const parsed = parseOutboxMessage(body);
+  if (!parsed.ok) {
+    deps.log.warn('outbox message rejected', { reason: parsed.reason });
+    return { kind: 'malformed', reason: parsed.reason };
+  }
+  const message = parsed.message;
+  const outcome = { kind: 'dispatched' as const, delivered: [] as string[], retrying: [] as string[], poisoned: [] as string[], skipped: [] as string[] };
+  let targets = deps.destinations;
+  if (message.destination !== undefined) {
+    targets = deps.destinations.filter((d) => d.name === message.destination);
+    if (targets.length === 0) {
+      deps.log.warn('events for a destination that is no longer configured; dropped', { destination: message.destination, events: message.events.length });
+      outcome.skipped.push(message.destination);
+      return outcome;
+    }
+  }
+
+  await Promise.all(
+    targets.map(async (destination) => {
+      const events = destination.types ? message.events.filter((e) => destination.types!.has(e.type)) : message.events;
+      if (events.length === 0) {
+        outcome.skipped.push(destination.name);
+        return;
+      }
+      try {
+        await destination.deliver(events);
+        outcome.delivered.push(destination.name);
+      } catch (error) {
+        // This was try number `tried` for this destination; the retry message carries the next.
+        const tried = message.destination === destination.name ? (message.attempt ?? 1) : 1;
+        const retry: OutboxMessage = { v: 1, events, destination: destination.name, attempt: tried + 1, lastError: describe(error) };
+        if (tried >= (deps.maxAttempts ?? EVENT_MAX_ATTEMPTS)) {
+          await deps.outbox.poison(retry);
+          outcome.poisoned.push(destination.name);
+          deps.log.error('events not delivered; moved to the poison queue', { destination: destination.name, events: events.length, error: retry.lastError });
+          return;
+        }
+        await deps.outbox.enqueue(retry, backoffMs(tried, deps.random ?? Math.random));
+        outcome.retrying.push(destination.name);
+        deps.log.warn('events not delivered; will retry', { destination: destination.name, attempt: tried, error: retry.lastError });
+      }
+    }),
+  );
+  return outcome;
+}
+
+/** Delay before the next try after `failures` failed tries: exponential, capped, with jitter. */
+export function backoffMs(failures: number, random: () => number): number {
+  const ceiling = Math.min(EVENT_RETRY_MAX_MS, EVENT_RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, 500);
+}
