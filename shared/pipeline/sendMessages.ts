@@ -145,21 +145,9 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     fresh.push(record);
   }
 
-  // The authoritative opt-out check, immediately before the hand-over. Retries were decided
-  // (and possibly sent) before any later STOP, so only fresh messages are checked here.
+  // The opt-out check comes later, immediately before the hand-over: after any pacing wait, so a
+  // STOP recorded while the job waited for its slot still wins.
   let suppressed = 0;
-  if (fresh.length > 0 && job.kind !== 'optOutConfirmation') {
-    const optedOut = await deps.optOuts.optedOut(sender.number, fresh.map((r) => r.to));
-    for (let i = fresh.length - 1; i >= 0; i--) {
-      const record = fresh[i]!;
-      if (optedOut.has(record.to)) {
-        moveTo(record, 'suppressed', now, { reason: 'recipient opted out of this sender' });
-        changed.add(record);
-        fresh.splice(i, 1);
-        suppressed++;
-      }
-    }
-  }
 
   let candidates = [...retries, ...fresh];
   if (candidates.length === 0) {
@@ -208,6 +196,21 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     return { kind: 'deferred', until, reason: 'pacing' };
   }
 
+  if (wait > 0) await deps.clock.sleep(wait);
+
+  // The authoritative checks, immediately before the hand-over: a STOP recorded while this job
+  // waited for its slot (inline or on the queue) wins, and so does a validity that ended meanwhile.
+  const beforeHandover = deps.clock.now();
+  const last = await lastLook(deps, job, sender, candidates, changed, beforeHandover);
+  suppressed += last.suppressed;
+  expired += last.expired;
+  uncertain += last.uncertain;
+  candidates = last.candidates;
+  if (candidates.length === 0) {
+    await saveChanged(deps, job, changed);
+    return { kind: 'processed', sent: 0, failed: 0, suppressed, expired, skipped, retrying: 0, uncertain };
+  }
+
   // Record the hand-over before it happens: the first-sent time is what makes a retry a repeat.
   const handoverAt = deps.clock.now();
   for (const record of candidates) {
@@ -221,8 +224,6 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   await saveChanged(deps, job, changed);
   changed.clear();
   await deps.tracker?.track(candidates.map((r) => r.messageId), handoverAt);
-
-  if (wait > 0) await deps.clock.sleep(wait);
 
   let results: GatewayRecipientResult[];
   try {
@@ -326,6 +327,50 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     retrying: transient.length,
     uncertain,
   };
+}
+
+/**
+ * The last look before the hand-over. A message never handed over whose recipient has opted out
+ * becomes `suppressed`, one past its validity `expired`. A retry of an uncertain hand-over to a
+ * recipient who opted out meanwhile is not sent again either; since the earlier try may have
+ * reached ACS, it is left `sending` for its delivery report or the reconciler to settle.
+ */
+async function lastLook(
+  deps: SendDeps,
+  job: SendJob,
+  sender: Sender,
+  candidates: MessageRecord[],
+  changed: Set<MessageRecord>,
+  now: Date,
+): Promise<{ candidates: MessageRecord[]; suppressed: number; expired: number; uncertain: number }> {
+  const isRetry = (r: MessageRecord) => r.status === 'sending' && r.repeatabilityFirstSent !== undefined;
+  let expired = 0;
+  const live = candidates.filter((record) => {
+    const expiresAt = record.expiresAt ?? job.expiresAt;
+    if (isRetry(record) || !expiresAt || Date.parse(expiresAt) > now.getTime()) return true;
+    if (moveTo(record, 'expired', now, { reason: 'not handed to ACS before its validity ended' })) {
+      changed.add(record);
+      expired++;
+    }
+    return false;
+  });
+  if (live.length === 0 || job.kind === 'optOutConfirmation') return { candidates: live, suppressed: 0, expired, uncertain: 0 };
+
+  const optedOut = await deps.optOuts.optedOut(sender.number, live.map((r) => r.to));
+  let suppressed = 0;
+  let uncertain = 0;
+  const kept = live.filter((record) => {
+    if (!optedOut.has(record.to)) return true;
+    if (isRetry(record)) {
+      deps.log.warn('recipient opted out after an uncertain hand-over; not sent again', { messageId: record.messageId });
+      uncertain++;
+    } else if (moveTo(record, 'suppressed', now, { reason: 'recipient opted out of this sender' })) {
+      changed.add(record);
+      suppressed++;
+    }
+    return false;
+  });
+  return { candidates: kept, suppressed, expired, uncertain };
 }
 
 /** The queue message as text, for the dead letter; hostile nesting can defeat JSON.stringify. */

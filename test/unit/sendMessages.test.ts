@@ -180,6 +180,36 @@ describe('processSendJob', () => {
     expect(gateway.delivered.some((d) => d.startsWith(job.recipients[0]!.to))).toBe(false);
   });
 
+  it('suppresses a recipient whose STOP was recorded while the job waited for its pacing slot', async () => {
+    const job = makeJob(3);
+    await seed(job);
+    rateLimiter.delayMs = 3000; // waited out inside the invocation
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = async (ms: number) => {
+      await sleep(ms);
+      await optOuts.add({ sender: shortCode.number, recipient: job.recipients[1]!.to, source: 'keyword', at: clock.now().toISOString() });
+    };
+    const outcome = await processSendJob(deps, job);
+    expect(outcome).toMatchObject({ sent: 2, suppressed: 1 });
+    const record = messages.rows.get(job.recipients[1]!.messageId)!;
+    expect(record.status).toBe('suppressed');
+    expect(record.repeatabilityFirstSent).toBeUndefined();
+    expect(gateway.requests[0]!.recipients.map((r) => r.to)).not.toContain(job.recipients[1]!.to);
+  });
+
+  it('does not repeat an uncertain hand-over to a recipient who opted out meanwhile, and leaves it to its report', async () => {
+    const job = makeJob(1);
+    await seed(job);
+    gateway.script.push('timeout');
+    await processSendJob(deps, job);
+    await optOuts.add({ sender: shortCode.number, recipient: job.recipients[0]!.to, source: 'keyword', at: clock.now().toISOString() });
+    const retry = queue.take()!;
+    clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
+    expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
+    expect(gateway.requests).toHaveLength(1);
+    expect(statuses()).toEqual(['sending']);
+  });
+
   it('lets an opt-out confirmation through to an opted-out recipient', async () => {
     const job = makeJob(1, shortCode.number, { kind: 'optOutConfirmation' });
     await seed(job);
