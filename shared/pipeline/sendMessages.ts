@@ -9,9 +9,9 @@
 // its delivery report (the batch id travels as the ACS tag) or ends "unknown".
 import { randomBytes } from 'node:crypto';
 import type { Sender } from '../config.js';
-import { repeatabilityRequestIdOf } from '../domain/ids.js';
+import { EXTERNAL_BATCH_ID_PATTERN, MESSAGE_ID_PATTERN, repeatabilityRequestIdOf } from '../domain/ids.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
-import { isFinal } from '../domain/messageStatus.js';
+import { isFinal, PENDING_STATUSES } from '../domain/messageStatus.js';
 import { parseSendJob, type SendJob } from '../domain/sendJob.js';
 import {
   ConcurrencyError,
@@ -69,8 +69,18 @@ export type SendOutcome =
 export async function processSendJob(deps: SendDeps, body: unknown): Promise<SendOutcome> {
   const parsed = parseSendJob(body);
   if (!parsed.ok) {
-    await deps.deadLetters.add({ reason: `invalid send job: ${parsed.reason}`, body: rawText(body) });
-    deps.log.warn('send job dead-lettered: invalid', { reason: parsed.reason });
+    // Never retried: the same body fails the same way every time. The messages it names, when
+    // they can be identified, show `failed` with the reason, so whoever enqueued it can see why.
+    const reason = `invalid send job: ${parsed.reason}`;
+    const named = identifyMessages(body);
+    await deps.deadLetters.add({
+      reason,
+      body: rawText(body),
+      ...(named?.jobId ? { jobId: named.jobId } : {}),
+      ...(named ? { batchId: named.batchId } : {}),
+    });
+    if (named) await failInvalidJob(deps, named, reason);
+    deps.log.warn('send job dead-lettered: invalid', { reason: parsed.reason, messages: named?.recipients.length ?? 0 });
     return { kind: 'deadLettered', reason: parsed.reason };
   }
   const job = parsed.job;
@@ -371,6 +381,89 @@ async function lastLook(
     return false;
   });
   return { candidates: kept, suppressed, expired, uncertain };
+}
+
+/** What an invalid job still says about the messages it carries. */
+interface NamedMessages {
+  jobId?: string;
+  batchId: string;
+  from: string;
+  recipients: Array<{ messageId: string; to: string }>;
+}
+
+/**
+ * Reads the batch id and message ids out of a job that failed validation, trusting nothing: only
+ * ids that match their patterns (and belong to the batch) count, at most one job's worth.
+ */
+export function identifyMessages(body: unknown): NamedMessages | undefined {
+  let value: unknown = body;
+  try {
+    if (typeof body === 'string') value = JSON.parse(body);
+    else if (Buffer.isBuffer(body)) value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const job = value as Record<string, unknown>;
+  const batchId = job.batchId;
+  if (typeof batchId !== 'string' || !EXTERNAL_BATCH_ID_PATTERN.test(batchId) || !Array.isArray(job.recipients)) return undefined;
+  const seen = new Set<string>();
+  const recipients: NamedMessages['recipients'] = [];
+  for (const entry of job.recipients.slice(0, 100) as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { messageId, to } = entry as Record<string, unknown>;
+    if (typeof messageId !== 'string' || !MESSAGE_ID_PATTERN.test(messageId) || !messageId.startsWith(`${batchId}-`)) continue;
+    if (seen.has(messageId)) continue;
+    seen.add(messageId);
+    recipients.push({ messageId, to: typeof to === 'string' ? to.slice(0, 32) : '' });
+  }
+  if (recipients.length === 0) return undefined;
+  const jobId = typeof job.jobId === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(job.jobId) ? job.jobId : undefined;
+  const from = typeof job.from === 'string' ? job.from.slice(0, 20) : '';
+  return { ...(jobId ? { jobId } : {}), batchId, from, recipients };
+}
+
+/** Marks the not yet handed over messages of an invalid job `failed`; creates the records it lacks. */
+async function failInvalidJob(deps: SendDeps, named: NamedMessages, reason: string): Promise<void> {
+  const code = 'invalid-job';
+  const message = reason.slice(0, 1000);
+  for (let round = 1; ; round++) {
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const stored = await deps.messages.getMany(named.batchId, named.recipients.map((r) => r.messageId));
+    const changed: MessageRecord[] = [];
+    for (const r of named.recipients) {
+      const record: MessageRecord = stored.get(r.messageId) ?? {
+        messageId: r.messageId,
+        batchId: named.batchId,
+        from: named.from,
+        to: r.to,
+        body: '',
+        encoding: 'GSM-7',
+        segments: 0,
+        deliveryReport: false,
+        status: 'queued',
+        history: [{ status: 'queued', at, reason: 'enqueued directly on the outbound queue' }],
+        createdAt: at,
+        updatedAt: at,
+        attempts: 0,
+      };
+      // A message already handed over (an earlier, valid copy of the job) keeps its status.
+      if (PENDING_STATUSES.has(record.status) && moveTo(record, 'failed', now, { reason: message, code })) {
+        record.error = { code, message };
+        changed.push(record);
+      }
+    }
+    try {
+      if (changed.length > 0) {
+        await deps.messages.saveAll(changed);
+        await deps.events?.statusChanged(changed);
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
+    }
+  }
 }
 
 /** The queue message as text, for the dead letter; hostile nesting can defeat JSON.stringify. */

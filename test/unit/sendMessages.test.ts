@@ -240,6 +240,32 @@ describe('processSendJob', () => {
     expect(await processSendJob(deps, '{not json')).toMatchObject({ kind: 'deadLettered', reason: 'queue message is not JSON' });
   });
 
+  it('marks the messages an invalid job names failed with the validation error, creating missing records', async () => {
+    const job = makeJob(2);
+    await seed({ ...job, recipients: [job.recipients[0]!] });
+    const invalid = { ...job, recipients: [job.recipients[0], { ...job.recipients[1], to: '12345' }], priority: 'high' };
+    const outcome = await processSendJob(deps, JSON.stringify(invalid));
+    expect(outcome.kind).toBe('deadLettered');
+    expect(deadLetters.letters[0]).toMatchObject({ jobId: job.jobId, batchId: job.batchId });
+    for (const r of job.recipients) {
+      const record = messages.rows.get(r.messageId)!;
+      expect(record.status, r.messageId).toBe('failed');
+      expect(record.error?.code).toBe('invalid-job');
+      expect(record.error?.message).toBe(deadLetters.letters[0]!.reason);
+      expect(record.error?.message).toMatch(/recipients\.1\.to/);
+    }
+    expect(gateway.requests).toHaveLength(0);
+  });
+
+  it('leaves messages already handed over as they are when an invalid copy of their job arrives', async () => {
+    const job = makeJob(1);
+    await seed(job);
+    await processSendJob(deps, job);
+    await processSendJob(deps, { ...job, recipients: [{ ...job.recipients[0], to: 'nope' }] });
+    expect(statuses()).toEqual(['sent']);
+    expect(deadLetters.letters).toHaveLength(1);
+  });
+
   it('gives up after the configured attempts: failed with the reason, and dead-lettered', async () => {
     const job = makeJob(1, shortCode.number, { attempt: 5, lastError: 'ACS answered 500 (HTTP 500)' });
     await seed(job);
