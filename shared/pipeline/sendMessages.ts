@@ -281,6 +281,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   const accepted: MessageRecord[] = [];
   const failed: MessageRecord[] = [];
   const transient: MessageRecord[] = [];
+  const unanswered: MessageRecord[] = [];
   for (const record of candidates) {
     const result = byTo.get(record.to);
     if (result?.outcome === 'rejected' && result.outsideRepeatabilityWindow) {
@@ -291,7 +292,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     }
     if (!result) {
       // ACS answered without this recipient: outcome unknown, treat like an uncertain failure.
-      transient.push(record);
+      unanswered.push(record);
     } else if (result.outcome === 'accepted') {
       if (result.acsMessageId) record.acsMessageId = result.acsMessageId;
       accepted.push(record);
@@ -321,6 +322,9 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   if (transient.length > 0) {
     await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
   }
+  if (unanswered.length > 0) {
+    await retryLater(deps, job, unanswered, new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }));
+  }
   if (failed.length > 0) {
     deps.log.warn('ACS refused recipients permanently', {
       jobId: job.jobId,
@@ -334,7 +338,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     suppressed,
     expired,
     skipped,
-    retrying: transient.length,
+    retrying: transient.length + unanswered.length,
     uncertain,
   };
 }
@@ -489,11 +493,20 @@ async function retryLater(deps: SendDeps, job: SendJob, records: MessageRecord[]
     const firstSent = Math.min(...records.map((r) => Date.parse(r.repeatabilityFirstSent ?? new Date(now).toUTCString())));
     const windowLeft = firstSent + REPEATABILITY_WINDOW_MS - REPEATABILITY_MARGIN_MS - now - 5_000;
     delay = Math.max(0, Math.min(delay, windowLeft));
-  } else {
-    // ACS certainly did not take these: the next try may open a new window.
-    await updateWithRetry(deps, job.batchId, records, (record, fromStore) => {
+    // Remember that ACS may have it, so a later certain failure keeps this window.
+    const unmarked = records.filter((r) => !r.handoverUncertain);
+    await updateWithRetry(deps, job.batchId, unmarked, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (target.status === 'sending') delete target.repeatabilityFirstSent;
+      if (target.status === 'sending') target.handoverUncertain = true;
+      return target;
+    });
+  } else {
+    // ACS certainly did not take these on this try: the next may open a new window — unless an
+    // earlier try under the current window may have reached ACS.
+    const reopen = records.filter((r) => !r.handoverUncertain);
+    await updateWithRetry(deps, job.batchId, reopen, (record, fromStore) => {
+      const target = fromStore ?? record;
+      if (target.status === 'sending' && !target.handoverUncertain) delete target.repeatabilityFirstSent;
       return target;
     });
   }

@@ -147,6 +147,38 @@ describe('processSendJob', () => {
     expect(statuses()).toEqual(['sending']);
   });
 
+  it('keeps the window of a hand-over that may have reached ACS, even after later 429s: never twice', async () => {
+    gateway.window = { clock, ms: REPEATABILITY_WINDOW_MS };
+    const job = makeJob(1);
+    await seed(job);
+    gateway.script.push('timeout-processed', '429'); // ACS took it; the answer was lost; then ACS throttles
+    await processSendJob(deps, job);
+    let retry = queue.take()!;
+    clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
+    await processSendJob(deps, retry);
+    const record = [...messages.rows.values()][0]!;
+    expect(record.handoverUncertain).toBe(true);
+    expect(record.repeatabilityFirstSent).toBeDefined();
+    // ACS throttled for longer than its window: it no longer knows the id.
+    retry = queue.take()!;
+    clock.advance(REPEATABILITY_WINDOW_MS + 60_000);
+    expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
+    expect(gateway.delivered).toHaveLength(1);
+    expect(statuses()).toEqual(['sending']); // its delivery report or the reconciler settles it
+  });
+
+  it("treats a recipient missing from ACS's answer as uncertain: the retry repeats its window", async () => {
+    const job = makeJob(2);
+    await seed(job);
+    const send = gateway.send.bind(gateway);
+    gateway.send = async (request) => (await send(request)).slice(0, 1);
+    expect(await processSendJob(deps, job)).toMatchObject({ sent: 1, retrying: 1 });
+    const missing = messages.rows.get(job.recipients[1]!.messageId)!;
+    expect(missing.status).toBe('sending');
+    expect(missing.repeatabilityFirstSent).toBeDefined();
+    expect(missing.handoverUncertain).toBe(true);
+  });
+
   it('backs off on 429, honouring Retry-After, and opens a fresh window since nothing was sent', async () => {
     const job = makeJob(2);
     await seed(job);
