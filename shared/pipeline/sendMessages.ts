@@ -35,8 +35,13 @@ export const REPEATABILITY_WINDOW_MS = 5 * 60_000;
 const REPEATABILITY_MARGIN_MS = 30_000;
 /** A pacing wait up to this long happens inside the invocation; a longer one goes back on the queue. */
 export const MAX_INLINE_WAIT_MS = 5_000;
-/** A deferred job is made visible this long before its slot, to absorb polling delays. */
-const EARLY_WAKE_MS = 2_500;
+/**
+ * A deferred job is made visible this long before its slot. A Storage queue's visibility is in
+ * whole seconds (up to 1 s later than asked) and the host polls a quiet queue every 2 s, so the
+ * job is seen 1-4 s early and waits the rest inline (under MAX_INLINE_WAIT_MS) — rather than
+ * coming back late, losing its slot and queueing again behind everyone else.
+ */
+const EARLY_WAKE_MS = 4_000;
 /** A job later than this for its reserved slot reserves a new one. */
 const LATE_SLOT_MS = 1_000;
 const BASE_BACKOFF_MS = 2_000;
@@ -192,10 +197,14 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   // A job that comes back late for its reserved slot reserves again: sending it late could put
   // it on top of the slots reserved after it, and the rate would no longer hold.
   const reserved = job.reservedAt ? Date.parse(job.reservedAt) : undefined;
-  const startAt =
-    reserved !== undefined && reserved >= deps.clock.now().getTime() - LATE_SLOT_MS
-      ? reserved
-      : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
+  const onTime = reserved !== undefined && reserved >= deps.clock.now().getTime() - LATE_SLOT_MS;
+  if (reserved !== undefined && !onTime) {
+    deps.log.info('send job came back too late for its pacing slot; reserving a new one', {
+      jobId: job.jobId,
+      lateMs: deps.clock.now().getTime() - reserved,
+    });
+  }
+  const startAt = onTime ? reserved : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
   const wait = startAt - deps.clock.now().getTime();
   if (wait > MAX_INLINE_WAIT_MS) {
     await saveChanged(deps, job, changed);
