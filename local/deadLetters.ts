@@ -1,13 +1,15 @@
 // `npm run dead-letters [-- list | replay <id>… | replay --all | discard <id>…]`: inspects and
-// replays dead-lettered send jobs of the environment the settings point at (local.settings.json,
-// else the environment; in Azure, run it with the app's settings and an identity that may read
-// the tables and write the queue).
+// replays dead-lettered send jobs of the environment the settings point at — both the sender's
+// (the deadLetters table) and the queue transport's (the poison queue, or Service Bus's
+// dead-letter sub-queue). Settings come from the environment when it has SMS_SENDERS, otherwise
+// from local.settings.json (or the sample) with the environment on top. In Azure, run it with the
+// app's settings and an identity that may read the tables and both queues and write the queue.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../shared/config.js';
 import { buildServices } from '../shared/composition.js';
-import { listDeadLetters, replayDeadLetter } from '../shared/pipeline/deadLetters.js';
+import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../shared/pipeline/deadLetters.js';
 import { readLocalSettings } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,6 +26,10 @@ const usage = `usage: npm run dead-letters -- [list | replay <id>... | replay --
 
 async function main(): Promise<number> {
   const [command = 'list', ...args] = process.argv.slice(2);
+  if (!['list', 'replay', 'discard'].includes(command)) {
+    console.error(usage);
+    return 2;
+  }
   const services = buildServices(loadConfig(settings()));
   const letters = await listDeadLetters(services, 1000);
 
@@ -33,33 +39,34 @@ async function main(): Promise<number> {
       return 0;
     }
     for (const l of letters) {
-      console.log(`${l.id}  ${l.at}  job ${l.jobId ?? '-'}  batch ${l.batchId ?? '-'}\n    reason: ${l.reason}`);
+      console.log(`${l.id}  ${l.at}  job ${l.jobId ?? '-'}  batch ${l.batchId ?? '-'}  in ${l.source ?? 'deadLetters table'}`);
+      console.log(`    reason: ${l.reason}`);
     }
     console.log(`\n${letters.length} dead letter(s). Replay with: npm run dead-letters -- replay <id>`);
     return 0;
   }
-  if (command === 'replay' || command === 'discard') {
-    const chosen = args.includes('--all') ? letters : letters.filter((l) => args.includes(l.id));
-    const unknown = args.filter((a) => a !== '--all' && !letters.some((l) => l.id === a));
-    if (unknown.length > 0) console.error(`not found: ${unknown.join(', ')}`);
-    if (chosen.length === 0) {
-      console.error(usage);
-      return 2;
-    }
-    for (const letter of chosen) {
-      if (command === 'discard') {
-        await services.deadLetters.remove(letter.id);
-        console.log(`${letter.id}: discarded`);
-        continue;
-      }
-      const result = await replayDeadLetter(services, letter);
-      console.log(`${letter.id}: ${result.outcome}, re-queued ${result.requeued.length}${result.detail ? ` — ${result.detail}` : ''}`);
-      for (const k of result.kept) console.log(`    kept ${k.messageId}: ${k.reason}`);
-    }
-    return 0;
+
+  const chosen = args.includes('--all') ? letters : letters.filter((l) => args.includes(l.id));
+  const unknown = args.filter((a) => a !== '--all' && !letters.some((l) => l.id === a));
+  if (unknown.length > 0) console.error(`not found: ${unknown.join(', ')}`);
+  if (chosen.length === 0) {
+    console.error(usage);
+    return 2;
   }
-  console.error(usage);
-  return 2;
+  for (const letter of chosen) {
+    if (command === 'discard') {
+      await discardDeadLetter(services, letter);
+      console.log(`${letter.id}: discarded`);
+      continue;
+    }
+    const result = await replayDeadLetter(services, letter);
+    console.log(
+      `${letter.id}: ${result.outcome}, re-queued ${result.requeued.length}${result.detail ? ` — ${result.detail}` : ''}`,
+    );
+    for (const id of result.requeued) console.log(`    re-queued ${id}`);
+    for (const k of result.kept) console.log(`    kept ${k.messageId}: ${k.reason}`);
+  }
+  return unknown.length > 0 ? 1 : 0;
 }
 
 process.exitCode = await main();

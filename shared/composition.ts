@@ -7,7 +7,20 @@ import { createTableAdapters } from './adapters/tables/tableClients.js';
 import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
 import { StorageEventOutbox } from './adapters/storagequeue/eventOutbox.js';
-import type { Clock, DeadLetterStore, DeliveryTracker, EventDestination, EventOutbox, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
+import { StoragePoisonQueue } from './adapters/storagequeue/poisonQueue.js';
+import { ServiceBusDeadLetterQueue } from './adapters/servicebus/deadLetterQueue.js';
+import type {
+  Clock,
+  DeadLetterStore,
+  DeliveryTracker,
+  EventDestination,
+  EventOutbox,
+  MessageStore,
+  OutboundQueue,
+  RateLimiter,
+  SmsGateway,
+  TransportDeadLetters,
+} from './ports.js';
 import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
@@ -19,6 +32,8 @@ export interface Services {
   messages: MessageStore;
   optOuts: TableOptOutStore;
   deadLetters: DeadLetterStore;
+  /** The queue transport's own dead letters (poison queue or dead-letter sub-queue). */
+  transportDeadLetters: TransportDeadLetters;
   rateLimiter: RateLimiter;
   tracker: DeliveryTracker;
   queue: OutboundQueue;
@@ -54,6 +69,10 @@ export function buildServices(cfg: Config): Services {
     messages: tables.messages,
     optOuts: tables.optOuts,
     deadLetters: tables.deadLetters,
+    transportDeadLetters:
+      cfg.outboundQueue.transport === 'storage'
+        ? new StoragePoisonQueue(cfg.storage, cfg.outboundQueue.name)
+        : new ServiceBusDeadLetterQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
     rateLimiter: tables.rateLimiter,
     tracker: tables.tracker,
     queue,

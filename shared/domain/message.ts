@@ -51,6 +51,12 @@ export interface MessageRecord {
   acsMessageId?: string;
   /** Time of the first hand-over attempt for the current repeatability id (RFC 1123, as ACS wants it). */
   repeatabilityFirstSent?: string;
+  /**
+   * A hand-over under the current first-sent time ended without an answer (timeout, 5xx, reset),
+   * so ACS may have the message: that first-sent time is kept from then on, whatever later tries
+   * say, because a new one would let ACS take a repeat as a new message once the window closes.
+   */
+  handoverUncertain?: boolean;
   /** Hand-over attempts so far. */
   attempts: number;
   /** The last error, for failed messages. */

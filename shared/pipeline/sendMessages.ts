@@ -9,9 +9,9 @@
 // its delivery report (the batch id travels as the ACS tag) or ends "unknown".
 import { randomBytes } from 'node:crypto';
 import type { Sender } from '../config.js';
-import { repeatabilityRequestIdOf } from '../domain/ids.js';
+import { EXTERNAL_BATCH_ID_PATTERN, MESSAGE_ID_PATTERN, repeatabilityRequestIdOf } from '../domain/ids.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
-import { isFinal } from '../domain/messageStatus.js';
+import { isFinal, PENDING_STATUSES } from '../domain/messageStatus.js';
 import { parseSendJob, type SendJob } from '../domain/sendJob.js';
 import {
   ConcurrencyError,
@@ -35,8 +35,13 @@ export const REPEATABILITY_WINDOW_MS = 5 * 60_000;
 const REPEATABILITY_MARGIN_MS = 30_000;
 /** A pacing wait up to this long happens inside the invocation; a longer one goes back on the queue. */
 export const MAX_INLINE_WAIT_MS = 5_000;
-/** A deferred job is made visible this long before its slot, to absorb polling delays. */
-const EARLY_WAKE_MS = 2_500;
+/**
+ * A deferred job is made visible this long before its slot. A Storage queue's visibility is in
+ * whole seconds (up to 1 s later than asked) and the host polls a quiet queue every 2 s, so the
+ * job is seen 1-4 s early and waits the rest inline (under MAX_INLINE_WAIT_MS) — rather than
+ * coming back late, losing its slot and queueing again behind everyone else.
+ */
+const EARLY_WAKE_MS = 4_000;
 /** A job later than this for its reserved slot reserves a new one. */
 const LATE_SLOT_MS = 1_000;
 const BASE_BACKOFF_MS = 2_000;
@@ -69,8 +74,18 @@ export type SendOutcome =
 export async function processSendJob(deps: SendDeps, body: unknown): Promise<SendOutcome> {
   const parsed = parseSendJob(body);
   if (!parsed.ok) {
-    await deps.deadLetters.add({ reason: `invalid send job: ${parsed.reason}`, body: rawText(body) });
-    deps.log.warn('send job dead-lettered: invalid', { reason: parsed.reason });
+    // Never retried: the same body fails the same way every time. The messages it names, when
+    // they can be identified, show `failed` with the reason, so whoever enqueued it can see why.
+    const reason = `invalid send job: ${parsed.reason}`;
+    const named = identifyMessages(body);
+    await deps.deadLetters.add({
+      reason,
+      body: rawText(body),
+      ...(named?.jobId ? { jobId: named.jobId } : {}),
+      ...(named ? { batchId: named.batchId } : {}),
+    });
+    if (named) await failInvalidJob(deps, named, reason);
+    deps.log.warn('send job dead-lettered: invalid', { reason: parsed.reason, messages: named?.recipients.length ?? 0 });
     return { kind: 'deadLettered', reason: parsed.reason };
   }
   const job = parsed.job;
@@ -151,21 +166,9 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   // (the invocation failed after the save). Publishing again is harmless: same event ids.
   if (done.length > 0) await deps.events?.statusChanged(done);
 
-  // The authoritative opt-out check, immediately before the hand-over. Retries were decided
-  // (and possibly sent) before any later STOP, so only fresh messages are checked here.
+  // The opt-out check comes later, immediately before the hand-over: after any pacing wait, so a
+  // STOP recorded while the job waited for its slot still wins.
   let suppressed = 0;
-  if (fresh.length > 0 && job.kind !== 'optOutConfirmation') {
-    const optedOut = await deps.optOuts.optedOut(sender.number, fresh.map((r) => r.to));
-    for (let i = fresh.length - 1; i >= 0; i--) {
-      const record = fresh[i]!;
-      if (optedOut.has(record.to)) {
-        moveTo(record, 'suppressed', now, { reason: 'recipient opted out of this sender' });
-        changed.add(record);
-        fresh.splice(i, 1);
-        suppressed++;
-      }
-    }
-  }
 
   let candidates = [...retries, ...fresh];
   if (candidates.length === 0) {
@@ -200,10 +203,14 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   // A job that comes back late for its reserved slot reserves again: sending it late could put
   // it on top of the slots reserved after it, and the rate would no longer hold.
   const reserved = job.reservedAt ? Date.parse(job.reservedAt) : undefined;
-  const startAt =
-    reserved !== undefined && reserved >= deps.clock.now().getTime() - LATE_SLOT_MS
-      ? reserved
-      : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
+  const onTime = reserved !== undefined && reserved >= deps.clock.now().getTime() - LATE_SLOT_MS;
+  if (reserved !== undefined && !onTime) {
+    deps.log.info('send job came back too late for its pacing slot; reserving a new one', {
+      jobId: job.jobId,
+      lateMs: deps.clock.now().getTime() - reserved,
+    });
+  }
+  const startAt = onTime ? reserved : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
   const wait = startAt - deps.clock.now().getTime();
   if (wait > MAX_INLINE_WAIT_MS) {
     await saveChanged(deps, job, changed);
@@ -212,6 +219,21 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     const notBefore = new Date(startAt - EARLY_WAKE_MS).toISOString();
     await deps.queue.enqueue([subJob(job, candidates, { attempt: job.attempt, reservedAt: until, notBefore })]);
     return { kind: 'deferred', until, reason: 'pacing' };
+  }
+
+  if (wait > 0) await deps.clock.sleep(wait);
+
+  // The authoritative checks, immediately before the hand-over: a STOP recorded while this job
+  // waited for its slot (inline or on the queue) wins, and so does a validity that ended meanwhile.
+  const beforeHandover = deps.clock.now();
+  const last = await lastLook(deps, job, sender, candidates, changed, beforeHandover);
+  suppressed += last.suppressed;
+  expired += last.expired;
+  uncertain += last.uncertain;
+  candidates = last.candidates;
+  if (candidates.length === 0) {
+    await saveChanged(deps, job, changed);
+    return { kind: 'processed', sent: 0, failed: 0, suppressed, expired, skipped, retrying: 0, uncertain };
   }
 
   // Record the hand-over before it happens: the first-sent time is what makes a retry a repeat.
@@ -227,8 +249,6 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   await saveChanged(deps, job, changed);
   changed.clear();
   await deps.tracker?.track(candidates.map((r) => r.messageId), handoverAt);
-
-  if (wait > 0) await deps.clock.sleep(wait);
 
   let results: GatewayRecipientResult[];
   try {
@@ -276,6 +296,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   const accepted: MessageRecord[] = [];
   const failed: MessageRecord[] = [];
   const transient: MessageRecord[] = [];
+  const unanswered: MessageRecord[] = [];
   for (const record of candidates) {
     const result = byTo.get(record.to);
     if (result?.outcome === 'rejected' && result.outsideRepeatabilityWindow) {
@@ -286,7 +307,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     }
     if (!result) {
       // ACS answered without this recipient: outcome unknown, treat like an uncertain failure.
-      transient.push(record);
+      unanswered.push(record);
     } else if (result.outcome === 'accepted') {
       if (result.acsMessageId) record.acsMessageId = result.acsMessageId;
       accepted.push(record);
@@ -316,6 +337,9 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   if (transient.length > 0) {
     await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
   }
+  if (unanswered.length > 0) {
+    await retryLater(deps, job, unanswered, new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }));
+  }
   if (failed.length > 0) {
     deps.log.warn('ACS refused recipients permanently', {
       jobId: job.jobId,
@@ -329,9 +353,136 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     suppressed,
     expired,
     skipped,
-    retrying: transient.length,
+    retrying: transient.length + unanswered.length,
     uncertain,
   };
+}
+
+/**
+ * The last look before the hand-over. A message never handed over whose recipient has opted out
+ * becomes `suppressed`, one past its validity `expired`. A retry of an uncertain hand-over to a
+ * recipient who opted out meanwhile is not sent again either; since the earlier try may have
+ * reached ACS, it is left `sending` for its delivery report or the reconciler to settle.
+ */
+async function lastLook(
+  deps: SendDeps,
+  job: SendJob,
+  sender: Sender,
+  candidates: MessageRecord[],
+  changed: Set<MessageRecord>,
+  now: Date,
+): Promise<{ candidates: MessageRecord[]; suppressed: number; expired: number; uncertain: number }> {
+  const isRetry = (r: MessageRecord) => r.status === 'sending' && r.repeatabilityFirstSent !== undefined;
+  let expired = 0;
+  const live = candidates.filter((record) => {
+    const expiresAt = record.expiresAt ?? job.expiresAt;
+    if (isRetry(record) || !expiresAt || Date.parse(expiresAt) > now.getTime()) return true;
+    if (moveTo(record, 'expired', now, { reason: 'not handed to ACS before its validity ended' })) {
+      changed.add(record);
+      expired++;
+    }
+    return false;
+  });
+  if (live.length === 0 || job.kind === 'optOutConfirmation') return { candidates: live, suppressed: 0, expired, uncertain: 0 };
+
+  const optedOut = await deps.optOuts.optedOut(sender.number, live.map((r) => r.to));
+  let suppressed = 0;
+  let uncertain = 0;
+  const kept = live.filter((record) => {
+    if (!optedOut.has(record.to)) return true;
+    if (isRetry(record)) {
+      deps.log.warn('recipient opted out after an uncertain hand-over; not sent again', { messageId: record.messageId });
+      uncertain++;
+    } else if (moveTo(record, 'suppressed', now, { reason: 'recipient opted out of this sender' })) {
+      changed.add(record);
+      suppressed++;
+    }
+    return false;
+  });
+  return { candidates: kept, suppressed, expired, uncertain };
+}
+
+/** What an invalid job still says about the messages it carries. */
+interface NamedMessages {
+  jobId?: string;
+  batchId: string;
+  from: string;
+  recipients: Array<{ messageId: string; to: string }>;
+}
+
+/**
+ * Reads the batch id and message ids out of a job that failed validation, trusting nothing: only
+ * ids that match their patterns (and belong to the batch) count, at most one job's worth.
+ */
+export function identifyMessages(body: unknown): NamedMessages | undefined {
+  let value: unknown = body;
+  try {
+    if (typeof body === 'string') value = JSON.parse(body);
+    else if (Buffer.isBuffer(body)) value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const job = value as Record<string, unknown>;
+  const batchId = job.batchId;
+  if (typeof batchId !== 'string' || !EXTERNAL_BATCH_ID_PATTERN.test(batchId) || !Array.isArray(job.recipients)) return undefined;
+  const seen = new Set<string>();
+  const recipients: NamedMessages['recipients'] = [];
+  for (const entry of job.recipients.slice(0, 100) as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { messageId, to } = entry as Record<string, unknown>;
+    if (typeof messageId !== 'string' || !MESSAGE_ID_PATTERN.test(messageId) || !messageId.startsWith(`${batchId}-`)) continue;
+    if (seen.has(messageId)) continue;
+    seen.add(messageId);
+    recipients.push({ messageId, to: typeof to === 'string' ? to.slice(0, 32) : '' });
+  }
+  if (recipients.length === 0) return undefined;
+  const jobId = typeof job.jobId === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(job.jobId) ? job.jobId : undefined;
+  const from = typeof job.from === 'string' ? job.from.slice(0, 20) : '';
+  return { ...(jobId ? { jobId } : {}), batchId, from, recipients };
+}
+
+/** Marks the not yet handed over messages of an invalid job `failed`; creates the records it lacks. */
+async function failInvalidJob(deps: SendDeps, named: NamedMessages, reason: string): Promise<void> {
+  const code = 'invalid-job';
+  const message = reason.slice(0, 1000);
+  for (let round = 1; ; round++) {
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const stored = await deps.messages.getMany(named.batchId, named.recipients.map((r) => r.messageId));
+    const changed: MessageRecord[] = [];
+    for (const r of named.recipients) {
+      const record: MessageRecord = stored.get(r.messageId) ?? {
+        messageId: r.messageId,
+        batchId: named.batchId,
+        from: named.from,
+        to: r.to,
+        body: '',
+        encoding: 'GSM-7',
+        segments: 0,
+        deliveryReport: false,
+        status: 'queued',
+        history: [{ status: 'queued', at, reason: 'enqueued directly on the outbound queue' }],
+        createdAt: at,
+        updatedAt: at,
+        attempts: 0,
+      };
+      // A message already handed over (an earlier, valid copy of the job) keeps its status.
+      if (PENDING_STATUSES.has(record.status) && moveTo(record, 'failed', now, { reason: message, code })) {
+        record.error = { code, message };
+        changed.push(record);
+      }
+    }
+    try {
+      if (changed.length > 0) {
+        await deps.messages.saveAll(changed);
+        await deps.events?.statusChanged(changed);
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
+    }
+  }
 }
 
 /** The queue message as text, for the dead letter; hostile nesting can defeat JSON.stringify. */
@@ -357,11 +508,20 @@ async function retryLater(deps: SendDeps, job: SendJob, records: MessageRecord[]
     const firstSent = Math.min(...records.map((r) => Date.parse(r.repeatabilityFirstSent ?? new Date(now).toUTCString())));
     const windowLeft = firstSent + REPEATABILITY_WINDOW_MS - REPEATABILITY_MARGIN_MS - now - 5_000;
     delay = Math.max(0, Math.min(delay, windowLeft));
-  } else {
-    // ACS certainly did not take these: the next try may open a new window.
-    await updateWithRetry(deps, job.batchId, records, (record, fromStore) => {
+    // Remember that ACS may have it, so a later certain failure keeps this window.
+    const unmarked = records.filter((r) => !r.handoverUncertain);
+    await updateWithRetry(deps, job.batchId, unmarked, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (target.status === 'sending') delete target.repeatabilityFirstSent;
+      if (target.status === 'sending') target.handoverUncertain = true;
+      return target;
+    });
+  } else {
+    // ACS certainly did not take these on this try: the next may open a new window — unless an
+    // earlier try under the current window may have reached ACS.
+    const reopen = records.filter((r) => !r.handoverUncertain);
+    await updateWithRetry(deps, job.batchId, reopen, (record, fromStore) => {
+      const target = fromStore ?? record;
+      if (target.status === 'sending' && !target.handoverUncertain) delete target.repeatabilityFirstSent;
       return target;
     });
   }

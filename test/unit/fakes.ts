@@ -125,8 +125,13 @@ export class FakeGateway implements SmsGateway {
   readonly requests: GatewaySendRequest[] = [];
   /** Every message that reached a handset: "to|text". */
   readonly delivered: string[] = [];
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, { acsMessageId: string; firstSentMs: number }>();
   private counter = 0;
+  /**
+   * With a clock, ids are remembered only for ACS's window after their first-sent time, and a
+   * first-sent time older than the window is refused (412), as ACS does; without, for ever.
+   */
+  window?: { clock: Clock; ms: number };
   /** Queue of behaviours for the next requests. */
   readonly script: Array<'ok' | 'timeout-processed' | 'timeout' | '429' | '500'> = [];
   permanentFailures = new Map<string, { code: string; message: string }>();
@@ -140,10 +145,16 @@ export class FakeGateway implements SmsGateway {
     const results = request.recipients.map((r): GatewayRecipientResult => {
       const failure = this.permanentFailures.get(r.to);
       if (failure) return { to: r.to, outcome: 'rejected', code: failure.code, message: failure.message, transient: false };
-      const previous = this.seen.get(r.repeatabilityRequestId);
-      if (previous) return { to: r.to, outcome: 'accepted', repeated: true, acsMessageId: previous };
+      const now = this.window?.clock.now().getTime();
+      let previous = this.seen.get(r.repeatabilityRequestId);
+      if (previous && this.window && previous.firstSentMs + this.window.ms < now!) previous = undefined;
+      if (previous) return { to: r.to, outcome: 'accepted', repeated: true, acsMessageId: previous.acsMessageId };
+      const firstSentMs = Date.parse(r.repeatabilityFirstSent);
+      if (this.window && firstSentMs + this.window.ms < now!) {
+        return { to: r.to, outcome: 'rejected', code: '412', message: 'outside the window', transient: false, outsideRepeatabilityWindow: true };
+      }
       const id = `20261125100000${String(++this.counter).padStart(8, '0')}`;
-      this.seen.set(r.repeatabilityRequestId, id);
+      this.seen.set(r.repeatabilityRequestId, { acsMessageId: id, firstSentMs });
       this.delivered.push(`${r.to}|${request.message}`);
       return { to: r.to, outcome: 'accepted', repeated: false, acsMessageId: id };
     });

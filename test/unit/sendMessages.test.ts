@@ -147,6 +147,38 @@ describe('processSendJob', () => {
     expect(statuses()).toEqual(['sending']);
   });
 
+  it('keeps the window of a hand-over that may have reached ACS, even after later 429s: never twice', async () => {
+    gateway.window = { clock, ms: REPEATABILITY_WINDOW_MS };
+    const job = makeJob(1);
+    await seed(job);
+    gateway.script.push('timeout-processed', '429'); // ACS took it; the answer was lost; then ACS throttles
+    await processSendJob(deps, job);
+    let retry = queue.take()!;
+    clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
+    await processSendJob(deps, retry);
+    const record = [...messages.rows.values()][0]!;
+    expect(record.handoverUncertain).toBe(true);
+    expect(record.repeatabilityFirstSent).toBeDefined();
+    // ACS throttled for longer than its window: it no longer knows the id.
+    retry = queue.take()!;
+    clock.advance(REPEATABILITY_WINDOW_MS + 60_000);
+    expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
+    expect(gateway.delivered).toHaveLength(1);
+    expect(statuses()).toEqual(['sending']); // its delivery report or the reconciler settles it
+  });
+
+  it("treats a recipient missing from ACS's answer as uncertain: the retry repeats its window", async () => {
+    const job = makeJob(2);
+    await seed(job);
+    const send = gateway.send.bind(gateway);
+    gateway.send = async (request) => (await send(request)).slice(0, 1);
+    expect(await processSendJob(deps, job)).toMatchObject({ sent: 1, retrying: 1 });
+    const missing = messages.rows.get(job.recipients[1]!.messageId)!;
+    expect(missing.status).toBe('sending');
+    expect(missing.repeatabilityFirstSent).toBeDefined();
+    expect(missing.handoverUncertain).toBe(true);
+  });
+
   it('backs off on 429, honouring Retry-After, and opens a fresh window since nothing was sent', async () => {
     const job = makeJob(2);
     await seed(job);
@@ -180,6 +212,36 @@ describe('processSendJob', () => {
     expect(gateway.delivered.some((d) => d.startsWith(job.recipients[0]!.to))).toBe(false);
   });
 
+  it('suppresses a recipient whose STOP was recorded while the job waited for its pacing slot', async () => {
+    const job = makeJob(3);
+    await seed(job);
+    rateLimiter.delayMs = 3000; // waited out inside the invocation
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = async (ms: number) => {
+      await sleep(ms);
+      await optOuts.add({ sender: shortCode.number, recipient: job.recipients[1]!.to, source: 'keyword', at: clock.now().toISOString() });
+    };
+    const outcome = await processSendJob(deps, job);
+    expect(outcome).toMatchObject({ sent: 2, suppressed: 1 });
+    const record = messages.rows.get(job.recipients[1]!.messageId)!;
+    expect(record.status).toBe('suppressed');
+    expect(record.repeatabilityFirstSent).toBeUndefined();
+    expect(gateway.requests[0]!.recipients.map((r) => r.to)).not.toContain(job.recipients[1]!.to);
+  });
+
+  it('does not repeat an uncertain hand-over to a recipient who opted out meanwhile, and leaves it to its report', async () => {
+    const job = makeJob(1);
+    await seed(job);
+    gateway.script.push('timeout');
+    await processSendJob(deps, job);
+    await optOuts.add({ sender: shortCode.number, recipient: job.recipients[0]!.to, source: 'keyword', at: clock.now().toISOString() });
+    const retry = queue.take()!;
+    clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
+    expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
+    expect(gateway.requests).toHaveLength(1);
+    expect(statuses()).toEqual(['sending']);
+  });
+
   it('lets an opt-out confirmation through to an opted-out recipient', async () => {
     const job = makeJob(1, shortCode.number, { kind: 'optOutConfirmation' });
     await seed(job);
@@ -208,6 +270,32 @@ describe('processSendJob', () => {
     expect(deadLetters.letters).toHaveLength(1);
     expect(deadLetters.letters[0]!.reason).toMatch(/jobId/);
     expect(await processSendJob(deps, '{not json')).toMatchObject({ kind: 'deadLettered', reason: 'queue message is not JSON' });
+  });
+
+  it('marks the messages an invalid job names failed with the validation error, creating missing records', async () => {
+    const job = makeJob(2);
+    await seed({ ...job, recipients: [job.recipients[0]!] });
+    const invalid = { ...job, recipients: [job.recipients[0], { ...job.recipients[1], to: '12345' }], priority: 'high' };
+    const outcome = await processSendJob(deps, JSON.stringify(invalid));
+    expect(outcome.kind).toBe('deadLettered');
+    expect(deadLetters.letters[0]).toMatchObject({ jobId: job.jobId, batchId: job.batchId });
+    for (const r of job.recipients) {
+      const record = messages.rows.get(r.messageId)!;
+      expect(record.status, r.messageId).toBe('failed');
+      expect(record.error?.code).toBe('invalid-job');
+      expect(record.error?.message).toBe(deadLetters.letters[0]!.reason);
+      expect(record.error?.message).toMatch(/recipients\.1\.to/);
+    }
+    expect(gateway.requests).toHaveLength(0);
+  });
+
+  it('leaves messages already handed over as they are when an invalid copy of their job arrives', async () => {
+    const job = makeJob(1);
+    await seed(job);
+    await processSendJob(deps, job);
+    await processSendJob(deps, { ...job, recipients: [{ ...job.recipients[0], to: 'nope' }] });
+    expect(statuses()).toEqual(['sent']);
+    expect(deadLetters.letters).toHaveLength(1);
   });
 
   it('gives up after the configured attempts: failed with the reason, and dead-lettered', async () => {

@@ -17,6 +17,17 @@ export function toServiceBusMessage(job: SendJob): ServiceBusMessage {
   };
 }
 
+/** A client for the namespace: a connection string, or the managed identity. */
+export async function createServiceBusClient(settings: ServiceBusSettings): Promise<ServiceBusClient> {
+  const { ServiceBusClient } = await import('@azure/service-bus');
+  if (settings.kind === 'connectionString') return new ServiceBusClient(settings.connectionString);
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new ServiceBusClient(
+    settings.fullyQualifiedNamespace,
+    new DefaultAzureCredential(settings.clientId ? { managedIdentityClientId: settings.clientId } : {}),
+  );
+}
+
 export class ServiceBusOutboundQueue implements OutboundQueue {
   private sender?: Promise<{ client: ServiceBusClient; sender: ServiceBusSender }>;
 
@@ -29,19 +40,7 @@ export class ServiceBusOutboundQueue implements OutboundQueue {
 
   private connect() {
     this.sender ??= (async () => {
-      let client: ServiceBusClient;
-      if (this.createClient) client = await this.createClient();
-      else {
-        const { ServiceBusClient } = await import('@azure/service-bus');
-        if (this.settings.kind === 'connectionString') client = new ServiceBusClient(this.settings.connectionString);
-        else {
-          const { DefaultAzureCredential } = await import('@azure/identity');
-          client = new ServiceBusClient(
-            this.settings.fullyQualifiedNamespace,
-            new DefaultAzureCredential(this.settings.clientId ? { managedIdentityClientId: this.settings.clientId } : {}),
-          );
-        }
-      }
+      const client = this.createClient ? await this.createClient() : await createServiceBusClient(this.settings);
       return { client, sender: client.createSender(this.queueName) };
     })();
     return this.sender;

@@ -1,0 +1,208 @@
+// The sender's promises on the whole local stack, judged by what the emulator's handsets received:
+// under injected 429s, 5xx and timeouts, and across a SIGKILL of the function host, every message
+// is delivered exactly once; a STOP recorded while messages wait stops all of them; a permanent
+// per-recipient failure is not retried; a poison queue message is dead-lettered on first receipt.
+import { QueueClient } from '@azure/storage-queue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SendRecord } from '../../local/acsEmulator/state.js';
+import { loadConfig } from '../../shared/config.js';
+import { buildServices } from '../../shared/composition.js';
+import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
+
+// A short code with room to spare (these tests are about faults, not pacing) and a burst of 10, so
+// 1,000 messages make a hundred ACS requests and the injected shares of faults really show.
+const BULK = '+18005550199';
+const TOLL_FREE = '+18005550100'; // 200/min: messages wait behind pacing
+const senders = JSON.stringify([
+  { number: BULK, type: 'shortCode', ratePerMinute: 60000, burst: 10 },
+  { number: TOLL_FREE, type: 'tollFree' },
+]);
+
+interface Accepted {
+  batchId: string;
+  messages: Array<{ messageId: string; to: string; status: string }>;
+}
+
+interface MessageView {
+  messageId: string;
+  status: string;
+  error?: { code: string; message: string };
+  history: Array<{ status: string; reason?: string; code?: string }>;
+}
+
+const handsets = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `+1${prefix}${String(i).padStart(4, '0')}`);
+
+async function batchCounts(stack: TestStack, batchId: string): Promise<Record<string, number>> {
+  const response = await stack.api(`batches/${batchId}?limit=1`);
+  if (response.status !== 200) return {};
+  return ((await response.json()) as { counts: Record<string, number> }).counts;
+}
+
+async function view(stack: TestStack, messageId: string): Promise<MessageView> {
+  const response = await stack.api(`messages/${messageId}`);
+  expect(response.status, messageId).toBe(200);
+  return (await response.json()) as MessageView;
+}
+
+async function post(stack: TestStack, body: unknown): Promise<Accepted> {
+  const response = await stack.postMessages(body);
+  expect(response.status).toBe(202);
+  return (await response.json()) as Accepted;
+}
+
+/** Each of `to` received `text` exactly once, and the emulator handed it to the carrier exactly once. */
+function expectExactlyOnce(stack: TestStack, to: readonly string[], text: string): void {
+  const carried = new Map<string, number>();
+  for (const s of stack.emulator.sends()) if (s.sent && s.message === text) carried.set(s.to, (carried.get(s.to) ?? 0) + 1);
+  const twice = to.filter((n) => (carried.get(n) ?? 0) > 1);
+  const missing = to.filter((n) => (carried.get(n) ?? 0) === 0);
+  expect(twice, 'sent twice').toEqual([]);
+  expect(missing, 'never sent').toEqual([]);
+  for (const n of to)
+    expect(
+      stack.emulator.inbox(n).filter((m) => m.message === text),
+      n,
+    ).toHaveLength(1);
+}
+
+describe('faults at ACS', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { SMS_SENDERS: senders },
+      emulator: { deliveryReports: { delayMs: 50 }, seed: 20261125 },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('1,000 messages under 20% 429s, 10% 5xx and 5% timeouts: all delivered, each handset texted exactly once', async () => {
+    const to = handsets('206555', 1000);
+    const text = 'Fault drill: all of you, exactly once.';
+    stack.emulator.configure({
+      faults: { throttleShare: 0.2, serverErrorShare: 0.1, timeoutShare: 0.05, retryAfterSeconds: 1, timeoutMs: 500 },
+    });
+    try {
+      const accepted = await post(stack, { to, message: text, from: BULK });
+      expect(accepted.messages).toHaveLength(1000);
+      await waitFor(
+        async () => ((await batchCounts(stack, accepted.batchId)).delivered === 1000 ? true : undefined),
+        150_000,
+        'all 1,000 delivered',
+      );
+    } finally {
+      stack.emulator.configure({ faults: { throttleShare: 0, serverErrorShare: 0, timeoutShare: 0 } });
+    }
+
+    // The faults really happened, each kind more than once.
+    const sends = stack.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/sms');
+    const faults = (kind: string) => sends.filter((r) => r.fault === kind).length;
+    expect(faults('throttle')).toBeGreaterThan(1);
+    expect(faults('serverError')).toBeGreaterThan(1);
+    expect(faults('timeout')).toBeGreaterThan(1);
+    // A timed-out request was processed by ACS; its retry was recognised as a repeat, not sent again.
+    expect(stack.emulator.sends().some((s) => s.message === text && s.repeated)).toBe(true);
+
+    expectExactlyOnce(stack, to, text);
+  }, 200_000);
+});
+
+describe('failures that are not retried', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { SMS_SENDERS: senders }, emulator: { deliveryReports: { delayMs: 50 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a recipient ACS refuses for good is tried once and ends failed with the ACS code and text', async () => {
+    const [good, invalid, unverified] = handsets('425556', 3) as [string, string, string];
+    stack.emulator.configure({
+      faults: {
+        handsets: {
+          // Refused inside ACS's 202, as a number it cannot text.
+          [invalid]: { kind: 'rejected', httpStatusCode: 400, errorMessage: 'Invalid To phone number format.' },
+          // Accepted, then a failed delivery report: toll-free number not verified.
+          [unverified]: { kind: 'failed', code: 4010 },
+        },
+      },
+    });
+    const text = 'Your parcel is on its way.';
+    const accepted = await post(stack, { to: [good, invalid, unverified], message: text, from: BULK });
+    const idOf = (to: string) => accepted.messages.find((m) => m.to === to)!.messageId;
+
+    const final = await waitFor(
+      async () => {
+        const views = await Promise.all([good, invalid, unverified].map((to) => view(stack, idOf(to))));
+        return views.every((v) => ['delivered', 'failed'].includes(v.status)) ? views : undefined;
+      },
+      30_000,
+      'all three final',
+    );
+    const [okView, invalidView, unverifiedView] = final as [MessageView, MessageView, MessageView];
+    expect(okView.status).toBe('delivered');
+    expect(invalidView.status).toBe('failed');
+    expect(invalidView.error).toEqual({ code: '400', message: 'Invalid To phone number format.' });
+    expect(invalidView.history.map((h) => h.status)).toEqual(['queued', 'sending', 'failed']);
+    expect(unverifiedView.status).toBe('failed');
+    expect(unverifiedView.error?.code).toBe('4010');
+
+    // Longer than the first retry's backoff would be: still exactly one attempt each.
+    await new Promise((r) => setTimeout(r, 5000));
+    const attempts = (to: string) => stack.emulator.sends().filter((s: SendRecord) => s.to === to).length;
+    expect(attempts(invalid)).toBe(1);
+    expect(attempts(unverified)).toBe(1);
+    expect(stack.emulator.inbox(invalid)).toHaveLength(0);
+    expect(stack.emulator.inbox(unverified)).toHaveLength(0);
+    expect(stack.emulator.inbox(good).filter((m) => m.message === text)).toHaveLength(1);
+  }, 60_000);
+
+  it('a poison queue message is dead-lettered on first receipt, and the messages it names show failed with the reason', async () => {
+    const batchId = 'crm_import_7';
+    const to = handsets('425557', 2) as [string, string];
+    // Put on the outbound queue by another app, with a typo'd option and a number that is not E.164.
+    const job = {
+      schema: 'sms.sendjob/1',
+      jobId: `${batchId}.0`,
+      batchId,
+      from: BULK,
+      message: 'Welcome aboard',
+      recipients: [
+        { messageId: `${batchId}-0`, to: to[0] },
+        { messageId: `${batchId}-1`, to: '4255570001' },
+      ],
+      delivery_report: true,
+    };
+    const queue = new QueueClient(stack.storageConnectionString, 'sms-outbound');
+    await queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'));
+
+    const services = buildServices(loadConfig(stack.settings));
+    const letter = await waitFor(
+      async () => (await services.deadLetters.list()).find((l) => l.batchId === batchId),
+      20_000,
+      'the dead letter',
+    );
+    expect(letter.jobId).toBe(job.jobId);
+    expect(letter.reason).toMatch(/^invalid send job: /);
+    expect(letter.reason).toContain('recipients.1.to: must be an E.164 number');
+    expect(letter.reason).toContain('delivery_report');
+    expect(JSON.parse(letter.body)).toEqual(job);
+
+    for (const messageId of [`${batchId}-0`, `${batchId}-1`]) {
+      const v = await view(stack, messageId);
+      expect(v.status, messageId).toBe('failed');
+      expect(v.error).toEqual({ code: 'invalid-job', message: letter.reason });
+    }
+    // First receipt: handled once, never put back, never moved to the poison queue, nothing sent.
+    const received = stack.logs.filter((l) => l.includes('send job deadLettered') && l.includes('delivery_report'));
+    expect(received).toHaveLength(1);
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
+    expect(await new QueueClient(stack.storageConnectionString, 'sms-outbound-poison').exists()).toBe(false);
+    expect(stack.emulator.sends().filter((s) => s.message === 'Welcome aboard')).toHaveLength(0);
+  }, 60_000);
+});
