@@ -1,5 +1,6 @@
-// The shared pacing bucket against a real Azurite: instances that remember their last write
-// reserve with one round-trip, and the rate still holds when several instances reserve at once.
+// The shared pacing bucket against a real Azurite: an instance reserves with one round-trip while
+// it wrote the bucket last, even when its reservations start at once, and the rate still holds
+// when several instances reserve at the same time.
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../local/azurite.js';
@@ -37,6 +38,10 @@ describe('TableRateLimiter', () => {
     requests = 0;
     for (let i = 0; i < 5; i++) await limiter.reserve(sender, 1);
     expect(requests).toBe(5);
+    // Reservations started at once take their turn rather than racing each other for the ETag.
+    requests = 0;
+    await Promise.all(Array.from({ length: 20 }, () => limiter.reserve(sender, 1)));
+    expect(requests).toBe(20);
   });
 
   it('reads again after another instance wrote, and keeps the rate across instances', async () => {

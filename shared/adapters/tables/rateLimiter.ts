@@ -1,10 +1,11 @@
 // The shared pacing state per sender number: one entity per number holding its GCRA TAT, updated
 // with an ETag-conditional write so every instance of the sender draws from the same bucket.
 //
-// An instance remembers the entity as it last wrote it. While nobody else has written since, the
-// next reservation is one conditional write instead of a read and a write; when somebody has,
-// the write fails on the ETag and the reservation reads the entity and tries again — so the
-// shortcut can cost a round-trip, never a slot.
+// An instance takes its reservations for one number one at a time (they would otherwise race
+// each other for the same ETag), and remembers the entity as it last wrote it. While nobody else
+// has written since, the next reservation is one conditional write instead of a read and a write;
+// when another instance has, the write fails on the ETag and the reservation reads the entity and
+// tries again — so the shortcut can cost a round-trip, never a slot.
 import type { Sender } from '../../config.js';
 import { reserveSlots } from '../../domain/pacing.js';
 import type { RateLimiter } from '../../ports.js';
@@ -19,12 +20,25 @@ interface KnownState {
 export class TableRateLimiter implements RateLimiter {
   /** Per sender entity: the state this instance wrote last. */
   private readonly known = new Map<string, KnownState>();
+  /** Per sender entity: the reservation of this instance now running or waiting last. */
+  private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(private readonly client: ClientFor) {}
 
   async reserve(sender: Sender, count: number): Promise<Date> {
-    const client = await this.client('rateLimits');
     const partitionKey = escapeKey(sender.number);
+    const previous = this.turns.get(partitionKey) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => this.reserveNow(sender, count, partitionKey));
+    this.turns.set(partitionKey, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.turns.get(partitionKey) === mine) this.turns.delete(partitionKey);
+    }
+  }
+
+  private async reserveNow(sender: Sender, count: number, partitionKey: string): Promise<Date> {
+    const client = await this.client('rateLimits');
     const rowKey = 'gcra';
     for (let round = 0; ; round++) {
       const remembered = this.known.get(partitionKey);
@@ -54,8 +68,7 @@ export class TableRateLimiter implements RateLimiter {
           // 412/409: another instance reserved first. 404 after a remembered state: the entity was
           // removed. Either way what this instance remembered is stale.
           if (status === 412 || status === 409 || (status === 404 && remembered)) {
-            // Forget it unless a concurrent reservation of this instance has replaced it already.
-            if (this.known.get(partitionKey) === remembered) this.known.delete(partitionKey);
+            this.known.delete(partitionKey);
             return remembered ? 'stale' : 'contended';
           }
           throw error;
