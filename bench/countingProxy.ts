@@ -19,6 +19,14 @@ export interface StorageOp {
   status: number;
   /** A queue receive that returned no message (idle polling, not work). */
   empty?: boolean;
+  /** Entities a table query returned. */
+  results?: number;
+  /** The properties of the (first) entity a table write carried, keys and type annotations left out. */
+  entity?: Record<string, unknown>;
+  /** The partition the operation addressed (key in the URL, the entity, or the query's PartitionKey eq). */
+  partitionKey?: string;
+  /** Set by the counter: whether other requests addressed another partition at this step. */
+  partitionVaries?: boolean;
   requestBytes: number;
   at: number;
 }
@@ -101,6 +109,68 @@ export function classifyQueue(method: string, url: URL): Omit<StorageOp, 'status
   return op(`${method.toLowerCase()}${url.searchParams.get('comp') ? `.${url.searchParams.get('comp')}` : ''}`);
 }
 
+/** The partition a table request addresses: the key in its URL (or its first part's), the query's PartitionKey eq, or the body's. */
+function partitionOf(url: URL, body: string): string | undefined {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    // not percent-encoded as expected: look at it as it is
+  }
+  const keyed = /PartitionKey='((?:[^']|'')*)'/.exec(path);
+  if (keyed) return keyed[1]!.replace(/''/g, "'");
+  const sub = /PartitionKey='((?:[^']|'')*)'/.exec(body) ?? /PartitionKey%27?=%27((?:[^%]|%(?!27))*)%27/.exec(body);
+  if (sub) return safeDecode(sub[1]!).replace(/''/g, "'");
+  const filter = url.searchParams.get('$filter');
+  const eq = filter ? /PartitionKey eq '((?:[^']|'')*)'/.exec(filter) : null;
+  if (eq) return eq[1]!.replace(/''/g, "'");
+  const json = /"PartitionKey"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(body);
+  return json ? (JSON.parse(`"${json[1]}"`) as string) : undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function countOccurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) count++;
+  return count;
+}
+
+/** The first JSON entity of a table request body (a single write, or the first part of a transaction). */
+function firstEntity(body: string): Record<string, unknown> | undefined {
+  const start = body.indexOf('{');
+  if (start < 0) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      try {
+        const parsed = JSON.parse(body.slice(start, i + 1)) as Record<string, unknown>;
+        return Object.fromEntries(
+          Object.entries(parsed).filter(
+            ([k]) => !k.includes('@') && !k.startsWith('odata.') && k !== 'PartitionKey' && k !== 'RowKey',
+          ),
+        );
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
 async function readAll(stream: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -136,6 +206,15 @@ function startOne(
       const status = upstream.statusCode ?? 0;
       const op: StorageOp = { ...base, status, requestBytes: body.length, at: Date.now() };
       if (op.kind === 'queue.get') op.empty = !answer.includes('<QueueMessage>');
+      if (op.kind === 'table.query') op.results = countOccurrences(answer.toString('utf8'), '"PartitionKey"');
+      if (op.service === 'table' && !['table.query', 'table.get', 'table.delete', 'table.createTable'].includes(op.kind)) {
+        const entity = firstEntity(body.toString('utf8'));
+        if (entity) op.entity = entity;
+      }
+      if (op.service === 'table') {
+        const partitionKey = partitionOf(url, body.toString('utf8'));
+        if (partitionKey !== undefined) op.partitionKey = partitionKey;
+      }
       ops().push(op);
       res.writeHead(status, upstream.headers).end(answer);
     } catch (error) {

@@ -161,6 +161,11 @@ async function countScenario(bench: BenchStack, size: number, requests: number):
       .map((c) => `${c.op}:${c.count}`)
       .join('|');
   const uniform = perRequest.every((list) => signature(list) === signature(perRequest[0]!));
+  // Which steps address a partition of their own per request (a batch) and which a shared one (a sender, a minute).
+  const sequence = perRequest.at(-1) ?? [];
+  if (uniform && perRequest.length > 1) {
+    sequence.forEach((op, i) => (op.partitionVaries = perRequest.some((list) => list[i]?.partitionKey !== op.partitionKey)));
+  }
   return {
     recipientsPerRequest: size,
     requests,
@@ -177,7 +182,7 @@ async function countScenario(bench: BenchStack, size: number, requests: number):
     acsRequestsPerRecipient: acs.length / total,
     eventDeliveriesPerRecipient: events.length / total,
     executions,
-    sequence: perRequest.at(-1) ?? [],
+    sequence,
     uniform,
   };
 }
