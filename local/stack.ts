@@ -25,6 +25,12 @@ export interface LocalStackOptions {
   azurite?: { location?: string; blobPort?: number; queuePort?: number; tablePort?: number };
   /** Emulator options beyond senders/subscribers (faults, delivery report timing …). */
   emulator?: Partial<AcsEmulatorOptions>;
+  /**
+   * Puts something between the function host and Azurite (the benchmark's counting proxy): gets
+   * Azurite's connection string and returns the one the host runs with. Storage is created
+   * directly, before the host starts.
+   */
+  hostStorage?: (azuriteConnectionString: string) => Promise<string>;
   log?: (line: string) => void;
 }
 
@@ -73,6 +79,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     settings.AzureWebJobsStorage = azurite.connectionString;
     // In Azure, infra creates the tables and the queue; here the stack does, before the host starts.
     await buildServices(loadConfig(settings)).ensureStorage();
+    if (options.hostStorage) settings.AzureWebJobsStorage = await options.hostStorage(azurite.connectionString);
 
     const hostPort = options.hostPort === 0 ? await freePort() : (options.hostPort ?? 7071);
     const hostUrl = `http://127.0.0.1:${hostPort}`;

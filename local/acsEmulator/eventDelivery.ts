@@ -30,8 +30,12 @@ export interface DeliveryLogEntry {
 
 interface Subscriber {
   info: SubscriberInfo;
-  /** First attempts run one after the other, so a healthy subscriber sees events in publish order. */
-  chain: Promise<void>;
+  /**
+   * First attempts waiting their turn. With maxConcurrentDeliveries 1 (the default) they run one
+   * after the other, so a healthy subscriber sees events in publish order.
+   */
+  waiting: Array<() => Promise<void>>;
+  active: number;
   removed: boolean;
 }
 
@@ -104,7 +108,7 @@ export class EventGridDelivery {
       ...(options.eventTypes ? { eventTypes: [...options.eventTypes] } : {}),
       addedAt: new Date().toISOString(),
     };
-    this.subscribers.set(url, { info, chain: Promise.resolve(), removed: false });
+    this.subscribers.set(url, { info, waiting: [], active: 0, removed: false });
     this.deps.log(`event grid: subscriber ${url} added${validate ? ' (validated)' : ''}`);
     return structuredClone(info);
   }
@@ -141,7 +145,21 @@ export class EventGridDelivery {
       if (this.deliveryLog.length > MAX_LOG) this.deliveryLog.splice(0, this.deliveryLog.length - MAX_LOG);
       const end = this.deps.work.begin();
       const epoch = this.epoch;
-      sub.chain = sub.chain.then(() => this.attempt(sub, event, entry, 1, end, epoch));
+      sub.waiting.push(() => this.attempt(sub, event, entry, 1, end, epoch));
+      this.pump(sub);
+    }
+  }
+
+  /** Starts waiting first attempts while the subscriber has fewer than maxConcurrentDeliveries in flight. */
+  private pump(sub: Subscriber): void {
+    const limit = Math.max(1, this.deps.settings().maxConcurrentDeliveries);
+    while (sub.active < limit && sub.waiting.length > 0) {
+      const next = sub.waiting.shift()!;
+      sub.active++;
+      void next().finally(() => {
+        sub.active--;
+        this.pump(sub);
+      });
     }
   }
 
@@ -206,7 +224,7 @@ export class EventGridDelivery {
       return;
     }
     const backoff = settings.retryBaseMs * 2 ** (attempt - 1);
-    // Retries run beside the chain, so one failing event does not hold back the next ones.
+    // Retries run beside the first attempts, so one failing event does not hold back the next ones.
     this.deps.work.schedule(() => {
       void this.attempt(sub, event, entry, attempt + 1, end, epoch);
     }, backoff);

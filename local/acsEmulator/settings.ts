@@ -117,6 +117,11 @@ export interface EventGridSettings {
   retryBaseMs: number;
   /** A subscriber that has not answered within this long counts as failed (Event Grid: 30 s). */
   requestTimeoutMs: number;
+  /**
+   * First attempts in flight at once per subscriber. 1 (default) keeps publish order; Event Grid
+   * itself pushes to a webhook concurrently and without order, which a load test wants.
+   */
+  maxConcurrentDeliveries: number;
 }
 
 export interface OptOutSettings {
@@ -168,7 +173,7 @@ export function defaultSettings(): EmulatorSettings {
       shuffleWindowMs: 1000,
     },
     repeatability: { windowMs: 5 * 60_000, outsideWindow: 'reject', repeated: 'replay' },
-    eventGrid: { topic: DEFAULT_TOPIC, maxAttempts: 5, retryBaseMs: 200, requestTimeoutMs: 30_000 },
+    eventGrid: { topic: DEFAULT_TOPIC, maxAttempts: 5, retryBaseMs: 200, requestTimeoutMs: 30_000, maxConcurrentDeliveries: 1 },
     optOut: { autoReplyTypes: ['tollFree'] },
     auth: { maxClockSkewMs: 15 * 60_000 },
     messageIdFormat: 'acs',
@@ -242,6 +247,7 @@ export const settingsPatchSchema = z.strictObject({
       maxAttempts: z.number().int().min(1).max(30).optional(),
       retryBaseMs: ms.optional(),
       requestTimeoutMs: z.number().int().positive().optional(),
+      maxConcurrentDeliveries: z.number().int().min(1).max(256).optional(),
     })
     .optional(),
   optOut: z.strictObject({ autoReplyTypes: z.array(z.enum(SENDER_TYPES)).optional() }).optional(),

@@ -41,6 +41,10 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
       deps.log.warn('delivery report for an unknown message; parked', { acsMessageId: report.acsMessageId, to: maskPhoneNumber(report.to) });
       return { kind: 'unknownMessage', acsMessageId: report.acsMessageId };
     }
+    // The sender indexes the ACS message ids it is given. Only a report that brings an id the
+    // record did not have yet (it overtook the sender, or the hand-over's outcome was uncertain)
+    // has one to add; indexing every report again would cost a storage write per message.
+    const learnedAcsMessageId = !record.acsMessageId && Boolean(report.acsMessageId);
     const changed = applyReport(record, report, deps.clock.now());
     if (!changed) {
       // A redelivery may follow a publish that failed after the save: publish again (same id).
@@ -53,7 +57,7 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
       if (error instanceof ConcurrencyError && round < 5) continue;
       throw error;
     }
-    if (report.acsMessageId) await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
+    if (learnedAcsMessageId) await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
     await deps.events?.statusChanged([record]);
     return { kind: 'applied', messageId: record.messageId, status: report.status };
   }

@@ -20,9 +20,17 @@ export interface ReconcileDeps {
   reconcileAfterMs: number;
   /** Give up ("unknown") this long after the hand-over. */
   deadlineMs: number;
-  /** Most messages looked at per run, to bound a run's time and ACS calls. */
+  /** Most messages looked up at ACS per run (default 500); the others wait for the next run. */
   limit?: number;
+  /** No new page of tracked messages is started after this long (default 4 min; the function timeout is 5). */
+  timeBudgetMs?: number;
 }
+
+/** Tracked messages read at once (a Table Storage page). */
+const DUE_PAGE = 1000;
+const DEFAULT_TIME_BUDGET_MS = 4 * 60_000;
+/** Batches whose records are read and settled at the same time. */
+const BATCHES_IN_PARALLEL = 8;
 
 export interface ReconcileSummary {
   parkedApplied: number;
@@ -58,55 +66,91 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
   if (done.length > 0) await deps.tracker.unpark(done);
 
-  // 2. Messages without a final status past the reconcile delay.
-  const due = await deps.tracker.due(new Date(now.getTime() - deps.reconcileAfterMs), now, limit);
-  const byBatch = new Map<string, TrackedMessage[]>();
-  for (const t of due) {
-    const batchId = parseMessageId(t.messageId)?.batchId;
-    if (!batchId) continue;
-    byBatch.set(batchId, [...(byBatch.get(batchId) ?? []), t]);
-  }
-  const resolved: TrackedMessage[] = [];
-  for (const [batchId, tracked] of byBatch) {
-    const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
-    for (const t of tracked) {
-      summary.checked++;
-      const record = records.get(t.messageId);
-      if (!record || isFinal(record.status) || record.status === 'unknown') {
-        summary.resolvedAlready++;
-        resolved.push(t);
-        continue;
-      }
-      const verdict = await lookUp(deps, record);
-      const age = now.getTime() - Date.parse(t.sentAt);
-      if (verdict === 'delivered' || verdict === 'failed') {
-        summary[verdict]++;
-        resolved.push(t);
-      } else if (age >= deps.deadlineMs) {
-        if (await settle(deps, record, (r) => moveTo(r, 'unknown', deps.clock.now(), { reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours` }))) {
-          summary.unknown++;
-        }
-        resolved.push(t);
-      } else {
-        summary.stillPending++;
-        // Look again later, less often as time passes: a quarter of its age, between 5 min (or the
-        // reconcile delay, when shorter) and 6 h.
-        const wait = Math.min(6 * 3600_000, Math.max(Math.min(5 * 60_000, deps.reconcileAfterMs), age / 4));
-        await deps.tracker.reschedule(t, new Date(Math.min(now.getTime() + wait, Date.parse(t.sentAt) + deps.deadlineMs)));
-      }
+  // 2. Messages without a final status past the reconcile delay, a page at a time until none is
+  // left, the ACS lookups of the run are spent or its time is up. Most of them have their report
+  // by now and only need untracking; a run that stopped after a fixed number of messages would
+  // fall behind for good once more messages are sent per interval than that number.
+  const sentBefore = new Date(now.getTime() - deps.reconcileAfterMs);
+  const budgetEnds = now.getTime() + (deps.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
+  let lookups = 0;
+  for (;;) {
+    const due = await deps.tracker.due(sentBefore, now, DUE_PAGE);
+    const byBatch = new Map<string, TrackedMessage[]>();
+    const resolved: TrackedMessage[] = [];
+    for (const t of due) {
+      const batchId = parseMessageId(t.messageId)?.batchId;
+      // Not a message id the pipeline issues: nothing to look up, ever.
+      if (!batchId) resolved.push(t);
+      else byBatch.set(batchId, [...(byBatch.get(batchId) ?? []), t]);
     }
+    let leftForLater = 0;
+    await inParallel([...byBatch], BATCHES_IN_PARALLEL, async ([batchId, tracked]) => {
+      const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+      for (const t of tracked) {
+        const record = records.get(t.messageId);
+        if (!record || isFinal(record.status) || record.status === 'unknown') {
+          summary.checked++;
+          summary.resolvedAlready++;
+          resolved.push(t);
+          continue;
+        }
+        if (asksAcs(record)) {
+          if (lookups >= limit) {
+            leftForLater++;
+            continue;
+          }
+          lookups++;
+        }
+        summary.checked++;
+        const verdict = await lookUp(deps, record);
+        const age = now.getTime() - Date.parse(t.sentAt);
+        if (verdict === 'delivered' || verdict === 'failed') {
+          summary[verdict]++;
+          resolved.push(t);
+        } else if (age >= deps.deadlineMs) {
+          if (await settle(deps, record, (r) => moveTo(r, 'unknown', deps.clock.now(), { reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours` }))) {
+            summary.unknown++;
+          }
+          resolved.push(t);
+        } else {
+          summary.stillPending++;
+          // Look again later, less often as time passes: a quarter of its age, between 5 min (or the
+          // reconcile delay, when shorter) and 6 h.
+          const wait = Math.min(6 * 3600_000, Math.max(Math.min(5 * 60_000, deps.reconcileAfterMs), age / 4));
+          await deps.tracker.reschedule(t, new Date(Math.min(now.getTime() + wait, Date.parse(t.sentAt) + deps.deadlineMs)));
+        }
+      }
+    });
+    if (resolved.length > 0) await deps.tracker.untrack(resolved);
+    // Every message of the page is now untracked or rescheduled past `now`, except those left
+    // for the next run, so the next page holds new ones.
+    if (due.length < DUE_PAGE || leftForLater > 0 || deps.clock.now().getTime() >= budgetEnds) break;
   }
-  if (resolved.length > 0) await deps.tracker.untrack(resolved);
   if (summary.checked + summary.parkedApplied + summary.parkedDropped > 0) deps.log.info('reconciliation', { ...summary });
   return summary;
 }
 
+/** Whether looking a message up means a request to ACS (only a handed-over message has an ACS id). */
+function asksAcs(record: MessageRecord): boolean {
+  return record.status === 'sent' && Boolean(record.acsMessageId);
+}
+
+/** Runs `work` over items with at most `limit` at a time. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
 /** Asks ACS for the report of one message and records it; 'pending' when there is none yet. */
 async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'delivered' | 'failed' | 'pending'> {
-  if (record.status !== 'sent' || !record.acsMessageId) return 'pending';
+  if (!asksAcs(record)) return 'pending';
   let report;
   try {
-    report = await deps.gateway.getDeliveryReport(record.acsMessageId);
+    report = await deps.gateway.getDeliveryReport(record.acsMessageId!);
   } catch (error) {
     if (error instanceof GatewayError && error.details.transient) return 'pending';
     throw error;

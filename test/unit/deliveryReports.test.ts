@@ -138,6 +138,35 @@ describe('recordDeliveryReport', () => {
     expect(messages.rows.get(record.messageId)!.acsMessageId).toBe(acsId);
   });
 
+  it('indexes the ACS message id only when the report brings one the record lacked', async () => {
+    const indexed: string[] = [];
+    const index = messages.indexAcsMessageIds.bind(messages);
+    messages.indexAcsMessageIds = async (entries) => {
+      indexed.push(...entries.map((e) => e.acsMessageId));
+      await index(entries);
+    };
+    const tagged = (batchId: string) => {
+      const event = structuredClone(officialCloudEvent) as typeof officialCloudEvent & { data: { tag?: string } };
+      event.data.tag = batchId;
+      return event;
+    };
+
+    // The sender recorded (and indexed) the id: the report's write is the record's, nothing more.
+    const sent = seedSent(acsId);
+    indexed.length = 0;
+    expect(await recordDeliveryReport(deps, tagged(sent.batchId))).toMatchObject({ kind: 'applied' });
+    expect(indexed).toEqual([]);
+
+    // The report overtook the sender: it is the first to know the id, so it indexes it.
+    messages.rows.clear();
+    messages.acsIndex.clear();
+    const sending = seedSent('other', { acsMessageId: undefined, status: 'sending' });
+    indexed.length = 0;
+    expect(await recordDeliveryReport(deps, tagged(sending.batchId))).toMatchObject({ kind: 'applied' });
+    expect(indexed).toEqual([acsId]);
+    expect(await messages.messageIdForAcsMessageId(acsId)).toBe(sending.messageId);
+  });
+
   it('parks a report for an unknown message and acknowledges it', async () => {
     expect(await recordDeliveryReport(deps, officialEventGrid)).toEqual({ kind: 'unknownMessage', acsMessageId: acsId });
     expect(tracker.parkedReports).toHaveLength(1);

@@ -88,6 +88,44 @@ describe('reconcileDeliveries', () => {
     expect(tracker.tracked.size).toBe(0);
   });
 
+  it('untracks every settled message in one run, however many there are', async () => {
+    // More than a page of tracked messages and far more than the run's ACS lookups: a run that
+    // stopped at a fixed count would fall behind for good at this volume.
+    const many = Array.from({ length: 2500 }, (_, i) => ({
+      ...record(0, { status: 'delivered' }),
+      batchId: `batch${i % 25}`,
+      messageId: `batch${i % 25}-${String(i).padStart(4, '0')}`,
+    }));
+    await messages.insertBatch(many);
+    await tracker.track(many.map((r) => r.messageId), clock.now());
+    let lookups = 0;
+    gateway.getDeliveryReport = async () => {
+      lookups++;
+      return undefined;
+    };
+    clock.advance(HOUR);
+    expect(await reconcileDeliveries({ ...deps, limit: 10 })).toMatchObject({ checked: 2500, resolvedAlready: 2500 });
+    expect(tracker.tracked.size).toBe(0);
+    expect(lookups).toBe(0);
+  });
+
+  it('asks ACS at most `limit` times a run and leaves the rest for the next run', async () => {
+    await messages.insertBatch([1, 2, 3, 4, 5].map((i) => record(i)));
+    await tracker.track([1, 2, 3, 4, 5].map((i) => record(i).messageId), clock.now());
+    let lookups = 0;
+    gateway.getDeliveryReport = async (id: string) => {
+      lookups++;
+      return { acsMessageId: id, status: 'delivered' };
+    };
+    clock.advance(HOUR);
+    expect(await reconcileDeliveries({ ...deps, limit: 2 })).toMatchObject({ checked: 2, delivered: 2 });
+    expect(lookups).toBe(2);
+    expect(tracker.tracked.size).toBe(3);
+    expect(await reconcileDeliveries({ ...deps, limit: 2 })).toMatchObject({ checked: 2, delivered: 2 });
+    expect(await reconcileDeliveries({ ...deps, limit: 2 })).toMatchObject({ checked: 1, delivered: 1 });
+    expect(tracker.tracked.size).toBe(0);
+  });
+
   it('applies parked reports once their message is known, and drops foreign ones after the deadline', async () => {
     const report = (id: string, to: string) => ({
       eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',

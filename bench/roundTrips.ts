@@ -1,0 +1,214 @@
+// Round-trips per delivered message, counted: storage requests through a counting proxy in front
+// of Azurite, ACS requests and Event Grid deliveries at the emulator, function executions from
+// the host's log. Requests go one at a time and delivery reports come a second after the send,
+// so every request does the same work and the figures do not depend on the machine. The
+// reconciler's share (it reads and untracks every handed-over message half an hour later) is
+// measured by running it with its clock moved past that delay.
+// `node dist/bench/roundTrips.js` runs it alone.
+import { loadConfig } from '../shared/config.js';
+import { buildServices } from '../shared/composition.js';
+import { reconcileDeliveries } from '../shared/pipeline/reconcileDeliveries.js';
+import type { StorageOp } from './countingProxy.js';
+import { describeMachine, formatMachine } from './machine.js';
+import { isMain, recipients, root, startBenchStack, type BenchStack } from './benchStack.js';
+
+export interface OpCount {
+  /** e.g. "table.batch messages ×100 (replace)", "queue.put sms-outbound". */
+  op: string;
+  count: number;
+}
+
+export interface RoundTripFigures {
+  recipientsPerRequest: number;
+  requests: number;
+  recipients: number;
+  /** Storage requests per recipient from POST to delivered (empty queue polls excluded). */
+  storagePerRecipient: number;
+  /** Storage requests, by operation, for the whole scenario. */
+  storageOps: OpCount[];
+  /** Requests answered 409/412 (lost races): 0 in a clean count. */
+  conflicts: number;
+  /** Queue receives that found nothing: idle polling, a cost of time rather than of messages. */
+  emptyPolls: number;
+  /** The reconciler's later share, per recipient. */
+  reconcilePerRecipient: number;
+  /** What the reconciler's run over these messages did, the fixed per-run queries included. */
+  reconcileOps: OpCount[];
+  /** Storage requests of a reconciler run with nothing to do (it runs every 5 minutes). */
+  reconcilePerRun: number;
+  /** Entity operations inside table transactions, per recipient (what per-entity limits see). */
+  entityOpsPerRecipient: number;
+  acsRequests: number;
+  acsRequestsPerRecipient: number;
+  eventDeliveriesPerRecipient: number;
+  executions: Record<string, number>;
+  /** One request's storage operations in the order they happened (the ceiling replays them). */
+  sequence: StorageOp[];
+  /** True when every request did the same operations. */
+  uniform: boolean;
+}
+
+export const ROUND_TRIP_SCENARIOS = [
+  { recipientsPerRequest: 1, requests: 10 },
+  { recipientsPerRequest: 100, requests: 4 },
+];
+
+/** A delivery report comes this long after the send, so the sender has always finished first. */
+const REPORT_DELAY_MS = 1000;
+
+export async function countRoundTrips(
+  scenarios = ROUND_TRIP_SCENARIOS,
+  log: (line: string) => void = () => undefined,
+): Promise<RoundTripFigures[]> {
+  const bench = await startBenchStack({ deliveryReportDelayMs: REPORT_DELAY_MS, countStorage: true });
+  try {
+    // Warm up: SDKs loaded, connections open, the pacing entity created.
+    await bench.post(recipients(1, 7_000_000), 'warm-up');
+    await bench.waitForApplied(1, 60_000);
+    await settle(bench);
+    await reconcileNow(bench);
+    const out: RoundTripFigures[] = [];
+    for (const scenario of scenarios) {
+      out.push(await countScenario(bench, scenario.recipientsPerRequest, scenario.requests));
+      log(`  counted ${scenario.requests} requests of ${scenario.recipientsPerRequest}`);
+    }
+    return out;
+  } finally {
+    await bench.stop();
+  }
+}
+
+/** Waits until the host has made no storage request (other than idle polls) for a while. */
+async function settle(bench: BenchStack, quietMs = 400): Promise<void> {
+  const busy = () => bench.proxy!.ops.filter((o) => !o.empty).length;
+  let last = busy();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = busy();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
+function describe(op: StorageOp): string {
+  if (op.kind === 'table.batch') {
+    const kinds = [...new Set(op.entityOps)].join('/');
+    return `${op.kind} ${op.target} ×${op.entities} (${kinds})`;
+  }
+  return `${op.kind} ${op.target}`.trim();
+}
+
+function tally(ops: readonly StorageOp[]): OpCount[] {
+  const counts = new Map<string, number>();
+  for (const op of ops) counts.set(describe(op), (counts.get(describe(op)) ?? 0) + 1);
+  return [...counts].map(([op, count]) => ({ op, count })).sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
+}
+
+/** Runs the reconciler once with its clock past the reconcile delay; returns its storage requests. */
+async function reconcileNow(bench: BenchStack): Promise<StorageOp[]> {
+  const proxy = bench.proxy!;
+  const mark = proxy.ops.length;
+  const services = buildServices(loadConfig({ ...bench.stack.settings }));
+  const ahead = services.config.reconcile.afterMs + 60_000;
+  const clock = { now: () => new Date(Date.now() + ahead), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+  await reconcileDeliveries({
+    ...services,
+    clock,
+    log: { info() {}, warn() {}, error() {} },
+    reconcileAfterMs: services.config.reconcile.afterMs,
+    deadlineMs: services.config.reconcile.deadlineMs,
+  });
+  return proxy.ops.slice(mark).filter((o) => !o.empty);
+}
+
+async function countScenario(bench: BenchStack, size: number, requests: number): Promise<RoundTripFigures> {
+  const proxy = bench.proxy!;
+  bench.resetCounters();
+  const acsBefore = bench.stack.emulator.requests().length;
+  const eventsBefore = bench.stack.emulator.eventDeliveries().length;
+  const perRequest: StorageOp[][] = [];
+  for (let i = 0; i < requests; i++) {
+    const mark = proxy.ops.length;
+    const result = await bench.post(recipients(size, i * size), `Counted message ${i}`);
+    if (result.status !== 202) throw new Error(`request answered ${result.status}`);
+    await bench.waitForApplied((i + 1) * size, 60_000);
+    await settle(bench);
+    perRequest.push(proxy.ops.slice(mark).filter((o) => !o.empty));
+  }
+  const ops = [...proxy.ops];
+  const acs = bench.stack.emulator
+    .requests()
+    .slice(acsBefore)
+    .filter((r) => r.method === 'POST' && r.path === '/sms');
+  const events = bench.stack.emulator
+    .eventDeliveries()
+    .slice(eventsBefore)
+    .filter((e) => e.eventType === 'Microsoft.Communication.SMSDeliveryReportReceived');
+  const executions = Object.fromEntries(bench.executions);
+
+  // The reconciler, half an hour later: reads the tracked messages' records and untracks them.
+  // A second run with nothing to do gives what every run costs whatever the traffic.
+  const reconcileOps = await reconcileNow(bench);
+  const idleRun = await reconcileNow(bench);
+
+  const total = size * requests;
+  const work = ops.filter((o) => !o.empty);
+  const signature = (list: StorageOp[]) =>
+    tally(list)
+      .map((c) => `${c.op}:${c.count}`)
+      .join('|');
+  const uniform = perRequest.every((list) => signature(list) === signature(perRequest[0]!));
+  // Which steps address a partition of their own per request (a batch) and which a shared one (a sender, a minute).
+  const sequence = perRequest.at(-1) ?? [];
+  if (uniform && perRequest.length > 1) {
+    sequence.forEach((op, i) => (op.partitionVaries = perRequest.some((list) => list[i]?.partitionKey !== op.partitionKey)));
+  }
+  return {
+    recipientsPerRequest: size,
+    requests,
+    recipients: total,
+    storagePerRecipient: work.length / total,
+    storageOps: tally(work),
+    conflicts: work.filter((o) => o.status === 409 || o.status === 412).length,
+    emptyPolls: ops.length - work.length,
+    reconcilePerRecipient: (reconcileOps.length - idleRun.length) / total,
+    reconcileOps: tally(reconcileOps),
+    reconcilePerRun: idleRun.length,
+    entityOpsPerRecipient: work.reduce((n, o) => n + o.entities, 0) / total,
+    acsRequests: acs.length,
+    acsRequestsPerRecipient: acs.length / total,
+    eventDeliveriesPerRecipient: events.length / total,
+    executions,
+    sequence,
+    uniform,
+  };
+}
+
+export function formatRoundTrips(figures: readonly RoundTripFigures[]): string {
+  const lines: string[] = [];
+  for (const f of figures) {
+    lines.push(
+      `${f.recipientsPerRequest}-recipient requests (${f.requests} requests, ${f.recipients} recipients): ` +
+        `${f.storagePerRecipient.toFixed(2)} storage round-trips per recipient POST→delivered, ` +
+        `+${f.reconcilePerRecipient.toFixed(2)} by the reconciler later (+${f.reconcilePerRun} per reconciler run); ` +
+        `${f.acsRequestsPerRecipient.toFixed(2)} ACS requests and ${f.eventDeliveriesPerRecipient.toFixed(2)} Event Grid deliveries per recipient; ` +
+        `conflicts ${f.conflicts}, idle polls ${f.emptyPolls}${f.uniform ? '' : ' (requests did not all do the same work)'}`,
+    );
+    lines.push(
+      `  executions: ${Object.entries(f.executions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    for (const c of f.storageOps) lines.push(`  ${String(c.count).padStart(5)}  ${c.op}`);
+    for (const c of f.reconcileOps) lines.push(`  ${String(c.count).padStart(5)}  ${c.op}  (reconciler)`);
+  }
+  return lines.join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  console.log(formatMachine(describeMachine(root)));
+  console.log(formatRoundTrips(await countRoundTrips(ROUND_TRIP_SCENARIOS, console.log)));
+}
