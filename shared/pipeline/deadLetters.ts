@@ -5,12 +5,14 @@ import { randomBytes } from 'node:crypto';
 import type { MessageRecord } from '../domain/message.js';
 import { parseSendJob } from '../domain/sendJob.js';
 import type { Clock, DeadLetter, DeadLetterStore, MessageStore, OutboundQueue } from '../ports.js';
+import type { StatusEventSink } from './statusEvents.js';
 
 export interface DeadLetterDeps {
   deadLetters: DeadLetterStore;
   messages: MessageStore;
   queue: OutboundQueue;
   clock: Clock;
+  events?: StatusEventSink;
 }
 
 /** Failures after which a message certainly never reached ACS, so sending it again is safe. */
@@ -44,6 +46,7 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
   const now = deps.clock.now();
   const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
   const requeue: MessageRecord[] = [];
+  const replayed: MessageRecord[] = [];
   const kept: ReplayResult['kept'] = [];
   for (const r of job.recipients) {
     const record = stored.get(r.messageId);
@@ -60,6 +63,7 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
       delete record.error;
       record.attempts = 0;
       requeue.push(record);
+      replayed.push(record);
     } else {
       const why =
         record.status === 'failed' && record.repeatabilityFirstSent
@@ -69,7 +73,11 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
     }
   }
   const toSave = requeue.filter((r) => r.etag);
-  if (toSave.length > 0) await deps.messages.saveAll(toSave);
+  if (toSave.length > 0) {
+    await deps.messages.saveAll(toSave);
+    // Back to "queued" is a change of status like any other (its event id counts the second time).
+    if (replayed.length > 0) await deps.events?.statusChanged(replayed);
+  }
   if (requeue.length > 0) {
     const ids = new Set(requeue.map((r) => r.messageId));
     const { reservedAt: _r, lastError: _l, ...rest } = job;

@@ -396,8 +396,11 @@ function nextJobId(job: SendJob): string {
 async function saveChanged(deps: SendDeps, job: SendJob, changed: Set<MessageRecord>): Promise<void> {
   if (changed.size === 0) return;
   const records = [...changed];
+  // Records without an etag are created by this write (a job enqueued directly by another app):
+  // every change they went through gets its event, not only the latest.
+  const created = new Set(records.filter((r) => !r.etag).map((r) => r.messageId));
   await deps.messages.saveAll(records);
-  await deps.events?.statusChanged(records);
+  await deps.events?.statusChanged(records, { created });
   void job;
 }
 
@@ -412,16 +415,24 @@ async function updateWithRetry(
   mutate: (record: MessageRecord, fromStore?: MessageRecord) => MessageRecord,
 ): Promise<void> {
   if (records.length === 0) return;
-  let targets = records.map((r) => mutate(r));
+  // Only records whose status moved get an event: one a delivery report already took further
+  // (delivered before the sender recorded "sent") is saved for its ACS id, but its change is not
+  // the sender's to announce again.
+  const apply = (record: MessageRecord, fromStore?: MessageRecord) => {
+    const before = (fromStore ?? record).history.length;
+    const target = mutate(record, fromStore);
+    return { target, moved: target.history.length > before };
+  };
+  let applied = records.map((r) => apply(r));
   for (let round = 1; ; round++) {
     try {
-      await deps.messages.saveAll(targets);
-      await deps.events?.statusChanged(targets);
+      await deps.messages.saveAll(applied.map((a) => a.target));
+      await deps.events?.statusChanged(applied.filter((a) => a.moved).map((a) => a.target));
       return;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
       const fresh = await deps.messages.getMany(batchId, records.map((r) => r.messageId));
-      targets = records.map((r) => mutate(r, fresh.get(r.messageId)));
+      applied = records.map((r) => apply(r, fresh.get(r.messageId)));
     }
   }
 }
@@ -430,6 +441,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   const now = deps.clock.now();
   const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
   const records = job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+  const created = new Set(records.filter((r) => !r.etag).map((r) => r.messageId));
   const changed = records.filter((r) => {
     const moved = moveTo(r, 'failed', now, { reason, code });
     if (moved) r.error = { code, message: reason };
@@ -437,7 +449,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   });
   if (changed.length > 0) {
     await deps.messages.saveAll(changed);
-    await deps.events?.statusChanged(changed);
+    await deps.events?.statusChanged(changed, { created });
   }
 }
 
