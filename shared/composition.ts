@@ -7,6 +7,7 @@ import { createTableAdapters } from './adapters/tables/tableClients.js';
 import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
 import { StorageEventOutbox } from './adapters/storagequeue/eventOutbox.js';
+import { eventDestinations } from './adapters/eventDestinations.js';
 import type { Clock, DeadLetterStore, DeliveryTracker, EventDestination, EventOutbox, MessageStore, OutboundQueue, RateLimiter, SmsGateway } from './ports.js';
 import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
@@ -61,7 +62,7 @@ export function buildServices(cfg: Config): Services {
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     outbox,
     events: publishingSink(outbox, cfg.events.source),
-    destinations: [],
+    destinations: [...eventDestinations(cfg)],
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
