@@ -106,6 +106,8 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   const ids = job.recipients.map((r) => r.messageId);
   const stored = await deps.messages.getMany(job.batchId, ids);
   const records = job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+  // How much of each history is already stored: what lies beyond is new and gets its events.
+  const loaded = new Map(records.map((r) => [r.messageId, r.etag ? r.history.length : 0]));
 
   const changed = new Set<MessageRecord>();
   const fresh: MessageRecord[] = [];
@@ -169,7 +171,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
 
   let candidates = [...retries, ...fresh];
   if (candidates.length === 0) {
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     return { kind: 'processed', sent: 0, failed: 0, suppressed, expired, skipped, retrying: 0, uncertain };
   }
 
@@ -182,7 +184,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
         changed.add(record);
       }
     }
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     await deps.deadLetters.add({ reason, body: JSON.stringify(job), jobId: job.jobId, batchId: job.batchId });
     deps.log.warn('send job dead-lettered after max attempts', { jobId: job.jobId, recipients: candidates.length });
     return { kind: 'processed', sent: 0, failed: candidates.length, suppressed, expired, skipped, retrying: 0, uncertain };
@@ -206,7 +208,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
       : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
   const wait = startAt - deps.clock.now().getTime();
   if (wait > MAX_INLINE_WAIT_MS) {
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     const until = new Date(startAt).toISOString();
     // Wake a little early: queue visibility and polling are coarse; the rest is waited inline.
     const notBefore = new Date(startAt - EARLY_WAKE_MS).toISOString();
@@ -224,7 +226,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     record.attempts += 1;
     changed.add(record);
   }
-  await saveChanged(deps, job, changed);
+  await saveChanged(deps, loaded, changed);
   changed.clear();
   await deps.tracker?.track(candidates.map((r) => r.messageId), handoverAt);
 
@@ -393,15 +395,16 @@ function nextJobId(job: SendJob): string {
   return `${job.batchId}.${randomBytes(6).toString('hex')}`;
 }
 
-async function saveChanged(deps: SendDeps, job: SendJob, changed: Set<MessageRecord>): Promise<void> {
+/**
+ * Saves the records and announces the changes they gained since they were read: every change of
+ * a record this write creates (a job enqueued directly by another app, queued and sent at once),
+ * none for a record saved only for its bookkeeping (a retry's attempt count).
+ */
+async function saveChanged(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>): Promise<void> {
   if (changed.size === 0) return;
   const records = [...changed];
-  // Records without an etag are created by this write (a job enqueued directly by another app):
-  // every change they went through gets its event, not only the latest.
-  const created = new Set(records.filter((r) => !r.etag).map((r) => r.messageId));
   await deps.messages.saveAll(records);
-  await deps.events?.statusChanged(records, { created });
-  void job;
+  await deps.events?.statusChanged(records, { since: loaded });
 }
 
 /**
@@ -441,7 +444,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   const now = deps.clock.now();
   const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
   const records = job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
-  const created = new Set(records.filter((r) => !r.etag).map((r) => r.messageId));
+  const loaded = new Map(records.map((r) => [r.messageId, r.etag ? r.history.length : 0]));
   const changed = records.filter((r) => {
     const moved = moveTo(r, 'failed', now, { reason, code });
     if (moved) r.error = { code, message: reason };
@@ -449,7 +452,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   });
   if (changed.length > 0) {
     await deps.messages.saveAll(changed);
-    await deps.events?.statusChanged(changed, { created });
+    await deps.events?.statusChanged(changed, { since: loaded });
   }
 }
 

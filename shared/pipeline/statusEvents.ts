@@ -6,11 +6,12 @@ import type { EventPublisher } from '../ports.js';
 
 export interface StatusChangedOptions {
   /**
-   * Ids of records this write created. A record created and moved on in the same write (a job
-   * another app enqueued directly, then sent or expired) has more than one new change: each gets
-   * its event, not only the latest.
+   * By message id, how many history entries were already stored before this write: the entries
+   * after them are the new changes, each announced. A record created and moved on in one write (0:
+   * a job another app enqueued directly, then sent) gets every event; a record saved without a new
+   * change gets none. Without it, the latest change of each record is announced.
    */
-  created?: ReadonlySet<string>;
+  since?: ReadonlyMap<string, number>;
 }
 
 /** Receives records right after a status change of theirs was saved. */
@@ -24,7 +25,10 @@ export function publishingSink(publisher: EventPublisher, source: string): Statu
     async statusChanged(records, options) {
       const events = records
         .filter((r) => r.history.length > 0)
-        .flatMap((r) => (options?.created?.has(r.messageId) ? messageEventsSince(source, r, 0) : [messageEvent(source, r)]));
+        .flatMap((r) => {
+          const from = options?.since?.get(r.messageId);
+          return from === undefined ? [messageEvent(source, r)] : messageEventsSince(source, r, from);
+        });
       if (events.length > 0) await publisher.publish(events);
     },
   };

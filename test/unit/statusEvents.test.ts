@@ -221,6 +221,17 @@ describe('one event per status change, on every path', () => {
     expectOneEventPerChange();
   });
 
+  it('a hand-over retried after a 429 and after a timeout announces "sending" once', async () => {
+    const accepted = await submit(['+14255550115', '+14255550116']);
+    gateway.script.push('429', 'timeout');
+    await drain();
+    for (const r of accepted.records) expect(statusesOf(r.messageId)).toEqual(['queued', 'sending', 'sent']);
+    expect(gateway.requests).toHaveLength(3);
+    expectOneEventPerChange();
+    const ids = outbox.published.map((e) => e.id);
+    expect(ids).toHaveLength(new Set(ids).size);
+  });
+
   it('a job another app enqueued directly: its record is created and sent in one go, every change announced', async () => {
     const batchId = newBatchId(clock.now());
     const job: SendJob = {
