@@ -10,7 +10,10 @@ export const dispatchEvents: StorageQueueFunctionOptions = {
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext): Promise<void> => {
     const s = services();
-    const outcome = await dispatch({ destinations: s.destinations, outbox: s.outbox, clock: s.clock, log: contextLogger(context) }, message);
+    const outcome = await dispatch(
+      { destinations: s.destinations, outbox: s.outbox, clock: s.clock, log: contextLogger(context), retryBaseMs: s.config.events.retryBaseMs },
+      message,
+    );
     context.log('events dispatched', JSON.stringify(outcome));
   },
 };

@@ -21,6 +21,7 @@ import type {
   SmsGateway,
   TransportDeadLetters,
 } from './ports.js';
+import { eventDestinations } from './adapters/eventDestinations.js';
 import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
@@ -80,7 +81,7 @@ export function buildServices(cfg: Config): Services {
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     outbox,
     events: publishingSink(outbox, cfg.events.source),
-    destinations: [],
+    destinations: [...eventDestinations(cfg)],
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();

@@ -1,6 +1,8 @@
 // Every setting the pipeline reads, parsed once from the environment with zod. A missing or
 // malformed setting stops start-up with a message that names it and says what is expected.
 import { z } from 'zod';
+import { PIPELINE_EVENT_TYPES } from './domain/events.js';
+import { parseWebhookSecrets } from './domain/webhookSignature.js';
 
 /** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
@@ -77,6 +79,35 @@ const urlSetting = z.url({ message: 'must be an absolute URL such as https://exa
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+/** Plain http only to this machine: anything else would carry phone numbers (or a key) in clear. */
+export function isLoopbackUrl(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+}
+
+function secureUrlProblem(text: string): string | undefined {
+  if (!URL.canParse(text)) return `"${text.slice(0, 100)}" is not an absolute URL`;
+  const url = new URL(text);
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackUrl(url)) return undefined;
+  return `"${url.origin}" must use https (plain http is allowed only for localhost / 127.0.0.1)`;
+}
+
+/** "a,b*" → the known event types it names; a trailing * matches a prefix ("sms.message.*"). */
+function eventTypeList(text: string, ctx: z.RefinementCtx): string[] {
+  const out = new Set<string>();
+  for (const entry of text.split(',').map((t) => t.trim()).filter(Boolean)) {
+    const matches = entry.endsWith('*') ? PIPELINE_EVENT_TYPES.filter((t) => t.startsWith(entry.slice(0, -1))) : PIPELINE_EVENT_TYPES.filter((t) => t === entry);
+    if (matches.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" names no event type (known: sms.message.<status>, sms.inbound.received, sms.optout.added, sms.optout.removed; a trailing * matches a prefix)` });
+    }
+    for (const m of matches) out.add(m);
+  }
+  if (!text.split(',').some((t) => t.trim())) {
+    ctx.addIssue({ code: 'custom', message: 'lists no event type; leave it unset to send every type' });
+  }
+  return [...out];
+}
+
 /**
  * The raw settings, named exactly as they appear in app settings and local.settings.json.
  * The infra contract test reads this object to check that Bicep sets what the code needs.
@@ -146,16 +177,37 @@ export const settingsSchema = z.object({
     .string()
     .transform((s, ctx) => {
       const urls = s.split(',').map((u) => u.trim()).filter(Boolean);
+      const seen = new Set<string>();
       for (const u of urls) {
-        if (!URL.canParse(u)) ctx.addIssue({ code: 'custom', message: `"${u}" is not an absolute URL` });
+        const problem = secureUrlProblem(u);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        else if (seen.has(u)) ctx.addIssue({ code: 'custom', message: `lists ${new URL(u).origin}… twice` });
+        seen.add(u);
       }
       return urls;
     })
     .default([]),
-  /** Secret that signs webhook deliveries (HMAC-SHA256); required when webhooks are configured. */
-  STATUS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Secret that signs webhook deliveries (Standard Webhooks, HMAC-SHA256): "whsec_<base64 of 24-64
+   * random bytes>", or raw text of at least 24 bytes; two separated by a space while rotating.
+   * Required when webhooks are configured.
+   */
+  STATUS_WEBHOOK_SECRET: z.string().superRefine((s, ctx) => {
+    const parsed = parseWebhookSecrets(s);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  }).optional(),
+  /** Event types the webhooks receive (comma separated, "sms.message.*" style prefixes allowed); all when unset. */
+  STATUS_WEBHOOK_EVENT_TYPES: z.string().transform((s, ctx) => eventTypeList(s, ctx)).optional(),
+  /** First retry delay of an event delivery that failed, in seconds; doubles per try up to an hour. */
+  EVENTS_RETRY_BASE_SECONDS: intSetting(1, 3600).default(10),
   /** Event Grid topic endpoint for the pipeline's status events (Azure). */
-  EVENTGRID_TOPIC_ENDPOINT: urlSetting.optional(),
+  EVENTGRID_TOPIC_ENDPOINT: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = secureUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** Event Grid topic access key: local or non-identity setups only. */
   EVENTGRID_TOPIC_KEY: nonEmpty.optional(),
 });
@@ -182,10 +234,12 @@ export interface Config {
   sendMaxAttempts: number;
   acsRequestTimeoutMs: number;
   reconcile: { afterMs: number; deadlineMs: number; schedule: string };
-  /** The event outbox and the CloudEvents source of the pipeline's events. */
-  events: { queueName: string; source: string };
-  webhooks: { urls: string[]; secret?: string };
-  eventGrid?: { endpoint: string; key?: string };
+  /** The event outbox, the CloudEvents source of the pipeline's events and the first retry delay. */
+  events: { queueName: string; source: string; retryBaseMs: number };
+  /** Webhooks: URLs, the signing secret setting (validated), and the event types they get (all when absent). */
+  webhooks: { urls: string[]; secret?: string; eventTypes?: string[] };
+  /** The Event Grid topic: a key locally, else the managed identity named by clientId. */
+  eventGrid?: { endpoint: string; key?: string; clientId?: string };
 }
 
 /** A setting is missing or malformed; the message names every such setting. */
@@ -291,10 +345,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadlineMs: s.DELIVERY_REPORT_DEADLINE_HOURS * 3600_000,
       schedule: s.RECONCILE_SCHEDULE,
     },
-    events: { queueName: s.EVENTS_QUEUE_NAME, source: s.EVENTS_SOURCE ?? `/sms-pipeline/${s.WEBSITE_SITE_NAME ?? 'local'}` },
-    webhooks: { urls: s.STATUS_WEBHOOK_URLS, ...(s.STATUS_WEBHOOK_SECRET ? { secret: s.STATUS_WEBHOOK_SECRET } : {}) },
+    events: {
+      queueName: s.EVENTS_QUEUE_NAME,
+      source: s.EVENTS_SOURCE ?? `/sms-pipeline/${s.WEBSITE_SITE_NAME ?? 'local'}`,
+      retryBaseMs: s.EVENTS_RETRY_BASE_SECONDS * 1000,
+    },
+    webhooks: {
+      urls: s.STATUS_WEBHOOK_URLS,
+      ...(s.STATUS_WEBHOOK_SECRET ? { secret: s.STATUS_WEBHOOK_SECRET } : {}),
+      ...(s.STATUS_WEBHOOK_EVENT_TYPES ? { eventTypes: s.STATUS_WEBHOOK_EVENT_TYPES } : {}),
+    },
     ...(s.EVENTGRID_TOPIC_ENDPOINT
-      ? { eventGrid: { endpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}) } }
+      ? {
+          eventGrid: {
+            endpoint: s.EVENTGRID_TOPIC_ENDPOINT,
+            ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}),
+            ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}),
+          },
+        }
       : {}),
   };
 }

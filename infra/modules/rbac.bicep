@@ -14,7 +14,7 @@ param functionBlobContainerNames array
 @description('Blob container the Event Grid system topic writes dead letters to.')
 param deadLetterContainerName string
 
-@description('Storage queues of the storage-queue transport (outbound queue and its poison queue).')
+@description('Storage queues, in this order: the outbound queue and its poison queue (storage-queue transport), the event outbox (EVENTS_QUEUE_NAME) and its poison queue.')
 param storageQueueNames array
 
 @description('Name of the Service Bus namespace.')
@@ -103,6 +103,16 @@ resource poisonStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/que
   name: storageQueueNames[1]
 }
 
+resource eventsStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: storageQueueNames[2]
+}
+
+resource eventsPoisonStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: storageQueueNames[3]
+}
+
 resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: serviceBusNamespaceName
 }
@@ -171,6 +181,31 @@ resource functionPoisonStorageQueue 'Microsoft.Authorization/roleAssignments@202
   }
 }
 
+// The event outbox: every function that records a status change enqueues its events there, and
+// dispatchEvents receives them, puts a failed destination's retry back with a delay and parks what
+// cannot be delivered in the poison queue. Scoped to each queue, not the account.
+resource functionEventsStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(eventsStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
+  scope: eventsStorageQueue
+  properties: {
+    roleDefinitionId: storageQueueDataContributor
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'Event outbox: enqueue status events, deliver and retry them (dispatchEvents).'
+  }
+}
+
+resource functionEventsPoisonStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(eventsPoisonStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
+  scope: eventsPoisonStorageQueue
+  properties: {
+    roleDefinitionId: storageQueueDataContributor
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'Poison queue of the event outbox: events no destination accepted.'
+  }
+}
+
 // submitMessages (and sendSms, re-enqueueing transient failures as a smaller job) sends to the queue.
 resource functionServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(serviceBusQueue.id, functionPrincipalId, serviceBusDataSender)
@@ -195,6 +230,7 @@ resource functionServiceBusReceiver 'Microsoft.Authorization/roleAssignments@202
   }
 }
 
+// dispatchEvents publishes the pipeline's events to the status topic (its keys are disabled).
 resource functionEventGridSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(eventGridTopic.id, functionPrincipalId, eventGridDataSender)
   scope: eventGridTopic

@@ -147,7 +147,7 @@ output deadLetterContainerName string = deadLetterContainerName
 @description('The blob containers the function app uses: deployment packages and the host\'s own.')
 output functionContainerNames array = functionContainerNames
 
-@description('Storage queues created for the storage-queue transport.')
+@description('Storage queues created, in this order: outbound queue, its poison queue, event outbox, its poison queue (modules/rbac.bicep grants each by position).')
 output queueNames array = queueNames
 
 @description('Tables created for the pipeline.')

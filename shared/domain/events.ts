@@ -2,13 +2,21 @@
 // and what analytics counts. One change of the world is one event with a deterministic id, so a
 // change recorded twice (a redelivered job, a duplicate report) is the same event, never a second.
 import type { MessageRecord, StatusChange } from './message.js';
-import type { MessageStatus } from './messageStatus.js';
+import { MESSAGE_STATUSES, type MessageStatus } from './messageStatus.js';
 
 /** Keyword classes of an inbound message (see domain/keywords.ts); null: an ordinary message. */
 export type InboundKeyword = 'optOut' | 'optIn' | 'help' | null;
 
 export type MessageEventType = `sms.message.${MessageStatus}`;
 export type PipelineEventType = MessageEventType | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed';
+
+/** Every event type the pipeline publishes (what a destination's type filter may name). */
+export const PIPELINE_EVENT_TYPES: readonly PipelineEventType[] = [
+  ...MESSAGE_STATUSES.map((s): MessageEventType => `sms.message.${s}`),
+  'sms.inbound.received',
+  'sms.optout.added',
+  'sms.optout.removed',
+];
 
 /** A CloudEvents 1.0 event in structured JSON form. */
 export interface PipelineEvent<T = MessageEventData | InboundEventData | ConsentEventData> {
@@ -80,14 +88,33 @@ export interface ConsentEventData {
 
 /** The event for the latest status change of a saved record. */
 export function messageEvent(source: string, record: MessageRecord): PipelineEvent<MessageEventData> {
-  const last = record.history.at(-1)!;
-  const previous = record.history.at(-2);
-  const sent = record.history.find((h) => h.status === 'sent');
-  const attempts = last.deliveryAttempts ?? [];
+  return messageEventAt(source, record, record.history.length - 1);
+}
+
+/** The events of every change of a record from history index `from` on (a record created and moved on in one write). */
+export function messageEventsSince(source: string, record: MessageRecord, from: number): Array<PipelineEvent<MessageEventData>> {
+  const events: Array<PipelineEvent<MessageEventData>> = [];
+  for (let i = Math.max(0, from); i < record.history.length; i++) events.push(messageEventAt(source, record, i));
+  return events;
+}
+
+/**
+ * The event of history entry `index`: the message as it was right after that change. Its id is
+ * "<messageId>.<status>", and "<messageId>.<status>.<n>" for the n-th time a message enters the
+ * same status (a dead letter replayed back to "queued"), so every change has an id of its own and
+ * the same change always has the same id.
+ */
+function messageEventAt(source: string, record: MessageRecord, index: number): PipelineEvent<MessageEventData> {
+  const change = record.history[index]!;
+  const upTo = record.history.slice(0, index + 1);
+  const previous = upTo.at(-2);
+  const sent = upTo.find((h) => h.status === 'sent');
+  const attempts = change.deliveryAttempts ?? [];
+  const occurrence = upTo.filter((h) => h.status === change.status).length;
   const data: MessageEventData = {
     messageId: record.messageId,
     batchId: record.batchId,
-    status: record.status,
+    status: change.status,
     ...(previous ? { previousStatus: previous.status } : {}),
     from: record.from,
     to: record.to,
@@ -96,10 +123,10 @@ export function messageEvent(source: string, record: MessageRecord): PipelineEve
     encoding: record.encoding,
     segments: record.segments,
     ...(record.acsMessageId ? { acsMessageId: record.acsMessageId } : {}),
-    ...(last.code ? { code: last.code } : {}),
-    ...(last.reason ? { reason: last.reason } : {}),
+    ...(change.code ? { code: change.code } : {}),
+    ...(change.reason ? { reason: change.reason } : {}),
     ...(sent ? { sentAt: sent.at } : {}),
-    ...(last.eventTime ? { eventTime: last.eventTime } : {}),
+    ...(change.eventTime ? { eventTime: change.eventTime } : {}),
     ...(attempts.length > 0
       ? {
           segmentsSucceeded: attempts.reduce((n, a) => n + a.segmentsSucceeded, 0),
@@ -107,7 +134,8 @@ export function messageEvent(source: string, record: MessageRecord): PipelineEve
         }
       : {}),
   };
-  return cloudEvent(source, `sms.message.${record.status}`, `messages/${record.messageId}`, `${record.messageId}.${record.status}`, last, data);
+  const id = `${record.messageId}.${change.status}${occurrence > 1 ? `.${occurrence}` : ''}`;
+  return cloudEvent(source, `sms.message.${change.status}`, `messages/${record.messageId}`, id, change, data);
 }
 
 function cloudEvent<T>(source: string, type: PipelineEventType, subject: string, id: string, change: StatusChange, data: T): PipelineEvent<T> {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { MessageRecord } from '../domain/message.js';
 import { parseSendJob } from '../domain/sendJob.js';
 import type { Clock, DeadLetter, DeadLetterStore, MessageStore, OutboundQueue, TransportDeadLetters } from '../ports.js';
+import type { StatusEventSink } from './statusEvents.js';
 
 export interface DeadLetterDeps {
   deadLetters: DeadLetterStore;
@@ -14,6 +15,7 @@ export interface DeadLetterDeps {
   messages: MessageStore;
   queue: OutboundQueue;
   clock: Clock;
+  events?: StatusEventSink;
 }
 
 /** Failures after which a message certainly never reached ACS, so sending it again is safe. */
@@ -110,7 +112,11 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
       kept.push({ messageId: r.messageId, reason: why });
     }
   }
-  if (reopened.length > 0) await deps.messages.saveAll(reopened);
+  if (reopened.length > 0) {
+    await deps.messages.saveAll(reopened);
+    // Back to "queued" is a change of status like any other (its event id counts the second time).
+    await deps.events?.statusChanged(reopened);
+  }
   if (requeue.size > 0) {
     const { reservedAt: _r, lastError: _l, notBefore: _n, ...rest } = job;
     await deps.queue.enqueue([

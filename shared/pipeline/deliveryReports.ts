@@ -2,11 +2,13 @@
 // the ACS message id), moves its status forward, and keeps every delivery attempt in its history.
 // Duplicates and out-of-order reports change nothing; a report for a message the pipeline does
 // not know yet is acknowledged and logged, never a crash, so Event Grid does not retry it all day.
+// A Failed report with 4007 means the recipient opted out at the carrier: that is recorded as an
+// opt-out of the sender, so the pipeline stops texting them too.
 import { parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
 import { BATCH_ID_PATTERN } from '../domain/ids.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
-import { ConcurrencyError, type Clock, type DeliveryTracker, type Logger, type MessageStore } from '../ports.js';
+import { ConcurrencyError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore } from '../ports.js';
 import type { StatusEventSink } from './statusEvents.js';
 
 export interface DeliveryReportDeps {
@@ -16,7 +18,12 @@ export interface DeliveryReportDeps {
   events?: StatusEventSink;
   /** Where reports for not-yet-known messages wait for the reconciler. */
   tracker?: DeliveryTracker;
+  /** Where a carrier opt-out (a Failed report with code 4007) is recorded. */
+  optOuts?: OptOutStore;
 }
+
+/** ACS deliveryStatusDetails code "sender blocked for given recipient": the recipient opted out at the carrier. */
+export const CARRIER_OPT_OUT_CODE = '4007';
 
 export type DeliveryReportOutcome =
   | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed' }
@@ -46,6 +53,10 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
     // has one to add; indexing every report again would cost a storage write per message.
     const learnedAcsMessageId = !record.acsMessageId && Boolean(report.acsMessageId);
     const changed = applyReport(record, report, deps.clock.now());
+    // Before the status is saved: if this fails, the report is redelivered and tried again whole.
+    if (changed && report.status === 'failed' && report.code === CARRIER_OPT_OUT_CODE) {
+      await recordCarrierOptOut(deps, record, report.detail, report.receivedAt ?? deps.clock.now().toISOString());
+    }
     if (!changed) {
       // A redelivery may follow a publish that failed after the save: publish again (same id).
       if (record.status === report.status) await deps.events?.statusChanged([record]);
@@ -88,4 +99,26 @@ export function applyReport(record: MessageRecord, report: DeliveryReport, now: 
     record.error = { code: report.code ?? 'delivery-failed', message: report.detail ?? 'ACS reported the delivery failed' };
   }
   return moved;
+}
+
+/**
+ * Records that `record`'s recipient opted out of its sender at the carrier (ACS code 4007), unless
+ * an opt-out is already there: a STOP recorded from the keyword keeps its own details.
+ */
+export async function recordCarrierOptOut(
+  deps: { optOuts?: OptOutStore; log: Logger },
+  record: MessageRecord,
+  detail: string | undefined,
+  at: string,
+): Promise<void> {
+  if (!deps.optOuts) return;
+  if ((await deps.optOuts.optedOut(record.from, [record.to])).has(record.to)) return;
+  await deps.optOuts.add({
+    sender: record.from,
+    recipient: record.to,
+    source: 'carrier',
+    reason: detail ? `${CARRIER_OPT_OUT_CODE}: ${detail.replace(/^4007:\s*/, '')}`.slice(0, 200) : `${CARRIER_OPT_OUT_CODE}: the recipient opted out at the carrier`,
+    at,
+  });
+  deps.log.info('carrier opt-out recorded', { messageId: record.messageId, from: maskPhoneNumber(record.from), to: maskPhoneNumber(record.to) });
 }

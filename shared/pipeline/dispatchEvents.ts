@@ -5,9 +5,10 @@
 import { parseOutboxMessage, type OutboxMessage } from '../domain/outbox.js';
 import type { Clock, EventDestination, EventOutbox, Logger } from '../ports.js';
 
+/** Default first retry delay (EVENTS_RETRY_BASE_SECONDS); it doubles per try up to EVENT_RETRY_MAX_MS. */
 export const EVENT_RETRY_BASE_MS = 10_000;
 export const EVENT_RETRY_MAX_MS = 3600_000;
-/** About 5 hours of retries with the backoff above. */
+/** About 5 hours of retries with the default backoff. */
 export const EVENT_MAX_ATTEMPTS = 12;
 
 export interface DispatchDeps {
@@ -16,7 +17,14 @@ export interface DispatchDeps {
   clock: Clock;
   log: Logger;
   maxAttempts?: number;
+  /** First retry delay; EVENT_RETRY_BASE_MS when absent. */
+  retryBaseMs?: number;
   random?: () => number;
+}
+
+/** A destination that failed may say when to try again (an HTTP Retry-After); honoured up to the backoff cap. */
+export interface RetryAfterHint {
+  retryAfterMs?: number;
 }
 
 export type DispatchOutcome =
@@ -62,7 +70,12 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
           deps.log.error('events not delivered; moved to the poison queue', { destination: destination.name, events: events.length, error: retry.lastError });
           return;
         }
-        await deps.outbox.enqueue(retry, backoffMs(tried, deps.random ?? Math.random));
+        const hint = (error as RetryAfterHint | undefined)?.retryAfterMs;
+        const delay = Math.max(
+          backoffMs(tried, deps.random ?? Math.random, deps.retryBaseMs),
+          typeof hint === 'number' && Number.isFinite(hint) ? Math.min(hint, EVENT_RETRY_MAX_MS) : 0,
+        );
+        await deps.outbox.enqueue(retry, delay);
         outcome.retrying.push(destination.name);
         deps.log.warn('events not delivered; will retry', { destination: destination.name, attempt: tried, error: retry.lastError });
       }
@@ -72,8 +85,8 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
 }
 
 /** Delay before the next try after `failures` failed tries: exponential, capped, with jitter. */
-export function backoffMs(failures: number, random: () => number): number {
-  const ceiling = Math.min(EVENT_RETRY_MAX_MS, EVENT_RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+export function backoffMs(failures: number, random: () => number, baseMs = EVENT_RETRY_BASE_MS): number {
+  const ceiling = Math.min(EVENT_RETRY_MAX_MS, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 

@@ -4,9 +4,9 @@
 // (72 hours, as AWS End User Messaging does) a message still without a final status ends "unknown".
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { isFinal } from '../domain/messageStatus.js';
-import { GatewayError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type SmsGateway, type TrackedMessage } from '../ports.js';
+import { GatewayError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore, type SmsGateway, type TrackedMessage } from '../ports.js';
 import { parseMessageId } from '../domain/ids.js';
-import { recordDeliveryReport } from './deliveryReports.js';
+import { CARRIER_OPT_OUT_CODE, recordCarrierOptOut, recordDeliveryReport } from './deliveryReports.js';
 import type { StatusEventSink } from './statusEvents.js';
 
 export interface ReconcileDeps {
@@ -16,6 +16,8 @@ export interface ReconcileDeps {
   clock: Clock;
   log: Logger;
   events?: StatusEventSink;
+  /** Where a carrier opt-out (a Failed report with code 4007) is recorded. */
+  optOuts?: OptOutStore;
   /** Ask ACS about a message this long after its hand-over without a report. */
   reconcileAfterMs: number;
   /** Give up ("unknown") this long after the hand-over. */
@@ -52,7 +54,10 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   const parked = await deps.tracker.parked(limit);
   const done = [];
   for (const report of parked) {
-    const outcome = await recordDeliveryReport({ messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}) }, report.event);
+    const outcome = await recordDeliveryReport(
+      { messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.optOuts ? { optOuts: deps.optOuts } : {}) },
+      report.event,
+    );
     if (outcome.kind === 'unknownMessage') {
       if (now.getTime() - Date.parse(report.parkedAt) > deps.deadlineMs) {
         // Not ours (another app on the same ACS resource) or long gone: stop trying.
@@ -157,6 +162,9 @@ async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'deli
   }
   if (!report || report.status === 'pending') return 'pending';
   const status = report.status;
+  if (status === 'failed' && report.code === CARRIER_OPT_OUT_CODE) {
+    await recordCarrierOptOut(deps, record, report.detail, report.receivedAt ?? deps.clock.now().toISOString());
+  }
   const applied = await settle(deps, record, (r) => {
     const moved = moveTo(r, status, deps.clock.now(), {
       reason: report.detail ? `${report.detail} (from GET /deliveryReports)` : 'from GET /deliveryReports',

@@ -121,6 +121,8 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   const ids = job.recipients.map((r) => r.messageId);
   const stored = await deps.messages.getMany(job.batchId, ids);
   const records = job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+  // How much of each history is already stored: what lies beyond is new and gets its events.
+  const loaded = new Map(records.map((r) => [r.messageId, r.etag ? r.history.length : 0]));
 
   const changed = new Set<MessageRecord>();
   const fresh: MessageRecord[] = [];
@@ -172,7 +174,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
 
   let candidates = [...retries, ...fresh];
   if (candidates.length === 0) {
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     return { kind: 'processed', sent: 0, failed: 0, suppressed, expired, skipped, retrying: 0, uncertain };
   }
 
@@ -185,7 +187,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
         changed.add(record);
       }
     }
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     await deps.deadLetters.add({ reason, body: JSON.stringify(job), jobId: job.jobId, batchId: job.batchId });
     deps.log.warn('send job dead-lettered after max attempts', { jobId: job.jobId, recipients: candidates.length });
     return { kind: 'processed', sent: 0, failed: candidates.length, suppressed, expired, skipped, retrying: 0, uncertain };
@@ -213,7 +215,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   const startAt = onTime ? reserved : (await deps.rateLimiter.reserve(sender, candidates.length)).getTime();
   const wait = startAt - deps.clock.now().getTime();
   if (wait > MAX_INLINE_WAIT_MS) {
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     const until = new Date(startAt).toISOString();
     // Wake a little early: queue visibility and polling are coarse; the rest is waited inline.
     const notBefore = new Date(startAt - EARLY_WAKE_MS).toISOString();
@@ -232,7 +234,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
   uncertain += last.uncertain;
   candidates = last.candidates;
   if (candidates.length === 0) {
-    await saveChanged(deps, job, changed);
+    await saveChanged(deps, loaded, changed);
     return { kind: 'processed', sent: 0, failed: 0, suppressed, expired, skipped, retrying: 0, uncertain };
   }
 
@@ -246,7 +248,7 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     record.attempts += 1;
     changed.add(record);
   }
-  await saveChanged(deps, job, changed);
+  await saveChanged(deps, loaded, changed);
   changed.clear();
   await deps.tracker?.track(candidates.map((r) => r.messageId), handoverAt);
 
@@ -553,12 +555,16 @@ function nextJobId(job: SendJob): string {
   return `${job.batchId}.${randomBytes(6).toString('hex')}`;
 }
 
-async function saveChanged(deps: SendDeps, job: SendJob, changed: Set<MessageRecord>): Promise<void> {
+/**
+ * Saves the records and announces the changes they gained since they were read: every change of
+ * a record this write creates (a job enqueued directly by another app, queued and sent at once),
+ * none for a record saved only for its bookkeeping (a retry's attempt count).
+ */
+async function saveChanged(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>): Promise<void> {
   if (changed.size === 0) return;
   const records = [...changed];
   await deps.messages.saveAll(records);
-  await deps.events?.statusChanged(records);
-  void job;
+  await deps.events?.statusChanged(records, { since: loaded });
 }
 
 /**
@@ -572,16 +578,24 @@ async function updateWithRetry(
   mutate: (record: MessageRecord, fromStore?: MessageRecord) => MessageRecord,
 ): Promise<void> {
   if (records.length === 0) return;
-  let targets = records.map((r) => mutate(r));
+  // Only records whose status moved get an event: one a delivery report already took further
+  // (delivered before the sender recorded "sent") is saved for its ACS id, but its change is not
+  // the sender's to announce again.
+  const apply = (record: MessageRecord, fromStore?: MessageRecord) => {
+    const before = (fromStore ?? record).history.length;
+    const target = mutate(record, fromStore);
+    return { target, moved: target.history.length > before };
+  };
+  let applied = records.map((r) => apply(r));
   for (let round = 1; ; round++) {
     try {
-      await deps.messages.saveAll(targets);
-      await deps.events?.statusChanged(targets);
+      await deps.messages.saveAll(applied.map((a) => a.target));
+      await deps.events?.statusChanged(applied.filter((a) => a.moved).map((a) => a.target));
       return;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
       const fresh = await deps.messages.getMany(batchId, records.map((r) => r.messageId));
-      targets = records.map((r) => mutate(r, fresh.get(r.messageId)));
+      applied = records.map((r) => apply(r, fresh.get(r.messageId)));
     }
   }
 }
@@ -590,6 +604,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   const now = deps.clock.now();
   const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
   const records = job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+  const loaded = new Map(records.map((r) => [r.messageId, r.etag ? r.history.length : 0]));
   const changed = records.filter((r) => {
     const moved = moveTo(r, 'failed', now, { reason, code });
     if (moved) r.error = { code, message: reason };
@@ -597,7 +612,7 @@ async function failAll(deps: SendDeps, job: SendJob, code: string, reason: strin
   });
   if (changed.length > 0) {
     await deps.messages.saveAll(changed);
-    await deps.events?.statusChanged(changed);
+    await deps.events?.statusChanged(changed, { since: loaded });
   }
 }
 

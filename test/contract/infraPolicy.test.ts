@@ -277,6 +277,47 @@ describe('infra policy: role assignments', () => {
   });
 });
 
+describe('infra policy: the function identity can reach what the code uses', () => {
+  const assignments = roleAssignments();
+  const functionAssignments = assignments.filter((a) => getProperty(a.resource.body, ['properties', 'principalId']) === 'functionPrincipalId');
+
+  /** The resource an assignment is scoped to, with its type and resolved name. */
+  const scopeOf = (a: RoleAssignment) => {
+    const symbol = getProperty(a.resource.body, ['scope']);
+    const target = a.file.resources.find((r) => r.symbol === symbol);
+    return { type: target?.type, name: target ? project.resolveString(a.file, getProperty(target.body, ['name']) ?? '') : undefined, symbol };
+  };
+
+  it('holds Storage Queue Data Contributor on every storage queue infra creates: the outbound pair and the event outbox pair', () => {
+    const created = project.resourcesOfType('Microsoft.Storage/storageAccounts/queueServices/queues').filter((r) => !r.resource.existing);
+    expect(created).toHaveLength(1);
+    const { file, resource } = created[0]!;
+    const queues = project.resolveArray(file, resource.loop!.source)!;
+    expect(queues).toEqual(expect.arrayContaining(['sms-outbound', 'sms-outbound-poison', 'sms-events', 'sms-events-poison']));
+    const granted = functionAssignments
+      .filter((a) => a.roles.some((r) => r.name === 'Storage Queue Data Contributor'))
+      .map(scopeOf)
+      .filter((s) => s.type === 'Microsoft.Storage/storageAccounts/queueServices/queues')
+      .map((s) => s.name);
+    for (const queue of queues) expect(granted, `no Storage Queue Data Contributor on queue ${queue}`).toContain(queue);
+  });
+
+  it('holds EventGrid Data Sender on the status topic, the one EVENTGRID_TOPIC_ENDPOINT points at', () => {
+    const sender = functionAssignments.filter((a) => a.roles.some((r) => r.name === 'EventGrid Data Sender'));
+    expect(sender).toHaveLength(1);
+    const scope = scopeOf(sender[0]!);
+    expect(scope.type).toBe('Microsoft.EventGrid/topics');
+    // rbac.bicep gets the topic's name and the function app its endpoint from the same module.
+    const topicNameParam = /^([A-Za-z_]\w*)$/.exec(getProperty(sender[0]!.file.resources.find((r) => r.symbol === scope.symbol)!.body, ['name']) ?? '')?.[1];
+    const main = project.file('main.bicep');
+    const moduleOf = (symbol: string, param: string) => /^([A-Za-z_]\w*)\.outputs\.\w+$/.exec(getProperty(main.modules.find((m) => m.symbol === symbol)!.body, ['params', param]) ?? '')?.[1];
+    const topicModule = moduleOf('rbac', topicNameParam!);
+    expect(topicModule).toBeDefined();
+    expect(main.modules.find((m) => m.symbol === topicModule)?.path).toBe('modules/eventgrid-topic.bicep');
+    expect(moduleOf('api', 'eventGridTopicEndpoint')).toBe(topicModule);
+  });
+});
+
 describe('infra policy: no secrets in configuration', () => {
   const settings = appSettings();
 

@@ -3,7 +3,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
-import { FakeClock, FakeMessageStore, FakeTracker, silentLogger } from './fakes.js';
+import type { ConsentChange } from '../../shared/ports.js';
+import { FakeClock, FakeMessageStore, FakeOptOuts, FakeTracker, silentLogger } from './fakes.js';
 
 // The example from the ACS "SMS events" page (Event Grid schema, PascalCase data as documented).
 const officialEventGrid = {
@@ -42,6 +43,50 @@ const officialCloudEvent = {
     receivedTimestamp: '2020-09-18T00:27:47.2611324+00:00',
     deliveryAttempts: [{ timestamp: '2020-09-18T00:27:47.2611324+00:00', segmentsSucceeded: 1, segmentsFailed: 0 }],
   },
+};
+
+// The example on the current ACS "SMS events" page (MicrosoftDocs/azure-docs,
+// articles/event-grid/communication-services-telephony-sms-events.md): camelCase data, but "Tag"
+// capitalised, and a message id with the "Outgoing_" prefix and no region suffix.
+const officialEventGridCamel = {
+  id: 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
+  topic: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  subject: '/phonenumber/15555555555',
+  data: {
+    messageId: 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
+    from: '15555555555',
+    to: '+15555555555',
+    deliveryStatus: 'Delivered',
+    deliveryStatusDetails: 'No error.',
+    receivedTimestamp: '2020-09-18T00:22:20.2855749Z',
+    deliveryAttempts: [{ timestamp: '2020-09-18T00:22:14.9315918Z', segmentsSucceeded: 1, segmentsFailed: 0 }],
+    Tag: 'Optional customer-tag set in the original message',
+  },
+  eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
+  dataVersion: '1.0',
+  metadataVersion: '1',
+  eventTime: '2020-09-18T00:22:20Z',
+};
+
+// The same page in its January 2025 revision: a bare GUID as the message id (no prefix at all).
+const officialEventGridBareId = {
+  ...officialEventGridCamel,
+  id: '8813a09b-0cbf-4304-9b03-1546683bb910',
+  data: { ...officialEventGridCamel.data, messageId: '8813a09b-0cbf-4304-9b03-1546683bb910' },
+};
+
+// ACS publishes its examples in the Event Grid schema only. A subscription with the CloudEvents
+// 1.0 delivery schema carries the same data under the CloudEvents envelope (Event Grid's mapping:
+// topic → source, eventType → type, eventTime → time, subject without its leading "/"), so the
+// official PascalCase example arrives like this:
+const officialCloudEventPascal = {
+  specversion: '1.0',
+  id: officialEventGrid.id,
+  source: officialEventGrid.topic,
+  subject: 'phonenumber/15555555555',
+  type: officialEventGrid.eventType,
+  time: officialEventGrid.eventTime,
+  data: officialEventGrid.data,
 };
 
 let clock: FakeClock;
@@ -89,6 +134,7 @@ describe('recordDeliveryReport', () => {
   it.each([
     ['Event Grid schema, PascalCase', officialEventGrid],
     ['CloudEvents schema, camelCase', officialCloudEvent],
+    ['CloudEvents schema, PascalCase', officialCloudEventPascal],
   ])('accepts the official example (%s) and updates the right message', async (_name, event) => {
     const record = seedSent(acsId);
     const outcome = await recordDeliveryReport(deps, event);
@@ -100,6 +146,25 @@ describe('recordDeliveryReport', () => {
       reason: 'No error.',
       eventTime: '2020-09-18T00:27:47.2611324+00:00',
       deliveryAttempts: [{ timestamp: '2020-09-18T00:27:47.2611324+00:00', segmentsSucceeded: 1, segmentsFailed: 0 }],
+    });
+  });
+
+  it.each([
+    ['Event Grid schema, camelCase with "Tag"', officialEventGridCamel, '202009180022138813a09b-0cbf-4304-9b03-1546683bb910'],
+    ['Event Grid schema, camelCase, bare GUID id', officialEventGridBareId, '8813a09b-0cbf-4304-9b03-1546683bb910'],
+    [
+      'CloudEvents schema, camelCase with "Tag"',
+      { specversion: '1.0', id: officialEventGridCamel.id, source: officialEventGridCamel.topic, subject: 'phonenumber/15555555555', type: officialEventGridCamel.eventType, time: officialEventGridCamel.eventTime, data: officialEventGridCamel.data },
+      '202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
+    ],
+  ])('accepts the current official example (%s): a tag that is not a batch id is ignored', async (_name, event, acs) => {
+    const record = seedSent(acs);
+    expect(await recordDeliveryReport(deps, event)).toEqual({ kind: 'applied', messageId: record.messageId, status: 'delivered' });
+    expect(messages.rows.get(record.messageId)!.history.at(-1)).toMatchObject({
+      status: 'delivered',
+      reason: 'No error.',
+      eventTime: '2020-09-18T00:22:20.2855749Z',
+      deliveryAttempts: [{ timestamp: '2020-09-18T00:22:14.9315918Z', segmentsSucceeded: 1, segmentsFailed: 0 }],
     });
   });
 
@@ -180,5 +245,68 @@ describe('recordDeliveryReport', () => {
     ['another event type', { ...officialEventGrid, eventType: 'Microsoft.Communication.SMSReceived' }],
   ])('acknowledges a malformed event (%s) without throwing', async (_name, event) => {
     expect((await recordDeliveryReport(deps, event)).kind).toBe('malformed');
+  });
+});
+
+describe('a Failed report with code 4007', () => {
+  const failed4007 = () => {
+    const event = structuredClone(officialEventGrid);
+    event.data.DeliveryStatus = 'Failed';
+    event.data.DeliveryStatusDetails = '4007: Destination/sender blocked for given recipient.';
+    return event;
+  };
+  let optOuts: FakeOptOuts;
+  let changes: ConsentChange[];
+  beforeEach(() => {
+    optOuts = new FakeOptOuts();
+    changes = [];
+    const add = optOuts.add.bind(optOuts);
+    optOuts.add = async (change) => {
+      changes.push(change);
+      await add(change);
+    };
+    deps = { ...deps, optOuts };
+  });
+
+  it('records an opt-out of the sender for the recipient, source "carrier", once', async () => {
+    const record = seedSent(acsId);
+    expect(await recordDeliveryReport(deps, failed4007())).toMatchObject({ kind: 'applied', status: 'failed' });
+    expect(messages.rows.get(record.messageId)!.error?.code).toBe('4007');
+    expect(changes).toEqual([
+      {
+        sender: record.from,
+        recipient: record.to,
+        source: 'carrier',
+        reason: '4007: Destination/sender blocked for given recipient.',
+        at: '2020-09-18T00:27:47.2611324+00:00',
+      },
+    ]);
+    expect(await optOuts.optedOut(record.from, [record.to])).toEqual(new Set([record.to]));
+    await recordDeliveryReport(deps, failed4007());
+    expect(changes).toHaveLength(1);
+  });
+
+  it('keeps an opt-out that is already there (a STOP with its own details)', async () => {
+    const record = seedSent(acsId);
+    await optOuts.add({ sender: record.from, recipient: record.to, source: 'keyword', keyword: 'STOP', at: '2020-09-18T00:00:00Z' });
+    await recordDeliveryReport(deps, failed4007());
+    expect(changes.map((c) => c.source)).toEqual(['keyword']);
+  });
+
+  it('records nothing for other failure codes', async () => {
+    seedSent(acsId);
+    const event = failed4007();
+    event.data.DeliveryStatusDetails = '4006: Destination unreachable.';
+    await recordDeliveryReport(deps, event);
+    expect(changes).toEqual([]);
+  });
+
+  it('leaves the status unsaved when the opt-out cannot be recorded, so the redelivered report does both', async () => {
+    const record = seedSent(acsId);
+    optOuts.add = async () => {
+      throw new Error('storage unavailable');
+    };
+    await expect(recordDeliveryReport(deps, failed4007())).rejects.toThrow(/storage unavailable/);
+    expect(messages.rows.get(record.messageId)!.status).toBe('sent');
   });
 });

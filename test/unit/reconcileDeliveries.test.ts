@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import type { GatewayDeliveryReport } from '../../shared/ports.js';
 import { reconcileDeliveries, type ReconcileDeps } from '../../shared/pipeline/reconcileDeliveries.js';
-import { FakeClock, FakeGateway, FakeMessageStore, FakeTracker, silentLogger } from './fakes.js';
+import { parseDeliveryReport as parseGatewayReport } from '../../shared/adapters/acs/smsGateway.js';
+import { FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeTracker, silentLogger } from './fakes.js';
 
 const HOUR = 3600_000;
 let clock: FakeClock;
@@ -141,5 +142,48 @@ describe('reconcileDeliveries', () => {
     clock.advance(73 * HOUR);
     expect(await reconcileDeliveries(deps)).toMatchObject({ parkedDropped: 1 });
     expect(tracker.parkedReports).toHaveLength(0);
+  });
+});
+
+describe('reading GET /deliveryReports/{id} (2026-01-23)', () => {
+  // The body of azure-rest-api-specs, specification/communication/data-plane/Sms/stable/2026-01-23/examples/DeliveryReportGet.json.
+  const official = {
+    deliveryStatus: 'Delivered',
+    deliveryStatusDetails: '2000: No Error',
+    deliveryAttempts: [
+      { timestamp: '2025-08-12T14:40:00Z', segmentsSucceeded: 2, segmentsFailed: 0 },
+      { timestamp: '2025-08-12T14:35:00Z', segmentsSucceeded: 1, segmentsFailed: 1 },
+    ],
+    receivedTimestamp: '2025-08-12T14:40:00Z',
+    tag: 'customer-tag',
+    messageId: 'abc123-message-id',
+    from: '+1234567890',
+    to: '+0987654321',
+  };
+
+  it('reads the official example, with the code from the "<code>: <text>" details', () => {
+    expect(parseGatewayReport('abc123-message-id', JSON.stringify(official))).toEqual({
+      acsMessageId: 'abc123-message-id',
+      status: 'delivered',
+      code: '2000',
+      detail: '2000: No Error',
+      deliveryAttempts: official.deliveryAttempts,
+      receivedAt: '2025-08-12T14:40:00Z',
+    });
+  });
+
+  it('keeps the code of a failure, so a 4007 from the reconciler records the carrier opt-out too', async () => {
+    const failed = { ...official, deliveryStatus: 'Failed', deliveryStatusDetails: '4007: Destination/sender blocked for given recipient.' };
+    const report = parseGatewayReport('acs-1', JSON.stringify(failed));
+    expect(report).toMatchObject({ status: 'failed', code: '4007' });
+
+    const optOuts = new FakeOptOuts();
+    await messages.insertBatch([record(1)]);
+    await tracker.track([record(1).messageId], clock.now());
+    reports.set('acs-1', report);
+    clock.advance(HOUR);
+    await reconcileDeliveries({ ...deps, optOuts });
+    expect(messages.rows.get(record(1).messageId)).toMatchObject({ status: 'failed', error: { code: '4007' } });
+    expect(await optOuts.optedOut(record(1).from, [record(1).to])).toEqual(new Set([record(1).to]));
   });
 });

@@ -198,10 +198,17 @@ export function parseDeliveryReport(acsMessageId: string, text: string): Gateway
   const detailRaw = pick('deliveryStatusDetails');
   const detail = typeof detailRaw === 'object' && detailRaw !== null ? (detailRaw as Record<string, unknown>) : undefined;
   const attempts = pick('deliveryAttempts');
+  // The 2026-01-23 API writes the details as "<code>: <text>" ("4007: …"); the code decides what
+  // a failure means (4007 is an opt-out at the carrier), so it is read from the text too.
+  const codeInText = typeof detailRaw === 'string' ? /^\s*([2459]\d{3})\b/.exec(detailRaw)?.[1] : undefined;
   return {
     acsMessageId,
     status: status === 'delivered' ? 'delivered' : status === 'failed' ? 'failed' : 'pending',
-    ...(detail?.code !== undefined || detail?.Code !== undefined ? { code: String(detail?.code ?? detail?.Code) } : {}),
+    ...(detail?.code !== undefined || detail?.Code !== undefined
+      ? { code: String(detail?.code ?? detail?.Code) }
+      : codeInText
+        ? { code: codeInText }
+        : {}),
     ...(typeof detailRaw === 'string' ? { detail: detailRaw } : detail ? { detail: String(detail.message ?? detail.Message ?? '') } : {}),
     ...(Array.isArray(attempts)
       ? {
