@@ -12,7 +12,7 @@ import { parseInboundSms, type InboundSms } from '../domain/acsEvents.js';
 import { inboundEvent, type InboundEventData, type PipelineEvent } from '../domain/events.js';
 import { keywordsFor, replyFor, type InboundPolicy } from '../domain/inboundPolicy.js';
 import { classifyKeyword, type KeywordClass } from '../domain/keywords.js';
-import { maskPhoneNumber } from '../domain/phoneNumber.js';
+import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
 import type { ConsentLogEntry, ConversationStore, EventPublisher, ThreadEntry } from '../ports.js';
 import { recordConsentChange, WHOLE_POOL, type ConsentDeps, type ConsentOutcome, type ConsentRequest } from './optOuts.js';
 import { queueReply, type ReplyDeps } from './replies.js';
@@ -47,14 +47,29 @@ export async function receiveInboundSms(deps: InboundDeps, payload: unknown): Pr
   const outcomes: InboundOutcome[] = [];
   for (const event of events) {
     const parsed = parseInboundSms(event);
-    if (!parsed.ok) {
-      deps.log.warn('inbound SMS rejected', { reason: parsed.reason });
-      outcomes.push({ kind: 'malformed', reason: parsed.reason });
+    const reason = parsed.ok ? implausible(parsed.value) : parsed.reason;
+    if (!parsed.ok || reason) {
+      deps.log.warn('inbound SMS rejected', { reason });
+      outcomes.push({ kind: 'malformed', reason: reason! });
       continue;
     }
-    outcomes.push(await handle(deps, parsed.value));
+    outcomes.push(await handle(deps, { ...parsed.value, message: parsed.value.message.slice(0, MAX_INBOUND_TEXT) }));
   }
   return outcomes;
+}
+
+/**
+ * Longest text kept and forwarded. A concatenated SMS is at most a few thousand characters; the
+ * cap keeps a hostile event within what a table entity and a queue message can hold.
+ */
+export const MAX_INBOUND_TEXT = 16_000;
+
+/** Why an event that parsed still cannot be an SMS from a handset to one of our numbers. */
+function implausible(sms: InboundSms): string | undefined {
+  if (!isE164(sms.from)) return 'from is not a phone number';
+  if (!isE164(sms.to) && !/^\d{5,6}$/.test(sms.to)) return 'to is neither a phone number nor a short code';
+  if (!/^[\x21-\x7e]{1,200}$/.test(sms.acsMessageId)) return 'messageId is not an ACS message id';
+  return undefined;
 }
 
 /** When the person sent it: ACS's receive time, else the time in its message id, else now. */

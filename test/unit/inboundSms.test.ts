@@ -353,9 +353,22 @@ describe('payloads', () => {
   });
 
   it('acknowledges what it cannot read without throwing', async () => {
-    const outcomes = await receiveInboundSms(deps, [null, { eventType: 'Microsoft.Communication.SMSReceived', data: { from: '1' } }, 'x']);
-    expect(outcomes.map((o) => o.kind)).toEqual(['malformed', 'malformed', 'malformed']);
+    const outcomes = await receiveInboundSms(deps, [
+      null,
+      { eventType: 'Microsoft.Communication.SMSReceived', data: { from: '1' } },
+      'x',
+      smsReceived('hi', { from: 'not a number' }),
+      smsReceived('hi', { to: 'CONTOSO' }),
+      smsReceived('hi', { id: 'bad\u0000id' }),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['malformed', 'malformed', 'malformed', 'malformed', 'malformed', 'malformed']);
     expect(outbox.published).toHaveLength(0);
+    expect(conversations.entries.size).toBe(0);
+  });
+
+  it('keeps at most MAX_INBOUND_TEXT characters of an implausibly long text', async () => {
+    await receiveInboundSms(deps, smsReceived('x'.repeat(100_000)));
+    expect((published('sms.inbound.received')[0]!.data as InboundEventData).message).toHaveLength(16_000);
   });
 });
 
