@@ -26,6 +26,7 @@ beforeAll(async () => {
         { number: SHORT_CODE, type: 'shortCode', ratePerMinute: 60000 },
       ]),
       INBOUND_REPLIES: JSON.stringify({ help: 'Acme alerts. Reply STOP to end.' }),
+      ACS_OPT_OUT_MIRROR: 'true',
       // The events stay on the outbox queue, where the test reads what the pipeline published.
       'AzureWebJobs.dispatchEvents.Disabled': 'true',
     },
@@ -102,6 +103,9 @@ describe('STOP and START from a handset', () => {
 
     await waitFor(async () => ((await optedOut(person, SHORT_CODE)) ? true : undefined), 20_000, 'opt-out recorded');
     expect(await optedOut(person, TOLL_FREE)).toBe(false);
+    // ACS saw the STOP itself; the pipeline does not add it to ACS's list for this number (that
+    // would block its own confirmation).
+    expect(stack.emulator.optOuts().filter((o) => o.to === person)).toEqual([]);
     const history = await getJson<{ entries: Array<Record<string, unknown>> }>(`opt-outs/${person}/history`);
     expect(history.entries).toEqual([
       expect.objectContaining({ action: 'optOut', sender: SHORT_CODE, recipient: person, source: 'keyword', keyword: 'STOP', inboundMessageId: inboundId, applied: true }),
@@ -329,7 +333,14 @@ describe('the opt-out API', () => {
       body: JSON.stringify({ reason: 'asked by phone, ticket 4711' }),
     });
     expect(put.status).toBe(200);
-    expect(await put.json()).toMatchObject({ optedOutEverywhere: true, changes: [{ sender: '*', source: 'api', reason: 'asked by phone, ticket 4711' }] });
+    const added = (await put.json()) as { acsMirror: Array<{ sender: string; ok: boolean }> };
+    expect(added).toMatchObject({ optedOutEverywhere: true, changes: [{ sender: '*', source: 'api', reason: 'asked by phone, ticket 4711' }] });
+    // Mirrored to ACS's own list for every number of the pool, so ACS blocks sends from outside the pipeline too.
+    expect(added.acsMirror.map((m) => [m.sender, m.ok]).sort()).toEqual([
+      [TOLL_FREE, true],
+      [SHORT_CODE, true],
+    ].sort());
+    expect(stack.emulator.optOuts().filter((o) => o.to === person).map((o) => o.from).sort()).toEqual([TOLL_FREE, SHORT_CODE].sort());
     expect((await send(person, 'hello')).status).toBe('suppressed');
 
     const status = await getJson<Status>(`opt-outs/${person.slice(1)}`);
@@ -355,6 +366,7 @@ describe('the opt-out API', () => {
     const removed = await stack.api(`opt-outs/${person}?reason=asked+to+resume`, { method: 'DELETE' });
     expect(removed.status).toBe(200);
     expect(await removed.json()).toMatchObject({ optedOutEverywhere: false, changes: [{ action: 'optIn', sender: '*' }] });
+    expect(stack.emulator.optOuts().filter((o) => o.to === person)).toEqual([]);
     const history = await getJson<{ entries: Array<{ action: string; reason?: string }> }>(`opt-outs/${person}/history`);
     expect(history.entries.map((e) => [e.action, e.reason])).toEqual([
       ['optOut', 'asked by phone, ticket 4711'],
