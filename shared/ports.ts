@@ -249,6 +249,8 @@ export interface ConsentState {
   at: string;
   optedOut: boolean;
   changeId: string;
+  /** The change asked for what was already so (a START from someone not opted out): it lifted nothing. */
+  quiet?: boolean;
   etag?: string;
 }
 

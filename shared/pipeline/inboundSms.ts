@@ -110,11 +110,13 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
   if (!existing) await deps.conversations.saveInbound(entry);
 
   const sender = deps.senders.find((s) => s.number === sms.to);
-  const consent = keyword === 'optOut' || keyword === 'optIn' ? await changeConsent(deps, sms, keyword, at) : [];
+  const { outcomes: consent, confirm } =
+    keyword === 'optOut' || keyword === 'optIn' ? await changeConsent(deps, sms, keyword, at) : { outcomes: [], confirm: false };
 
   let reply: string | undefined;
-  // No confirmation of a change that did not happen (a STOP that arrived after a later START).
-  const acted = keyword === 'help' || consent.some((c) => c.entry.applied);
+  // No confirmation of a change that did not happen (a STOP that arrived after a later START, a
+  // "Yes" from someone who was not opted out).
+  const acted = keyword === 'help' || confirm;
   const text = keyword && acted ? replyFor(deps.policy, sms.to, sender?.type, keyword) : undefined;
   if (text && sender) {
     reply = (await queueReply(deps, { inboundMessageId: sms.acsMessageId, receivedAt, sender, to: sms.from, text, keyword: keyword! })).messageId;
@@ -164,7 +166,12 @@ async function findAnswered(conversations: ConversationStore, sms: InboundSms, a
  * while a pool-wide opt-out is in force narrows that opt-out to the other numbers: the person
  * asked for this number back, not for all of them.
  */
-async function changeConsent(deps: InboundDeps, sms: InboundSms, keyword: 'optOut' | 'optIn', at: string): Promise<ConsentOutcome[]> {
+async function changeConsent(
+  deps: InboundDeps,
+  sms: InboundSms,
+  keyword: 'optOut' | 'optIn',
+  at: string,
+): Promise<{ outcomes: ConsentOutcome[]; confirm: boolean }> {
   const base = {
     recipient: sms.from,
     source: 'keyword' as const,
@@ -182,14 +189,26 @@ async function changeConsent(deps: InboundDeps, sms: InboundSms, keyword: 'optOu
   const keep = { keepAcsListFor: sms.to };
   const out: ConsentOutcome[] = [];
 
+  const applied = () => ({ outcomes: out, confirm: out.some((o) => o.entry.applied) });
   if (keyword === 'optOut') {
     out.push(await recordConsentChange(deps, change(deps.policy.scope === 'pool' ? WHOLE_POOL : sms.to, 'optOut'), keep));
-    return out;
+    return applied();
+  }
+  // "Yes" is also the everyday answer to a question: an opt-in keyword from someone who is not
+  // opted out lifts nothing and gets no confirmation. It is still logged and still orders an
+  // older STOP that arrives later. A redelivery is recognised by the latest-change row carrying
+  // its id, and decides as the first delivery did.
+  const key = deps.policy.scope === 'pool' ? WHOLE_POOL : sms.to;
+  const [blocking, state] = await Promise.all([deps.optOuts.find(sms.from, [sms.to, WHOLE_POOL]), deps.consentLog.state(sms.from, key)]);
+  const redelivered = state?.changeId === change(key, 'optIn').id;
+  if (redelivered ? state.quiet : blocking.length === 0) {
+    const outcome = await recordConsentChange(deps, { ...change(key, 'optIn'), quiet: true, note: 'not opted out: nothing to lift' }, keep);
+    return { outcomes: [outcome], confirm: false };
   }
   if (deps.policy.scope === 'pool') {
     out.push(await recordConsentChange(deps, change(WHOLE_POOL, 'optIn'), keep));
     if ((await deps.optOuts.find(sms.from, [sms.to])).length > 0) out.push(await recordConsentChange(deps, change(sms.to, 'optIn'), keep));
-    return out;
+    return applied();
   }
   out.push(await recordConsentChange(deps, change(sms.to, 'optIn'), keep));
   if ((await deps.optOuts.find(sms.from, [WHOLE_POOL])).length > 0) {
@@ -200,5 +219,5 @@ async function changeConsent(deps: InboundDeps, sms: InboundSms, keyword: 'optOu
     }
     out.push(await recordConsentChange(deps, change(WHOLE_POOL, 'optIn', `narrowed to the other numbers when START was sent to ${sms.to}`), keep));
   }
-  return out;
+  return applied();
 }

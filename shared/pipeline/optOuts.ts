@@ -43,6 +43,11 @@ export interface ConsentRequest extends ConsentChange {
   id: string;
   action: 'optOut' | 'optIn';
   note?: string;
+  /**
+   * The change asks for what is already so (a START from someone not opted out). It is logged
+   * and orders later-arriving older changes, but writes no opt-out, mirrors and publishes nothing.
+   */
+  quiet?: boolean;
 }
 
 export interface MirrorResult {
@@ -75,7 +80,8 @@ export async function recordConsentChange(
   for (let round = 1; ; round++) {
     const state = await deps.consentLog.state(request.recipient, request.sender);
     if (state && state.changeId !== request.id && state.at > request.at) {
-      const entry: ConsentLogEntry = { ...request, applied: false, note: `not applied: a later change (${state.at}) is in force` };
+      const { quiet: _quiet, ...logged } = request;
+      const entry: ConsentLogEntry = { ...logged, applied: false, note: `not applied: a later change (${state.at}) is in force` };
       await deps.consentLog.append(entry);
       deps.log.info('consent change superseded by a later one', { recipient: maskPhoneNumber(request.recipient), sender: request.sender });
       return { entry, events: [], mirrored: [] };
@@ -86,12 +92,20 @@ export async function recordConsentChange(
         at: request.at,
         optedOut,
         changeId: request.id,
+        ...(request.quiet ? { quiet: true } : {}),
         ...(state?.etag ? { etag: state.etag } : {}),
       });
       break;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
     }
+  }
+
+  const { quiet, ...logged } = request;
+  if (quiet) {
+    const entry: ConsentLogEntry = { ...logged, applied: true };
+    await deps.consentLog.append(entry);
+    return { entry, events: [], mirrored: [] };
   }
 
   const change: ConsentChange = {
@@ -105,7 +119,7 @@ export async function recordConsentChange(
   };
   if (optedOut) await deps.optOuts.add(change);
   else await deps.optOuts.remove(change);
-  const entry: ConsentLogEntry = { ...request, applied: true };
+  const entry: ConsentLogEntry = { ...logged, applied: true };
   await deps.consentLog.append(entry);
 
   const mirrored = await mirror(deps, request, options.keepAcsListFor);

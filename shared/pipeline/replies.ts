@@ -31,7 +31,8 @@ export function replyBatchId(inboundMessageId: string, receivedAt: Date): string
 
 /**
  * Queues `text` from `sender` to `to` in answer to an inbound message. Returns the reply's message
- * id; queues nothing when that reply is already on its way or sent. A STOP confirmation goes as an
+ * id; queues nothing when that reply is already on its way or sent. A crash between the job and
+ * the record queues the job again on the redelivery: the sender sends a message id once. A STOP confirmation goes as an
  * `optOutConfirmation` job: the one message the sender lets through to an opted-out recipient.
  */
 export async function queueReply(
@@ -40,8 +41,8 @@ export async function queueReply(
 ): Promise<{ messageId: string; queued: boolean }> {
   const batchId = replyBatchId(input.inboundMessageId, input.receivedAt);
   const messageId = messageIdOf(batchId, 0);
-  const existing = await deps.messages.get(messageId);
-  if (existing && existing.status !== 'queued') return { messageId, queued: false };
+  // The job is queued before the record is written: a record means its job is on its way.
+  if (await deps.messages.get(messageId)) return { messageId, queued: false };
 
   const analysis = analyzeMessage(input.text, { smartEncoding: true });
   const metadata = { inboundMessageId: input.inboundMessageId.slice(0, 256), reply: KEYWORD_NAME[input.keyword] };
@@ -61,7 +62,6 @@ export async function queueReply(
   // Queue first, record second, as submit does: a job carries everything its record holds, so
   // the sender can create a missing record; a record without a job would never be sent.
   await deps.queue.enqueue([job]);
-  if (existing) return { messageId, queued: true };
 
   const at = deps.clock.now().toISOString();
   const record: MessageRecord = {

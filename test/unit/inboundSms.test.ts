@@ -212,19 +212,61 @@ describe('STOP and START', () => {
   });
 
   it('a STOP that arrives after a later START is logged but not applied, and not confirmed', async () => {
-    const stopAt = clock.now();
-    const startAt = new Date(stopAt.getTime() + 5_000);
+    const t0 = clock.now();
+    await receiveInboundSms(deps, smsReceived('STOP', { at: t0 }));
+    const stopAt = new Date(t0.getTime() + 60_000);
+    const startAt = new Date(t0.getTime() + 65_000);
     await receiveInboundSms(deps, smsReceived('START', { at: startAt }));
     await receiveInboundSms(deps, smsReceived('STOP', { at: stopAt }));
     expect(optOuts.entries.size).toBe(0);
     const { items } = await consentLog.history(PERSON, { limit: 10 });
     expect(items.map((e) => [e.action, e.applied])).toEqual([
+      ['optOut', true],
       ['optOut', false],
       ['optIn', true],
     ]);
-    expect(items[0]!.note).toMatch(/later change/);
-    expect(queue.jobs.map((j) => j.kind)).toEqual(['message']); // the START confirmation only
-    expect(published('sms.optout.added')).toHaveLength(0);
+    expect(items[1]!.note).toMatch(/later change/);
+    expect(queue.jobs.map((j) => j.kind)).toEqual(['optOutConfirmation', 'message']); // nothing for the late STOP
+    expect(published('sms.optout.added')).toHaveLength(1);
+  });
+
+  it('"Yes" from someone who is not opted out lifts nothing and gets no confirmation, but still orders a late STOP', async () => {
+    const stopAt = clock.now();
+    const yesAt = new Date(stopAt.getTime() + 5_000);
+    const [outcome] = await receiveInboundSms(deps, smsReceived('Yes', { at: yesAt }));
+    expect(outcome).toMatchObject({ kind: 'processed', keyword: 'optIn', consent: [expect.objectContaining({ action: 'optIn', note: 'not opted out: nothing to lift' })] });
+    expect(queue.jobs).toEqual([]);
+    expect(published('sms.optout.removed')).toEqual([]);
+    expect((published('sms.inbound.received')[0]!.data as InboundEventData).keyword).toBe('optIn');
+    await receiveInboundSms(deps, smsReceived('STOP', { at: stopAt }));
+    expect(optOuts.entries.size).toBe(0);
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('a redelivered START that lifted an opt-out still confirms once; a redelivered quiet one still does not', async () => {
+    await receiveInboundSms(deps, smsReceived('STOP'));
+    clock.advance(60_000);
+    const start = smsReceived('START');
+    const publish = outbox.publish.bind(outbox);
+    let fail = true;
+    outbox.publish = async (events) => {
+      if (fail && events.some((e) => e.type === 'sms.inbound.received')) {
+        fail = false;
+        throw new Error('queue unavailable');
+      }
+      return publish(events);
+    };
+    await expect(receiveInboundSms(deps, start)).rejects.toThrow('queue unavailable');
+    await receiveInboundSms(deps, start);
+    expect(queue.jobs.map((j) => j.message)).toEqual([DEFAULT_STOP_REPLY, DEFAULT_START_REPLY]);
+    expect(published('sms.optout.removed')).toHaveLength(1);
+
+    clock.advance(60_000);
+    const yes = smsReceived('yes');
+    fail = true;
+    await expect(receiveInboundSms(deps, yes)).rejects.toThrow('queue unavailable');
+    await receiveInboundSms(deps, yes);
+    expect(queue.jobs).toHaveLength(2);
   });
 });
 
@@ -274,8 +316,7 @@ describe('at-least-once delivery', () => {
     const [outcome] = await receiveInboundSms(deps, event);
     expect(outcome).toMatchObject({ kind: 'processed', keyword: 'optOut' });
     // The reply was queued by the first try; the second finds its record and does not add another.
-    const replyIds = new Set(queue.jobs.map((j) => j.recipients[0]!.messageId));
-    expect(replyIds.size).toBe(1);
+    expect(queue.jobs).toHaveLength(1);
     expect(consentLog.entries).toHaveLength(1);
     const ids = outbox.published.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -16,7 +16,7 @@ import { decodeContinuation, encodeContinuation, escapeKey, odataString } from '
 import { storageCall, type ClientFor } from './tableClients.js';
 
 type EntryRow = Omit<ConsentLogEntry, 'applied'> & { applied: boolean };
-type StateRow = { at: string; optedOut: boolean; changeId: string };
+type StateRow = { at: string; optedOut: boolean; changeId: string; quiet?: boolean };
 
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
@@ -65,7 +65,7 @@ export class TableConsentLog implements ConsentLog {
     return storageCall('read consent state', async () => {
       try {
         const e = await client.getEntity<StateRow>(escapeKey(recipient), `state|${escapeKey(sender)}`);
-        return { at: e.at, optedOut: e.optedOut, changeId: e.changeId, ...(e.etag ? { etag: e.etag } : {}) };
+        return { at: e.at, optedOut: e.optedOut, changeId: e.changeId, ...(e.quiet ? { quiet: true } : {}), ...(e.etag ? { etag: e.etag } : {}) };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
@@ -81,6 +81,7 @@ export class TableConsentLog implements ConsentLog {
       at: state.at,
       optedOut: state.optedOut,
       changeId: state.changeId,
+      ...(state.quiet ? { quiet: true } : {}),
     };
     await storageCall('save consent state', async () => {
       try {
