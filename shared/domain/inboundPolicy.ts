@@ -1,7 +1,14 @@
 // What the pipeline does with an inbound text, per sender: which words are keywords, what it
 // answers, and how far an opt-out reaches. Pure: the settings come from shared/config.ts.
 import type { SenderType } from '../config.js';
-import { DEFAULT_HELP_REPLY, DEFAULT_KEYWORDS, DEFAULT_START_REPLY, DEFAULT_STOP_REPLY, type KeywordClass, type KeywordLists } from './keywords.js';
+import {
+  DEFAULT_HELP_REPLY,
+  DEFAULT_KEYWORDS,
+  DEFAULT_START_REPLY,
+  DEFAULT_STOP_REPLY,
+  type KeywordClass,
+  type KeywordLists,
+} from './keywords.js';
 
 /** Keyword lists as configured: a list given replaces the default list of that class. */
 export interface KeywordOverrides {
@@ -52,7 +59,12 @@ export function keywordsFor(policy: InboundPolicy, sender: string): KeywordLists
  * undefined for none. Precedence: sender number, sender type, the default for the type (none on
  * toll-free), pool-wide, the standard texts.
  */
-export function replyFor(policy: InboundPolicy, sender: string, type: SenderType | undefined, keyword: KeywordClass): string | undefined {
+export function replyFor(
+  policy: InboundPolicy,
+  sender: string,
+  type: SenderType | undefined,
+  keyword: KeywordClass,
+): string | undefined {
   const key = CLASS_KEY[keyword];
   const layers: Array<ReplyOverrides | undefined> = [
     policy.replies.senders?.[sender],

@@ -26,19 +26,28 @@ const continuationToken = z
   .optional()
   .describe('The continuationToken of the previous page; absent for the first page.');
 
-const consentSource = z.enum(['keyword', 'api', 'carrier']).describe('How the change came: a keyword texted by the person, this API, or the carrier.');
+const consentSource = z
+  .enum(['keyword', 'api', 'carrier'])
+  .describe('How the change came: a keyword texted by the person, this API, or the carrier.');
 
 export const optOutPutBody = z
   .strictObject({
     from: senderParam
       .optional()
       .describe('The number to opt the person out of: one of the pool, or "*" for every number (the default).'),
-    reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters').describe('Why, in words: kept in the consent log.'),
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(500, 'must be at most 500 characters')
+      .describe('Why, in words: kept in the consent log.'),
   })
   .describe('Opt a person out through the API (for example, they asked by phone or e-mail).');
 
 export const optOutDeleteQuery = z.object({
-  from: senderParam.optional().describe('Lift only this number\'s opt-out ("*" for the pool-wide one); without it, every opt-out of the person is lifted.'),
+  from: senderParam
+    .optional()
+    .describe('Lift only this number\'s opt-out ("*" for the pool-wide one); without it, every opt-out of the person is lifted.'),
   reason: z.string().trim().min(1).max(500).optional().describe('Why, in words: kept in the consent log.'),
 });
 
@@ -73,7 +82,7 @@ export const optOutStatusResponse = z.object({
       sender: z.string(),
       type: z.enum(['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile']),
       optedOut: z.boolean().describe('Messages from this number to the person end "suppressed".'),
-      via: z.enum(['sender', 'pool']).optional().describe('The person\'s opt-out of this number, or the pool-wide one.'),
+      via: z.enum(['sender', 'pool']).optional().describe("The person's opt-out of this number, or the pool-wide one."),
       ...optOutDetails,
     }),
   ),
@@ -98,7 +107,7 @@ export const consentChangeResponse = optOutStatusResponse.extend({
   acsMirror: z
     .array(z.object({ sender: z.string(), ok: z.boolean(), error: z.string().optional() }))
     .optional()
-    .describe('With ACS_OPT_OUT_MIRROR on: whether ACS\'s own opt-out list took the change, per number.'),
+    .describe("With ACS_OPT_OUT_MIRROR on: whether ACS's own opt-out list took the change, per number."),
 });
 
 export const optOutEntry = z.object({
@@ -134,7 +143,7 @@ export const conversationResponse = z.object({
         messageId: z.string().optional().describe('Outbound: GET /api/messages/{id} for its status.'),
         batchId: z.string().optional(),
         tag: z.string().optional(),
-        inboundMessageId: z.string().optional().describe('Inbound: ACS\'s id of the text.'),
+        inboundMessageId: z.string().optional().describe("Inbound: ACS's id of the text."),
         keyword: z.enum(['optOut', 'optIn', 'help']).nullable().optional().describe('Inbound: the keyword class, or null.'),
         inReplyTo: z
           .object({ messageId: z.string(), batchId: z.string(), tag: z.string().optional(), sentAt: z.string() })
@@ -154,7 +163,9 @@ export const erasureResponse = z.object({
     conversationEntries: z.number().int().describe('Conversation entries deleted.'),
     canceledMessages: z.number().int().describe('Messages not yet handed to ACS, canceled.'),
   }),
-  kept: z.array(z.object({ data: z.string(), count: z.number().int().optional(), why: z.string() })).describe('What was kept, and why.'),
+  kept: z
+    .array(z.object({ data: z.string(), count: z.number().int().optional(), why: z.string() }))
+    .describe('What was kept, and why.'),
 });
 
 export type OptOutPutBody = z.output<typeof optOutPutBody>;

@@ -49,7 +49,8 @@ export interface Conversation {
   continuationToken?: string;
 }
 
-export type ConversationResult = { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
+export type ConversationResult =
+  { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
 
 /**
  * A page of the thread between `from` (ours; may be omitted when the pool has one number) and
@@ -63,7 +64,11 @@ export async function getConversation(
   let from = query.from;
   if (from === undefined) {
     if (deps.senders.length !== 1) {
-      return { kind: 'invalid', field: 'from', message: `is required: name our number of the thread (${deps.senders.map((s) => s.number).join(', ')})` };
+      return {
+        kind: 'invalid',
+        field: 'from',
+        message: `is required: name our number of the thread (${deps.senders.map((s) => s.number).join(', ')})`,
+      };
     }
     from = deps.senders[0]!.number;
   }

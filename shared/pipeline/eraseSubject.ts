@@ -9,7 +9,15 @@ import type { Sender } from '../config.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { PENDING_STATUSES } from '../domain/messageStatus.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
-import { ConcurrencyError, type Clock, type ConsentLog, type ConversationStore, type Logger, type MessageStore, type OptOutStore } from '../ports.js';
+import {
+  ConcurrencyError,
+  type Clock,
+  type ConsentLog,
+  type ConversationStore,
+  type Logger,
+  type MessageStore,
+  type OptOutStore,
+} from '../ports.js';
 import { WHOLE_POOL } from './optOuts.js';
 import type { StatusEventSink } from './statusEvents.js';
 
@@ -38,7 +46,7 @@ export interface ErasureReport {
   kept: Array<{ data: string; count?: number; why: string }>;
 }
 
-export const ERASURE_REASON = 'erased at the recipient\'s request';
+export const ERASURE_REASON = "erased at the recipient's request";
 
 export async function eraseSubject(deps: EraseDeps, phone: string): Promise<ErasureReport> {
   const now = deps.clock.now();
@@ -57,7 +65,8 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
       for (const record of current) {
         if (record.erasedAt && record.body === '' && !record.metadata) continue;
         // A message still waiting would be sent with its text from the queue: it is canceled.
-        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON })) canceled.push(record);
+        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON }))
+          canceled.push(record);
         record.body = '';
         delete record.metadata;
         record.erasedAt = erasedAt;
@@ -72,7 +81,10 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
       } catch (error) {
         // A delivery report or the sender changed one of them meanwhile: read again, erase again.
         if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
-        const fresh = await deps.messages.getMany(batchId, group.map((r) => r.messageId));
+        const fresh = await deps.messages.getMany(
+          batchId,
+          group.map((r) => r.messageId),
+        );
         current = [...fresh.values()];
       }
     }
@@ -114,6 +126,10 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
       {
         data: 'events already delivered',
         why: 'sms.inbound.received events carried inbound texts to your app when they arrived; erase them there too.',
+      },
+      {
+        data: 'Idempotency-Key answers',
+        why: 'The stored answer to a POST /api/messages sent with an Idempotency-Key lists its numbers (no texts) so a retry gets the same answer; it expires 24 hours after the request.',
       },
       {
         data: 'dead-lettered send jobs',

@@ -119,7 +119,9 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
   const acted = keyword === 'help' || confirm;
   const text = keyword && acted ? replyFor(deps.policy, sms.to, sender?.type, keyword) : undefined;
   if (text && sender) {
-    reply = (await queueReply(deps, { inboundMessageId: sms.acsMessageId, receivedAt, sender, to: sms.from, text, keyword: keyword! })).messageId;
+    reply = (
+      await queueReply(deps, { inboundMessageId: sms.acsMessageId, receivedAt, sender, to: sms.from, text, keyword: keyword! })
+    ).messageId;
   } else if (text) {
     deps.log.warn('no reply: the number that received the text is not in SMS_SENDERS', { to: maskPhoneNumber(sms.to) });
   }
@@ -199,15 +201,23 @@ async function changeConsent(
   // older STOP that arrives later. A redelivery is recognised by the latest-change row carrying
   // its id, and decides as the first delivery did.
   const key = deps.policy.scope === 'pool' ? WHOLE_POOL : sms.to;
-  const [blocking, state] = await Promise.all([deps.optOuts.find(sms.from, [sms.to, WHOLE_POOL]), deps.consentLog.state(sms.from, key)]);
+  const [blocking, state] = await Promise.all([
+    deps.optOuts.find(sms.from, [sms.to, WHOLE_POOL]),
+    deps.consentLog.state(sms.from, key),
+  ]);
   const redelivered = state?.changeId === change(key, 'optIn').id;
   if (redelivered ? state.quiet : blocking.length === 0) {
-    const outcome = await recordConsentChange(deps, { ...change(key, 'optIn'), quiet: true, note: 'not opted out: nothing to lift' }, keep);
+    const outcome = await recordConsentChange(
+      deps,
+      { ...change(key, 'optIn'), quiet: true, note: 'not opted out: nothing to lift' },
+      keep,
+    );
     return { outcomes: [outcome], confirm: false };
   }
   if (deps.policy.scope === 'pool') {
     out.push(await recordConsentChange(deps, change(WHOLE_POOL, 'optIn'), keep));
-    if ((await deps.optOuts.find(sms.from, [sms.to])).length > 0) out.push(await recordConsentChange(deps, change(sms.to, 'optIn'), keep));
+    if ((await deps.optOuts.find(sms.from, [sms.to])).length > 0)
+      out.push(await recordConsentChange(deps, change(sms.to, 'optIn'), keep));
     return applied();
   }
   out.push(await recordConsentChange(deps, change(sms.to, 'optIn'), keep));
@@ -215,9 +225,21 @@ async function changeConsent(
     const others = deps.senders.filter((s: Sender) => s.number !== sms.to);
     // The other numbers first: at no moment is the person unblocked on a number they did not ask for.
     for (const other of others) {
-      out.push(await recordConsentChange(deps, change(other.number, 'optOut', `pool-wide opt-out kept for this number when START was sent to ${sms.to}`), keep));
+      out.push(
+        await recordConsentChange(
+          deps,
+          change(other.number, 'optOut', `pool-wide opt-out kept for this number when START was sent to ${sms.to}`),
+          keep,
+        ),
+      );
     }
-    out.push(await recordConsentChange(deps, change(WHOLE_POOL, 'optIn', `narrowed to the other numbers when START was sent to ${sms.to}`), keep));
+    out.push(
+      await recordConsentChange(
+        deps,
+        change(WHOLE_POOL, 'optIn', `narrowed to the other numbers when START was sent to ${sms.to}`),
+        keep,
+      ),
+    );
   }
   return applied();
 }

@@ -83,7 +83,10 @@ export async function recordConsentChange(
       const { quiet: _quiet, ...logged } = request;
       const entry: ConsentLogEntry = { ...logged, applied: false, note: `not applied: a later change (${state.at}) is in force` };
       await deps.consentLog.append(entry);
-      deps.log.info('consent change superseded by a later one', { recipient: maskPhoneNumber(request.recipient), sender: request.sender });
+      deps.log.info('consent change superseded by a later one', {
+        recipient: maskPhoneNumber(request.recipient),
+        sender: request.sender,
+      });
       return { entry, events: [], mirrored: [] };
     }
     if (state?.changeId === request.id) break; // a redelivery: finish what the first try began
@@ -142,7 +145,11 @@ async function mirror(deps: ConsentDeps, request: ConsentRequest, keep: string |
       } catch (error) {
         // The pipeline's own table is what the sender checks; the mirror is a second line. A
         // failure is reported (and logged), not fatal: repeating the change mirrors it again.
-        deps.log.warn('ACS opt-out list not updated', { sender, recipient: maskPhoneNumber(request.recipient), error: String((error as Error).message) });
+        deps.log.warn('ACS opt-out list not updated', {
+          sender,
+          recipient: maskPhoneNumber(request.recipient),
+          error: String((error as Error).message),
+        });
         return { sender, ok: false, error: String((error as Error).message).slice(0, 300) };
       }
     }),
@@ -273,7 +280,11 @@ export async function removeOptOut(
   return { kind: 'done', result: await finish(deps, phone, outcomes) };
 }
 
-async function finish(deps: ConsentDeps & { outbox: EventPublisher }, phone: string, outcomes: ConsentOutcome[]): Promise<ConsentApiResult> {
+async function finish(
+  deps: ConsentDeps & { outbox: EventPublisher },
+  phone: string,
+  outcomes: ConsentOutcome[],
+): Promise<ConsentApiResult> {
   const events = outcomes.flatMap((o) => o.events);
   if (events.length > 0) await deps.outbox.publish(events);
   const status = await getOptOutStatus(deps, phone);
@@ -296,7 +307,11 @@ export async function listOptOuts(
   deps: Pick<ConsentDeps, 'optOuts'>,
   query: { from?: string; limit: number; continuationToken?: string },
 ): Promise<Page<OptOutEntry>> {
-  return deps.optOuts.list({ ...(query.from !== undefined ? { sender: query.from } : {}), limit: query.limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
+  return deps.optOuts.list({
+    ...(query.from !== undefined ? { sender: query.from } : {}),
+    limit: query.limit,
+    ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+  });
 }
 
 const CSV_COLUMNS = ['sender', 'recipient', 'source', 'keyword', 'reason', 'inboundMessageId', 'at'] as const;
@@ -308,8 +323,6 @@ export function optOutsCsv(items: readonly OptOutEntry[], header = true): string
     if (freeText && /^[=+\-@\t\r]/.test(v)) v = `'${v}`;
     return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   };
-  const lines = items.map((e) =>
-    CSV_COLUMNS.map((c) => cell(e[c], c === 'reason' || c === 'keyword')).join(','),
-  );
+  const lines = items.map((e) => CSV_COLUMNS.map((c) => cell(e[c], c === 'reason' || c === 'keyword')).join(','));
   return `${header ? `${CSV_COLUMNS.join(',')}\r\n` : ''}${lines.map((l) => `${l}\r\n`).join('')}`;
 }

@@ -79,7 +79,14 @@ const optedOut = async (phone: string, sender: string) =>
   (await getJson<Status>(`opt-outs/${encodeURIComponent(phone)}`)).senders.find((s) => s.sender === sender)!.optedOut;
 
 interface Thread {
-  messages: Array<{ direction: string; body: string; messageId?: string; inboundMessageId?: string; keyword?: string | null; inReplyTo?: { messageId: string } }>;
+  messages: Array<{
+    direction: string;
+    body: string;
+    messageId?: string;
+    inboundMessageId?: string;
+    keyword?: string | null;
+    inReplyTo?: { messageId: string };
+  }>;
   continuationToken?: string;
 }
 
@@ -108,18 +115,38 @@ describe('STOP and START from a handset', () => {
     expect(stack.emulator.optOuts().filter((o) => o.to === person)).toEqual([]);
     const history = await getJson<{ entries: Array<Record<string, unknown>> }>(`opt-outs/${person}/history`);
     expect(history.entries).toEqual([
-      expect.objectContaining({ action: 'optOut', sender: SHORT_CODE, recipient: person, source: 'keyword', keyword: 'STOP', inboundMessageId: inboundId, applied: true }),
+      expect.objectContaining({
+        action: 'optOut',
+        sender: SHORT_CODE,
+        recipient: person,
+        source: 'keyword',
+        keyword: 'STOP',
+        inboundMessageId: inboundId,
+        applied: true,
+      }),
     ]);
 
     // The confirmation went through the normal send path: a record, visible, delivered.
-    await waitFor(async () => (inboxTexts(person).includes(DEFAULT_STOP_REPLY) ? true : undefined), 20_000, 'STOP confirmation in the inbox');
-    const [inbound] = await eventsFor('sms.inbound.received', (e) => (e.data as InboundEventData).inboundMessageId === inboundId, 'forwarded STOP');
+    await waitFor(
+      async () => (inboxTexts(person).includes(DEFAULT_STOP_REPLY) ? true : undefined),
+      20_000,
+      'STOP confirmation in the inbox',
+    );
+    const [inbound] = await eventsFor(
+      'sms.inbound.received',
+      (e) => (e.data as InboundEventData).inboundMessageId === inboundId,
+      'forwarded STOP',
+    );
     const receivedAt = new Date((inbound!.data as InboundEventData).receivedAt);
     const replyId = messageIdOf(replyBatchId(inboundId, receivedAt), 0);
     const reply = await getJson<{ status: string; tag: string; to: string; from: string }>(`messages/${replyId}`);
     expect(reply).toMatchObject({ to: person, from: SHORT_CODE, tag: 'auto-reply' });
     expect(inbound!.data).toMatchObject({ from: person, to: SHORT_CODE, message: '  stop ', keyword: 'optOut' });
-    const [added] = await eventsFor('sms.optout.added', (e) => (e.data as ConsentEventData).recipient === person, 'sms.optout.added');
+    const [added] = await eventsFor(
+      'sms.optout.added',
+      (e) => (e.data as ConsentEventData).recipient === person,
+      'sms.optout.added',
+    );
     expect(added!.data).toMatchObject({ sender: SHORT_CODE, source: 'keyword', inboundMessageId: inboundId });
 
     const blocked = await send(person, 'Big sale this weekend');
@@ -128,17 +155,32 @@ describe('STOP and START from a handset', () => {
 
     await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: 'Start' });
     await waitFor(async () => ((await optedOut(person, SHORT_CODE)) ? undefined : true), 20_000, 'opt-out lifted');
-    await waitFor(async () => (inboxTexts(person).includes(DEFAULT_START_REPLY) ? true : undefined), 20_000, 'START confirmation');
+    await waitFor(
+      async () => (inboxTexts(person).includes(DEFAULT_START_REPLY) ? true : undefined),
+      20_000,
+      'START confirmation',
+    );
     await eventsFor('sms.optout.removed', (e) => (e.data as ConsentEventData).recipient === person, 'sms.optout.removed');
     const allowed = await send(person, 'Welcome back');
-    await waitFor(async () => ((await statusOf(allowed.messageId)) === 'delivered' ? true : undefined), 20_000, 'delivered after START');
+    await waitFor(
+      async () => ((await statusOf(allowed.messageId)) === 'delivered' ? true : undefined),
+      20_000,
+      'delivered after START',
+    );
     expect(inboxTexts(person)).toEqual([DEFAULT_STOP_REPLY, DEFAULT_START_REPLY, 'Welcome back']);
   }, 120_000);
 
   it('toll-free: the carrier answers STOP, the pipeline records it and sends nothing of its own', async () => {
     const person = handset(2);
-    const stopId = (await stack.emulator.injectInbound({ from: person, to: TOLL_FREE, message: 'Stop' })).replace(/^Incoming_/, '');
-    const [inbound] = await eventsFor('sms.inbound.received', (e) => (e.data as InboundEventData).inboundMessageId === stopId, 'forwarded STOP');
+    const stopId = (await stack.emulator.injectInbound({ from: person, to: TOLL_FREE, message: 'Stop' })).replace(
+      /^Incoming_/,
+      '',
+    );
+    const [inbound] = await eventsFor(
+      'sms.inbound.received',
+      (e) => (e.data as InboundEventData).inboundMessageId === stopId,
+      'forwarded STOP',
+    );
     expect(await optedOut(person, TOLL_FREE)).toBe(true);
     // No reply record exists: the only text in the inbox is the carrier's (the emulator's) own.
     const replyId = messageIdOf(replyBatchId(stopId, new Date((inbound!.data as InboundEventData).receivedAt)), 0);
@@ -150,12 +192,22 @@ describe('STOP and START from a handset', () => {
 
   it('"Please stop by the office" is an ordinary message; HELP gets the configured text', async () => {
     const person = handset(3);
-    const id = (await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: 'Please stop by the office' })).replace(/^Incoming_/, '');
-    const [event] = await eventsFor('sms.inbound.received', (e) => (e.data as InboundEventData).inboundMessageId === id, 'forwarded message');
+    const id = (
+      await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: 'Please stop by the office' })
+    ).replace(/^Incoming_/, '');
+    const [event] = await eventsFor(
+      'sms.inbound.received',
+      (e) => (e.data as InboundEventData).inboundMessageId === id,
+      'forwarded message',
+    );
     expect((event!.data as InboundEventData).keyword).toBeNull();
     expect(await optedOut(person, SHORT_CODE)).toBe(false);
     await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: 'help' });
-    await waitFor(async () => (inboxTexts(person).includes('Acme alerts. Reply STOP to end.') ? true : undefined), 20_000, 'HELP reply');
+    await waitFor(
+      async () => (inboxTexts(person).includes('Acme alerts. Reply STOP to end.') ? true : undefined),
+      20_000,
+      'HELP reply',
+    );
   }, 60_000);
 });
 
@@ -169,7 +221,8 @@ describe('Event Grid deliveries', () => {
     const official = [
       {
         id: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-        topic: '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+        topic:
+          '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
         subject: '/phonenumber/15555555555',
         data: {
           messageId: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
@@ -212,7 +265,12 @@ describe('Event Grid deliveries', () => {
         type: 'Microsoft.Communication.SMSReceived',
         time: '2020-09-18T00:29:47Z',
         datacontenttype: 'application/json',
-        data: { ...official[0]!.data, messageId: 'Incoming_20200918002945d29ebbea-3341-4466-9690-0a03af352290', message: 'And as a CloudEvent', receivedTimestamp: '2020-09-18T00:29:45.32Z' },
+        data: {
+          ...official[0]!.data,
+          messageId: 'Incoming_20200918002945d29ebbea-3341-4466-9690-0a03af352290',
+          message: 'And as a CloudEvent',
+          receivedTimestamp: '2020-09-18T00:29:45.32Z',
+        },
       },
     ];
     expect((await post(cloudEvent, { 'content-type': 'application/cloudevents-batch+json; charset=utf-8' })).status).toBe(202);
@@ -224,7 +282,9 @@ describe('Event Grid deliveries', () => {
       ['inbound', 'Great to connect with Azure Communication Services events'],
     ]);
     await eventsFor('sms.inbound.received', (e) => (e.data as InboundEventData).from === '+15555555555', 'forwarded examples');
-    expect(seen.filter((e) => e.type === 'sms.inbound.received' && (e.data as InboundEventData).from === '+15555555555')).toHaveLength(3);
+    expect(
+      seen.filter((e) => e.type === 'sms.inbound.received' && (e.data as InboundEventData).from === '+15555555555'),
+    ).toHaveLength(3);
   }, 60_000);
 
   it('the same STOP delivered twice is recorded, confirmed and forwarded once', async () => {
@@ -235,7 +295,14 @@ describe('Event Grid deliveries', () => {
         id,
         topic: '/subscriptions/x/resourceGroups/y/providers/microsoft.communication/communicationservices/acs',
         subject: `/phonenumber/${SHORT_CODE.slice(1)}`,
-        data: { messageId: id, from: person.slice(1), to: SHORT_CODE, message: 'STOP', receivedTimestamp: new Date().toISOString(), segmentCount: 1 },
+        data: {
+          messageId: id,
+          from: person.slice(1),
+          to: SHORT_CODE,
+          message: 'STOP',
+          receivedTimestamp: new Date().toISOString(),
+          segmentCount: 1,
+        },
         eventType: 'Microsoft.Communication.SMSReceived',
         dataVersion: '1.0',
         metadataVersion: '1',
@@ -263,23 +330,42 @@ describe('conversations', () => {
       outbound.push(sent.messageId);
       // The reply comes once the message is in the thread (recorded at the hand-over).
       await waitFor(
-        async () => ((await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some((m) => m.messageId === sent.messageId) ? true : undefined),
+        async () =>
+          (await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some(
+            (m) => m.messageId === sent.messageId,
+          )
+            ? true
+            : undefined,
         20_000,
         `message ${round} in the thread`,
       );
       if (round < 2) {
-        inbound.push((await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: `Answer ${round}` })).replace(/^Incoming_/, ''));
+        inbound.push(
+          (await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: `Answer ${round}` })).replace(
+            /^Incoming_/,
+            '',
+          ),
+        );
         await waitFor(
-          async () => ((await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some((m) => m.inboundMessageId === inbound[round]) ? true : undefined),
+          async () =>
+            (await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some(
+              (m) => m.inboundMessageId === inbound[round],
+            )
+              ? true
+              : undefined,
           20_000,
           `answer ${round} in the thread`,
         );
       }
     }
 
-    const page1 = await getJson<Thread>(`conversations/${encodeURIComponent(person)}?from=${encodeURIComponent(SHORT_CODE)}&limit=3`);
+    const page1 = await getJson<Thread>(
+      `conversations/${encodeURIComponent(person)}?from=${encodeURIComponent(SHORT_CODE)}&limit=3`,
+    );
     expect(page1.continuationToken).toBeDefined();
-    const page2 = await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}&limit=3&continuationToken=${page1.continuationToken}`);
+    const page2 = await getJson<Thread>(
+      `conversations/${person}?from=${SHORT_CODE}&limit=3&continuationToken=${page1.continuationToken}`,
+    );
     expect(page2.continuationToken).toBeUndefined();
     const all = [...page1.messages, ...page2.messages];
     expect(all.map((m) => `${m.direction}:${m.body}`)).toEqual([
@@ -291,7 +377,9 @@ describe('conversations', () => {
     ]);
     expect(all[1]!.inReplyTo?.messageId).toBe(outbound[1]);
     expect(all[3]!.inReplyTo?.messageId).toBe(outbound[0]);
-    const forwarded = (await drainEvents()).filter((e) => e.type === 'sms.inbound.received' && (e.data as InboundEventData).from === person);
+    const forwarded = (await drainEvents()).filter(
+      (e) => e.type === 'sms.inbound.received' && (e.data as InboundEventData).from === person,
+    );
     expect(forwarded.map((e) => (e.data as InboundEventData).inReplyTo?.messageId)).toEqual([outbound[0], outbound[1]]);
 
     const bad = await stack.api(`conversations/${person}?from=${SHORT_CODE}&continuationToken=bm9wZQ`);
@@ -302,13 +390,19 @@ describe('conversations', () => {
     await stack.emulator.injectInbound({ from: person, to: SHORT_CODE, message: 'STOP' });
     await waitFor(async () => ((await optedOut(person, SHORT_CODE)) ? true : undefined), 20_000, 'opt-out');
     await waitFor(
-      async () => ((await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some((m) => m.body === DEFAULT_STOP_REPLY) ? true : undefined),
+      async () =>
+        (await getJson<Thread>(`conversations/${person}?from=${SHORT_CODE}`)).messages.some((m) => m.body === DEFAULT_STOP_REPLY)
+          ? true
+          : undefined,
       20_000,
       'STOP confirmation in the thread',
     );
     const erased = await stack.api(`subjects/${person}`, { method: 'DELETE' });
     expect(erased.status).toBe(200);
-    const report = (await erased.json()) as { erased: Record<string, number>; kept: Array<{ data: string; count?: number; why: string }> };
+    const report = (await erased.json()) as {
+      erased: Record<string, number>;
+      kept: Array<{ data: string; count?: number; why: string }>;
+    };
     // Three questions and the STOP confirmation; two answers and the STOP.
     expect(report.erased).toEqual({ messageTexts: 4, conversationEntries: 7, canceledMessages: 0 });
     expect(report.kept.find((k) => k.data === 'consent log')).toMatchObject({ count: 1 });
@@ -334,13 +428,24 @@ describe('the opt-out API', () => {
     });
     expect(put.status).toBe(200);
     const added = (await put.json()) as { acsMirror: Array<{ sender: string; ok: boolean }> };
-    expect(added).toMatchObject({ optedOutEverywhere: true, changes: [{ sender: '*', source: 'api', reason: 'asked by phone, ticket 4711' }] });
+    expect(added).toMatchObject({
+      optedOutEverywhere: true,
+      changes: [{ sender: '*', source: 'api', reason: 'asked by phone, ticket 4711' }],
+    });
     // Mirrored to ACS's own list for every number of the pool, so ACS blocks sends from outside the pipeline too.
-    expect(added.acsMirror.map((m) => [m.sender, m.ok]).sort()).toEqual([
-      [TOLL_FREE, true],
-      [SHORT_CODE, true],
-    ].sort());
-    expect(stack.emulator.optOuts().filter((o) => o.to === person).map((o) => o.from).sort()).toEqual([TOLL_FREE, SHORT_CODE].sort());
+    expect(added.acsMirror.map((m) => [m.sender, m.ok]).sort()).toEqual(
+      [
+        [TOLL_FREE, true],
+        [SHORT_CODE, true],
+      ].sort(),
+    );
+    expect(
+      stack.emulator
+        .optOuts()
+        .filter((o) => o.to === person)
+        .map((o) => o.from)
+        .sort(),
+    ).toEqual([TOLL_FREE, SHORT_CODE].sort());
     expect((await send(person, 'hello')).status).toBe('suppressed');
 
     const status = await getJson<Status>(`opt-outs/${person.slice(1)}`);
@@ -357,7 +462,11 @@ describe('the opt-out API', () => {
     expect(text.split('\r\n')[0]).toBe('sender,recipient,source,keyword,reason,inboundMessageId,at');
     expect(text).toContain(`*,${person},api,,"asked by phone, ticket 4711",,`);
 
-    const bad = await stack.api(`opt-outs/${person}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '+19995550100' }) });
+    const bad = await stack.api(`opt-outs/${person}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+19995550100' }),
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/problem\+json/);
     expect(((await bad.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field).sort()).toEqual(['reason']);

@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 describe('ACS opt-out list through the gateway', () => {
-  const gateway = () => createAcsGateway({ kind: 'connectionString', connectionString: emulator.connectionString, endpoint: emulator.url }, { timeoutMs: 5000 });
+  const gateway = () =>
+    createAcsGateway(
+      { kind: 'connectionString', connectionString: emulator.connectionString, endpoint: emulator.url },
+      { timeoutMs: 5000 },
+    );
 
   it('adds and removes a recipient on the list that blocks sends', async () => {
     await gateway().setOptOut!('add', SENDER, PERSON);
@@ -36,7 +40,11 @@ describe('ACS opt-out list through the gateway', () => {
   it('reports a refused recipient and a wrong key as GatewayError', async () => {
     await expect(gateway().setOptOut!('add', SENDER, '12')).rejects.toBeInstanceOf(GatewayError);
     const wrongKey = createAcsGateway(
-      { kind: 'connectionString', connectionString: `endpoint=${emulator.url}/;accesskey=${Buffer.from('wrong key').toString('base64')}`, endpoint: emulator.url },
+      {
+        kind: 'connectionString',
+        connectionString: `endpoint=${emulator.url}/;accesskey=${Buffer.from('wrong key').toString('base64')}`,
+        endpoint: emulator.url,
+      },
       { timeoutMs: 5000 },
     );
     await expect(wrongKey.setOptOut!('add', SENDER, PERSON)).rejects.toMatchObject({ details: { status: 401 } });

@@ -24,7 +24,15 @@ const PERSON = '+14255550123';
 const NEIGHBOUR = '+142555501234'; // the person's number is a prefix of this one
 
 function outbound(their: string, at: string, id: string): ThreadEntry {
-  return { ourNumber: OUR, theirNumber: their, direction: 'outbound', at, body: `text ${id}`, messageId: `${id}-000`, batchId: id };
+  return {
+    ourNumber: OUR,
+    theirNumber: their,
+    direction: 'outbound',
+    at,
+    body: `text ${id}`,
+    messageId: `${id}-000`,
+    batchId: id,
+  };
 }
 
 describe('conversations', () => {
@@ -64,7 +72,9 @@ describe('conversations', () => {
       inReplyTo: { messageId: 'a-000', batchId: 'a', sentAt: '2026-11-25T10:00:00.000Z' },
       processed: true,
     });
-    await expect(store.thread(OUR, NEIGHBOUR, { limit: 2, continuationToken: first.continuationToken! })).rejects.toBeInstanceOf(InvalidContinuationTokenError);
+    await expect(store.thread(OUR, NEIGHBOUR, { limit: 2, continuationToken: first.continuationToken! })).rejects.toBeInstanceOf(
+      InvalidContinuationTokenError,
+    );
 
     expect((await store.lastOutbound(OUR, PERSON, '2026-11-25T10:01:30.000Z'))?.messageId).toBe('a-000');
     expect((await store.lastOutbound(OUR, PERSON, '2026-11-25T10:02:00.000Z'))?.messageId).toBe('b-000');
@@ -77,16 +87,29 @@ describe('conversations', () => {
   });
 
   it('writes a job of 100 entries in one transaction', async () => {
-    const entries = Array.from({ length: 100 }, (_, i) => outbound(`+1303555${String(i).padStart(4, '0')}`, '2026-11-25T11:00:00.000Z', `j${i}`));
+    const entries = Array.from({ length: 100 }, (_, i) =>
+      outbound(`+1303555${String(i).padStart(4, '0')}`, '2026-11-25T11:00:00.000Z', `j${i}`),
+    );
     await tables.conversations.recordOutbound(entries);
-    expect((await tables.conversations.thread(OUR, '+13035550042', { limit: 5 })).items.map((e) => e.messageId)).toEqual(['j42-000']);
+    expect((await tables.conversations.thread(OUR, '+13035550042', { limit: 5 })).items.map((e) => e.messageId)).toEqual([
+      'j42-000',
+    ]);
   });
 });
 
 describe('consent log', () => {
   it('is insert-only and idempotent by id, oldest first, paged', async () => {
     const log = tables.consentLog;
-    const entry = (id: string, at: string) => ({ id, action: 'optOut' as const, sender: OUR, recipient: PERSON, source: 'keyword' as const, keyword: 'STOP', at, applied: true });
+    const entry = (id: string, at: string) => ({
+      id,
+      action: 'optOut' as const,
+      sender: OUR,
+      recipient: PERSON,
+      source: 'keyword' as const,
+      keyword: 'STOP',
+      at,
+      applied: true,
+    });
     await log.append(entry('c2', '2026-11-25T10:02:00.000Z'));
     await log.append(entry('c1', '2026-11-25T10:01:00.000Z'));
     await log.append(entry('c1', '2026-11-25T10:01:00.000Z'));
@@ -100,7 +123,9 @@ describe('consent log', () => {
   it('state writes are conditional', async () => {
     const log = tables.consentLog;
     await log.saveState(PERSON, OUR, { at: '2026-11-25T10:00:00.000Z', optedOut: true, changeId: 'x' });
-    await expect(log.saveState(PERSON, OUR, { at: '2026-11-25T10:00:01.000Z', optedOut: false, changeId: 'y' })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(
+      log.saveState(PERSON, OUR, { at: '2026-11-25T10:00:01.000Z', optedOut: false, changeId: 'y' }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
     const state = (await log.state(PERSON, OUR))!;
     expect(state).toMatchObject({ optedOut: true, changeId: 'x' });
     await log.saveState(PERSON, OUR, { ...state, optedOut: false, changeId: 'y' });
@@ -115,9 +140,13 @@ describe('opt-outs', () => {
     const store = tables.optOuts;
     const at = '2026-11-25T10:00:00.000Z';
     for (const sender of ['*', '+18005550100', '+18005550101']) {
-      for (const r of ['+14255550001', '+14255550002']) await store.add({ sender, recipient: r, source: 'api', reason: 'test', at });
+      for (const r of ['+14255550001', '+14255550002'])
+        await store.add({ sender, recipient: r, source: 'api', reason: 'test', at });
     }
-    expect((await store.find('+14255550001', ['*', '+18005550101', '+19995550100'])).map((e) => e.sender)).toEqual(['*', '+18005550101']);
+    expect((await store.find('+14255550001', ['*', '+18005550101', '+19995550100'])).map((e) => e.sender)).toEqual([
+      '*',
+      '+18005550101',
+    ]);
     const seen: string[] = [];
     let token: string | undefined;
     do {
@@ -127,8 +156,13 @@ describe('opt-outs', () => {
     } while (token);
     expect(seen).toHaveLength(6);
     expect(seen[0]).toBe('*|+14255550001');
-    expect((await store.list({ sender: '+18005550101', limit: 10 })).items.map((e) => e.recipient)).toEqual(['+14255550001', '+14255550002']);
+    expect((await store.list({ sender: '+18005550101', limit: 10 })).items.map((e) => e.recipient)).toEqual([
+      '+14255550001',
+      '+14255550002',
+    ]);
     expect(await store.optedOut('+18005550100', ['+14255550002', '+14255550003'])).toEqual(new Set(['+14255550002']));
-    await expect(store.list({ sender: '*', limit: 1, continuationToken: 'garbage' })).rejects.toBeInstanceOf(InvalidContinuationTokenError);
+    await expect(store.list({ sender: '*', limit: 1, continuationToken: 'garbage' })).rejects.toBeInstanceOf(
+      InvalidContinuationTokenError,
+    );
   });
 });

@@ -67,7 +67,9 @@ describe('outbound entries on the send path', () => {
     await processSendJob(deps, job(recipients));
     expect(conversations.outboundWrites).toEqual([100]);
     const thread = await conversations.thread(shortCode.number, recipients[7]!, { limit: 10 });
-    expect(thread.items).toEqual([expect.objectContaining({ direction: 'outbound', body: 'See you at 10:00', messageId: expect.stringMatching(/-007$/) })]);
+    expect(thread.items).toEqual([
+      expect.objectContaining({ direction: 'outbound', body: 'See you at 10:00', messageId: expect.stringMatching(/-007$/) }),
+    ]);
   });
 
   it('a redelivered job writes the same entry again (same key), nothing new', async () => {
@@ -87,7 +89,10 @@ describe('outbound entries on the send path', () => {
 
 describe('reading a thread', () => {
   it('needs `from` when the pool has several numbers', async () => {
-    expect(await getConversation({ conversations, senders: [tollFree, shortCode] }, PERSON, { limit: 10 })).toMatchObject({ kind: 'invalid', field: 'from' });
+    expect(await getConversation({ conversations, senders: [tollFree, shortCode] }, PERSON, { limit: 10 })).toMatchObject({
+      kind: 'invalid',
+      field: 'from',
+    });
     expect(await getConversation({ conversations, senders: [shortCode] }, PERSON, { limit: 10 })).toMatchObject({
       kind: 'found',
       conversation: { phone: PERSON, from: shortCode.number, messages: [] },
@@ -117,12 +122,37 @@ describe('erasure', () => {
         attempts: 0,
       },
     ]);
-    await conversations.saveInbound({ ourNumber: shortCode.number, theirNumber: PERSON, direction: 'inbound', at: clock.now().toISOString(), body: 'My date of birth is …', inboundMessageId: 'in-1', keyword: null });
+    await conversations.saveInbound({
+      ourNumber: shortCode.number,
+      theirNumber: PERSON,
+      direction: 'inbound',
+      at: clock.now().toISOString(),
+      body: 'My date of birth is …',
+      inboundMessageId: 'in-1',
+      keyword: null,
+    });
     const consentLog = new FakeConsentLog();
-    await consentLog.append({ id: 'c1', action: 'optOut', sender: tollFree.number, recipient: PERSON, source: 'keyword', keyword: 'STOP', at: clock.now().toISOString(), applied: true });
+    await consentLog.append({
+      id: 'c1',
+      action: 'optOut',
+      sender: tollFree.number,
+      recipient: PERSON,
+      source: 'keyword',
+      keyword: 'STOP',
+      at: clock.now().toISOString(),
+      applied: true,
+    });
     await deps.optOuts.add({ sender: tollFree.number, recipient: PERSON, source: 'keyword', at: clock.now().toISOString() });
 
-    const eraseDeps: EraseDeps = { messages, conversations, consentLog, optOuts: deps.optOuts, senders: deps.senders, clock, log: silentLogger };
+    const eraseDeps: EraseDeps = {
+      messages,
+      conversations,
+      consentLog,
+      optOuts: deps.optOuts,
+      senders: deps.senders,
+      clock,
+      log: silentLogger,
+    };
     const report = await eraseSubject(eraseDeps, PERSON);
     expect(report.erased).toEqual({ messageTexts: 2, conversationEntries: 2, canceledMessages: 1 });
     expect(report.kept.find((k) => k.data === 'consent log')).toMatchObject({ count: 1 });
@@ -145,7 +175,18 @@ describe('erasure', () => {
   it('a redelivered job of an erased message does not bring its text back to the thread', async () => {
     const j = job([PERSON]);
     await processSendJob(deps, j);
-    await eraseSubject({ messages, conversations, consentLog: new FakeConsentLog(), optOuts: deps.optOuts, senders: deps.senders, clock, log: silentLogger }, PERSON);
+    await eraseSubject(
+      {
+        messages,
+        conversations,
+        consentLog: new FakeConsentLog(),
+        optOuts: deps.optOuts,
+        senders: deps.senders,
+        clock,
+        log: silentLogger,
+      },
+      PERSON,
+    );
     await processSendJob(deps, j);
     expect(conversations.entries.size).toBe(0);
   });

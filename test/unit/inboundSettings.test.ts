@@ -39,7 +39,8 @@ describe('inbound settings', () => {
       OPT_OUT_SCOPE: 'pool',
       ACS_OPT_OUT_MIRROR: 'true',
       INBOUND_KEYWORDS: '{"stop":["STOP","ARRET"],"senders":{"+18005550199":{"help":["HELP","AIDE"]}}}',
-      INBOUND_REPLIES: '{"stop":"Bye.","help":"Acme.","types":{"tollFree":{"stop":"TF bye."}},"senders":{"+18005550199":{"help":null}}}',
+      INBOUND_REPLIES:
+        '{"stop":"Bye.","help":"Acme.","types":{"tollFree":{"stop":"TF bye."}},"senders":{"+18005550199":{"help":null}}}',
     });
     expect(inbound.scope).toBe('pool');
     expect(inbound.mirrorOptOutsToAcs).toBe(true);
@@ -56,10 +57,16 @@ describe('inbound settings', () => {
     expect(problemsOf({ ...base, OPT_OUT_SCOPE: 'everyone' })).toEqual(['OPT_OUT_SCOPE must be "sender" or "pool"']);
     expect(problemsOf({ ...base, ACS_OPT_OUT_MIRROR: 'yes' })).toEqual(['ACS_OPT_OUT_MIRROR must be "true" or "false"']);
     expect(problemsOf({ ...base, INBOUND_KEYWORDS: 'STOP,QUIT' })[0]).toMatch(/^INBOUND_KEYWORDS must be JSON, for example/);
-    expect(problemsOf({ ...base, INBOUND_KEYWORDS: '{"stop":[]}' })[0]).toMatch(/^INBOUND_KEYWORDS \[stop\] must list at least one keyword/);
+    expect(problemsOf({ ...base, INBOUND_KEYWORDS: '{"stop":[]}' })[0]).toMatch(
+      /^INBOUND_KEYWORDS \[stop\] must list at least one keyword/,
+    );
     expect(problemsOf({ ...base, INBOUND_KEYWORDS: '{"quit":["QUIT"]}' })[0]).toMatch(/^INBOUND_KEYWORDS .*quit/);
-    expect(problemsOf({ ...base, INBOUND_REPLIES: '{"help":""}' })[0]).toMatch(/^INBOUND_REPLIES \[help\] must not be empty \(use null for no reply\)/);
-    expect(problemsOf({ ...base, INBOUND_REPLIES: '{"types":{"landline":{"help":null}}}' })[0]).toMatch(/^INBOUND_REPLIES \[types/);
+    expect(problemsOf({ ...base, INBOUND_REPLIES: '{"help":""}' })[0]).toMatch(
+      /^INBOUND_REPLIES \[help\] must not be empty \(use null for no reply\)/,
+    );
+    expect(problemsOf({ ...base, INBOUND_REPLIES: '{"types":{"landline":{"help":null}}}' })[0]).toMatch(
+      /^INBOUND_REPLIES \[types/,
+    );
     expect(problemsOf({ ...base, INBOUND_REPLIES: '{"senders":{"+19995550100":{"help":null}}}' })).toEqual([
       'INBOUND_REPLIES names +19995550100 under "senders", which is not in SMS_SENDERS',
     ]);

@@ -137,14 +137,29 @@ describe('STOP and START', () => {
     ]);
 
     expect(queue.jobs).toHaveLength(1);
-    expect(queue.jobs[0]).toMatchObject({ kind: 'optOutConfirmation', from: shortCode.number, message: DEFAULT_STOP_REPLY, recipients: [{ to: PERSON }] });
+    expect(queue.jobs[0]).toMatchObject({
+      kind: 'optOutConfirmation',
+      from: shortCode.number,
+      message: DEFAULT_STOP_REPLY,
+      recipients: [{ to: PERSON }],
+    });
     const record = await messages.get(queue.jobs[0]!.recipients[0]!.messageId);
     expect(record).toMatchObject({ status: 'queued', to: PERSON, from: shortCode.number, tag: 'auto-reply' });
 
     const [inbound] = published('sms.inbound.received');
-    expect(inbound!.data as InboundEventData).toMatchObject({ from: PERSON, to: shortCode.number, message: 'Stop', keyword: 'optOut' });
+    expect(inbound!.data as InboundEventData).toMatchObject({
+      from: PERSON,
+      to: shortCode.number,
+      message: 'Stop',
+      keyword: 'optOut',
+    });
     const [added] = published('sms.optout.added');
-    expect(added!.data as ConsentEventData).toMatchObject({ recipient: PERSON, sender: shortCode.number, source: 'keyword', keyword: 'STOP' });
+    expect(added!.data as ConsentEventData).toMatchObject({
+      recipient: PERSON,
+      sender: shortCode.number,
+      source: 'keyword',
+      keyword: 'STOP',
+    });
   });
 
   it('the confirmation reaches an opted-out recipient; an ordinary message to them ends suppressed', async () => {
@@ -171,7 +186,13 @@ describe('STOP and START', () => {
     const thread = await conversations.thread(shortCode.number, PERSON, { limit: 10 });
     expect(thread.items.map((e) => `${e.direction}:${e.body}`)).toEqual([`outbound:${DEFAULT_STOP_REPLY}`, 'inbound:STOP']);
 
-    await processSendJob(gatewayDeps, { ...job, jobId: 'other.0', batchId: 'other', kind: 'message', recipients: [{ messageId: 'other-000', to: PERSON }] });
+    await processSendJob(gatewayDeps, {
+      ...job,
+      jobId: 'other.0',
+      batchId: 'other',
+      kind: 'message',
+      recipients: [{ messageId: 'other-000', to: PERSON }],
+    });
     expect((await messages.get('other-000'))!.status).toBe('suppressed');
   });
 
@@ -234,7 +255,11 @@ describe('STOP and START', () => {
     const stopAt = clock.now();
     const yesAt = new Date(stopAt.getTime() + 5_000);
     const [outcome] = await receiveInboundSms(deps, smsReceived('Yes', { at: yesAt }));
-    expect(outcome).toMatchObject({ kind: 'processed', keyword: 'optIn', consent: [expect.objectContaining({ action: 'optIn', note: 'not opted out: nothing to lift' })] });
+    expect(outcome).toMatchObject({
+      kind: 'processed',
+      keyword: 'optIn',
+      consent: [expect.objectContaining({ action: 'optIn', note: 'not opted out: nothing to lift' })],
+    });
     expect(queue.jobs).toEqual([]);
     expect(published('sms.optout.removed')).toEqual([]);
     expect((published('sms.inbound.received')[0]!.data as InboundEventData).keyword).toBe('optIn');
@@ -281,7 +306,13 @@ describe('scope', () => {
   });
 
   it('scope "sender": START to one number narrows a pool-wide opt-out to the other numbers', async () => {
-    await optOuts.add({ sender: '*', recipient: PERSON, source: 'api', reason: 'asked by phone', at: '2026-11-01T00:00:00.000Z' });
+    await optOuts.add({
+      sender: '*',
+      recipient: PERSON,
+      source: 'api',
+      reason: 'asked by phone',
+      at: '2026-11-01T00:00:00.000Z',
+    });
     await receiveInboundSms(deps, smsReceived('START'));
     expect(await optOuts.optedOut(shortCode.number, [PERSON])).toEqual(new Set());
     expect(await optOuts.optedOut(tollFree.number, [PERSON])).toEqual(new Set([PERSON]));
@@ -294,10 +325,20 @@ describe('at-least-once delivery', () => {
   it('the same event twice changes nothing the second time and replies once', async () => {
     const event = smsReceived('STOP');
     await receiveInboundSms(deps, event);
-    const before = { jobs: queue.jobs.length, log: consentLog.entries.length, events: outbox.published.length, thread: conversations.entries.size };
+    const before = {
+      jobs: queue.jobs.length,
+      log: consentLog.entries.length,
+      events: outbox.published.length,
+      thread: conversations.entries.size,
+    };
     const [again] = await receiveInboundSms(deps, structuredClone(event));
     expect(again).toEqual({ kind: 'duplicate', inboundMessageId: event.data.messageId.replace('Incoming_', '') });
-    expect({ jobs: queue.jobs.length, log: consentLog.entries.length, events: outbox.published.length, thread: conversations.entries.size }).toEqual(before);
+    expect({
+      jobs: queue.jobs.length,
+      log: consentLog.entries.length,
+      events: outbox.published.length,
+      thread: conversations.entries.size,
+    }).toEqual(before);
     expect(before.jobs).toBe(1);
   });
 
@@ -327,15 +368,53 @@ describe('at-least-once delivery', () => {
 describe('conversations', () => {
   it('links a reply to the last message sent before it, and forwards the link', async () => {
     await conversations.recordOutbound([
-      { ourNumber: shortCode.number, theirNumber: PERSON, direction: 'outbound', at: '2026-11-25T09:00:00.000Z', body: 'first', messageId: 'b1-000', batchId: 'b1' },
-      { ourNumber: shortCode.number, theirNumber: PERSON, direction: 'outbound', at: '2026-11-25T09:30:00.000Z', body: 'second', messageId: 'b2-000', batchId: 'b2', tag: 'reminders' },
-      { ourNumber: tollFree.number, theirNumber: PERSON, direction: 'outbound', at: '2026-11-25T09:45:00.000Z', body: 'other number', messageId: 'b3-000', batchId: 'b3' },
-      { ourNumber: shortCode.number, theirNumber: PERSON, direction: 'outbound', at: '2026-11-25T10:30:00.000Z', body: 'later', messageId: 'b4-000', batchId: 'b4' },
+      {
+        ourNumber: shortCode.number,
+        theirNumber: PERSON,
+        direction: 'outbound',
+        at: '2026-11-25T09:00:00.000Z',
+        body: 'first',
+        messageId: 'b1-000',
+        batchId: 'b1',
+      },
+      {
+        ourNumber: shortCode.number,
+        theirNumber: PERSON,
+        direction: 'outbound',
+        at: '2026-11-25T09:30:00.000Z',
+        body: 'second',
+        messageId: 'b2-000',
+        batchId: 'b2',
+        tag: 'reminders',
+      },
+      {
+        ourNumber: tollFree.number,
+        theirNumber: PERSON,
+        direction: 'outbound',
+        at: '2026-11-25T09:45:00.000Z',
+        body: 'other number',
+        messageId: 'b3-000',
+        batchId: 'b3',
+      },
+      {
+        ourNumber: shortCode.number,
+        theirNumber: PERSON,
+        direction: 'outbound',
+        at: '2026-11-25T10:30:00.000Z',
+        body: 'later',
+        messageId: 'b4-000',
+        batchId: 'b4',
+      },
     ]);
     const [outcome] = await receiveInboundSms(deps, smsReceived('Yes, 10:00 works', { at: new Date('2026-11-25T10:00:00Z') }));
     expect(outcome).toMatchObject({ kind: 'processed', keyword: null, inReplyTo: 'b2-000' });
     const [event] = published('sms.inbound.received');
-    expect((event!.data as InboundEventData).inReplyTo).toEqual({ messageId: 'b2-000', batchId: 'b2', tag: 'reminders', sentAt: '2026-11-25T09:30:00.000Z' });
+    expect((event!.data as InboundEventData).inReplyTo).toEqual({
+      messageId: 'b2-000',
+      batchId: 'b2',
+      tag: 'reminders',
+      sentAt: '2026-11-25T09:30:00.000Z',
+    });
     const thread = await conversations.thread(shortCode.number, PERSON, { limit: 10 });
     expect(thread.items.map((e) => e.body)).toEqual(['later', 'Yes, 10:00 works', 'second', 'first']);
   });
@@ -344,7 +423,8 @@ describe('conversations', () => {
 describe('payloads', () => {
   const official = {
     id: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-    topic: '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+    topic:
+      '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
     subject: '/phonenumber/15555555555',
     data: {
       messageId: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',

@@ -39,7 +39,14 @@ describe('status', () => {
         { sender: shortCode.number, type: 'shortCode', optedOut: false },
       ],
     });
-    await optOuts.add({ sender: shortCode.number, recipient: PERSON, source: 'keyword', keyword: 'STOP', inboundMessageId: 'in-1', at: '2026-11-20T00:00:00.000Z' });
+    await optOuts.add({
+      sender: shortCode.number,
+      recipient: PERSON,
+      source: 'keyword',
+      keyword: 'STOP',
+      inboundMessageId: 'in-1',
+      at: '2026-11-20T00:00:00.000Z',
+    });
     const status = await getOptOutStatus(deps, PERSON);
     expect(status.optedOutEverywhere).toBe(false);
     expect(status.senders[1]).toEqual({
@@ -52,7 +59,13 @@ describe('status', () => {
       keyword: 'STOP',
       inboundMessageId: 'in-1',
     });
-    await optOuts.add({ sender: '*', recipient: PERSON, source: 'api', reason: 'asked by phone', at: '2026-11-21T00:00:00.000Z' });
+    await optOuts.add({
+      sender: '*',
+      recipient: PERSON,
+      source: 'api',
+      reason: 'asked by phone',
+      at: '2026-11-21T00:00:00.000Z',
+    });
     const all = await getOptOutStatus(deps, PERSON);
     expect(all.optedOutEverywhere).toBe(true);
     expect(all.pool).toMatchObject({ optedOut: true, source: 'api', reason: 'asked by phone' });
@@ -67,7 +80,14 @@ describe('PUT and DELETE', () => {
     if (first.kind !== 'done') return;
     expect(first.result.optedOutEverywhere).toBe(true);
     expect(first.result.changes).toEqual([
-      expect.objectContaining({ action: 'optOut', sender: '*', recipient: PERSON, source: 'api', reason: 'asked by e-mail', applied: true }),
+      expect.objectContaining({
+        action: 'optOut',
+        sender: '*',
+        recipient: PERSON,
+        source: 'api',
+        reason: 'asked by e-mail',
+        applied: true,
+      }),
     ]);
     expect(outbox.published.map((e) => e.type)).toEqual(['sms.optout.added']);
     const again = await addOptOut(deps, PERSON, { reason: 'asked by e-mail' });
@@ -79,7 +99,10 @@ describe('PUT and DELETE', () => {
   it('PUT for one number only, and refuses a number outside the pool', async () => {
     const one = await addOptOut(deps, PERSON, { from: shortCode.number, reason: 'support ticket 17' });
     expect(one.kind === 'done' && one.result.senders.map((s) => s.optedOut)).toEqual([false, true]);
-    expect(await addOptOut(deps, PERSON, { from: '+19995550100', reason: 'x' })).toMatchObject({ kind: 'invalid', field: 'from' });
+    expect(await addOptOut(deps, PERSON, { from: '+19995550100', reason: 'x' })).toMatchObject({
+      kind: 'invalid',
+      field: 'from',
+    });
   });
 
   it('DELETE lifts one opt-out, or every one, each a consent log entry and an sms.optout.removed', async () => {
@@ -93,9 +116,19 @@ describe('PUT and DELETE', () => {
     const rest = await removeOptOut(deps, PERSON, {});
     expect(rest.kind === 'done' && rest.result.changes.map((c) => c.sender)).toEqual([shortCode.number]);
     expect(optOuts.entries.size).toBe(0);
-    expect(outbox.published.map((e) => e.type)).toEqual(['sms.optout.added', 'sms.optout.added', 'sms.optout.removed', 'sms.optout.removed']);
+    expect(outbox.published.map((e) => e.type)).toEqual([
+      'sms.optout.added',
+      'sms.optout.added',
+      'sms.optout.removed',
+      'sms.optout.removed',
+    ]);
     const history = await consentHistory(deps, PERSON, { limit: 10 });
-    expect(history.entries.map((e) => `${e.action}:${e.sender}`)).toEqual(['optOut:*', `optOut:${shortCode.number}`, 'optIn:*', `optIn:${shortCode.number}`]);
+    expect(history.entries.map((e) => `${e.action}:${e.sender}`)).toEqual([
+      'optOut:*',
+      `optOut:${shortCode.number}`,
+      'optIn:*',
+      `optIn:${shortCode.number}`,
+    ]);
   });
 
   it('mirrors to ACS when asked to, and reports a failure without failing', async () => {
@@ -111,7 +144,13 @@ describe('PUT and DELETE', () => {
 describe('list and export', () => {
   it('pages in key order and writes CSV that a spreadsheet does not execute', async () => {
     for (let i = 0; i < 5; i++) {
-      await optOuts.add({ sender: shortCode.number, recipient: `+1425555000${i}`, source: 'api', reason: i === 2 ? '=HYPERLINK("x")' : 'said "no", twice', at: '2026-11-25T10:00:00.000Z' });
+      await optOuts.add({
+        sender: shortCode.number,
+        recipient: `+1425555000${i}`,
+        source: 'api',
+        reason: i === 2 ? '=HYPERLINK("x")' : 'said "no", twice',
+        at: '2026-11-25T10:00:00.000Z',
+      });
     }
     const first = await listOptOuts(deps, { from: shortCode.number, limit: 3 });
     expect(first.items).toHaveLength(3);

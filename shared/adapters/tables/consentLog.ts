@@ -65,7 +65,13 @@ export class TableConsentLog implements ConsentLog {
     return storageCall('read consent state', async () => {
       try {
         const e = await client.getEntity<StateRow>(escapeKey(recipient), `state|${escapeKey(sender)}`);
-        return { at: e.at, optedOut: e.optedOut, changeId: e.changeId, ...(e.quiet ? { quiet: true } : {}), ...(e.etag ? { etag: e.etag } : {}) };
+        return {
+          at: e.at,
+          optedOut: e.optedOut,
+          changeId: e.changeId,
+          ...(e.quiet ? { quiet: true } : {}),
+          ...(e.etag ? { etag: e.etag } : {}),
+        };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
@@ -85,7 +91,9 @@ export class TableConsentLog implements ConsentLog {
     };
     await storageCall('save consent state', async () => {
       try {
-        const response = state.etag ? await client.updateEntity(entity, 'Replace', { etag: state.etag }) : await client.createEntity(entity);
+        const response = state.etag
+          ? await client.updateEntity(entity, 'Replace', { etag: state.etag })
+          : await client.createEntity(entity);
         if (response.etag) state.etag = response.etag;
       } catch (error) {
         const status = statusOf(error);

@@ -84,7 +84,12 @@ export class TableConversationStore implements ConversationStore {
     await storageCall('record an inbound text', () => client.upsertEntity(toEntity(entry), 'Replace'));
   }
 
-  async getInbound(ourNumber: string, theirNumber: string, at: string, inboundMessageId: string): Promise<ThreadEntry | undefined> {
+  async getInbound(
+    ourNumber: string,
+    theirNumber: string,
+    at: string,
+    inboundMessageId: string,
+  ): Promise<ThreadEntry | undefined> {
     const client = await this.client('conversations');
     const key = rowKey({ theirNumber, at, direction: 'inbound', inboundMessageId });
     return storageCall('read an inbound text', async () => {
@@ -109,7 +114,11 @@ export class TableConversationStore implements ConversationStore {
     });
   }
 
-  async thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }): Promise<Page<ThreadEntry>> {
+  async thread(
+    ourNumber: string,
+    theirNumber: string,
+    options: { limit: number; continuationToken?: string },
+  ): Promise<Page<ThreadEntry>> {
     const client = await this.client('conversations');
     const listing = `thread:${ourNumber}:${theirNumber}`;
     const their = escapeKey(theirNumber);
@@ -139,12 +148,13 @@ export class TableConversationStore implements ConversationStore {
       Promise.all(
         [...new Set(ourNumbers)].map(async (ourNumber) => {
           const partitionKey = escapeKey(ourNumber);
-          const filter =
-            `PartitionKey eq ${odataString(partitionKey)} and RowKey gt ${odataString(`${their}|`)} and RowKey lt ${odataString(`${their}}`)}`;
+          const filter = `PartitionKey eq ${odataString(partitionKey)} and RowKey gt ${odataString(`${their}|`)} and RowKey lt ${odataString(`${their}}`)}`;
           const keys: string[] = [];
           for await (const e of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) keys.push(e.rowKey!);
           for (let i = 0; i < keys.length; i += 100) {
-            await client.submitTransaction(keys.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]));
+            await client.submitTransaction(
+              keys.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]),
+            );
           }
           return keys.length;
         }),
