@@ -1,13 +1,12 @@
-// inboundSms — Event Grid: Microsoft.Communication.SMSReceived from ACS.
+// inboundSms — Event Grid: Microsoft.Communication.SMSReceived from ACS (Event Grid or CloudEvents schema).
 import type { EventGridEvent, EventGridFunctionOptions, InvocationContext } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { inboundDeps, services } from '../shared/composition.js';
 import { contextLogger } from '../shared/adapters/functions/logger.js';
 import { receiveInboundSms } from '../shared/pipeline/inboundSms.js';
 
 export const inboundSms: EventGridFunctionOptions = {
   handler: async (event: EventGridEvent, context: InvocationContext): Promise<void> => {
-    const s = services();
-    const outcome = await receiveInboundSms({ ...s, log: contextLogger(context), senders: s.config.senders }, event);
-    context.log(`inbound sms ${outcome.kind}`);
+    const outcomes = await receiveInboundSms(inboundDeps(services(), contextLogger(context)), event);
+    context.log(`inbound sms ${outcomes.map((o) => o.kind).join(', ')}`);
   },
 };

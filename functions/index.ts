@@ -2,16 +2,23 @@
 // host. Each function's options live in its own file; this file only decides which to register.
 import { app } from '@azure/functions';
 import { config } from '../shared/config.js';
+import { addOptOut } from './addOptOut.js';
 import { cancelMessage } from './cancelMessage.js';
 import { deliveryReports } from './deliveryReports.js';
 import { dispatchEvents } from './dispatchEvents.js';
+import { eraseSubject } from './eraseSubject.js';
 import { getBatch } from './getBatch.js';
+import { getConsentHistory } from './getConsentHistory.js';
+import { getConversation } from './getConversation.js';
 import { getMessage } from './getMessage.js';
+import { getOptOut } from './getOptOut.js';
 import { health } from './health.js';
 import { inboundSms } from './inboundSms.js';
+import { listOptOuts } from './listOptOuts.js';
 import { openApi } from './openApi.js';
 import { previewMessages } from './previewMessages.js';
 import { reconcileDeliveries } from './reconcileDeliveries.js';
+import { removeOptOut } from './removeOptOut.js';
 import { sendSms } from './sendSms.js';
 import { submitMessages } from './submitMessages.js';
 
@@ -23,6 +30,13 @@ app.http('previewMessages', previewMessages);
 app.http('getMessage', getMessage);
 app.http('cancelMessage', cancelMessage);
 app.http('getBatch', getBatch);
+app.http('getOptOut', getOptOut);
+app.http('addOptOut', addOptOut);
+app.http('removeOptOut', removeOptOut);
+app.http('listOptOuts', listOptOuts);
+app.http('getConsentHistory', getConsentHistory);
+app.http('getConversation', getConversation);
+app.http('eraseSubject', eraseSubject);
 app.http('openApi', openApi);
 app.http('health', health);
 if (settings.outboundQueue.transport === 'servicebus') app.serviceBusQueue('sendSms', sendSms.serviceBus);

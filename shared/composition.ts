@@ -11,11 +11,15 @@ import { StoragePoisonQueue } from './adapters/storagequeue/poisonQueue.js';
 import { ServiceBusDeadLetterQueue } from './adapters/servicebus/deadLetterQueue.js';
 import type {
   Clock,
+  ConsentLog,
+  ConversationStore,
   DeadLetterStore,
   DeliveryTracker,
   EventDestination,
   EventOutbox,
+  Logger,
   MessageStore,
+  OptOutStore,
   OutboundQueue,
   RateLimiter,
   SmsGateway,
@@ -23,7 +27,8 @@ import type {
 } from './ports.js';
 import { eventDestinations } from './adapters/eventDestinations.js';
 import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
-import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
+import type { ConsentDeps } from './pipeline/optOuts.js';
+import type { InboundDeps } from './pipeline/inboundSms.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
 import type { IdempotencyStore } from './pipeline/idempotency.js';
 
@@ -31,7 +36,11 @@ export interface Services {
   config: Config;
   clock: Clock;
   messages: MessageStore;
-  optOuts: TableOptOutStore;
+  optOuts: OptOutStore;
+  /** Every consent change, for ever, per person. */
+  consentLog: ConsentLog;
+  /** Threads of texts sent and received, per (our number, their number). */
+  conversations: ConversationStore;
   deadLetters: DeadLetterStore;
   /** The queue transport's own dead letters (poison queue or dead-letter sub-queue). */
   transportDeadLetters: TransportDeadLetters;
@@ -69,6 +78,8 @@ export function buildServices(cfg: Config): Services {
     clock: systemClock,
     messages: tables.messages,
     optOuts: tables.optOuts,
+    consentLog: tables.consentLog,
+    conversations: tables.conversations,
     deadLetters: tables.deadLetters,
     transportDeadLetters:
       cfg.outboundQueue.transport === 'storage'
@@ -87,5 +98,31 @@ export function buildServices(cfg: Config): Services {
       await outbox.ensureQueue();
       if (queue instanceof StorageOutboundQueue) await queue.ensureQueue();
     },
+  };
+}
+
+/** What the consent use cases need: the stores, the pool, and ACS's opt-out list when mirroring is on. */
+export function consentDeps(s: Services, log: Logger): ConsentDeps & { outbox: EventOutbox } {
+  return {
+    optOuts: s.optOuts,
+    consentLog: s.consentLog,
+    clock: s.clock,
+    log,
+    senders: s.config.senders,
+    eventSource: s.config.events.source,
+    outbox: s.outbox,
+    ...(s.config.inbound.mirrorOptOutsToAcs ? { mirror: s.gateway } : {}),
+  };
+}
+
+/** What inboundSms needs: consent, replies through the send path, conversations and the outbox. */
+export function inboundDeps(s: Services, log: Logger): InboundDeps {
+  return {
+    ...consentDeps(s, log),
+    messages: s.messages,
+    queue: s.queue,
+    events: s.events,
+    conversations: s.conversations,
+    policy: s.config.inbound,
   };
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { PIPELINE_EVENT_TYPES } from './domain/events.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
+import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 
 /** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
@@ -107,6 +108,17 @@ function eventTypeList(text: string, ctx: z.RefinementCtx): string[] {
   }
   return [...out];
 }
+const keywordList = z
+  .array(z.string().trim().min(1, 'keywords must not be empty').max(40, 'keywords must be at most 40 characters'))
+  .min(1, 'must list at least one keyword')
+  .max(50, 'must list at most 50 keywords');
+const keywordOverrides = z.strictObject({ stop: keywordList.optional(), start: keywordList.optional(), help: keywordList.optional() });
+
+/** A reply text, or null for "no reply". */
+const replyText = z.string().trim().min(1, 'must not be empty (use null for no reply)').max(640, 'must be at most 640 characters').nullable();
+const replyOverrides = z.strictObject({ stop: replyText.optional(), start: replyText.optional(), help: replyText.optional() });
+
+const booleanSetting = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
 
 /**
  * The raw settings, named exactly as they appear in app settings and local.settings.json.
@@ -210,6 +222,23 @@ export const settingsSchema = z.object({
     .optional(),
   /** Event Grid topic access key: local or non-identity setups only. */
   EVENTGRID_TOPIC_KEY: nonEmpty.optional(),
+  /** How far a STOP reaches: the number that received it (default, as carriers do) or every number of the pool. */
+  OPT_OUT_SCOPE: z.enum(['sender', 'pool'], { message: 'must be "sender" or "pool"' }).default('sender'),
+  /** Keyword lists replacing the defaults, pool-wide and per sender number. */
+  INBOUND_KEYWORDS: jsonOf(
+    keywordOverrides.extend({ senders: z.record(z.string(), keywordOverrides).optional() }),
+    '{"stop":["STOP","ARRET"],"senders":{"+18005550100":{"help":["HELP","AIDE"]}}}',
+  ).optional(),
+  /** Reply texts to STOP, START and HELP, pool-wide, per sender type and per sender number; null sends none. */
+  INBOUND_REPLIES: jsonOf(
+    replyOverrides.extend({
+      types: z.partialRecord(z.enum(SENDER_TYPES), replyOverrides).optional(),
+      senders: z.record(z.string(), replyOverrides).optional(),
+    }),
+    '{"help":"Acme alerts. Reply STOP to end.","types":{"shortCode":{"stop":"Acme: unsubscribed."}},"senders":{"+18005550100":{"help":null}}}',
+  ).optional(),
+  /** Also add and remove every opt-out on ACS's own opt-out list (POST /sms/optouts:add|remove). */
+  ACS_OPT_OUT_MIRROR: booleanSetting.default(false),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -240,6 +269,8 @@ export interface Config {
   webhooks: { urls: string[]; secret?: string; eventTypes?: string[] };
   /** The Event Grid topic: a key locally, else the managed identity named by clientId. */
   eventGrid?: { endpoint: string; key?: string; clientId?: string };
+  /** Keywords, replies and opt-out scope for inbound texts (shared/domain/inboundPolicy.ts). */
+  inbound: InboundPolicy & { mirrorOptOutsToAcs: boolean };
 }
 
 /** A setting is missing or malformed; the message names every such setting. */
@@ -322,7 +353,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (s.STATUS_WEBHOOK_URLS.length > 0 && !s.STATUS_WEBHOOK_SECRET) {
     problems.push('STATUS_WEBHOOK_SECRET is required when STATUS_WEBHOOK_URLS is set, so receivers can verify deliveries');
   }
-  if (problems.length > 0 || !storage || !acs) throw new ConfigError(problems);
+  const numbers = new Set(s.SMS_SENDERS.map((sender) => sender.number));
+  const keywords = s.INBOUND_KEYWORDS ?? {};
+  const replies = s.INBOUND_REPLIES ?? {};
+  for (const [name, perSender] of [
+    ['INBOUND_KEYWORDS', keywords.senders],
+    ['INBOUND_REPLIES', replies.senders],
+  ] as const) {
+    for (const number of Object.keys(perSender ?? {})) {
+      if (!numbers.has(number)) problems.push(`${name} names ${number} under "senders", which is not in SMS_SENDERS`);
+    }
+  }
+  const listsOf = (number: string) => keywordsFor({ scope: s.OPT_OUT_SCOPE, keywords, replies: {} }, number);
+  const poolConflicts = keywordConflicts(listsOf(''));
+  for (const conflict of poolConflicts) problems.push(`INBOUND_KEYWORDS: ${conflict}`);
+  for (const number of Object.keys(keywords.senders ?? {})) {
+    for (const conflict of keywordConflicts(listsOf(number))) {
+      if (!poolConflicts.includes(conflict)) problems.push(`INBOUND_KEYWORDS: ${conflict} for ${number}`);
+    }
+  }
+  if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
 
   return {
     storage,
@@ -364,6 +414,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           },
         }
       : {}),
+    inbound: { scope: s.OPT_OUT_SCOPE, keywords, replies, mirrorOptOutsToAcs: s.ACS_OPT_OUT_MIRROR },
   };
 }
 

@@ -2,7 +2,7 @@
 // shared/adapters implement them on Azure services; unit tests implement them with fakes.
 import type { Sender } from './config.js';
 import type { DeliveryAttempt, MessageRecord } from './domain/message.js';
-import type { PipelineEvent } from './domain/events.js';
+import type { InboundKeyword, PipelineEvent } from './domain/events.js';
 import type { OutboxMessage } from './domain/outbox.js';
 import type { SendJob } from './domain/sendJob.js';
 
@@ -36,6 +36,14 @@ export class DependencyUnavailableError extends Error {
   ) {
     super(message, options);
     this.name = 'DependencyUnavailableError';
+  }
+}
+
+/** A continuation token that this store did not issue (or that belongs to another listing). */
+export class InvalidContinuationTokenError extends Error {
+  constructor(message = 'is not a continuation token of this listing') {
+    super(message);
+    this.name = 'InvalidContinuationTokenError';
   }
 }
 
@@ -73,6 +81,11 @@ export interface MessageStore {
   indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void>;
   /** The message id an ACS message id belongs to, if known. */
   messageIdForAcsMessageId(acsMessageId: string): Promise<string | undefined>;
+  /**
+   * Every record sent to `to`, across batches. Records are partitioned by batch, so this reads
+   * the whole table: for rare requests (erasure), never for the send path.
+   */
+  listByRecipient(to: string): Promise<MessageRecord[]>;
   /** Cheap reachability check. */
   ping(): Promise<void>;
 }
@@ -168,6 +181,11 @@ export interface SmsGateway {
   send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]>;
   /** GET /deliveryReports/{id}; undefined when ACS does not know the id. */
   getDeliveryReport(acsMessageId: string): Promise<GatewayDeliveryReport | undefined>;
+  /**
+   * Adds a recipient to, or removes one from, ACS's own opt-out list for `from`
+   * (POST /sms/optouts:add|remove). Throws GatewayError when ACS refuses or cannot be reached.
+   */
+  setOptOut?(action: 'add' | 'remove', from: string, to: string): Promise<void>;
   ping(): Promise<void>;
 }
 
@@ -185,6 +203,19 @@ export interface ConsentChange {
   at: string;
 }
 
+/** An opt-out in force: the change that made it. */
+export interface OptOutEntry {
+  /** Our number, or "*" for the whole pool. */
+  sender: string;
+  recipient: string;
+  source: ConsentChange['source'];
+  keyword?: string;
+  reason?: string;
+  inboundMessageId?: string;
+  /** Since when (ISO 8601). */
+  at: string;
+}
+
 /** Opt-outs, keyed (sender, recipient); "*" as sender means the whole pool. */
 export interface OptOutStore {
   /** Of `recipients`, those opted out of `sender` or of the whole pool. */
@@ -193,6 +224,85 @@ export interface OptOutStore {
   add(change: ConsentChange): Promise<void>;
   /** Removes an opt-out (idempotent). */
   remove(change: ConsentChange): Promise<void>;
+  /** The opt-outs of `recipient` for each of `senders` ("*" for the pool-wide one): point reads. */
+  find(recipient: string, senders: readonly string[]): Promise<OptOutEntry[]>;
+  /** Opt-outs in key order (sender, then recipient), of one sender ("*" included) or all. */
+  list(options: { sender?: string; limit: number; continuationToken?: string }): Promise<Page<OptOutEntry>>;
+}
+
+/** One entry of the consent log: a change of consent as it was asked for, kept for ever. */
+export interface ConsentLogEntry extends ConsentChange {
+  /** Unique per change; derived from the inbound message id for keywords, so a redelivery is the same entry. */
+  id: string;
+  action: 'optOut' | 'optIn';
+  /**
+   * False when the change was not applied because a later one had already been recorded (texts
+   * can arrive out of order); the entry is kept as evidence all the same.
+   */
+  applied: boolean;
+  /** Why it was not applied, or what else it did. */
+  note?: string;
+}
+
+/** The latest change of consent of one (recipient, sender): what orders late or repeated changes. */
+export interface ConsentState {
+  at: string;
+  optedOut: boolean;
+  changeId: string;
+  /** The change asked for what was already so (a START from someone not opted out): it lifted nothing. */
+  quiet?: boolean;
+  etag?: string;
+}
+
+/** The consent log (for ever, per person) and the latest change per (person, sender). */
+export interface ConsentLog {
+  /** Adds an entry; an entry with the same id is left as it is (a redelivery). */
+  append(entry: ConsentLogEntry): Promise<void>;
+  /** The person's log, oldest first. */
+  history(recipient: string, options: { limit: number; continuationToken?: string }): Promise<Page<ConsentLogEntry>>;
+  state(recipient: string, sender: string): Promise<ConsentState | undefined>;
+  /** Writes the state conditionally (on its etag, or as new); throws ConcurrencyError when it changed. */
+  saveState(recipient: string, sender: string, state: ConsentState): Promise<void>;
+}
+
+/** One message of a conversation: a text sent or received on one of our numbers. */
+export interface ThreadEntry {
+  /** Our number. */
+  ourNumber: string;
+  /** The person's number. */
+  theirNumber: string;
+  direction: 'inbound' | 'outbound';
+  /** When it was sent (outbound: handed to ACS) or received (inbound). */
+  at: string;
+  /** The text. */
+  body: string;
+  /** Outbound: the message id. */
+  messageId?: string;
+  batchId?: string;
+  tag?: string;
+  /** Inbound: ACS's id of the message. */
+  inboundMessageId?: string;
+  keyword?: InboundKeyword;
+  /** Inbound: the outbound message it answers. */
+  inReplyTo?: { messageId: string; batchId: string; tag?: string; sentAt: string };
+  /** Inbound: everything the message asked for is done (idempotency under redelivery). */
+  processed?: boolean;
+}
+
+/** Conversations: one thread per (our number, their number), newest first. */
+export interface ConversationStore {
+  /** Writes outbound entries (idempotent: the same message, the same entry); one request per sender and 100 entries. */
+  recordOutbound(entries: readonly ThreadEntry[]): Promise<void>;
+  /** Writes (or replaces) an inbound entry. */
+  saveInbound(entry: ThreadEntry): Promise<void>;
+  /** The inbound entry of an ACS message id received at `at`, if recorded. */
+  getInbound(ourNumber: string, theirNumber: string, at: string, inboundMessageId: string): Promise<ThreadEntry | undefined>;
+  /** The newest outbound entry of the thread sent at or before `at`. */
+  lastOutbound(ourNumber: string, theirNumber: string, at: string): Promise<ThreadEntry | undefined>;
+  /** A page of the thread, newest first. */
+  thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }): Promise<Page<ThreadEntry>>;
+  /** Deletes every entry of `theirNumber` on each of `ourNumbers`; returns how many there were. */
+  eraseThreads(theirNumber: string, ourNumbers: readonly string[]): Promise<number>;
 }
 
 /** Pacing per sender number, shared by every instance (a token bucket in storage). */

@@ -12,8 +12,10 @@ export const TABLES = {
   parkedReports: 'parkedReports',
   /** Who opted out of which sender: one point read per (sender, recipient). */
   optOuts: 'optOuts',
-  /** Every consent change, kept for ever. */
+  /** Every consent change, kept for ever, one partition per person; and the latest change per sender. */
   consentLog: 'consentLog',
+  /** Every text sent and received, one thread per (our number, their number), newest first. */
+  conversations: 'conversations',
   /** Send jobs that could not be processed, with the reason; replayable. */
   deadLetters: 'deadLetters',
   /** Idempotency-Key reservations and the responses they answered with. */

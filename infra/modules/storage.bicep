@@ -31,6 +31,7 @@ var tableNames = [
   'parkedReports'
   'optOuts'
   'consentLog'
+  'conversations'
   'deadLetters'
   'idempotency'
   'rateLimits'

@@ -127,6 +127,12 @@ export interface EventGridSettings {
 export interface OptOutSettings {
   /** Sender types for which the emulator texts the standard STOP/START confirmation back itself. */
   autoReplyTypes: SenderType[];
+  /**
+   * Sender types whose STOP/START texts change the opt-out list (ACS or the carrier manages
+   * opt-outs). For the others the application manages them — as for a short code provisioned
+   * without ACS opt-out management — and the emulator only forwards the text.
+   */
+  keywordTypes: SenderType[];
 }
 
 export interface AuthSettings {
@@ -174,7 +180,7 @@ export function defaultSettings(): EmulatorSettings {
     },
     repeatability: { windowMs: 5 * 60_000, outsideWindow: 'reject', repeated: 'replay' },
     eventGrid: { topic: DEFAULT_TOPIC, maxAttempts: 5, retryBaseMs: 200, requestTimeoutMs: 30_000, maxConcurrentDeliveries: 1 },
-    optOut: { autoReplyTypes: ['tollFree'] },
+    optOut: { autoReplyTypes: ['tollFree'], keywordTypes: [...SENDER_TYPES] },
     auth: { maxClockSkewMs: 15 * 60_000 },
     messageIdFormat: 'acs',
   };
@@ -250,7 +256,9 @@ export const settingsPatchSchema = z.strictObject({
       maxConcurrentDeliveries: z.number().int().min(1).max(256).optional(),
     })
     .optional(),
-  optOut: z.strictObject({ autoReplyTypes: z.array(z.enum(SENDER_TYPES)).optional() }).optional(),
+  optOut: z
+    .strictObject({ autoReplyTypes: z.array(z.enum(SENDER_TYPES)).optional(), keywordTypes: z.array(z.enum(SENDER_TYPES)).optional() })
+    .optional(),
   auth: z.strictObject({ maxClockSkewMs: z.number().int().positive().optional() }).optional(),
   messageIdFormat: z.enum(['acs', 'guid']).optional(),
 });
@@ -329,6 +337,7 @@ export function applySettingsPatch(current: EmulatorSettings, patch: unknown): E
   if (p.repeatability) Object.assign(next.repeatability, defined(p.repeatability));
   if (p.eventGrid) Object.assign(next.eventGrid, defined(p.eventGrid));
   if (p.optOut?.autoReplyTypes) next.optOut.autoReplyTypes = [...p.optOut.autoReplyTypes];
+  if (p.optOut?.keywordTypes) next.optOut.keywordTypes = [...p.optOut.keywordTypes];
   if (p.auth) Object.assign(next.auth, defined(p.auth));
   if (p.messageIdFormat) next.messageIdFormat = p.messageIdFormat;
   return next;

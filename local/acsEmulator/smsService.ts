@@ -260,8 +260,9 @@ export class SmsService {
 
   /**
    * A handset texts one of the resource's numbers. STOP-type keywords put (number, handset) on the
-   * opt-out list and START/UNSTOP take it off; for the configured sender types the emulator texts
-   * the standard confirmation back. The SMSReceived event goes to subscribers in every case.
+   * opt-out list and START/UNSTOP take it off, for the sender types in optOut.keywordTypes (all by
+   * default); for the types in optOut.autoReplyTypes the emulator texts the standard confirmation
+   * back. The SMSReceived event goes to subscribers in every case.
    */
   injectInbound(input: { from: string; to: string; message: string }, now: Date = new Date()): InboundRecord {
     const s = this.deps.settings();
@@ -281,13 +282,14 @@ export class SmsService {
       segmentCount: countSegments(input.message).segments,
     };
     let reply: string | undefined;
+    const managed = s.optOut.keywordTypes.includes(sender.type);
     if (OPT_OUT_KEYWORDS.has(keyword)) {
       inbound.keyword = 'optOut';
-      this.deps.state.optOut(input.to, input.from, 'keyword', now);
+      if (managed) this.deps.state.optOut(input.to, input.from, 'keyword', now);
       reply = OPT_OUT_CONFIRMATION;
     } else if (OPT_IN_KEYWORDS.has(keyword)) {
       inbound.keyword = 'optIn';
-      this.deps.state.optIn(input.to, input.from);
+      if (managed) this.deps.state.optIn(input.to, input.from);
       reply = OPT_IN_CONFIRMATION;
     }
     if (reply && s.optOut.autoReplyTypes.includes(sender.type)) {

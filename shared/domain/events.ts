@@ -141,3 +141,36 @@ function messageEventAt(source: string, record: MessageRecord, index: number): P
 function cloudEvent<T>(source: string, type: PipelineEventType, subject: string, id: string, change: StatusChange, data: T): PipelineEvent<T> {
   return { specversion: '1.0', id, source, type, subject, time: change.at, datacontenttype: 'application/json', data };
 }
+
+/** sms.inbound.received for one inbound text; the id comes from ACS's message id, so a redelivery is the same event. */
+export function inboundEvent(source: string, data: InboundEventData): PipelineEvent<InboundEventData> {
+  return {
+    specversion: '1.0',
+    id: `inbound.${data.inboundMessageId}`,
+    source,
+    type: 'sms.inbound.received',
+    subject: `inbound/${data.inboundMessageId}`,
+    time: data.receivedAt,
+    datacontenttype: 'application/json',
+    data,
+  };
+}
+
+/** sms.optout.added / removed for one change of the consent log (`changeId` is the log entry's id). */
+export function consentEvent(
+  source: string,
+  change: { changeId: string; action: 'optOut' | 'optIn'; at: string } & ConsentEventData,
+): PipelineEvent<ConsentEventData> {
+  const { changeId, action, at, ...data } = change;
+  const added = action === 'optOut';
+  return {
+    specversion: '1.0',
+    id: `consent.${changeId}.${added ? 'added' : 'removed'}`,
+    source,
+    type: added ? 'sms.optout.added' : 'sms.optout.removed',
+    subject: `opt-outs/${data.sender}`,
+    time: at,
+    datacontenttype: 'application/json',
+    data,
+  };
+}

@@ -61,6 +61,8 @@ export interface MessageRecord {
   attempts: number;
   /** The last error, for failed messages. */
   error?: { code: string; message: string };
+  /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
+  erasedAt?: string;
   /** Optimistic concurrency token of the stored entity. */
   etag?: string;
 }

@@ -14,6 +14,19 @@ import {
   previewResponse,
   problemDetails,
 } from './apiSchemas.js';
+import {
+  consentChangeResponse,
+  consentHistoryResponse,
+  conversationQuery,
+  conversationResponse,
+  erasureResponse,
+  optOutDeleteQuery,
+  optOutListQuery,
+  optOutListResponse,
+  optOutPutBody,
+  optOutStatusResponse,
+  pageQuery,
+} from './inboundSchemas.js';
 import { PROBLEM_TYPES } from './problem.js';
 import { MAX_BODY_BYTES, messageView, submitMessagesBody, submitMessagesResponse } from './schemas.js';
 
@@ -28,6 +41,8 @@ export interface RouteResponse {
   /** Defaults to application/json. */
   contentType?: string;
   headers?: Record<string, { description: string; schema: JsonObject }>;
+  /** The same response in other media types, chosen by the Accept header (e.g. text/csv). */
+  alternatives?: Record<string, { schema: JsonObject }>;
 }
 
 export interface ApiRoute {
@@ -59,6 +74,12 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [messageView, 'Message'],
   [batchResponse, 'Batch'],
   [healthResponse, 'Health'],
+  [optOutStatusResponse, 'OptOutStatus'],
+  [consentChangeResponse, 'ConsentChange'],
+  [optOutListResponse, 'OptOutList'],
+  [consentHistoryResponse, 'ConsentHistory'],
+  [conversationResponse, 'Conversation'],
+  [erasureResponse, 'Erasure'],
   [problemDetails, 'ProblemDetails'],
 ]);
 
@@ -144,6 +165,107 @@ export const API_ROUTES: ApiRoute[] = [
     query: batchQuery,
     responses: { '200': { description: 'The batch.', schema: batchResponse } },
     problems: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/opt-outs/{phone}',
+    operationId: 'getOptOut',
+    summary: 'Whether a person is opted out, of each number and overall',
+    description: 'One point read per number of the pool and one for the pool-wide opt-out. `via` says whether an opt-out is the person\'s own for that number or the pool-wide one.',
+    tags: ['opt-outs'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164 ("+" optional; "%2B" works too).' },
+    responses: { '200': { description: 'The person\'s consent.', schema: optOutStatusResponse } },
+    problems: [400],
+  },
+  {
+    method: 'put',
+    path: '/api/opt-outs/{phone}',
+    operationId: 'addOptOut',
+    summary: 'Opt a person out of one number or of the whole pool',
+    description:
+      'Recorded with source "api" and the reason in the consent log, published as sms.optout.added, and mirrored to ACS\'s opt-out list ' +
+      'when ACS_OPT_OUT_MIRROR is on. Without `from`, the opt-out covers every number ("*"). Already opted out: nothing changes (`changes` is empty).',
+    tags: ['opt-outs'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164.' },
+    requestBody: { schema: optOutPutBody },
+    responses: { '200': { description: 'The person\'s consent after the change, and the change.', schema: consentChangeResponse } },
+    problems: [413, 415],
+  },
+  {
+    method: 'delete',
+    path: '/api/opt-outs/{phone}',
+    operationId: 'removeOptOut',
+    summary: 'Lift a person\'s opt-out',
+    description:
+      'Lifts the opt-out of `from` ("*" for the pool-wide one) or, without `from`, every opt-out of the person. Each lifted opt-out is a ' +
+      'consent log entry (source "api") and an sms.optout.removed event. Nothing to lift: nothing changes.',
+    tags: ['opt-outs'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164.' },
+    query: optOutDeleteQuery,
+    responses: { '200': { description: 'The person\'s consent after the change, and the changes.', schema: consentChangeResponse } },
+  },
+  {
+    method: 'get',
+    path: '/api/opt-outs',
+    operationId: 'listOptOuts',
+    summary: 'List or export opt-outs in force',
+    description:
+      'In (sender, recipient) order, a page at a time. With `Accept: text/csv` the page is CSV (columns sender, recipient, source, keyword, ' +
+      'reason, inboundMessageId, at) and the next page\'s token is in the `X-Continuation-Token` header.',
+    tags: ['opt-outs'],
+    auth: 'function',
+    query: optOutListQuery,
+    responses: {
+      '200': {
+        description: 'A page of opt-outs.',
+        schema: optOutListResponse,
+        headers: { 'X-Continuation-Token': { description: 'CSV only: the token of the next page; absent on the last.', schema: { type: 'string' } } },
+        alternatives: { 'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row.' } } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/opt-outs/{phone}/history',
+    operationId: 'getConsentHistory',
+    summary: 'The consent log of a number',
+    description: 'Every opt-out and opt-in of the person — by keyword, API or carrier — oldest first. Kept for ever, even through erasure.',
+    tags: ['opt-outs'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164.' },
+    query: pageQuery,
+    responses: { '200': { description: 'A page of the consent log.', schema: consentHistoryResponse } },
+  },
+  {
+    method: 'get',
+    path: '/api/conversations/{phone}',
+    operationId: 'getConversation',
+    summary: 'The thread between one of our numbers and a person, newest first',
+    description:
+      'Every text sent (from its hand-over to ACS) and received, with each inbound text linked to the last message it answers. ' +
+      'Reply with POST /api/messages from the same number.',
+    tags: ['conversations'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164.' },
+    query: conversationQuery,
+    responses: { '200': { description: 'A page of the thread.', schema: conversationResponse } },
+  },
+  {
+    method: 'delete',
+    path: '/api/subjects/{phone}',
+    operationId: 'eraseSubject',
+    summary: 'Erase a person\'s texts and conversations',
+    description:
+      'Erases the text and metadata of every message to the person, deletes their conversations and cancels messages not yet handed over. ' +
+      'Keeps the consent log and the opt-outs in force (the law requires them) and says what it kept and why. Repeating it is harmless.',
+    tags: ['privacy'],
+    auth: 'function',
+    pathParams: { phone: 'The person\'s number, E.164.' },
+    responses: { '200': { description: 'What was erased and what was kept.', schema: erasureResponse } },
+    problems: [400],
   },
   {
     method: 'get',
@@ -257,7 +379,12 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
         description: response.description,
         ...(response.headers ? { headers: response.headers } : {}),
         ...(response.schema
-          ? { content: { [response.contentType ?? 'application/json']: { schema: components.ref(response.schema, 'output') } } }
+          ? {
+              content: {
+                [response.contentType ?? 'application/json']: { schema: components.ref(response.schema, 'output') },
+                ...response.alternatives,
+              },
+            }
           : {}),
       };
     }
@@ -286,6 +413,9 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
     servers: [{ url: options.serverUrl ?? '/' }],
     tags: [
       { name: 'messages', description: 'Sending and following messages.' },
+      { name: 'opt-outs', description: 'Consent: opt-outs in force, changes through the API, the consent log.' },
+      { name: 'conversations', description: 'Threads of texts sent and received.' },
+      { name: 'privacy', description: 'Erasure at a person\'s request.' },
       { name: 'operations', description: 'Health and this document.' },
     ],
     paths,

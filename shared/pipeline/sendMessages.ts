@@ -17,6 +17,7 @@ import {
   ConcurrencyError,
   GatewayError,
   type Clock,
+  type ConversationStore,
   type DeadLetterStore,
   type DeliveryTracker,
   type GatewayRecipientResult,
@@ -29,6 +30,7 @@ import {
 } from '../ports.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
 import type { StatusEventSink } from './statusEvents.js';
+import { outboundEntry, storedOutboundEntry } from './conversations.js';
 
 /** ACS honours a repeatability id for five minutes after its first-sent time; keep a margin. */
 export const REPEATABILITY_WINDOW_MS = 5 * 60_000;
@@ -61,6 +63,8 @@ export interface SendDeps {
   events?: StatusEventSink;
   /** Follows handed-over messages to a final status (reconciliation). */
   tracker?: DeliveryTracker;
+  /** Conversations: each message handed over becomes an entry of its thread (one write per job). */
+  conversations?: ConversationStore;
   random?: () => number;
 }
 
@@ -164,9 +168,13 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     fresh.push(record);
   }
 
-  // A redelivered job: its changes are stored, but their events may not have been published
-  // (the invocation failed after the save). Publishing again is harmless: same event ids.
-  if (done.length > 0) await deps.events?.statusChanged(done);
+  // A redelivered job: its changes are stored, but their events and thread entries may not have
+  // been written (the invocation failed after the save). Writing again is harmless: same event
+  // ids, same entries (keyed by the stored hand-over time).
+  if (done.length > 0) {
+    const entries = done.map(storedOutboundEntry).filter((e) => e !== undefined);
+    await Promise.all([deps.events?.statusChanged(done), entries.length > 0 ? deps.conversations?.recordOutbound(entries) : undefined]);
+  }
 
   // The opt-out check comes later, immediately before the hand-over: after any pacing wait, so a
   // STOP recorded while the job waited for its slot still wins.
@@ -333,8 +341,14 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promis
     return target;
   });
 
+  // The ACS id index and the conversation entries: one transaction each, side by side, so the
+  // thread costs one storage request per job and no extra latency.
   const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
-  if (indexed.length > 0) await deps.messages.indexAcsMessageIds(indexed);
+  const sentAt = after.toISOString();
+  await Promise.all([
+    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
+    accepted.length > 0 ? deps.conversations?.recordOutbound(accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt))) : undefined,
+  ]);
 
   if (transient.length > 0) {
     await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));

@@ -121,6 +121,26 @@ describe('HTTP routes', () => {
   });
 });
 
+describe('opt-out, conversation and erasure routes', () => {
+  it('hostile paths, queries and bodies get a 4xx problem (or an answer), never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileSegment, hostileSegment, hostileSegment, hostileJsonText, async (phone, from, token, body) => {
+        const p = encodeURIComponent(phone);
+        const q = new URLSearchParams({ from, limit: token, continuationToken: token, reason: from }).toString();
+        await expectClientError(await call(`opt-outs/${p}`), [200]);
+        await expectClientError(await call(`opt-outs/${p}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body }), [200]);
+        await expectClientError(await call(`opt-outs/${p}?${q}`, { method: 'DELETE' }), [200]);
+        await expectClientError(await call(`opt-outs?${q}`), [200]);
+        await expectClientError(await call(`opt-outs?${q}`, { headers: { accept: 'text/csv' } }), [200]);
+        await expectClientError(await call(`opt-outs/${p}/history?${q}`), [200]);
+        await expectClientError(await call(`conversations/${p}?${q}`), [200]);
+        await expectClientError(await call(`subjects/${p}`, { method: 'DELETE' }), [200]);
+      }),
+      options,
+    );
+  });
+});
+
 describe('Event Grid endpoints', () => {
   it.each(['deliveryReports', 'inboundSms'])('%s acknowledges hostile events without a 5xx and changes no record', async (name) => {
     const before = await countRows('messages');

@@ -857,6 +857,15 @@ describe('ACS SMS emulator', () => {
       });
     });
 
+    it('leaves opt-outs to the application for sender types outside optOut.keywordTypes', async () => {
+      emulator.configure({ optOut: { keywordTypes: ['tollFree'] } });
+      await emulator.injectInbound({ from: BOB, to: LONG_CODE, message: 'STOP' });
+      expect(emulator.optOuts()).toEqual([]);
+      expect(emulator.inboundMessages().at(-1)).toMatchObject({ keyword: 'optOut', message: 'STOP' });
+      await smsClient(emulator).send({ from: LONG_CODE, to: [BOB], message: 'You are unsubscribed.' });
+      expect(emulator.inbox(BOB).map((m) => m.message)).toEqual(['You are unsubscribed.']);
+    });
+
     it('refuses inbound injection to an alphanumeric sender or an unknown number', async () => {
       await expect(emulator.injectInbound({ from: ALICE, to: ALPHA, message: 'hi' })).rejects.toThrow(/alphanumeric/);
       await expect(emulator.injectInbound({ from: ALICE, to: '+18005550199', message: 'hi' })).rejects.toThrow(/sender numbers/);

@@ -8,8 +8,15 @@ import type { MessageRecord } from '../../shared/domain/message.js';
 import type { SendJob } from '../../shared/domain/sendJob.js';
 import {
   ConcurrencyError,
+  InvalidContinuationTokenError,
   type Clock,
   type ConsentChange,
+  type ConsentLog,
+  type ConsentLogEntry,
+  type ConsentState,
+  type ConversationStore,
+  type OptOutEntry,
+  type ThreadEntry,
   type DeadLetter,
   type DeadLetterStore,
   type GatewayDeliveryReport,
@@ -93,6 +100,9 @@ export class FakeMessageStore implements MessageStore {
   async messageIdForAcsMessageId(id: string) {
     return this.acsIndex.get(id);
   }
+  async listByRecipient(to: string) {
+    return [...this.rows.values()].filter((r) => r.to === to).map(clone);
+  }
   async ping() {}
 }
 
@@ -109,14 +119,109 @@ export class FakeQueue implements OutboundQueue {
 
 export class FakeOptOuts implements OptOutStore {
   readonly entries = new Set<string>();
+  readonly details = new Map<string, OptOutEntry>();
   async optedOut(sender: string, recipients: readonly string[]) {
     return new Set(recipients.filter((r) => this.entries.has(`${sender}|${r}`) || this.entries.has(`*|${r}`)));
   }
   async add(change: ConsentChange) {
-    this.entries.add(`${change.sender}|${change.recipient}`);
+    const key = `${change.sender}|${change.recipient}`;
+    this.entries.add(key);
+    const { sender, recipient, source, keyword, reason, inboundMessageId, at } = change;
+    this.details.set(key, { sender, recipient, source, at, ...(keyword ? { keyword } : {}), ...(reason ? { reason } : {}), ...(inboundMessageId ? { inboundMessageId } : {}) });
   }
   async remove(change: ConsentChange) {
     this.entries.delete(`${change.sender}|${change.recipient}`);
+    this.details.delete(`${change.sender}|${change.recipient}`);
+  }
+  async find(recipient: string, senders: readonly string[]) {
+    return [...new Set(senders)].flatMap((s) => {
+      const key = `${s}|${recipient}`;
+      if (!this.entries.has(key)) return [];
+      return [this.details.get(key) ?? { sender: s, recipient, source: 'api' as const, at: '2026-01-01T00:00:00.000Z' }];
+    });
+  }
+  async list(options: { sender?: string; limit: number; continuationToken?: string }) {
+    const all = [...this.entries]
+      .map((k) => this.details.get(k) ?? { sender: k.split('|')[0]!, recipient: k.split('|')[1]!, source: 'api' as const, at: '2026-01-01T00:00:00.000Z' })
+      .filter((e) => options.sender === undefined || e.sender === options.sender)
+      .sort((a, b) => `${a.sender}|${a.recipient}`.localeCompare(`${b.sender}|${b.recipient}`));
+    let start = 0;
+    if (options.continuationToken !== undefined) {
+      start = Number(options.continuationToken.replace(/^fake-/, ''));
+      if (!options.continuationToken.startsWith('fake-') || !Number.isInteger(start)) throw new InvalidContinuationTokenError();
+    }
+    const items = all.slice(start, start + options.limit);
+    return { items, ...(start + options.limit < all.length ? { continuationToken: `fake-${start + options.limit}` } : {}) };
+  }
+}
+
+export class FakeConsentLog implements ConsentLog {
+  readonly entries: ConsentLogEntry[] = [];
+  readonly states = new Map<string, ConsentState>();
+  private version = 0;
+  async append(entry: ConsentLogEntry) {
+    if (!this.entries.some((e) => e.recipient === entry.recipient && e.id === entry.id)) this.entries.push(clone(entry));
+  }
+  async history(recipient: string, options: { limit: number; continuationToken?: string }) {
+    const mine = this.entries.filter((e) => e.recipient === recipient).sort((a, b) => a.at.localeCompare(b.at));
+    const start = options.continuationToken ? Number(options.continuationToken) : 0;
+    return { items: mine.slice(start, start + options.limit).map(clone), ...(start + options.limit < mine.length ? { continuationToken: String(start + options.limit) } : {}) };
+  }
+  async state(recipient: string, sender: string) {
+    const s = this.states.get(`${recipient}|${sender}`);
+    return s ? clone(s) : undefined;
+  }
+  async saveState(recipient: string, sender: string, state: ConsentState) {
+    const current = this.states.get(`${recipient}|${sender}`);
+    if (state.etag ? current?.etag !== state.etag : current) throw new ConcurrencyError();
+    const stored = { ...clone(state), etag: `s${++this.version}` };
+    this.states.set(`${recipient}|${sender}`, stored);
+    state.etag = stored.etag;
+  }
+}
+
+/** Conversations in memory, with the adapter's ordering: newest first per (our, their) thread. */
+export class FakeConversations implements ConversationStore {
+  readonly entries = new Map<string, ThreadEntry>();
+  /** Calls of recordOutbound: what the send path costs. */
+  readonly outboundWrites: number[] = [];
+  private key(e: Pick<ThreadEntry, 'ourNumber' | 'theirNumber' | 'at' | 'direction' | 'messageId' | 'inboundMessageId'>) {
+    return `${e.ourNumber}|${e.theirNumber}|${e.at}|${e.direction}|${e.messageId ?? e.inboundMessageId}`;
+  }
+  async recordOutbound(entries: readonly ThreadEntry[]) {
+    this.outboundWrites.push(entries.length);
+    for (const e of entries) this.entries.set(this.key(e), clone(e));
+  }
+  async saveInbound(entry: ThreadEntry) {
+    this.entries.set(this.key(entry), clone(entry));
+  }
+  async getInbound(ourNumber: string, theirNumber: string, at: string, inboundMessageId: string) {
+    const e = this.entries.get(this.key({ ourNumber, theirNumber, at, direction: 'inbound', inboundMessageId }));
+    return e ? clone(e) : undefined;
+  }
+  private threadOf(ourNumber: string, theirNumber: string) {
+    return [...this.entries.values()]
+      .filter((e) => e.ourNumber === ourNumber && e.theirNumber === theirNumber)
+      .sort((a, b) => b.at.localeCompare(a.at));
+  }
+  async lastOutbound(ourNumber: string, theirNumber: string, at: string) {
+    const e = this.threadOf(ourNumber, theirNumber).find((x) => x.direction === 'outbound' && x.at <= at);
+    return e ? clone(e) : undefined;
+  }
+  async thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }) {
+    const all = this.threadOf(ourNumber, theirNumber);
+    const start = options.continuationToken ? Number(options.continuationToken) : 0;
+    return { items: all.slice(start, start + options.limit).map(clone), ...(start + options.limit < all.length ? { continuationToken: String(start + options.limit) } : {}) };
+  }
+  async eraseThreads(theirNumber: string, ourNumbers: readonly string[]) {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (e.theirNumber === theirNumber && ourNumbers.includes(e.ourNumber)) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    return n;
   }
 }
 
@@ -164,6 +269,17 @@ export class FakeGateway implements SmsGateway {
   }
   async getDeliveryReport(): Promise<GatewayDeliveryReport | undefined> {
     return undefined;
+  }
+  /** ACS's opt-out list as mirrored: "add|from|to" per call. */
+  readonly optOutCalls: string[] = [];
+  optOutFailures = 0;
+  async setOptOut(action: 'add' | 'remove', from: string, to: string) {
+    if (this.optOutFailures > 0) {
+      this.optOutFailures--;
+      const { GatewayError } = await import('../../shared/ports.js');
+      throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
+    }
+    this.optOutCalls.push(`${action}|${from}|${to}`);
   }
   async ping() {}
 }

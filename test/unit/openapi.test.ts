@@ -81,6 +81,13 @@ describe('OpenAPI document', () => {
       'get /api/messages/{id}',
       'delete /api/messages/{id}',
       'get /api/batches/{id}',
+      'get /api/opt-outs',
+      'get /api/opt-outs/{phone}',
+      'put /api/opt-outs/{phone}',
+      'delete /api/opt-outs/{phone}',
+      'get /api/opt-outs/{phone}/history',
+      'get /api/conversations/{phone}',
+      'delete /api/subjects/{phone}',
       'get /api/health',
       'get /api/openapi.json',
     ];

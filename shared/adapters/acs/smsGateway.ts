@@ -12,8 +12,9 @@ import {
 import { normalizeAcsMessageId } from '../../domain/ids.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
 
-/** The ACS API version that has GET /deliveryReports/{id}. */
+/** The ACS API version that has GET /deliveryReports/{id} and the opt-out list (/sms/optouts:*). */
 export const DELIVERY_REPORTS_API_VERSION = '2026-01-23';
+export const OPT_OUTS_API_VERSION = '2026-01-23';
 
 interface Clients {
   sms: import('@azure/communication-sms').SmsClient;
@@ -72,6 +73,42 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
         });
       }
       return parseDeliveryReport(acsMessageId, response.bodyAsText ?? '');
+    },
+
+    async setOptOut(action: 'add' | 'remove', from: string, to: string): Promise<void> {
+      const c = await getClients();
+      const url = new URL(`sms/optouts:${action}`, c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      url.searchParams.set('api-version', OPT_OUTS_API_VERSION);
+      const request = c.createRequest({ url: url.toString(), method: 'POST', timeout: options.timeoutMs });
+      request.headers.set('content-type', 'application/json');
+      request.body = JSON.stringify({ from, recipients: [{ to }] });
+      let response;
+      try {
+        response = await c.send(request);
+      } catch (error) {
+        throw toGatewayError(error);
+      }
+      if (response.status !== 200) {
+        throw new GatewayError(`ACS answered ${response.status} to optouts:${action}`, {
+          transient: response.status === 429 || response.status >= 500,
+          uncertain: false,
+          status: response.status,
+          ...retryAfter(response.headers.get('retry-after')),
+        });
+      }
+      let item: { httpStatusCode?: number; errorMessage?: string } | undefined;
+      try {
+        item = (JSON.parse(response.bodyAsText ?? '{}') as { value?: Array<{ httpStatusCode?: number; errorMessage?: string }> }).value?.[0];
+      } catch {
+        item = undefined;
+      }
+      if (!item || (item.httpStatusCode !== undefined && item.httpStatusCode !== 200)) {
+        throw new GatewayError(`ACS refused optouts:${action}: ${item?.errorMessage ?? 'no result for the recipient'}`, {
+          transient: false,
+          uncertain: false,
+          ...(item?.httpStatusCode ? { status: item.httpStatusCode } : {}),
+        });
+      }
     },
 
     async ping(): Promise<void> {

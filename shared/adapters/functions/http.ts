@@ -5,7 +5,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { z } from 'zod';
 import { problem, validationProblem, zodFieldErrors, type HttpResult } from '../../http/problem.js';
 import { MAX_BODY_BYTES } from '../../http/schemas.js';
-import { DependencyUnavailableError } from '../../ports.js';
+import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
+import { DependencyUnavailableError, InvalidContinuationTokenError } from '../../ports.js';
 
 export function toResponse(result: HttpResult): HttpResponseInit {
   return { status: result.status, headers: result.headers, ...(result.body !== undefined ? { body: result.body } : {}) };
@@ -45,6 +46,9 @@ export async function handleHttp(context: InvocationContext, run: () => Promise<
   try {
     return toResponse(await run());
   } catch (error) {
+    if (error instanceof InvalidContinuationTokenError) {
+      return toResponse(validationProblem([{ field: 'continuationToken', message: error.message }]));
+    }
     if (error instanceof DependencyUnavailableError) {
       context.warn(`dependency unavailable: ${error.dependency}: ${error.message}`);
       return toResponse(problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, {
@@ -58,4 +62,28 @@ export async function handleHttp(context: InvocationContext, run: () => Promise<
     context.error(`unhandled error: ${(error as Error)?.stack ?? String(error)}`);
     return toResponse(problem('internal', 'The request could not be completed. It has been logged.'));
   }
+}
+
+/** The {phone} of a route as E.164 ("+" optional, "%2B" allowed), or the 400 to answer with. */
+export function phoneParam(request: HttpRequest): { ok: true; phone: string } | { ok: false; result: HttpResult } {
+  const raw = (request.params.phone ?? '').slice(0, 64);
+  const normalized = normalizePhoneNumber(raw);
+  if (normalized.ok) return { ok: true, phone: normalized.e164 };
+  return { ok: false, result: validationProblem([{ field: 'phone', message: normalized.reason }]) };
+}
+
+/** Reads the named query parameters and validates them; unknown parameters (such as ?code=) are ignored. */
+export function readQuery<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+  names: readonly string[],
+): { ok: true; value: z.output<T> } | { ok: false; result: HttpResult } {
+  const raw: Record<string, string> = {};
+  for (const name of names) {
+    const value = request.query.get(name);
+    if (value !== null) raw[name] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return { ok: false, result: validationProblem(zodFieldErrors(parsed.error)) };
+  return { ok: true, value: parsed.data };
 }

@@ -212,6 +212,16 @@ export class TableMessageStore implements MessageStore {
     });
   }
 
+  async listByRecipient(to: string): Promise<MessageRecord[]> {
+    const client = await this.messages();
+    const filter = `to eq ${odataString(to)}`;
+    return storageCall('find messages of a recipient', async () => {
+      const out: MessageRecord[] = [];
+      for await (const entity of client.listEntities<Row>({ queryOptions: { filter } })) out.push(fromEntity(entity));
+      return out;
+    });
+  }
+
   async ping(): Promise<void> {
     const client: TableClient = await this.messages();
     await storageCall('ping', async () => {

@@ -1,23 +1,14 @@
 // Opt-outs in Table Storage: PartitionKey = sender number (or "*" for the whole pool), RowKey =
-// recipient, so the per-send check is a point read — and a job's recipients are checked with a
-// few filtered queries on two partitions (Table queries allow 15 comparisons per filter).
+// recipient, so the per-send check of one recipient is a point read per scope — and a job's
+// recipients are checked with a few filtered queries on two partitions (Table queries allow 15
+// comparisons per filter). Only opt-outs in force are here; their history is the consent log.
 import type { TableEntityResult } from '@azure/data-tables';
-import type { ConsentChange, OptOutStore } from '../../ports.js';
-import { escapeKey, odataString } from './keys.js';
+import { InvalidContinuationTokenError, type ConsentChange, type OptOutEntry, type OptOutStore, type Page } from '../../ports.js';
+import { decodeContinuation, encodeContinuation, escapeKey, odataString, unescapeKey } from './keys.js';
 import { storageCall, type ClientFor } from './tableClients.js';
 
 /** Recipients per query: 15 comparisons, two of which select the partitions. */
 const PER_QUERY = 13;
-
-export interface OptOutEntry {
-  sender: string;
-  recipient: string;
-  source: ConsentChange['source'];
-  keyword?: string;
-  reason?: string;
-  inboundMessageId?: string;
-  at: string;
-}
 
 type Row = Omit<OptOutEntry, 'sender' | 'recipient'> & { recipient: string };
 
@@ -75,32 +66,61 @@ export class TableOptOutStore implements OptOutStore {
     });
   }
 
-  /** Every opt-out of one recipient (per sender and pool-wide). A cross-partition query: fine for an admin lookup, not for the send path. */
-  async get(recipient: string): Promise<OptOutEntry[]> {
+  async find(recipient: string, senders: readonly string[]): Promise<OptOutEntry[]> {
     const client = await this.client('optOuts');
-    const filter = `RowKey eq ${odataString(escapeKey(recipient))}`;
-    const out: OptOutEntry[] = [];
-    await storageCall('read opt-outs', async () => {
-      for await (const e of client.listEntities<Row>({ queryOptions: { filter } })) out.push(toEntry(e));
-    });
-    return out;
+    const found = await storageCall('read opt-outs', () =>
+      Promise.all(
+        [...new Set(senders)].map(async (sender) => {
+          try {
+            return toEntry(await client.getEntity<Row>(escapeKey(sender), escapeKey(recipient)));
+          } catch (error) {
+            if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+            throw error;
+          }
+        }),
+      ),
+    );
+    return found.filter((e): e is OptOutEntry => e !== undefined);
   }
 
-  /** Pages through opt-outs, optionally of one sender. */
-  async list(options: { sender?: string; limit: number; continuationToken?: string }): Promise<{ items: OptOutEntry[]; continuationToken?: string }> {
+  /** Key order, with a token of our own (the last key), so a page boundary never depends on the service's paging. */
+  async list(options: { sender?: string; limit: number; continuationToken?: string }): Promise<Page<OptOutEntry>> {
     const client = await this.client('optOuts');
-    const queryOptions = options.sender ? { filter: `PartitionKey eq ${odataString(escapeKey(options.sender))}` } : {};
+    const listing = `optouts:${options.sender ?? ''}`;
+    let after: { p: string; r: string } | undefined;
+    if (options.continuationToken !== undefined) {
+      after = decodeContinuation(listing, options.continuationToken, ['p', 'r'] as const);
+      if (!after) throw new InvalidContinuationTokenError();
+    }
+    const clauses: string[] = [];
+    if (options.sender !== undefined) clauses.push(`PartitionKey eq ${odataString(escapeKey(options.sender))}`);
+    if (after) {
+      clauses.push(
+        `(PartitionKey gt ${odataString(after.p)} or (PartitionKey eq ${odataString(after.p)} and RowKey gt ${odataString(after.r)}))`,
+      );
+    }
+    const queryOptions = clauses.length > 0 ? { filter: clauses.join(' and ') } : {};
     return storageCall('list opt-outs', async () => {
-      const pages = client.listEntities<Row>({ queryOptions }).byPage({ maxPageSize: options.limit, ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}) });
-      for await (const page of pages) return { items: page.map(toEntry), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
-      return { items: [] };
+      const items: OptOutEntry[] = [];
+      let last: TableEntityResult<Row> | undefined;
+      // One more than asked for tells whether there is a next page.
+      for await (const e of client.listEntities<Row>({ queryOptions }).byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
+        for (const entity of e) {
+          if (items.length === options.limit) {
+            return { items, continuationToken: encodeContinuation(listing, { p: last!.partitionKey!, r: last!.rowKey! }) };
+          }
+          items.push(toEntry(entity));
+          last = entity;
+        }
+      }
+      return { items };
     });
   }
 }
 
 function toEntry(e: TableEntityResult<Row>): OptOutEntry {
   return {
-    sender: decodeURIComponent(e.partitionKey ?? ''),
+    sender: unescapeKey(e.partitionKey ?? ''),
     recipient: e.recipient,
     source: e.source,
     at: e.at,

@@ -10,6 +10,8 @@ import { TableOptOutStore } from './optOutStore.js';
 import { TableDeadLetterStore } from './deadLetterStore.js';
 import { TableRateLimiter } from './rateLimiter.js';
 import { TableDeliveryTracker } from './deliveryTracker.js';
+import { TableConsentLog } from './consentLog.js';
+import { TableConversationStore } from './conversationStore.js';
 
 export type ClientFor = (table: TableName) => Promise<TableClient>;
 
@@ -67,6 +69,8 @@ export interface TableAdapters {
   deadLetters: DeadLetterStore;
   rateLimiter: RateLimiter;
   tracker: TableDeliveryTracker;
+  consentLog: TableConsentLog;
+  conversations: TableConversationStore;
   clientFor: ClientFor;
   ensureTables(): Promise<void>;
 }
@@ -79,6 +83,8 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     deadLetters: new TableDeadLetterStore(clientFor),
     rateLimiter: new TableRateLimiter(clientFor),
     tracker: new TableDeliveryTracker(clientFor as (t: 'deliveryTracking' | 'parkedReports') => Promise<TableClient>),
+    consentLog: new TableConsentLog(clientFor),
+    conversations: new TableConversationStore(clientFor),
     clientFor,
     async ensureTables() {
       await Promise.all(

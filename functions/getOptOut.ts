@@ -1,0 +1,19 @@
+// GET /api/opt-outs/{phone} — whether a person is opted out, of each number of the pool and overall.
+import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
+import { services } from '../shared/composition.js';
+import { handleHttp, phoneParam } from '../shared/adapters/functions/http.js';
+import { json } from '../shared/http/problem.js';
+import { getOptOutStatus } from '../shared/pipeline/optOuts.js';
+
+export const getOptOut: HttpFunctionOptions = {
+  methods: ['GET'],
+  route: 'opt-outs/{phone}',
+  authLevel: 'function',
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(context, async () => {
+      const phone = phoneParam(request);
+      if (!phone.ok) return phone.result;
+      const s = services();
+      return json(200, await getOptOutStatus({ optOuts: s.optOuts, senders: s.config.senders }, phone.phone));
+    }),
+};

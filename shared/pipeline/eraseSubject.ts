@@ -1,0 +1,140 @@
+// Erasure at a person's request (DELETE /api/subjects/{phone}): the texts they were sent and
+// sent us, and their conversations, are erased; what the law requires or the pipeline needs to
+// keep its promises is kept, and the answer says what, how much and why.
+//
+// Message records are partitioned by batch, so finding a person's records reads the whole
+// messages table: acceptable for a rare, deliberate request, and the reason the send path never
+// does it. Erasing twice is harmless: the second time finds nothing left to erase.
+import type { Sender } from '../config.js';
+import { moveTo, type MessageRecord } from '../domain/message.js';
+import { PENDING_STATUSES } from '../domain/messageStatus.js';
+import { maskPhoneNumber } from '../domain/phoneNumber.js';
+import {
+  ConcurrencyError,
+  type Clock,
+  type ConsentLog,
+  type ConversationStore,
+  type Logger,
+  type MessageStore,
+  type OptOutStore,
+} from '../ports.js';
+import { WHOLE_POOL } from './optOuts.js';
+import type { StatusEventSink } from './statusEvents.js';
+
+export interface EraseDeps {
+  messages: MessageStore;
+  conversations: ConversationStore;
+  consentLog: ConsentLog;
+  optOuts: OptOutStore;
+  senders: readonly Sender[];
+  clock: Clock;
+  log: Logger;
+  events?: StatusEventSink;
+}
+
+export interface ErasureReport {
+  phone: string;
+  erasedAt: string;
+  erased: {
+    /** Message records whose text and metadata were erased now. */
+    messageTexts: number;
+    /** Conversation entries (texts sent and received) deleted. */
+    conversationEntries: number;
+    /** Messages not yet handed to ACS, canceled so their text is never sent. */
+    canceledMessages: number;
+  };
+  kept: Array<{ data: string; count?: number; why: string }>;
+}
+
+export const ERASURE_REASON = "erased at the recipient's request";
+
+export async function eraseSubject(deps: EraseDeps, phone: string): Promise<ErasureReport> {
+  const now = deps.clock.now();
+  const erasedAt = now.toISOString();
+
+  const records = await deps.messages.listByRecipient(phone);
+  let messageTexts = 0;
+  let canceledMessages = 0;
+  const byBatch = new Map<string, MessageRecord[]>();
+  for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
+  for (const [batchId, group] of byBatch) {
+    let current = group;
+    for (let round = 1; ; round++) {
+      const changed: MessageRecord[] = [];
+      const canceled: MessageRecord[] = [];
+      for (const record of current) {
+        if (record.erasedAt && record.body === '' && !record.metadata) continue;
+        // A message still waiting would be sent with its text from the queue: it is canceled.
+        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON }))
+          canceled.push(record);
+        record.body = '';
+        delete record.metadata;
+        record.erasedAt = erasedAt;
+        changed.push(record);
+      }
+      try {
+        await deps.messages.saveAll(changed);
+        messageTexts += changed.length;
+        canceledMessages += canceled.length;
+        if (canceled.length > 0) await deps.events?.statusChanged(canceled);
+        break;
+      } catch (error) {
+        // A delivery report or the sender changed one of them meanwhile: read again, erase again.
+        if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
+        const fresh = await deps.messages.getMany(
+          batchId,
+          group.map((r) => r.messageId),
+        );
+        current = [...fresh.values()];
+      }
+    }
+  }
+
+  const ourNumbers = [...new Set([...deps.senders.map((s) => s.number), ...records.map((r) => r.from)])];
+  const conversationEntries = await deps.conversations.eraseThreads(phone, ourNumbers);
+
+  let consentEntries = 0;
+  let token: string | undefined;
+  do {
+    const page = await deps.consentLog.history(phone, { limit: 1000, ...(token ? { continuationToken: token } : {}) });
+    consentEntries += page.items.length;
+    token = page.continuationToken;
+  } while (token);
+  const optOuts = await deps.optOuts.find(phone, [WHOLE_POOL, ...deps.senders.map((s) => s.number)]);
+
+  deps.log.info('subject erased', { phone: maskPhoneNumber(phone), messageTexts, conversationEntries, canceledMessages });
+  return {
+    phone,
+    erasedAt,
+    erased: { messageTexts, conversationEntries, canceledMessages },
+    kept: [
+      {
+        data: 'consent log',
+        count: consentEntries,
+        why: 'Every opt-out and opt-in, with who, which number, how and when, is the evidence of consent that telemarketing and SMS rules require to be kept; it holds no message text.',
+      },
+      {
+        data: 'opt-outs in force',
+        count: optOuts.length,
+        why: 'Erasing an opt-out would allow texting the person again; it is kept so their STOP is still honoured.',
+      },
+      {
+        data: 'message records without text',
+        count: records.length,
+        why: 'Number, sender, status history and timestamps of each message stay for delivery accounting and billing; their text and metadata are erased, and GET /api/messages/{id} never returns a text.',
+      },
+      {
+        data: 'events already delivered',
+        why: 'sms.inbound.received events carried inbound texts to your app when they arrived; erase them there too.',
+      },
+      {
+        data: 'Idempotency-Key answers',
+        why: 'The stored answer to a POST /api/messages sent with an Idempotency-Key lists its numbers (no texts) so a retry gets the same answer; it expires 24 hours after the request.',
+      },
+      {
+        data: 'dead-lettered send jobs',
+        why: 'A send job that could not be processed keeps its text for replay until it is replayed or removed (npm run dead-letters).',
+      },
+    ],
+  };
+}
