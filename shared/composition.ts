@@ -12,6 +12,8 @@ import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js
 import type { TableOptOutStore } from './adapters/tables/optOutStore.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
 import type { IdempotencyStore } from './pipeline/idempotency.js';
+import { analyticsDestination, type AnalyticsStore } from './pipeline/analytics.js';
+import { TableAnalyticsStore } from './adapters/tables/analyticsStore.js';
 
 export interface Services {
   config: Config;
@@ -27,6 +29,8 @@ export interface Services {
   /** The event outbox (a Storage queue) and what turns saved status changes into its events. */
   outbox: EventOutbox;
   events: StatusEventSink;
+  /** Analytics counters: written by the analytics destination, read by GET /api/analytics. */
+  analytics: AnalyticsStore;
   /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
   destinations: EventDestination[];
   /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
@@ -48,6 +52,7 @@ export function buildServices(cfg: Config): Services {
       ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name)
       : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
+  const analytics = new TableAnalyticsStore(tables.clientFor);
   return {
     config: cfg,
     clock: systemClock,
@@ -61,7 +66,8 @@ export function buildServices(cfg: Config): Services {
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     outbox,
     events: publishingSink(outbox, cfg.events.source),
-    destinations: [],
+    analytics,
+    destinations: [analyticsDestination(analytics, cfg.analytics, cfg.senders)],
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();

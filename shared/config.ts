@@ -1,6 +1,7 @@
 // Every setting the pipeline reads, parsed once from the environment with zod. A missing or
 // malformed setting stops start-up with a message that names it and says what is expected.
 import { z } from 'zod';
+import { mergePrices, type PriceTable } from './domain/pricing.js';
 
 /** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
@@ -158,6 +159,19 @@ export const settingsSchema = z.object({
   EVENTGRID_TOPIC_ENDPOINT: urlSetting.optional(),
   /** Event Grid topic access key: local or non-identity setups only. */
   EVENTGRID_TOPIC_KEY: nonEmpty.optional(),
+  /** Hours after its hand-over within which a reply makes a delivered message "answered" (response rate). */
+  ANALYTICS_RESPONSE_WINDOW_HOURS: intSetting(1, 24 * 30).default(72),
+  /** Price per segment sent, USD, by sender type and destination country ("*": any other), over the defaults. */
+  ANALYTICS_SMS_PRICES: jsonOf(
+    z.partialRecord(
+      z.enum(SENDER_TYPES),
+      z.record(
+        z.string().regex(/^([A-Z]{2}|\*)$/, 'country keys are ISO 3166 alpha-2 codes such as "US", or "*" for any other country'),
+        z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'),
+      ),
+    ),
+    '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
+  ).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -186,6 +200,8 @@ export interface Config {
   events: { queueName: string; source: string };
   webhooks: { urls: string[]; secret?: string };
   eventGrid?: { endpoint: string; key?: string };
+  /** Analytics: the response-rate window and the price list of the cost estimate. */
+  analytics: { responseWindowMs: number; prices: PriceTable };
 }
 
 /** A setting is missing or malformed; the message names every such setting. */
@@ -296,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(s.EVENTGRID_TOPIC_ENDPOINT
       ? { eventGrid: { endpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY ? { key: s.EVENTGRID_TOPIC_KEY } : {}) } }
       : {}),
+    analytics: { responseWindowMs: s.ANALYTICS_RESPONSE_WINDOW_HOURS * 3600_000, prices: mergePrices(s.ANALYTICS_SMS_PRICES) },
   };
 }
 
