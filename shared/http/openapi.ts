@@ -14,6 +14,7 @@ import {
   previewResponse,
   problemDetails,
 } from './apiSchemas.js';
+import { analyticsQuery, analyticsResponse } from './analyticsSchemas.js';
 import { PROBLEM_TYPES } from './problem.js';
 import { MAX_BODY_BYTES, messageView, submitMessagesBody, submitMessagesResponse } from './schemas.js';
 
@@ -27,6 +28,8 @@ export interface RouteResponse {
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Other media types the same response can take (content negotiation), with their JSON Schema. */
+  alternatives?: Record<string, JsonObject>;
   headers?: Record<string, { description: string; schema: JsonObject }>;
 }
 
@@ -59,6 +62,7 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [messageView, 'Message'],
   [batchResponse, 'Batch'],
   [healthResponse, 'Health'],
+  [analyticsResponse, 'AnalyticsReport'],
   [problemDetails, 'ProblemDetails'],
 ]);
 
@@ -144,6 +148,37 @@ export const API_ROUTES: ApiRoute[] = [
     query: batchQuery,
     responses: { '200': { description: 'The batch.', schema: batchResponse } },
     problems: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/analytics',
+    operationId: 'getAnalytics',
+    summary: 'Counts, rates, delivery latency and estimated cost, per day, hour, tag or sender',
+    description:
+      'Figures of every message, reply and opt-out in a UTC range, totalled and grouped. Each event is counted exactly once, in the ' +
+      'hour of its own time. JSON by default; CSV (one row per group) with `Accept: text/csv` or `format=csv`. See docs/analytics.md.',
+    tags: ['analytics'],
+    auth: 'function',
+    query: analyticsQuery,
+    responses: {
+      '200': {
+        description: 'The figures.',
+        schema: analyticsResponse,
+        alternatives: { 'text/csv': { type: 'string', description: 'The groups as RFC 4180 CSV with a header row.' } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/dashboard',
+    operationId: 'dashboard',
+    summary: 'The analytics dashboard: one HTML page with charts',
+    description:
+      'Open it in a browser with the function key as ?code=; the page calls GET /api/analytics with the same key. Self-contained: ' +
+      'the chart library is bundled into the page, nothing is loaded from elsewhere.',
+    tags: ['analytics'],
+    auth: 'function',
+    responses: { '200': { description: 'The page.', contentType: 'text/html', schema: z.string() } },
   },
   {
     method: 'get',
@@ -257,7 +292,12 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
         description: response.description,
         ...(response.headers ? { headers: response.headers } : {}),
         ...(response.schema
-          ? { content: { [response.contentType ?? 'application/json']: { schema: components.ref(response.schema, 'output') } } }
+          ? {
+              content: {
+                [response.contentType ?? 'application/json']: { schema: components.ref(response.schema, 'output') },
+                ...Object.fromEntries(Object.entries(response.alternatives ?? {}).map(([type, schema]) => [type, { schema }])),
+              },
+            }
           : {}),
       };
     }
@@ -286,6 +326,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
     servers: [{ url: options.serverUrl ?? '/' }],
     tags: [
       { name: 'messages', description: 'Sending and following messages.' },
+      { name: 'analytics', description: 'Usage and engagement figures, and the dashboard.' },
       { name: 'operations', description: 'Health and this document.' },
     ],
     paths,

@@ -81,6 +81,8 @@ describe('OpenAPI document', () => {
       'get /api/messages/{id}',
       'delete /api/messages/{id}',
       'get /api/batches/{id}',
+      'get /api/analytics',
+      'get /api/dashboard',
       'get /api/health',
       'get /api/openapi.json',
     ];
