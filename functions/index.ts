@@ -3,6 +3,7 @@
 import { app } from '@azure/functions';
 import { config } from '../shared/config.js';
 import { cancelMessage } from './cancelMessage.js';
+import { dashboard } from './dashboard.js';
 import { deliveryReports } from './deliveryReports.js';
 import { dispatchEvents } from './dispatchEvents.js';
 import { getAnalytics } from './getAnalytics.js';
@@ -27,6 +28,7 @@ app.http('getBatch', getBatch);
 app.http('openApi', openApi);
 app.http('health', health);
 app.http('getAnalytics', getAnalytics);
+app.http('dashboard', dashboard);
 if (settings.outboundQueue.transport === 'servicebus') app.serviceBusQueue('sendSms', sendSms.serviceBus);
 else app.storageQueue('sendSms', sendSms.storageQueue);
 app.eventGrid('deliveryReports', deliveryReports);
