@@ -165,10 +165,15 @@ export const settingsSchema = z.object({
   ANALYTICS_SMS_PRICES: jsonOf(
     z.partialRecord(
       z.enum(SENDER_TYPES),
-      z.record(
-        z.string().regex(/^([A-Z]{2}|\*)$/, 'country keys are ISO 3166 alpha-2 codes such as "US", or "*" for any other country'),
-        z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'),
-      ),
+      z
+        .record(z.string(), z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'))
+        .superRefine((prices, ctx) => {
+          for (const country of Object.keys(prices)) {
+            if (!/^([A-Z]{2}|\*)$/.test(country)) {
+              ctx.addIssue({ code: 'custom', path: [country], message: `"${country}" is not a country: use ISO 3166 alpha-2 codes such as "US", or "*" for any other country` });
+            }
+          }
+        }),
     ),
     '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
   ).optional(),

@@ -12,6 +12,7 @@ import {
   type AnalyticsRow,
   type FactContext,
 } from '../../shared/domain/analytics.js';
+import { loadConfig, type ConfigError } from '../../shared/config.js';
 import { countryOf } from '../../shared/domain/countries.js';
 import type { InboundEventData, MessageEventData, PipelineEvent } from '../../shared/domain/events.js';
 import { costMicros, DEFAULT_PRICES, guessSenderType, mergePrices, pricePerSegment } from '../../shared/domain/pricing.js';
@@ -261,5 +262,44 @@ describe('the analytics destination', () => {
     expect(store.reads[0]!.resolution).toBe('day');
     await readAnalytics(store, { from: new Date('2026-11-25T06:00:00Z'), to: new Date('2026-11-26T00:00:00Z'), groupBy: 'tag' });
     expect(store.reads[1]!.resolution).toBe('hour');
+  });
+});
+
+describe('analytics settings', () => {
+  const env = {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    OUTBOUND_QUEUE_TRANSPORT: 'storage',
+    ACS_CONNECTION_STRING: 'endpoint=http://127.0.0.1:7081/;accesskey=a2V5',
+    SMS_SENDERS: '[{"number":"+18005550100","type":"tollFree"}]',
+  };
+  const problems = (extra: Record<string, string>) => {
+    try {
+      loadConfig({ ...env, ...extra });
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('defaults to a 72-hour response window and the list prices', () => {
+    const config = loadConfig(env);
+    expect(config.analytics.responseWindowMs).toBe(72 * 3600_000);
+    expect(config.analytics.prices).toEqual(DEFAULT_PRICES);
+  });
+
+  it('lays configured prices over the defaults', () => {
+    const config = loadConfig({ ...env, ANALYTICS_RESPONSE_WINDOW_HOURS: '24', ANALYTICS_SMS_PRICES: '{"tollFree":{"US":0.0083},"alphanumeric":{"*":0.06}}' });
+    expect(config.analytics.responseWindowMs).toBe(24 * 3600_000);
+    expect(config.analytics.prices.tollFree).toEqual({ ...DEFAULT_PRICES.tollFree, US: 0.0083 });
+    expect(config.analytics.prices.alphanumeric['*']).toBe(0.06);
+    expect(config.analytics.prices.alphanumeric.GB).toBe(0.04);
+  });
+
+  it('names a bad setting', () => {
+    expect(problems({ ANALYTICS_RESPONSE_WINDOW_HOURS: '0' })[0]).toMatch(/^ANALYTICS_RESPONSE_WINDOW_HOURS must be a whole number/);
+    expect(problems({ ANALYTICS_SMS_PRICES: 'cheap' })[0]).toMatch(/^ANALYTICS_SMS_PRICES must be JSON/);
+    expect(problems({ ANALYTICS_SMS_PRICES: '{"tollFree":{"usa":0.01}}' })[0]).toMatch(/^ANALYTICS_SMS_PRICES .*ISO 3166/);
+    expect(problems({ ANALYTICS_SMS_PRICES: '{"satellite":{"US":0.01}}' })[0]).toMatch(/^ANALYTICS_SMS_PRICES /);
+    expect(problems({ ANALYTICS_SMS_PRICES: '{"tollFree":{"US":-1}}' })[0]).toMatch(/^ANALYTICS_SMS_PRICES .*0 or more/);
   });
 });
