@@ -172,6 +172,8 @@ describe('GET /api/analytics after a known set of messages', () => {
     await waitFor(async () => ((await report(RANGE)).totals.submitted === 12 && (await report(RANGE)).totals.delivered === 6 ? true : undefined), 60_000, 'the figures');
     await stack.emulator.idle();
     // Redelivery of the outbox: every event of every message (same ids, same times) once more.
+    const deliveries = () => stack.logs.filter((l) => l.includes('events dispatched') && l.includes('"delivered":["analytics"]')).length;
+    const before = deliveries();
     const source = stack.settings.EVENTS_SOURCE ?? '/sms-pipeline/local';
     for (const id of ids) {
       const record = (await services.messages.get(id))!;
@@ -179,6 +181,8 @@ describe('GET /api/analytics after a known set of messages', () => {
       await services.outbox.publish(events);
     }
     await outboxDrained();
+    // Analytics did receive them all again (one outbox message per message replayed).
+    await waitFor(async () => (deliveries() - before >= ids.length ? true : undefined), 30_000, 'the replayed events to reach analytics');
 
     const all = await report(RANGE);
     expect(all.totals).toMatchObject(TOTAL);
