@@ -21,6 +21,7 @@ const stack = await startLocalStack({
 console.log(`
 SMS pipeline running locally
   Functions host     ${stack.hostUrl}/api   (health: ${stack.hostUrl}/api/health)
+  Dashboard          ${stack.hostUrl}/api/dashboard
   ACS SMS emulator   ${stack.emulator.url}   (inbox: ${stack.emulator.url}/emulator/handsets/+14255550123/messages)
   Azurite            data in .azurite/
 

@@ -31,6 +31,8 @@ import type { ConsentDeps } from './pipeline/optOuts.js';
 import type { InboundDeps } from './pipeline/inboundSms.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
 import type { IdempotencyStore } from './pipeline/idempotency.js';
+import { analyticsDestination, type AnalyticsStore } from './pipeline/analytics.js';
+import { TableAnalyticsStore } from './adapters/tables/analyticsStore.js';
 
 export interface Services {
   config: Config;
@@ -52,6 +54,8 @@ export interface Services {
   /** The event outbox (a Storage queue) and what turns saved status changes into its events. */
   outbox: EventOutbox;
   events: StatusEventSink;
+  /** Analytics counters: written by the analytics destination, read by GET /api/analytics. */
+  analytics: AnalyticsStore;
   /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
   destinations: EventDestination[];
   /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
@@ -73,6 +77,7 @@ export function buildServices(cfg: Config): Services {
       ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name)
       : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
+  const analytics = new TableAnalyticsStore(tables.clientFor);
   return {
     config: cfg,
     clock: systemClock,
@@ -92,7 +97,8 @@ export function buildServices(cfg: Config): Services {
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     outbox,
     events: publishingSink(outbox, cfg.events.source),
-    destinations: [...eventDestinations(cfg)],
+    analytics,
+    destinations: [...eventDestinations(cfg), analyticsDestination(analytics, cfg.analytics, cfg.senders)],
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();

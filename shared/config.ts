@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PIPELINE_EVENT_TYPES } from './domain/events.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
+import { mergePrices, type PriceTable } from './domain/pricing.js';
 
 /** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
@@ -239,6 +240,24 @@ export const settingsSchema = z.object({
   ).optional(),
   /** Also add and remove every opt-out on ACS's own opt-out list (POST /sms/optouts:add|remove). */
   ACS_OPT_OUT_MIRROR: booleanSetting.default(false),
+  /** Hours after its hand-over within which a reply makes a delivered message "answered" (response rate). */
+  ANALYTICS_RESPONSE_WINDOW_HOURS: intSetting(1, 24 * 30).default(72),
+  /** Price per segment sent, USD, by sender type and destination country ("*": any other), over the defaults. */
+  ANALYTICS_SMS_PRICES: jsonOf(
+    z.partialRecord(
+      z.enum(SENDER_TYPES),
+      z
+        .record(z.string(), z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'))
+        .superRefine((prices, ctx) => {
+          for (const country of Object.keys(prices)) {
+            if (!/^([A-Z]{2}|\*)$/.test(country)) {
+              ctx.addIssue({ code: 'custom', path: [country], message: `"${country}" is not a country: use ISO 3166 alpha-2 codes such as "US", or "*" for any other country` });
+            }
+          }
+        }),
+    ),
+    '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
+  ).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -271,6 +290,8 @@ export interface Config {
   eventGrid?: { endpoint: string; key?: string; clientId?: string };
   /** Keywords, replies and opt-out scope for inbound texts (shared/domain/inboundPolicy.ts). */
   inbound: InboundPolicy & { mirrorOptOutsToAcs: boolean };
+  /** Analytics: the response-rate window and the price list of the cost estimate. */
+  analytics: { responseWindowMs: number; prices: PriceTable };
 }
 
 /** A setting is missing or malformed; the message names every such setting. */
@@ -415,6 +436,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : {}),
     inbound: { scope: s.OPT_OUT_SCOPE, keywords, replies, mirrorOptOutsToAcs: s.ACS_OPT_OUT_MIRROR },
+    analytics: { responseWindowMs: s.ANALYTICS_RESPONSE_WINDOW_HOURS * 3600_000, prices: mergePrices(s.ANALYTICS_SMS_PRICES) },
   };
 }
 

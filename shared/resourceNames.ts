@@ -22,6 +22,8 @@ export const TABLES = {
   idempotency: 'idempotency',
   /** Pacing state per sender number, shared by every instance. */
   rateLimits: 'rateLimits',
+  /** Analytics: counted facts and counters per day and hour, by day × shard (docs/analytics.md). */
+  analytics: 'analytics',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

@@ -35,6 +35,7 @@ var tableNames = [
   'deadLetters'
   'idempotency'
   'rateLimits'
+  'analytics'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

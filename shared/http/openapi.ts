@@ -27,6 +27,7 @@ import {
   optOutStatusResponse,
   pageQuery,
 } from './inboundSchemas.js';
+import { analyticsQuery, analyticsResponse } from './analyticsSchemas.js';
 import { PROBLEM_TYPES } from './problem.js';
 import { MAX_BODY_BYTES, messageView, submitMessagesBody, submitMessagesResponse } from './schemas.js';
 
@@ -80,6 +81,7 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [consentHistoryResponse, 'ConsentHistory'],
   [conversationResponse, 'Conversation'],
   [erasureResponse, 'Erasure'],
+  [analyticsResponse, 'AnalyticsReport'],
   [problemDetails, 'ProblemDetails'],
 ]);
 
@@ -229,6 +231,25 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: 'get',
+    path: '/api/analytics',
+    operationId: 'getAnalytics',
+    summary: 'Counts, rates, delivery latency and estimated cost, per day, hour, tag or sender',
+    description:
+      'Figures of every message, reply and opt-out in a UTC range, totalled and grouped. Each event is counted exactly once, in the ' +
+      'hour of its own time. JSON by default; CSV (one row per group) with `Accept: text/csv` or `format=csv`. See docs/analytics.md.',
+    tags: ['analytics'],
+    auth: 'function',
+    query: analyticsQuery,
+    responses: {
+      '200': {
+        description: 'The figures.',
+        schema: analyticsResponse,
+        alternatives: { 'text/csv': { schema: { type: 'string', description: 'The groups as RFC 4180 CSV with a header row.' } } },
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/api/opt-outs/{phone}/history',
     operationId: 'getConsentHistory',
     summary: 'The consent log of a number',
@@ -266,6 +287,18 @@ export const API_ROUTES: ApiRoute[] = [
     pathParams: { phone: 'The person\'s number, E.164.' },
     responses: { '200': { description: 'What was erased and what was kept.', schema: erasureResponse } },
     problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/dashboard',
+    operationId: 'dashboard',
+    summary: 'The analytics dashboard: one HTML page with charts',
+    description:
+      'Open it in a browser with the function key as ?code=; the page calls GET /api/analytics with the same key. Self-contained: ' +
+      'the chart library is bundled into the page, nothing is loaded from elsewhere.',
+    tags: ['analytics'],
+    auth: 'function',
+    responses: { '200': { description: 'The page.', contentType: 'text/html', schema: z.string() } },
   },
   {
     method: 'get',
@@ -416,6 +449,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
       { name: 'opt-outs', description: 'Consent: opt-outs in force, changes through the API, the consent log.' },
       { name: 'conversations', description: 'Threads of texts sent and received.' },
       { name: 'privacy', description: 'Erasure at a person\'s request.' },
+      { name: 'analytics', description: 'Usage and engagement figures, and the dashboard.' },
       { name: 'operations', description: 'Health and this document.' },
     ],
     paths,

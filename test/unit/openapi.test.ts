@@ -88,6 +88,8 @@ describe('OpenAPI document', () => {
       'get /api/opt-outs/{phone}/history',
       'get /api/conversations/{phone}',
       'delete /api/subjects/{phone}',
+      'get /api/analytics',
+      'get /api/dashboard',
       'get /api/health',
       'get /api/openapi.json',
     ];

@@ -1,0 +1,381 @@
+// Analytics arithmetic, pure: what each pipeline event adds to which counters (a "fact"), the
+// delivery-latency histogram and its percentiles, and the report built from summed counters.
+// Every fact has a deterministic key and a time taken from the event, never from the clock, so
+// recording the same event twice can be recognised, and lands in the same bucket, every time.
+import type { SenderType } from '../config.js';
+import { countryOf } from './countries.js';
+import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent } from './events.js';
+import type { MessageStatus } from './messageStatus.js';
+import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
+
+/** The plain counters, as they are named in storage and in the report. */
+export const COUNTERS = [
+  'submitted',
+  'suppressed',
+  'sent',
+  'delivered',
+  'failed',
+  'expired',
+  'canceled',
+  'unknown',
+  'segmentsSent',
+  'segmentsDelivered',
+  'costMicros',
+  'inbound',
+  'replies',
+  'answered',
+  'optOuts',
+  'optIns',
+  'helpRequests',
+] as const;
+export type CounterName = (typeof COUNTERS)[number];
+
+/**
+ * Amounts by counter name: the COUNTERS, one `fc_<code>` per failure code and one `lat_<nn>` per
+ * latency bucket. Names are valid Table Storage property names.
+ */
+export type Tally = Record<string, number>;
+
+/** Upper bounds (inclusive, ms) of the delivery-latency buckets; one more bucket holds the rest. */
+export const LATENCY_BOUNDS_MS = [
+  250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000, 259_200_000,
+] as const;
+export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
+
+export const FAILURE_CODE_PREFIX = 'fc_';
+export const LATENCY_PREFIX = 'lat_';
+
+/** Index of the latency bucket for `ms`. */
+export function latencyBucket(ms: number): number {
+  const i = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
+  return i === -1 ? LATENCY_BOUNDS_MS.length : i;
+}
+
+export function latencyProperty(bucket: number): string {
+  return `${LATENCY_PREFIX}${String(bucket).padStart(2, '0')}`;
+}
+
+/**
+ * The counter of a failure code. Codes are ACS delivery codes ("4005"), HTTP statuses ("400") or the
+ * pipeline's own ("max-attempts", "acs-400"); "-" becomes "_" to make a property name, and back.
+ */
+export function failureCodeProperty(code: string | undefined): string {
+  const clean = code !== undefined && /^[A-Za-z0-9-]{1,40}$/.test(code) ? code : code === undefined ? 'none' : 'other';
+  return `${FAILURE_CODE_PREFIX}${clean.replace(/-/g, '_')}`;
+}
+
+export function failureCodeOf(property: string): string {
+  return property.slice(FAILURE_CODE_PREFIX.length).replace(/_/g, '-');
+}
+
+/** Whether a stored property is one of the counters (and not bookkeeping such as tag or bucket). */
+export function isTallyProperty(name: string): boolean {
+  return (
+    (COUNTERS as readonly string[]).includes(name) ||
+    /^fc_[A-Za-z0-9_]{1,40}$/.test(name) ||
+    (/^lat_\d\d$/.test(name) && Number(name.slice(LATENCY_PREFIX.length)) < LATENCY_BUCKETS)
+  );
+}
+
+export function addTally(into: Tally, from: Readonly<Tally>): Tally {
+  for (const [name, amount] of Object.entries(from)) into[name] = (into[name] ?? 0) + amount;
+  return into;
+}
+
+/** One thing to count exactly once: the tally `key` adds to the counters of (`at`'s hour, tag, sender). */
+export interface AnalyticsFact {
+  /** Deterministic: "e:<event id>" for what an event adds, "a:<message id>" for a message answered. */
+  key: string;
+  /** ISO time that decides the hour and day; the same for every copy of the fact. */
+  at: string;
+  /** The campaign tag, "" for none. */
+  tag: string;
+  /** Our number (or "*" for an opt-out from the whole pool). */
+  sender: string;
+  tally: Tally;
+}
+
+export interface FactContext {
+  /** The number type of a sender, for its price. */
+  senderType(sender: string): SenderType;
+  prices: PriceTable;
+  /** A delivered message counts as answered when a reply comes within this long of its hand-over. */
+  responseWindowMs: number;
+}
+
+/** Statuses after which the message has been counted as handed to ACS. */
+const COUNTED_AS_SENT: ReadonlySet<MessageStatus | undefined> = new Set(['sent', 'unknown']);
+
+/** The facts an event adds; none for events analytics does not count or whose time is not a time. */
+export function factsOf(event: PipelineEvent, ctx: FactContext): AnalyticsFact[] {
+  if (!Number.isFinite(Date.parse(event.time))) return [];
+  if (event.type.startsWith('sms.message.')) return messageFacts(event as PipelineEvent<MessageEventData>, ctx);
+  if (event.type === 'sms.inbound.received') return inboundFacts(event as PipelineEvent<InboundEventData>, ctx);
+  if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed') return consentFacts(event as PipelineEvent<ConsentEventData>);
+  return [];
+}
+
+function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext): AnalyticsFact[] {
+  const d = event.data;
+  if (!d || typeof d.from !== 'string') return [];
+  const segments = Number.isInteger(d.segments) && d.segments > 0 ? d.segments : 1;
+  const tally: Tally = {};
+  // The first event of a message is its submit: queued, scheduled or suppressed at submit.
+  if (!d.previousStatus) tally.submitted = 1;
+  const handedOver = () => {
+    tally.sent = 1;
+    tally.segmentsSent = segments;
+    tally.costMicros = costMicros(segments, pricePerSegment(ctx.prices, ctx.senderType(d.from), countryOf(d.to)));
+  };
+  switch (d.status) {
+    case 'sent':
+      handedOver();
+      break;
+    case 'delivered': {
+      tally.delivered = 1;
+      tally.segmentsDelivered = d.segmentsSucceeded ?? segments;
+      // A report can overtake the sender's own "sent": then this is the first sign of the hand-over.
+      if (!COUNTED_AS_SENT.has(d.previousStatus)) handedOver();
+      if (d.sentAt) {
+        const ms = Date.parse(d.eventTime ?? event.time) - Date.parse(d.sentAt);
+        if (Number.isFinite(ms)) tally[latencyProperty(latencyBucket(Math.max(0, ms)))] = 1;
+      }
+      break;
+    }
+    case 'failed':
+      tally.failed = 1;
+      tally[failureCodeProperty(d.code)] = 1;
+      // Failed by a delivery report (it carries ACS's message id) rather than refused at the hand-over.
+      if (!COUNTED_AS_SENT.has(d.previousStatus) && d.acsMessageId) handedOver();
+      break;
+    case 'unknown':
+      tally.unknown = 1;
+      // Unknown straight from "sending": the hand-over's outcome was never learnt; ACS may have it.
+      if (!COUNTED_AS_SENT.has(d.previousStatus)) handedOver();
+      break;
+    case 'suppressed':
+    case 'expired':
+    case 'canceled':
+      tally[d.status] = 1;
+      break;
+    default:
+      break;
+  }
+  if (Object.keys(tally).length === 0) return [];
+  return [{ key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: d.from, tally }];
+}
+
+function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext): AnalyticsFact[] {
+  const d = event.data;
+  if (!d || typeof d.to !== 'string') return [];
+  const reply = d.inReplyTo;
+  const tag = reply?.tag ?? '';
+  const tally: Tally = { inbound: 1 };
+  if (reply) tally.replies = 1;
+  if (d.keyword === 'optOut') tally.optOuts = 1;
+  else if (d.keyword === 'optIn') tally.optIns = 1;
+  else if (d.keyword === 'help') tally.helpRequests = 1;
+  const facts: AnalyticsFact[] = [{ key: `e:${event.id}`, at: event.time, tag, sender: d.to, tally }];
+  // Answered: a message (not a STOP/START/HELP keyword) within the window after the hand-over. Keyed
+  // by the message answered, so several replies count it once; counted in the hour it was sent, as
+  // the delivered messages it is compared with are.
+  if (reply?.messageId && reply.sentAt && !d.keyword) {
+    const sentAt = Date.parse(reply.sentAt);
+    const receivedAt = Date.parse(d.receivedAt ?? event.time);
+    if (Number.isFinite(sentAt) && Number.isFinite(receivedAt) && receivedAt - sentAt <= ctx.responseWindowMs) {
+      facts.push({ key: `a:${reply.messageId}`, at: reply.sentAt, tag, sender: d.to, tally: { answered: 1 } });
+    }
+  }
+  return facts;
+}
+
+function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
+  const d = event.data;
+  // A keyword opt-out or opt-in is counted from its inbound message, which also names the campaign.
+  if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
+  const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
+  return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, tally }];
+}
+
+// ---------- Buckets ----------
+
+/** "2026-11-25T10": the UTC hour of a time. */
+export function hourOf(at: string | Date): string {
+  return new Date(at).toISOString().slice(0, 13);
+}
+
+/** "2026-11-25": the UTC day of a time. */
+export function dayOf(at: string | Date): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+// ---------- Reading ----------
+
+/** Prometheus-style quantile of a histogram: linear within the bucket; the last bucket answers its lower bound. */
+export function percentile(histogram: readonly number[], q: number): number | null {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    const count = histogram[i] ?? 0;
+    if (count > 0 && seen + count >= rank) {
+      const lower = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!;
+      const upper = LATENCY_BOUNDS_MS[i];
+      if (upper === undefined) return lower;
+      return Math.round(lower + ((upper - lower) * (rank - seen)) / count);
+    }
+    seen += count;
+  }
+  return LATENCY_BOUNDS_MS.at(-1)!;
+}
+
+/** A share as a fraction with 4 decimals; null when there is nothing to divide by. */
+export function rate(part: number, whole: number): number | null {
+  if (whole <= 0) return null;
+  return Math.round((part / whole) * 10_000) / 10_000;
+}
+
+/** What the API reports for a set of summed counters. */
+export interface Figures {
+  submitted: number;
+  suppressed: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  expired: number;
+  canceled: number;
+  unknown: number;
+  segmentsSent: number;
+  segmentsDelivered: number;
+  /** segments × price, in PRICE_CURRENCY. */
+  estimatedCost: number;
+  inbound: number;
+  replies: number;
+  answered: number;
+  optOuts: number;
+  optIns: number;
+  helpRequests: number;
+  /** delivered / (delivered + failed + expired + unknown). */
+  deliveryRate: number | null;
+  /** answered / delivered. */
+  responseRate: number | null;
+  /** optOuts / delivered. */
+  optOutRate: number | null;
+  latencyCount: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  /** Counts per LATENCY_BOUNDS_MS bucket, the last one for everything slower. */
+  latencyHistogram: number[];
+  /** Failed messages by code ("none" when the failure had none). */
+  failedByCode: Record<string, number>;
+}
+
+export function figuresOf(tally: Readonly<Tally>): Figures {
+  const n = (name: CounterName) => tally[name] ?? 0;
+  const histogram = Array.from({ length: LATENCY_BUCKETS }, (_, i) => tally[latencyProperty(i)] ?? 0);
+  const failedByCode: Record<string, number> = {};
+  for (const [name, amount] of Object.entries(tally).sort(([a], [b]) => a.localeCompare(b))) {
+    if (name.startsWith(FAILURE_CODE_PREFIX) && amount > 0) failedByCode[failureCodeOf(name)] = amount;
+  }
+  const delivered = n('delivered');
+  return {
+    submitted: n('submitted'),
+    suppressed: n('suppressed'),
+    sent: n('sent'),
+    delivered,
+    failed: n('failed'),
+    expired: n('expired'),
+    canceled: n('canceled'),
+    unknown: n('unknown'),
+    segmentsSent: n('segmentsSent'),
+    segmentsDelivered: n('segmentsDelivered'),
+    estimatedCost: n('costMicros') / 1_000_000,
+    inbound: n('inbound'),
+    replies: n('replies'),
+    answered: n('answered'),
+    optOuts: n('optOuts'),
+    optIns: n('optIns'),
+    helpRequests: n('helpRequests'),
+    deliveryRate: rate(delivered, delivered + n('failed') + n('expired') + n('unknown')),
+    // Answers are counted in the hour the message was sent, deliveries when reported: at the edge
+    // of a range the two can fall apart, so the share is capped at 1.
+    responseRate: delivered > 0 ? Math.min(1, rate(n('answered'), delivered)!) : null,
+    optOutRate: rate(n('optOuts'), delivered),
+    latencyCount: histogram.reduce((a, b) => a + b, 0),
+    latencyP50Ms: percentile(histogram, 0.5),
+    latencyP95Ms: percentile(histogram, 0.95),
+    latencyHistogram: histogram,
+    failedByCode,
+  };
+}
+
+export type GroupBy = 'day' | 'hour' | 'tag' | 'sender';
+
+/** Summed counters of one stored bucket: a day ("2026-11-25") or an hour ("2026-11-25T10"). */
+export interface AnalyticsRow {
+  bucket: string;
+  tag: string;
+  sender: string;
+  tally: Tally;
+}
+
+export interface ReportQuery {
+  /** Inclusive, on an hour boundary. */
+  from: Date;
+  /** Exclusive, on an hour boundary. */
+  to: Date;
+  groupBy: GroupBy;
+  tag?: string;
+  sender?: string;
+}
+
+export interface ReportGroup extends Figures {
+  /** "2026-11-25", "2026-11-25T10:00:00Z", the tag or the sender; null for messages without a tag. */
+  key: string | null;
+}
+
+export interface Report {
+  totals: Figures;
+  groups: ReportGroup[];
+}
+
+/** Sums rows into totals and groups; time groups cover the whole range, empty ones as zeros. */
+export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): Report {
+  const totals: Tally = {};
+  const groups = new Map<string, Tally>();
+  const keyOf = (row: AnalyticsRow): string => {
+    switch (query.groupBy) {
+      case 'day':
+        return row.bucket.slice(0, 10);
+      case 'hour':
+        return `${row.bucket.slice(0, 13)}:00:00Z`;
+      case 'tag':
+        return row.tag;
+      case 'sender':
+        return row.sender;
+    }
+  };
+  if (query.groupBy === 'day' || query.groupBy === 'hour') {
+    const step = query.groupBy === 'day' ? 86_400_000 : 3_600_000;
+    const start = query.groupBy === 'day' ? Date.parse(`${dayOf(query.from)}T00:00:00Z`) : query.from.getTime();
+    for (let t = start; t < query.to.getTime(); t += step) {
+      groups.set(query.groupBy === 'day' ? dayOf(new Date(t)) : `${hourOf(new Date(t))}:00:00Z`, {});
+    }
+  }
+  for (const row of rows) {
+    const start = Date.parse(row.bucket.length === 10 ? `${row.bucket}T00:00:00Z` : `${row.bucket.slice(0, 13)}:00:00Z`);
+    if (!(start >= query.from.getTime() && start < query.to.getTime())) continue;
+    if (query.tag !== undefined && row.tag !== query.tag) continue;
+    if (query.sender !== undefined && row.sender !== query.sender) continue;
+    addTally(totals, row.tally);
+    const key = keyOf(row);
+    const group = groups.get(key) ?? {};
+    groups.set(key, addTally(group, row.tally));
+  }
+  const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    totals: figuresOf(totals),
+    groups: ordered.map(([key, tally]) => ({ key: (query.groupBy === 'tag' && key === '') ? null : key, ...figuresOf(tally) })),
+  };
+}

@@ -1,0 +1,81 @@
+// Analytics: an EventDestination that turns the pipeline's events into facts and records each
+// exactly once in the AnalyticsStore, and the read side behind GET /api/analytics. The arithmetic
+// is in domain/analytics.ts; how counters are laid out in storage is the store's business
+// (docs/analytics.md).
+import type { Sender } from '../config.js';
+import { buildReport, factsOf, type AnalyticsFact, type AnalyticsRow, type FactContext, type Report, type ReportQuery } from '../domain/analytics.js';
+import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
+import { guessSenderType, type PriceTable } from '../domain/pricing.js';
+import type { EventDestination } from '../ports.js';
+
+/** Where analytics keeps its counters. */
+export interface AnalyticsStore {
+  /**
+   * Adds each fact's tally to the counters of its hour and day, for its tag and sender, exactly once:
+   * a fact whose key was recorded before changes nothing, however often it comes and in whatever
+   * company. Throws when it could not record them all; recording again is then safe.
+   */
+  record(facts: readonly AnalyticsFact[]): Promise<void>;
+  /** The counters of [from, to), per day or per hour, optionally of one tag and/or one sender. */
+  read(query: AnalyticsReadQuery): Promise<AnalyticsRow[]>;
+}
+
+export interface AnalyticsReadQuery {
+  /** On an hour boundary (a day boundary for resolution "day"). */
+  from: Date;
+  to: Date;
+  resolution: 'day' | 'hour';
+  tag?: string;
+  sender?: string;
+}
+
+export interface AnalyticsSettings {
+  prices: PriceTable;
+  responseWindowMs: number;
+}
+
+/** Every event type analytics counts. */
+export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set([
+  ...MESSAGE_STATUSES.map((s) => `sms.message.${s}`),
+  'sms.inbound.received',
+  'sms.optout.added',
+  'sms.optout.removed',
+]);
+
+export const ANALYTICS_DESTINATION = 'analytics';
+
+/** The destination dispatchEvents delivers to; safe to deliver the same events again. */
+export function analyticsDestination(store: AnalyticsStore, settings: AnalyticsSettings, senders: readonly Sender[]): EventDestination {
+  const types = new Map(senders.map((s) => [s.number, s.type]));
+  const context: FactContext = {
+    senderType: (number) => types.get(number) ?? guessSenderType(number),
+    prices: settings.prices,
+    responseWindowMs: settings.responseWindowMs,
+  };
+  return {
+    name: ANALYTICS_DESTINATION,
+    types: ANALYTICS_EVENT_TYPES,
+    async deliver(events) {
+      const facts = events.flatMap((event) => factsOf(event, context));
+      if (facts.length > 0) await store.record(facts);
+    },
+  };
+}
+
+/** True when `at` is midnight UTC. */
+function isDayBoundary(at: Date): boolean {
+  return at.getTime() % 86_400_000 === 0;
+}
+
+/** The report for a validated query: daily counters when the range is whole days, else hourly ones. */
+export async function readAnalytics(store: AnalyticsStore, query: ReportQuery): Promise<Report> {
+  const resolution = query.groupBy !== 'hour' && isDayBoundary(query.from) && isDayBoundary(query.to) ? 'day' : 'hour';
+  const rows = await store.read({
+    from: query.from,
+    to: query.to,
+    resolution,
+    ...(query.tag !== undefined ? { tag: query.tag } : {}),
+    ...(query.sender !== undefined ? { sender: query.sender } : {}),
+  });
+  return buildReport(rows, query);
+}
