@@ -1,6 +1,6 @@
 // reconcileDeliveries — timer: brings messages without a delivery report to a final status.
 import type { InvocationContext, Timer, TimerFunctionOptions } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { consentDeps, services } from '../shared/composition.js';
 import { contextLogger } from '../shared/adapters/functions/logger.js';
 import { reconcileDeliveries as reconcile } from '../shared/pipeline/reconcileDeliveries.js';
 
@@ -8,9 +8,11 @@ export const reconcileDeliveries: TimerFunctionOptions = {
   schedule: '%RECONCILE_SCHEDULE%',
   handler: async (_timer: Timer, context: InvocationContext): Promise<void> => {
     const s = services();
+    const log = contextLogger(context);
     const summary = await reconcile({
       ...s,
-      log: contextLogger(context),
+      log,
+      consent: consentDeps(s, log),
       reconcileAfterMs: s.config.reconcile.afterMs,
       deadlineMs: s.config.reconcile.deadlineMs,
     });

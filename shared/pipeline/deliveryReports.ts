@@ -4,11 +4,12 @@
 // not know yet is acknowledged and logged, never a crash, so Event Grid does not retry it all day.
 // A Failed report with 4007 means the recipient opted out at the carrier: that is recorded as an
 // opt-out of the sender, so the pipeline stops texting them too.
+import { recordConsentChange, type ConsentDeps } from './optOuts.js';
 import { parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
 import { BATCH_ID_PATTERN } from '../domain/ids.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
-import { ConcurrencyError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore } from '../ports.js';
+import { ConcurrencyError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore, type EventPublisher } from '../ports.js';
 import type { StatusEventSink } from './statusEvents.js';
 
 export interface DeliveryReportDeps {
@@ -20,7 +21,12 @@ export interface DeliveryReportDeps {
   tracker?: DeliveryTracker;
   /** Where a carrier opt-out (a Failed report with code 4007) is recorded. */
   optOuts?: OptOutStore;
+  /** With it, a carrier opt-out also goes to the consent log and out as sms.optout.added. */
+  consent?: CarrierConsentDeps;
 }
+
+/** The consent path (shared/pipeline/optOuts.ts) and where its events go. */
+export type CarrierConsentDeps = ConsentDeps & { outbox: EventPublisher };
 
 /** ACS deliveryStatusDetails code "sender blocked for given recipient": the recipient opted out at the carrier. */
 export const CARRIER_OPT_OUT_CODE = '4007';
@@ -106,19 +112,30 @@ export function applyReport(record: MessageRecord, report: DeliveryReport, now: 
  * an opt-out is already there: a STOP recorded from the keyword keeps its own details.
  */
 export async function recordCarrierOptOut(
-  deps: { optOuts?: OptOutStore; log: Logger },
+  deps: { optOuts?: OptOutStore; consent?: CarrierConsentDeps; log: Logger },
   record: MessageRecord,
   detail: string | undefined,
   at: string,
 ): Promise<void> {
-  if (!deps.optOuts) return;
-  if ((await deps.optOuts.optedOut(record.from, [record.to])).has(record.to)) return;
-  await deps.optOuts.add({
-    sender: record.from,
-    recipient: record.to,
-    source: 'carrier',
-    reason: detail ? `${CARRIER_OPT_OUT_CODE}: ${detail.replace(/^4007:\s*/, '')}`.slice(0, 200) : `${CARRIER_OPT_OUT_CODE}: the recipient opted out at the carrier`,
-    at,
-  });
+  const optOuts = deps.consent?.optOuts ?? deps.optOuts;
+  if (!optOuts) return;
+  if ((await optOuts.optedOut(record.from, [record.to])).has(record.to)) return;
+  const reason = detail ? `${CARRIER_OPT_OUT_CODE}: ${detail.replace(/^4007:\s*/, '')}`.slice(0, 200) : `${CARRIER_OPT_OUT_CODE}: the recipient opted out at the carrier`;
+  if (deps.consent) {
+    // Through the consent path: the opt-out, its consent-log entry and its event, all keyed by
+    // the message, so a duplicate report records nothing twice.
+    const outcome = await recordConsentChange(deps.consent, {
+      id: `carrier:${record.messageId}`,
+      action: 'optOut',
+      sender: record.from,
+      recipient: record.to,
+      source: 'carrier',
+      reason,
+      at,
+    });
+    if (outcome.events.length > 0) await deps.consent.outbox.publish(outcome.events);
+  } else {
+    await optOuts.add({ sender: record.from, recipient: record.to, source: 'carrier', reason, at });
+  }
   deps.log.info('carrier opt-out recorded', { messageId: record.messageId, from: maskPhoneNumber(record.from), to: maskPhoneNumber(record.to) });
 }

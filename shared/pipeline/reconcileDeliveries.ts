@@ -6,7 +6,7 @@ import { moveTo, type MessageRecord } from '../domain/message.js';
 import { isFinal } from '../domain/messageStatus.js';
 import { GatewayError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore, type SmsGateway, type TrackedMessage } from '../ports.js';
 import { parseMessageId } from '../domain/ids.js';
-import { CARRIER_OPT_OUT_CODE, recordCarrierOptOut, recordDeliveryReport } from './deliveryReports.js';
+import { CARRIER_OPT_OUT_CODE, recordCarrierOptOut, recordDeliveryReport, type CarrierConsentDeps } from './deliveryReports.js';
 import type { StatusEventSink } from './statusEvents.js';
 
 export interface ReconcileDeps {
@@ -18,6 +18,8 @@ export interface ReconcileDeps {
   events?: StatusEventSink;
   /** Where a carrier opt-out (a Failed report with code 4007) is recorded. */
   optOuts?: OptOutStore;
+  /** With it, a carrier opt-out also goes to the consent log and out as sms.optout.added. */
+  consent?: CarrierConsentDeps;
   /** Ask ACS about a message this long after its hand-over without a report. */
   reconcileAfterMs: number;
   /** Give up ("unknown") this long after the hand-over. */
@@ -55,7 +57,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   const done = [];
   for (const report of parked) {
     const outcome = await recordDeliveryReport(
-      { messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.optOuts ? { optOuts: deps.optOuts } : {}) },
+      { messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.optOuts ? { optOuts: deps.optOuts } : {}), ...(deps.consent ? { consent: deps.consent } : {}) },
       report.event,
     );
     if (outcome.kind === 'unknownMessage') {

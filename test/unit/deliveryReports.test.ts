@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
 import type { ConsentChange } from '../../shared/ports.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeTracker, silentLogger } from './fakes.js';
+import { FakeClock, FakeConsentLog, FakeMessageStore, FakeOptOuts, FakeOutbox, FakeTracker, silentLogger } from './fakes.js';
 
 // The example from the ACS "SMS events" page (Event Grid schema, PascalCase data as documented).
 const officialEventGrid = {
@@ -284,6 +284,19 @@ describe('a Failed report with code 4007', () => {
     expect(await optOuts.optedOut(record.from, [record.to])).toEqual(new Set([record.to]));
     await recordDeliveryReport(deps, failed4007());
     expect(changes).toHaveLength(1);
+  });
+
+  it('with the consent path: one consent-log entry and one sms.optout.added, however often the report comes', async () => {
+    const record = seedSent(acsId);
+    const consentLog = new FakeConsentLog();
+    const outbox = new FakeOutbox();
+    const consent = { optOuts, consentLog, clock, log: silentLogger, senders: [], eventSource: '/sms-pipeline/test', outbox };
+    await recordDeliveryReport({ ...deps, consent }, failed4007());
+    await recordDeliveryReport({ ...deps, consent }, failed4007());
+    expect(consentLog.entries).toHaveLength(1);
+    expect(consentLog.entries[0]).toMatchObject({ source: 'carrier', sender: record.from, recipient: record.to, applied: true });
+    expect(outbox.published.map((e) => [e.type, (e.data as { source: string }).source])).toEqual([['sms.optout.added', 'carrier']]);
+    expect(await optOuts.optedOut(record.from, [record.to])).toEqual(new Set([record.to]));
   });
 
   it('keeps an opt-out that is already there (a STOP with its own details)', async () => {
