@@ -1,5 +1,6 @@
 // dispatchEvents — takes the pipeline's events off the outbox queue and delivers them to the
-// webhooks, the Event Grid topic and analytics; each destination retries on its own.
+// destinations each message names (the webhooks, the Event Grid topic; analytics only on a retry,
+// since it is counted when the change is saved); each destination retries on its own.
 import type { InvocationContext, StorageQueueFunctionOptions } from '@azure/functions';
 import { services } from '../shared/composition.js';
 import { contextLogger } from '../shared/adapters/functions/logger.js';

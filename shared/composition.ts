@@ -17,6 +17,7 @@ import type {
   DeliveryTracker,
   EventDestination,
   EventOutbox,
+  EventPublisher,
   Logger,
   MessageStore,
   OptOutStore,
@@ -32,6 +33,7 @@ import type { InboundDeps } from './pipeline/inboundSms.js';
 import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
 import type { IdempotencyStore } from './pipeline/idempotency.js';
 import { analyticsDestination, type AnalyticsStore } from './pipeline/analytics.js';
+import { eventPublisher } from './pipeline/dispatchEvents.js';
 import { TableAnalyticsStore } from './adapters/tables/analyticsStore.js';
 
 export interface Services {
@@ -51,8 +53,11 @@ export interface Services {
   queue: OutboundQueue;
   gateway: SmsGateway;
   idempotency: IdempotencyStore;
-  /** The event outbox (a Storage queue) and what turns saved status changes into its events. */
+  /** The event outbox (a Storage queue): events for the destinations not reached at once, and retries. */
   outbox: EventOutbox;
+  /** Where every use case publishes its events: analytics at once, the rest through the outbox. */
+  publisher: EventPublisher;
+  /** What turns saved status changes into events for the publisher. */
   events: StatusEventSink;
   /** Analytics counters: written by the analytics destination, read by GET /api/analytics. */
   analytics: AnalyticsStore;
@@ -78,6 +83,8 @@ export function buildServices(cfg: Config): Services {
       : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
   const analytics = new TableAnalyticsStore(tables.clientFor);
+  const destinations = [...eventDestinations(cfg), analyticsDestination(analytics, cfg.analytics, cfg.senders)];
+  const publisher = eventPublisher({ destinations, outbox, retryBaseMs: cfg.events.retryBaseMs });
   return {
     config: cfg,
     clock: systemClock,
@@ -96,9 +103,10 @@ export function buildServices(cfg: Config): Services {
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
     idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
     outbox,
-    events: publishingSink(outbox, cfg.events.source),
+    publisher,
+    events: publishingSink(publisher, cfg.events.source),
     analytics,
-    destinations: [...eventDestinations(cfg), analyticsDestination(analytics, cfg.analytics, cfg.senders)],
+    destinations,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
@@ -108,7 +116,7 @@ export function buildServices(cfg: Config): Services {
 }
 
 /** What the consent use cases need: the stores, the pool, and ACS's opt-out list when mirroring is on. */
-export function consentDeps(s: Services, log: Logger): ConsentDeps & { outbox: EventOutbox } {
+export function consentDeps(s: Services, log: Logger): ConsentDeps & { publisher: EventPublisher } {
   return {
     optOuts: s.optOuts,
     consentLog: s.consentLog,
@@ -116,12 +124,12 @@ export function consentDeps(s: Services, log: Logger): ConsentDeps & { outbox: E
     log,
     senders: s.config.senders,
     eventSource: s.config.events.source,
-    outbox: s.outbox,
+    publisher: s.publisher,
     ...(s.config.inbound.mirrorOptOutsToAcs ? { mirror: s.gateway } : {}),
   };
 }
 
-/** What inboundSms needs: consent, replies through the send path, conversations and the outbox. */
+/** What inboundSms needs: consent, replies through the send path, conversations and the publisher. */
 export function inboundDeps(s: Services, log: Logger): InboundDeps {
   return {
     ...consentDeps(s, log),

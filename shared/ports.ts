@@ -385,10 +385,11 @@ export interface DeliveryTracker {
 }
 
 /**
- * Where the pipeline's events go once the change behind them is stored. An outbox: publish()
- * only has to keep them durably; delivery to webhooks, the Event Grid topic and analytics
- * happens later and is retried there. Events carry deterministic ids, so publishing one twice
- * is harmless.
+ * Where the pipeline's events go once the change behind them is stored. publish() resolves once
+ * every destination has them or they are kept durably in the outbox for it; delivery from there
+ * happens later and is retried. Events carry deterministic ids, so publishing one twice is
+ * harmless. A caller whose publish() throws must make its trigger try again (the change is
+ * stored, the events may not be).
  */
 export interface EventPublisher {
   publish(events: readonly PipelineEvent[]): Promise<void>;
@@ -411,5 +412,11 @@ export interface EventDestination {
   readonly name: string;
   /** Only these event types go to this destination; all when absent. */
   readonly types?: ReadonlySet<string>;
+  /**
+   * In the pipeline's own storage (analytics): delivered the moment the change is recorded, by
+   * whoever records it, and through the outbox only when that fails. Others (webhooks, the Event
+   * Grid topic) are always reached through the outbox, so no caller waits on an app's endpoint.
+   */
+  readonly immediate?: boolean;
   deliver(events: readonly PipelineEvent[]): Promise<void>;
 }

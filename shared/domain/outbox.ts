@@ -5,6 +5,8 @@ import type { PipelineEvent } from './events.js';
 export interface OutboxMessage {
   v: 1;
   events: PipelineEvent[];
+  /** Only these destinations get the events (the others already have them); all when absent. */
+  destinations?: string[];
   /** Set on a retry: only this destination still has to get the events. */
   destination?: string;
   /** With `destination`: the number of this try (1 is the first).  */
@@ -50,12 +52,16 @@ export function parseOutboxMessage(body: unknown): ParsedOutboxMessage {
     }
   }
   if (m.destination !== undefined && typeof m.destination !== 'string') return { ok: false, reason: 'destination must be a string' };
+  if (m.destinations !== undefined && (!Array.isArray(m.destinations) || !m.destinations.every((d) => typeof d === 'string'))) {
+    return { ok: false, reason: 'destinations must be an array of destination names' };
+  }
   if (m.attempt !== undefined && (!Number.isInteger(m.attempt) || (m.attempt as number) < 0)) return { ok: false, reason: 'attempt must be a whole number' };
   return {
     ok: true,
     message: {
       v: 1,
       events: m.events as PipelineEvent[],
+      ...(Array.isArray(m.destinations) ? { destinations: m.destinations as string[] } : {}),
       ...(typeof m.destination === 'string' ? { destination: m.destination } : {}),
       ...(typeof m.attempt === 'number' ? { attempt: m.attempt } : {}),
       ...(typeof m.lastError === 'string' ? { lastError: m.lastError } : {}),

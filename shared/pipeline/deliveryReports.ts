@@ -26,7 +26,7 @@ export interface DeliveryReportDeps {
 }
 
 /** The consent path (shared/pipeline/optOuts.ts) and where its events go. */
-export type CarrierConsentDeps = ConsentDeps & { outbox: EventPublisher };
+export type CarrierConsentDeps = ConsentDeps & { publisher: EventPublisher };
 
 /** ACS deliveryStatusDetails code "sender blocked for given recipient": the recipient opted out at the carrier. */
 export const CARRIER_OPT_OUT_CODE = '4007';
@@ -133,7 +133,7 @@ export async function recordCarrierOptOut(
       reason,
       at,
     });
-    if (outcome.events.length > 0) await deps.consent.outbox.publish(outcome.events);
+    if (outcome.events.length > 0) await deps.consent.publisher.publish(outcome.events);
   } else {
     await optOuts.add({ sender: record.from, recipient: record.to, source: 'carrier', reason, at });
   }

@@ -1,9 +1,13 @@
-// Delivers the pipeline's events from the outbox to every destination (webhooks, the Event Grid
-// topic, analytics). A destination that fails gets its own retry message with exponential backoff
-// and jitter, so the others are not delivered twice; after the last attempt the message goes to
-// the poison queue with its error. Delivery is at least once: receivers dedupe on the event id.
+// Delivers the pipeline's events to their destinations (webhooks, the Event Grid topic,
+// analytics). publishEvents is where they start, right after the change behind them is stored:
+// the destinations in the pipeline's own storage get them at once, the rest through the outbox
+// queue, which dispatchEvents takes them from. A destination that fails gets its own retry message
+// with exponential backoff and jitter, so the others are not delivered twice; after the last
+// attempt the message goes to the poison queue with its error. Delivery is at least once:
+// receivers dedupe on the event id.
 import { parseOutboxMessage, type OutboxMessage } from '../domain/outbox.js';
-import type { Clock, EventDestination, EventOutbox, Logger } from '../ports.js';
+import type { PipelineEvent } from '../domain/events.js';
+import type { Clock, EventDestination, EventOutbox, EventPublisher, Logger } from '../ports.js';
 
 /** Default first retry delay (EVENTS_RETRY_BASE_SECONDS); it doubles per try up to EVENT_RETRY_MAX_MS. */
 export const EVENT_RETRY_BASE_MS = 10_000;
@@ -41,6 +45,11 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
   const message = parsed.message;
   const outcome = { kind: 'dispatched' as const, delivered: [] as string[], retrying: [] as string[], poisoned: [] as string[], skipped: [] as string[] };
   let targets = deps.destinations;
+  if (message.destination === undefined && message.destinations !== undefined) {
+    const named = new Set(message.destinations);
+    targets = deps.destinations.filter((d) => named.has(d.name));
+    for (const name of named) if (!targets.some((d) => d.name === name)) outcome.skipped.push(name);
+  }
   if (message.destination !== undefined) {
     targets = deps.destinations.filter((d) => d.name === message.destination);
     if (targets.length === 0) {
@@ -82,6 +91,44 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
     }),
   );
   return outcome;
+}
+
+export interface PublishDeps {
+  destinations: readonly EventDestination[];
+  outbox: EventOutbox;
+  retryBaseMs?: number;
+  random?: () => number;
+}
+
+/**
+ * The EventPublisher of the pipeline: immediate destinations are delivered here and now (a
+ * failure puts their events on the outbox as a retry), the others get one outbox message naming
+ * them. Throws only when the outbox cannot be written.
+ */
+export function eventPublisher(deps: PublishDeps): EventPublisher {
+  const queued = deps.destinations.filter((d) => !d.immediate);
+  return {
+    async publish(events: readonly PipelineEvent[]) {
+      if (events.length === 0) return;
+      const later = queued.filter((d) => !d.types || events.some((e) => d.types!.has(e.type))).map((d) => d.name);
+      await Promise.all([
+        ...deps.destinations
+          .filter((d) => d.immediate)
+          .map(async (destination) => {
+            const mine = destination.types ? events.filter((e) => destination.types!.has(e.type)) : [...events];
+            if (mine.length === 0) return;
+            try {
+              await destination.deliver(mine);
+            } catch (error) {
+              // Try 1 was this one; the dispatcher makes the next after the first backoff.
+              const retry: OutboxMessage = { v: 1, events: mine, destination: destination.name, attempt: 2, lastError: describe(error) };
+              await deps.outbox.enqueue(retry, backoffMs(1, deps.random ?? Math.random, deps.retryBaseMs));
+            }
+          }),
+        later.length > 0 ? deps.outbox.enqueue({ v: 1, events: [...events], destinations: later }) : undefined,
+      ]);
+    },
+  };
 }
 
 /** Delay before the next try after `failures` failed tries: exponential, capped, with jitter. */

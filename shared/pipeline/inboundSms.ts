@@ -19,7 +19,7 @@ import { queueReply, type ReplyDeps } from './replies.js';
 
 export interface InboundDeps extends ConsentDeps, ReplyDeps {
   conversations: ConversationStore;
-  outbox: EventPublisher;
+  publisher: EventPublisher;
   policy: InboundPolicy;
 }
 
@@ -136,7 +136,7 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
     ...(answered ? { inReplyTo: answered } : {}),
   };
   const events: PipelineEvent[] = [inboundEvent(deps.eventSource, data), ...consent.flatMap((c) => c.events)];
-  await deps.outbox.publish(events);
+  await deps.publisher.publish(events);
   await deps.conversations.saveInbound({ ...entry, processed: true });
 
   deps.log.info('inbound SMS', {

@@ -225,7 +225,7 @@ function checkSender(deps: Pick<ConsentDeps, 'senders'>, from: string): string |
 
 /** PUT: opts a person out of one number, or of the whole pool (the default). Repeating it changes nothing. */
 export async function addOptOut(
-  deps: ConsentDeps & { outbox: EventPublisher },
+  deps: ConsentDeps & { publisher: EventPublisher },
   phone: string,
   body: { from?: string; reason: string },
 ): Promise<ConsentApiOutcome> {
@@ -252,7 +252,7 @@ export async function addOptOut(
 
 /** DELETE: lifts the opt-out of one number, of the pool-wide entry, or (without `from`) every one. */
 export async function removeOptOut(
-  deps: ConsentDeps & { outbox: EventPublisher },
+  deps: ConsentDeps & { publisher: EventPublisher },
   phone: string,
   query: { from?: string; reason?: string },
 ): Promise<ConsentApiOutcome> {
@@ -281,12 +281,12 @@ export async function removeOptOut(
 }
 
 async function finish(
-  deps: ConsentDeps & { outbox: EventPublisher },
+  deps: ConsentDeps & { publisher: EventPublisher },
   phone: string,
   outcomes: ConsentOutcome[],
 ): Promise<ConsentApiResult> {
   const events = outcomes.flatMap((o) => o.events);
-  if (events.length > 0) await deps.outbox.publish(events);
+  if (events.length > 0) await deps.publisher.publish(events);
   const status = await getOptOutStatus(deps, phone);
   const mirrored = outcomes.flatMap((o) => o.mirrored);
   return { ...status, changes: outcomes.map((o) => o.entry), ...(deps.mirror ? { acsMirror: mirrored } : {}) };

@@ -27,7 +27,10 @@ beforeAll(async () => {
       ]),
       INBOUND_REPLIES: JSON.stringify({ help: 'Acme alerts. Reply STOP to end.' }),
       ACS_OPT_OUT_MIRROR: 'true',
-      // The events stay on the outbox queue, where the test reads what the pipeline published.
+      // An app's webhook: its events go through the outbox queue, and with dispatching off they
+      // stay there, where the test reads what the pipeline published for the app.
+      STATUS_WEBHOOK_URLS: 'http://127.0.0.1:9/app-events',
+      STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('a test secret of 32 bytes length').toString('base64')}`,
       'AzureWebJobs.dispatchEvents.Disabled': 'true',
     },
     // The short code's opt-outs are managed by the application (no ACS opt-out management):

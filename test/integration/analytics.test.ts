@@ -59,6 +59,19 @@ describe('the Table Storage analytics store', () => {
     expect(afternoon.totals.submitted).toBe(100);
   });
 
+  it('stays exact when instances write the same counters, each remembering rows the other has changed since', async () => {
+    const tables = createTableAdapters({ kind: 'connectionString', connectionString: azurite.connectionString });
+    const instances = [store, new TableAnalyticsStore(tables.clientFor), new TableAnalyticsStore(tables.clientFor)];
+    const fact = (i: number): AnalyticsFact => ({ key: `e:multi-${i}`, at: '2026-10-02T09:30:00.000Z', tag: 'multi', sender: '+18005550100', tally: { delivered: 1, segmentsDelivered: 1 } });
+    // Rounds of one fact per call, every instance at once, each round a duplicate of the last one
+    // too: every instance's remembered ETags are stale by its next round.
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(instances.flatMap((s, n) => [s.record([fact(round * 10 + n)]), s.record([fact(round * 10 + n), ...(round > 0 ? [fact((round - 1) * 10 + n)] : [])])]));
+    }
+    const report = await readAnalytics(store, { ...day('2026-10-02'), groupBy: 'day', tag: 'multi' });
+    expect(report.totals).toMatchObject({ delivered: 36, segmentsDelivered: 36 });
+  });
+
   it('spreads a day over its shards: no counter row is written by every message', async () => {
     const partitions = new Set<string>();
     let facts = 0;

@@ -290,7 +290,7 @@ describe('a Failed report with code 4007', () => {
     const record = seedSent(acsId);
     const consentLog = new FakeConsentLog();
     const outbox = new FakeOutbox();
-    const consent = { optOuts, consentLog, clock, log: silentLogger, senders: [], eventSource: '/sms-pipeline/test', outbox };
+    const consent = { optOuts, consentLog, clock, log: silentLogger, senders: [], eventSource: '/sms-pipeline/test', publisher: outbox };
     await recordDeliveryReport({ ...deps, consent }, failed4007());
     await recordDeliveryReport({ ...deps, consent }, failed4007());
     expect(consentLog.entries).toHaveLength(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { messageEvent, type PipelineEvent } from '../../shared/domain/events.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { encodeOutboxMessages, MAX_OUTBOX_JSON_BYTES, parseOutboxMessage } from '../../shared/domain/outbox.js';
-import { backoffMs, dispatchEvents, EVENT_MAX_ATTEMPTS } from '../../shared/pipeline/dispatchEvents.js';
+import { backoffMs, dispatchEvents, EVENT_MAX_ATTEMPTS, eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
 import type { EventDestination } from '../../shared/ports.js';
 import { FakeClock, FakeOutbox, silentLogger } from './fakes.js';
@@ -41,6 +41,7 @@ class Destination implements EventDestination {
   constructor(
     readonly name: string,
     readonly types?: ReadonlySet<string>,
+    readonly immediate?: boolean,
   ) {}
   async deliver(events: readonly PipelineEvent[]): Promise<void> {
     if (this.failures > 0) {
@@ -95,6 +96,7 @@ describe('outbox messages', () => {
     [{ v: 1, events: {} }, 'events must be an array'],
     [{ v: 1, events: [{ id: 1 }] }, 'events[0] is not a pipeline event'],
     [{ v: 1, events: [], attempt: -1 }, 'attempt must be a whole number'],
+    [{ v: 1, events: [], destinations: 'a' }, 'destinations must be an array'],
   ])('reject %j with a reason', (body, reason) => {
     const parsed = parseOutboxMessage(body);
     expect(parsed.ok).toBe(false);
@@ -160,5 +162,57 @@ describe('dispatchEvents', () => {
     expect(backoffMs(2, () => 1)).toBe(20_000);
     expect(backoffMs(1, () => 0)).toBe(5_000);
     expect(backoffMs(30, () => 1)).toBe(3600_000);
+  });
+});
+
+describe('publishing events', () => {
+  const sent = messageEvent('/s', record('sent'));
+  const delivered = messageEvent('/s', record('delivered'));
+
+  it('delivers to the immediate destinations at once and puts one outbox message for the others, naming them', async () => {
+    const analytics = new Destination('analytics', undefined, true);
+    const webhook = new Destination('webhook', new Set(['sms.message.delivered']));
+    const topic = new Destination('topic', new Set(['sms.inbound.received']));
+    const outbox = new FakeOutbox();
+    await eventPublisher({ destinations: [webhook, analytics, topic], outbox }).publish([sent, delivered]);
+    expect(analytics.received).toEqual([[sent, delivered]]);
+    // The topic takes none of these types: it is not named, and nothing is delivered to it later.
+    expect(outbox.enqueued).toEqual([{ message: { v: 1, events: [sent, delivered], destinations: ['webhook'] }, delayMs: 0 }]);
+    expect(outbox.published).toEqual([]);
+
+    // The dispatcher then delivers to the named destinations only.
+    const outcome = await dispatchEvents(deps([webhook, analytics, topic], outbox), outbox.enqueued[0]!.message);
+    expect(outcome).toMatchObject({ delivered: ['webhook'], retrying: [], skipped: [] });
+    expect(webhook.received).toEqual([[delivered]]);
+    expect(analytics.received).toHaveLength(1);
+  });
+
+  it('writes nothing to the outbox when every destination was reached at once', async () => {
+    const outbox = new FakeOutbox();
+    const analytics = new Destination('analytics', undefined, true);
+    await eventPublisher({ destinations: [analytics], outbox }).publish([delivered]);
+    expect(outbox.enqueued).toEqual([]);
+    expect(analytics.received).toEqual([[delivered]]);
+  });
+
+  it('puts the events of an immediate destination that failed on the outbox as its retry, after the first backoff', async () => {
+    const outbox = new FakeOutbox();
+    const analytics = new Destination('analytics', undefined, true);
+    analytics.failures = 1;
+    await eventPublisher({ destinations: [analytics], outbox, random: () => 0.5, retryBaseMs: 1000 }).publish([delivered]);
+    expect(outbox.enqueued).toEqual([{ message: { v: 1, events: [delivered], destination: 'analytics', attempt: 2, lastError: 'analytics answered 500' }, delayMs: 750 }]);
+    await dispatchEvents(deps([analytics], outbox), outbox.enqueued[0]!.message);
+    expect(analytics.received).toEqual([[delivered]]);
+  });
+
+  it('throws when the outbox cannot keep what a destination still needs, so the trigger tries again', async () => {
+    const outbox = new FakeOutbox();
+    outbox.enqueue = async () => {
+      throw new Error('queue unavailable');
+    };
+    const analytics = new Destination('analytics', undefined, true);
+    analytics.failures = 1;
+    await expect(eventPublisher({ destinations: [analytics], outbox }).publish([delivered])).rejects.toThrow('queue unavailable');
+    await expect(eventPublisher({ destinations: [new Destination('webhook')], outbox }).publish([delivered])).rejects.toThrow('queue unavailable');
   });
 });

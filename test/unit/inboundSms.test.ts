@@ -61,7 +61,7 @@ beforeEach(() => {
     queue,
     events: publishingSink(outbox, SOURCE),
     conversations,
-    outbox,
+    publisher: outbox,
     policy,
   };
 });

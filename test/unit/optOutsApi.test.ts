@@ -18,14 +18,14 @@ let clock: FakeClock;
 let optOuts: FakeOptOuts;
 let consentLog: FakeConsentLog;
 let outbox: FakeOutbox;
-let deps: ConsentDeps & { outbox: EventPublisher };
+let deps: ConsentDeps & { publisher: EventPublisher };
 
 beforeEach(() => {
   clock = new FakeClock();
   optOuts = new FakeOptOuts();
   consentLog = new FakeConsentLog();
   outbox = new FakeOutbox();
-  deps = { optOuts, consentLog, clock, log: silentLogger, senders: [tollFree, shortCode], eventSource: '/test', outbox };
+  deps = { optOuts, consentLog, clock, log: silentLogger, senders: [tollFree, shortCode], eventSource: '/test', publisher: outbox };
 });
 
 describe('status', () => {

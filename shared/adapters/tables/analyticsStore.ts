@@ -16,8 +16,6 @@ export const ANALYTICS_SHARDS = 16;
 const MAX_ACTIONS = 100;
 /** Tries of one transaction that lost a race (a counter changed meanwhile) before giving up. */
 const MAX_TRIES = 30;
-/** Partitions written at once by one record() call. */
-const PARALLEL_PARTITIONS = 8;
 
 type ClientFor = (table: 'analytics') => Promise<TableClient>;
 
@@ -36,6 +34,7 @@ export function partitionKeyOf(fact: Pick<AnalyticsFact, 'key' | 'at'>): string 
   return `${dayOf(fact.at).replace(/-/g, '')}-${String(shardOf(fact.key)).padStart(2, '0')}`;
 }
 
+const knownKey = (pk: string, rowKey: string) => `${pk}\n${rowKey}`;
 export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
 const hourRowKey = (hour: string, tag: string, sender: string) => `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}`;
 const dayRowKey = (tag: string, sender: string) => `d|${escapeKey(tag)}|${escapeKey(sender)}`;
@@ -85,7 +84,33 @@ function chunks(facts: readonly AnalyticsFact[]): AnalyticsFact[][] {
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 
+/** A counter row as this instance last wrote or read it. */
+interface KnownRow {
+  etag: string;
+  values: Record<string, number>;
+}
+
+/** Counter rows remembered per instance; the oldest are forgotten past this (a few MiB at most). */
+const MAX_KNOWN_ROWS = 20_000;
+
+/** Facts waiting for their partition's next transaction, and who waits for them. */
+interface PartitionTurn {
+  waiting: { facts: AnalyticsFact[]; done: (error?: unknown) => void }[];
+}
+
+/**
+ * Writing, per partition, one turn at a time: facts that arrive while a transaction of their
+ * partition is in flight wait for it and then go together in the next one (group commit), so
+ * concurrent invocations of one instance do not race each other for the same counter ETags. An
+ * instance also remembers each counter row as it last wrote it: while nobody else has written
+ * since, recording is one conditional transaction without a read; when another instance has, the
+ * ETag check fails, the row is read again and the transaction retried — the shortcut can cost a
+ * round-trip, never a count.
+ */
 export class TableAnalyticsStore implements AnalyticsStore {
+  private readonly known = new Map<string, KnownRow>();
+  private readonly turns = new Map<string, PartitionTurn>();
+
   constructor(
     private readonly clientFor: ClientFor,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -100,23 +125,45 @@ export class TableAnalyticsStore implements AnalyticsStore {
       if (!partition.has(fact.key)) partition.set(fact.key, fact);
       byPartition.set(pk, partition);
     }
-    const work = [...byPartition.entries()];
-    const client = await this.clientFor('analytics');
-    const failures: unknown[] = [];
-    // A few partitions at a time; one that fails does not stop the others (their facts are kept).
-    await Promise.all(
-      Array.from({ length: Math.min(PARALLEL_PARTITIONS, work.length) }, async () => {
-        for (let next = work.shift(); next; next = work.shift()) {
-          const [pk, partitionFacts] = next;
-          try {
-            for (const chunk of chunks([...partitionFacts.values()])) await this.recordChunk(client, pk, chunk);
-          } catch (error) {
-            failures.push(error);
-          }
+    // Every partition is written; one that fails does not stop the others (their facts are kept).
+    const results = await Promise.allSettled([...byPartition].map(([pk, partitionFacts]) => this.inTurn(pk, [...partitionFacts.values()])));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private inTurn(pk: string, facts: AnalyticsFact[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      const turn = this.turns.get(pk);
+      if (turn) {
+        turn.waiting.push({ facts, done });
+        return;
+      }
+      const mine: PartitionTurn = { waiting: [{ facts, done }] };
+      this.turns.set(pk, mine);
+      void this.drain(pk, mine);
+    });
+  }
+
+  /** Writes the partition's waiting facts, all that came meanwhile together, until none wait. */
+  private async drain(pk: string, turn: PartitionTurn): Promise<void> {
+    try {
+      while (turn.waiting.length > 0) {
+        const taken = turn.waiting.splice(0);
+        const facts = new Map<string, AnalyticsFact>();
+        for (const entry of taken) for (const fact of entry.facts) if (!facts.has(fact.key)) facts.set(fact.key, fact);
+        let failure: unknown;
+        try {
+          const client = await this.clientFor('analytics');
+          for (const chunk of chunks([...facts.values()])) await this.recordChunk(client, pk, chunk);
+        } catch (error) {
+          failure = error ?? new Error('recording analytics failed');
         }
-      }),
-    );
-    if (failures.length > 0) throw failures[0];
+        for (const entry of taken) entry.done(failure);
+      }
+    } finally {
+      this.turns.delete(pk);
+    }
   }
 
   private async recordChunk(client: TableClient, pk: string, facts: AnalyticsFact[]): Promise<void> {
@@ -129,36 +176,65 @@ export class TableAnalyticsStore implements AnalyticsStore {
         if (pending.length === 0) return;
       }
       const changes = [...counterChanges(pending).values()];
-      const current = await Promise.all(changes.map((c) => this.getRow(client, pk, c.rowKey)));
+      const current = await Promise.all(changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))));
       const actions: TransactionAction[] = pending.map((f) => [
         'create',
         { partitionKey: pk, rowKey: factRowKey(f.key), at: f.at, tag: f.tag, sender: f.sender, tally: JSON.stringify(f.tally) },
       ]);
+      const after = new Map<string, Record<string, number>>();
       changes.forEach((change, i) => {
         const row = current[i];
         if (!row) {
           actions.push(['create', { partitionKey: pk, rowKey: change.rowKey, ...change.identity, ...change.tally }]);
+          after.set(change.rowKey, { ...change.tally });
           return;
         }
         const updated: Record<string, number> = {};
-        for (const [name, amount] of Object.entries(change.tally)) {
-          const before = row[name];
-          updated[name] = (typeof before === 'number' ? before : 0) + amount;
-        }
+        for (const [name, amount] of Object.entries(change.tally)) updated[name] = (row.values[name] ?? 0) + amount;
         actions.push(['update', { partitionKey: pk, rowKey: change.rowKey, ...updated }, 'Merge', { etag: row.etag }]);
+        after.set(change.rowKey, { ...row.values, ...updated });
       });
       try {
-        await storageCall('record analytics', () => client.submitTransaction(actions));
+        const response = await storageCall('record analytics', () => client.submitTransaction(actions));
+        // Sub-responses come in the order of the operations; an update's carries no row key, an
+        // insert's the key URL-encoded.
+        const rowKeys = actions.map((a) => a[1].rowKey as string);
+        for (const [rowKey, values] of after) {
+          const sub = response.subResponses[rowKeys.indexOf(rowKey)];
+          const etag = sub && (sub.rowKey === undefined || sub.rowKey === rowKey || safeDecode(sub.rowKey) === rowKey) ? sub.etag : undefined;
+          if (etag) this.remember(pk, rowKey, { etag, values });
+          else this.known.delete(knownKey(pk, rowKey));
+        }
         return;
       } catch (error) {
+        // Whatever failed, what this instance remembers of these rows may be stale.
+        for (const change of changes) this.known.delete(knownKey(pk, change.rowKey));
         const status = statusOf(error);
         // 409: a fact is already there (a duplicate) or another writer created a counter row first;
         // 412: a counter changed since it was read. Either way: look again and retry.
         if ((status !== 409 && status !== 412) || attempt >= MAX_TRIES) throw error;
         if (status === 409) checkFacts = true;
-        await this.sleep(5 + Math.random() * Math.min(500, 20 * attempt));
+        // A stale memory is not contention: the first retry reads and goes again at once.
+        if (attempt > 1) await this.sleep(5 + Math.random() * Math.min(500, 20 * attempt));
       }
     }
+  }
+
+  private remember(pk: string, rowKey: string, row: KnownRow): void {
+    const key = knownKey(pk, rowKey);
+    this.known.delete(key);
+    this.known.set(key, row);
+    if (this.known.size > MAX_KNOWN_ROWS) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private async readCounter(client: TableClient, pk: string, rowKey: string): Promise<KnownRow | undefined> {
+    const entity = await this.getRow(client, pk, rowKey);
+    if (!entity) return undefined;
+    const values: Record<string, number> = {};
+    for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) values[name] = value;
+    const row = { etag: entity.etag, values };
+    this.remember(pk, rowKey, row);
+    return row;
   }
 
   private async existingFacts(client: TableClient, pk: string, facts: readonly AnalyticsFact[]): Promise<Set<string>> {
@@ -201,5 +277,13 @@ export class TableAnalyticsStore implements AnalyticsStore {
       }
     });
     return rows;
+  }
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }
