@@ -25,6 +25,8 @@ export interface BenchStackOptions {
   disabled?: string[];
   /** Extra emulator configuration (e.g. Event Grid delivery). */
   emulator?: Record<string, unknown>;
+  /** Settings on top of the sample ones (e.g. a webhook). */
+  settings?: Record<string, string>;
 }
 
 export interface BenchStack {
@@ -90,6 +92,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       SMS_SENDERS: JSON.stringify([{ number: SENDER, type: 'tollFree', ratePerMinute: UNPACED_RATE_PER_MINUTE }]),
       // The reconciler's cost is measured on its own (roundTrips.ts), not mixed into a run.
       AzureWebJobs__reconcileDeliveries__Disabled: 'true',
+      ...(options.settings ?? {}),
       ...disabled,
     },
     hostPort: 0,

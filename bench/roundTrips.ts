@@ -4,7 +4,10 @@
 // so every request does the same work and the figures do not depend on the machine. The
 // reconciler's share (it reads and untracks every handed-over message half an hour later) is
 // measured by running it with its clock moved past that delay.
-// `node dist/bench/roundTrips.js` runs it alone.
+// `node dist/bench/roundTrips.js` runs it alone; with `--webhook`, an app's webhook (a local
+// receiver answering 204) is configured too, so the event outbox's share is counted.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../shared/config.js';
 import { buildServices } from '../shared/composition.js';
 import { reconcileDeliveries } from '../shared/pipeline/reconcileDeliveries.js';
@@ -59,8 +62,16 @@ const REPORT_DELAY_MS = 1000;
 export async function countRoundTrips(
   scenarios = ROUND_TRIP_SCENARIOS,
   log: (line: string) => void = () => undefined,
+  options: { webhook?: boolean } = {},
 ): Promise<RoundTripFigures[]> {
-  const bench = await startBenchStack({ deliveryReportDelayMs: REPORT_DELAY_MS, countStorage: true });
+  const receiver = options.webhook ? await startWebhookReceiver() : undefined;
+  const bench = await startBenchStack({
+    deliveryReportDelayMs: REPORT_DELAY_MS,
+    countStorage: true,
+    ...(receiver
+      ? { settings: { STATUS_WEBHOOK_URLS: receiver.url, STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('bench webhook secret, 32 bytes..').toString('base64')}` } }
+      : {}),
+  });
   try {
     // Warm up: SDKs loaded, connections open, the pacing entity created.
     await bench.post(recipients(1, 7_000_000), 'warm-up');
@@ -75,7 +86,19 @@ export async function countRoundTrips(
     return out;
   } finally {
     await bench.stop();
+    await receiver?.stop();
   }
+}
+
+/** An app's webhook that takes every delivery (204), so retries never add to the count. */
+async function startWebhookReceiver(): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/events`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** Waits until the host has made no storage request (other than idle polls) for a while. */
@@ -210,5 +233,7 @@ export function formatRoundTrips(figures: readonly RoundTripFigures[]): string {
 
 if (isMain(import.meta.url)) {
   console.log(formatMachine(describeMachine(root)));
-  console.log(formatRoundTrips(await countRoundTrips(ROUND_TRIP_SCENARIOS, console.log)));
+  const webhook = process.argv.includes('--webhook');
+  if (webhook) console.log('with a webhook configured: status events also go through the event outbox');
+  console.log(formatRoundTrips(await countRoundTrips(ROUND_TRIP_SCENARIOS, console.log, { webhook })));
 }
