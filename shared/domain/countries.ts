@@ -13,7 +13,7 @@ const CALLING_CODES: Record<string, string> = {
   '211': 'SS', '212': 'MA', '213': 'DZ', '216': 'TN', '218': 'LY', '220': 'GM', '221': 'SN', '222': 'MR', '223': 'ML', '224': 'GN',
   '225': 'CI', '226': 'BF', '227': 'NE', '228': 'TG', '229': 'BJ', '230': 'MU', '231': 'LR', '232': 'SL', '233': 'GH', '234': 'NG',
   '235': 'TD', '236': 'CF', '237': 'CM', '238': 'CV', '239': 'ST', '240': 'GQ', '241': 'GA', '242': 'CG', '243': 'CD', '244': 'AO',
-  '245': 'GW', '248': 'SC', '249': 'SD', '250': 'RW', '251': 'ET', '252': 'SO', '253': 'DJ', '254': 'KE', '255': 'TZ', '256': 'UG',
+  '245': 'GW', '246': 'IO', '247': 'AC', '248': 'SC', '249': 'SD', '250': 'RW', '251': 'ET', '252': 'SO', '253': 'DJ', '254': 'KE', '255': 'TZ', '256': 'UG',
   '257': 'BI', '258': 'MZ', '260': 'ZM', '261': 'MG', '262': 'RE', '263': 'ZW', '264': 'NA', '265': 'MW', '266': 'LS', '267': 'BW',
   '268': 'SZ', '269': 'KM', '290': 'SH', '291': 'ER', '297': 'AW', '298': 'FO', '299': 'GL',
   '350': 'GI', '351': 'PT', '352': 'LU', '353': 'IE', '354': 'IS', '355': 'AL', '356': 'MT', '357': 'CY', '358': 'FI', '359': 'BG',
@@ -26,8 +26,17 @@ const CALLING_CODES: Record<string, string> = {
   '850': 'KP', '852': 'HK', '853': 'MO', '855': 'KH', '856': 'LA', '880': 'BD', '886': 'TW',
   '960': 'MV', '961': 'LB', '962': 'JO', '963': 'SY', '964': 'IQ', '965': 'KW', '966': 'SA', '967': 'YE', '968': 'OM', '970': 'PS',
   '971': 'AE', '972': 'IL', '973': 'BH', '974': 'QA', '975': 'BT', '976': 'MN', '977': 'NP', '992': 'TJ', '993': 'TM', '994': 'AZ',
-  '995': 'GE', '996': 'KG', '998': 'UZ',
+  '995': 'GE', '996': 'KG', '997': 'KZ', '998': 'UZ', '379': 'VA',
 };
+
+/** Assigned calling codes of no country: international freephone, satellite and global networks. */
+const NON_GEOGRAPHIC_CODES = new Set(['800', '808', '870', '878', '881', '882', '883', '888', '979']);
+
+/** True when the digits (an E.164 number without "+") start with an assigned country calling code. */
+export function hasAssignedCallingCode(digits: string): boolean {
+  if (digits.startsWith('1') || digits.startsWith('7')) return true;
+  return [2, 3].some((length) => CALLING_CODES[digits.slice(0, length)] !== undefined || NON_GEOGRAPHIC_CODES.has(digits.slice(0, length)));
+}
 
 /** North American area codes outside the United States (+1 is shared by the NANP countries). */
 const NANP_AREA_CODES: Record<string, string> = {

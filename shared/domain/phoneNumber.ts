@@ -1,4 +1,5 @@
 // Phone numbers: normalising what apps send into E.164, and masking numbers for logs.
+import { hasAssignedCallingCode } from './countries.js';
 
 /** Result of normalising one number. */
 export type NormalizedPhoneNumber = { ok: true; e164: string } | { ok: false; reason: string };
@@ -15,7 +16,8 @@ export function isAlphanumericSenderId(s: string): boolean {
 
 /**
  * Accepts E.164 with or without "+", with spaces, dashes, dots and parentheses; "00" as an
- * international prefix becomes "+". A number without "+" is taken as including its country code.
+ * international prefix becomes "+". A number without "+" is taken as including its country code,
+ * which must be an assigned one.
  */
 export function normalizePhoneNumber(input: string): NormalizedPhoneNumber {
   const trimmed = input.trim();
@@ -29,6 +31,10 @@ export function normalizePhoneNumber(input: string): NormalizedPhoneNumber {
   if (digits.startsWith('0')) return { ok: false, reason: 'must start with a country calling code, not 0' };
   if (digits.length > 15) return { ok: false, reason: `has ${digits.length} digits; E.164 allows at most 15` };
   if (digits.length < 8) return { ok: false, reason: `has ${digits.length} digits; a full international number has at least 8` };
+  if (!hasAssignedCallingCode(digits)) {
+    // Typically a national number without its country code: "(425) 555-0124" is not +425 55 50 124.
+    return { ok: false, reason: `does not start with a country calling code (no country has +${digits.slice(0, 3)}); write the number with its country code, e.g. +1 for the US and Canada` };
+  }
   if (digits.startsWith('1')) {
     if (digits.length !== 11) return { ok: false, reason: 'North American numbers have 10 digits after +1' };
     if (/^[01]/.test(digits.slice(1))) return { ok: false, reason: 'NANP area code cannot start with 0 or 1' };

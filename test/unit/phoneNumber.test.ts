@@ -10,6 +10,9 @@ describe('normalizePhoneNumber', () => {
     ['0044 20 7946 0958', '+442079460958'],
     ['+44 20 7946 0958', '+442079460958'],
     [' +49 30 901820 ', '+4930901820'],
+    ['+420 601 123 456', '+420601123456'],
+    ['+7 701 123 4567', '+77011234567'],
+    ['+881 6 1234 5678', '+881612345678'],
   ])('%s → %s', (input, e164) => {
     expect(normalizePhoneNumber(input)).toEqual({ ok: true, e164 });
   });
@@ -25,6 +28,9 @@ describe('normalizePhoneNumber', () => {
     ['+14251550123', 'NANP exchange code cannot start with 0 or 1'],
     ['+1425+5550123', 'has a "+" that is not at the start'],
     ['+1425_555_0123', 'contains characters other than digits, +, spaces, dashes, dots and parentheses'],
+    // A national number without its country code reads as an unassigned one.
+    ['(425) 555-0124', 'does not start with a country calling code (no country has +425); write the number with its country code, e.g. +1 for the US and Canada'],
+    ['+2895550124', 'does not start with a country calling code (no country has +289); write the number with its country code, e.g. +1 for the US and Canada'],
   ])('refuses %j: %s', (input, reason) => {
     expect(normalizePhoneNumber(input)).toEqual({ ok: false, reason });
   });
