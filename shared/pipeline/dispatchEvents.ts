@@ -1,5 +1,5 @@
 // Delivers the pipeline's events to their destinations (webhooks, the Event Grid topic,
-// analytics). publishEvents is where they start, right after the change behind them is stored:
+// analytics). eventPublisher is where they start, right after the change behind them is stored:
 // the destinations in the pipeline's own storage get them at once, the rest through the outbox
 // queue, which dispatchEvents takes them from. A destination that fails gets its own retry message
 // with exponential backoff and jitter, so the others are not delivered twice; after the last
