@@ -9,6 +9,7 @@ import { messageIdOf } from '../../shared/domain/ids.js';
 import { DEFAULT_START_REPLY, DEFAULT_STOP_REPLY } from '../../shared/domain/keywords.js';
 import { replyBatchId } from '../../shared/pipeline/replies.js';
 import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
+import { OFFICIAL_SMS_RECEIVED } from '../support/acsExamples.js';
 
 const TOLL_FREE = '+18005550100';
 const SHORT_CODE = '+18005550199';
@@ -220,27 +221,7 @@ describe('Event Grid deliveries', () => {
     fetch(webhook(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   it('accepts the official SMSReceived examples: Event Grid schema, PascalCase data, CloudEvents', async () => {
-    // learn.microsoft.com/azure/event-grid/communication-services-telephony-sms-events, verbatim.
-    const official = [
-      {
-        id: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-        topic:
-          '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
-        subject: '/phonenumber/15555555555',
-        data: {
-          messageId: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-          from: '15555555555',
-          to: '15555555555',
-          message: 'Great to connect with Azure Communication Services events',
-          receivedTimestamp: '2020-09-18T00:27:45.32Z',
-          segmentCount: 1,
-        },
-        eventType: 'Microsoft.Communication.SMSReceived',
-        dataVersion: '1.0',
-        metadataVersion: '1',
-        eventTime: '2020-09-18T00:27:47Z',
-      },
-    ];
+    const official = [OFFICIAL_SMS_RECEIVED];
     expect((await post(official)).status).toBe(202);
 
     const pascal = [

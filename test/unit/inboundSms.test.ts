@@ -8,6 +8,7 @@ import type { InboundEventData, ConsentEventData } from '../../shared/domain/eve
 import { receiveInboundSms, type InboundDeps } from '../../shared/pipeline/inboundSms.js';
 import { processSendJob } from '../../shared/pipeline/sendMessages.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
+import { OFFICIAL_SMS_RECEIVED } from '../support/acsExamples.js';
 import {
   FakeClock,
   FakeConsentLog,
@@ -90,6 +91,19 @@ function smsReceived(message: string, options: { from?: string; to?: string; at?
 }
 
 const published = (type: string) => outbox.published.filter((e) => e.type === type);
+
+/** The next publish of an sms.inbound.received event fails, as when the queue is unavailable. */
+function failNextInboundPublish(): void {
+  const publish = outbox.publish.bind(outbox);
+  let fail = true;
+  outbox.publish = async (events) => {
+    if (fail && events.some((e) => e.type === 'sms.inbound.received')) {
+      fail = false;
+      throw new Error('queue unavailable');
+    }
+    return publish(events);
+  };
+}
 
 describe('keywords', () => {
   it('a whole-message STOP opts out of the number that received it; a sentence with "stop" in it does not', async () => {
@@ -272,15 +286,7 @@ describe('STOP and START', () => {
     await receiveInboundSms(deps, smsReceived('STOP'));
     clock.advance(60_000);
     const start = smsReceived('START');
-    const publish = outbox.publish.bind(outbox);
-    let fail = true;
-    outbox.publish = async (events) => {
-      if (fail && events.some((e) => e.type === 'sms.inbound.received')) {
-        fail = false;
-        throw new Error('queue unavailable');
-      }
-      return publish(events);
-    };
+    failNextInboundPublish();
     await expect(receiveInboundSms(deps, start)).rejects.toThrow('queue unavailable');
     await receiveInboundSms(deps, start);
     expect(queue.jobs.map((j) => j.message)).toEqual([DEFAULT_STOP_REPLY, DEFAULT_START_REPLY]);
@@ -288,7 +294,7 @@ describe('STOP and START', () => {
 
     clock.advance(60_000);
     const yes = smsReceived('yes');
-    fail = true;
+    failNextInboundPublish();
     await expect(receiveInboundSms(deps, yes)).rejects.toThrow('queue unavailable');
     await receiveInboundSms(deps, yes);
     expect(queue.jobs).toHaveLength(2);
@@ -344,15 +350,7 @@ describe('at-least-once delivery', () => {
 
   it('an interrupted first delivery is finished by the redelivery, with one reply and the same event ids', async () => {
     const event = smsReceived('STOP');
-    const publish = outbox.publish.bind(outbox);
-    let fail = true;
-    outbox.publish = async (events) => {
-      if (fail && events.some((e) => e.type === 'sms.inbound.received')) {
-        fail = false;
-        throw new Error('queue unavailable');
-      }
-      return publish(events);
-    };
+    failNextInboundPublish();
     await expect(receiveInboundSms(deps, event)).rejects.toThrow('queue unavailable');
     const [outcome] = await receiveInboundSms(deps, event);
     expect(outcome).toMatchObject({ kind: 'processed', keyword: 'optOut' });
@@ -421,24 +419,7 @@ describe('conversations', () => {
 });
 
 describe('payloads', () => {
-  const official = {
-    id: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-    topic:
-      '/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourcegroups/acse2e/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
-    subject: '/phonenumber/15555555555',
-    data: {
-      messageId: 'Incoming_20200918002745d29ebbea-3341-4466-9690-0a03af35228e',
-      from: '15555555555',
-      to: '15555555555',
-      message: 'Great to connect with Azure Communication Services events',
-      receivedTimestamp: '2020-09-18T00:27:45.32Z',
-      segmentCount: 1,
-    },
-    eventType: 'Microsoft.Communication.SMSReceived',
-    dataVersion: '1.0',
-    metadataVersion: '1',
-    eventTime: '2020-09-18T00:27:47Z',
-  };
+  const official = OFFICIAL_SMS_RECEIVED;
 
   it('accepts the documented example, in an array, in PascalCase and as a CloudEvent', async () => {
     const pascal = {

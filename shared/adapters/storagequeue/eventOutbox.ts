@@ -1,34 +1,19 @@
 // The event outbox on a Storage queue: events are kept here, durably and cheaply, the moment the
 // change behind them is stored; the dispatchEvents function delivers them later and retries.
 // One queue message carries as many events as fit (Storage queue messages hold 64 KiB).
-import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { Config } from '../../config.js';
 import type { PipelineEvent } from '../../domain/events.js';
 import { encodeOutboxMessages, type OutboxMessage } from '../../domain/outbox.js';
-import { DependencyUnavailableError, type EventOutbox } from '../../ports.js';
-import { isUnavailable } from '../tables/tableClients.js';
+import type { EventOutbox } from '../../ports.js';
+import { queueCall, queueClient } from './queueClients.js';
 
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600 - 60;
 
 export class StorageEventOutbox implements EventOutbox {
-  private service?: Promise<QueueServiceClient>;
-
   constructor(
     private readonly storage: Config['storage'],
     readonly queueName: string,
   ) {}
-
-  private async queue(name: string): Promise<QueueClient> {
-    this.service ??= (async () => {
-      const { QueueServiceClient } = await import('@azure/storage-queue');
-      const options = { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
-      if (this.storage.kind === 'connectionString') return QueueServiceClient.fromConnectionString(this.storage.connectionString, options);
-      const { DefaultAzureCredential } = await import('@azure/identity');
-      const credential = new DefaultAzureCredential(this.storage.clientId ? { managedIdentityClientId: this.storage.clientId } : {});
-      return new QueueServiceClient(this.storage.queueUrl, credential, options);
-    })();
-    return (await this.service).getQueueClient(name);
-  }
 
   async publish(events: readonly PipelineEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -45,29 +30,20 @@ export class StorageEventOutbox implements EventOutbox {
   }
 
   async ensureQueue(): Promise<void> {
-    const queue = await this.queue(this.queueName);
-    await guard('create events queue', () => queue.createIfNotExists());
+    const queue = await queueClient(this.storage, this.queueName);
+    await queueCall('create events queue', () => queue.createIfNotExists());
   }
 
   private async send(name: string, message: OutboxMessage, visibilityTimeout: number, create = false): Promise<void> {
-    const queue = await this.queue(name);
-    if (create) await guard('create poison queue', () => queue.createIfNotExists());
+    const queue = await queueClient(this.storage, name);
+    if (create) await queueCall('create poison queue', () => queue.createIfNotExists());
     for (const text of encodeOutboxMessages(message)) {
-      await guard('enqueue events', () =>
+      await queueCall('enqueue events', () =>
         queue.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
           messageTimeToLive: -1,
           ...(visibilityTimeout > 0 ? { visibilityTimeout } : {}),
         }),
       );
     }
-  }
-}
-
-async function guard<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isUnavailable(error)) throw new DependencyUnavailableError('queue', `${what}: ${(error as Error).message}`, { cause: error });
-    throw error;
   }
 }

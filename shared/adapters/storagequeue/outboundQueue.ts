@@ -4,8 +4,8 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../../config.js';
 import type { SendJob } from '../../domain/sendJob.js';
-import { DependencyUnavailableError, type OutboundQueue } from '../../ports.js';
-import { isUnavailable } from '../tables/tableClients.js';
+import type { OutboundQueue } from '../../ports.js';
+import { queueCall, queueClient } from './queueClients.js';
 
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600 - 60;
 
@@ -19,16 +19,7 @@ export class StorageOutboundQueue implements OutboundQueue {
   ) {}
 
   private queue(): Promise<QueueClient> {
-    this.client ??= (async () => {
-      const { QueueServiceClient } = await import('@azure/storage-queue');
-      const options = { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
-      if (this.storage.kind === 'connectionString') {
-        return QueueServiceClient.fromConnectionString(this.storage.connectionString, options).getQueueClient(this.queueName);
-      }
-      const { DefaultAzureCredential } = await import('@azure/identity');
-      const credential = new DefaultAzureCredential(this.storage.clientId ? { managedIdentityClientId: this.storage.clientId } : {});
-      return new QueueServiceClient(this.storage.queueUrl, credential, options).getQueueClient(this.queueName);
-    })();
+    this.client ??= queueClient(this.storage, this.queueName);
     return this.client;
   }
 
@@ -41,7 +32,7 @@ export class StorageOutboundQueue implements OutboundQueue {
         const job = jobs[next++]!;
         const delayMs = job.notBefore ? Date.parse(job.notBefore) - this.now() : 0;
         const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
-        await guard('enqueue send job', () =>
+        await queueCall('enqueue send job', () =>
           queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'), {
             messageTimeToLive: -1,
             ...(visibilityTimeout > 0 ? { visibilityTimeout } : {}),
@@ -54,20 +45,11 @@ export class StorageOutboundQueue implements OutboundQueue {
 
   async ensureQueue(): Promise<void> {
     const queue = await this.queue();
-    await guard('create queue', () => queue.createIfNotExists());
+    await queueCall('create queue', () => queue.createIfNotExists());
   }
 
   async ping(): Promise<void> {
     const queue = await this.queue();
-    await guard('ping queue', () => queue.getProperties());
-  }
-}
-
-async function guard<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isUnavailable(error)) throw new DependencyUnavailableError('queue', `${what}: ${(error as Error).message}`, { cause: error });
-    throw error;
+    await queueCall('ping queue', () => queue.getProperties());
   }
 }

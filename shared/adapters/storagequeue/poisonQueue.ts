@@ -7,6 +7,7 @@ import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { Config } from '../../config.js';
 import { DependencyUnavailableError, type DeadLetter, type TransportDeadLetters } from '../../ports.js';
 import { isUnavailable } from '../tables/tableClients.js';
+import { queueClient } from './queueClients.js';
 
 const ID_PREFIX = 'poison-';
 const SCAN_VISIBILITY_SECONDS = 60;
@@ -25,17 +26,7 @@ export class StoragePoisonQueue implements TransportDeadLetters {
   }
 
   private queue(): Promise<QueueClient> {
-    this.client ??= (async () => {
-      const { QueueServiceClient } = await import('@azure/storage-queue');
-      if (this.storage.kind === 'connectionString') {
-        return QueueServiceClient.fromConnectionString(this.storage.connectionString).getQueueClient(this.name);
-      }
-      const { DefaultAzureCredential } = await import('@azure/identity');
-      const credential = new DefaultAzureCredential(
-        this.storage.clientId ? { managedIdentityClientId: this.storage.clientId } : {},
-      );
-      return new QueueServiceClient(this.storage.queueUrl, credential).getQueueClient(this.name);
-    })();
+    this.client ??= queueClient(this.storage, this.name);
     return this.client;
   }
 
