@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../shared/config.js';
-import { buildServices } from '../shared/composition.js';
+import { buildServices, depsOf } from '../shared/composition.js';
 import { reconcileDeliveries } from '../shared/pipeline/reconcileDeliveries.js';
 import type { StorageOp } from './countingProxy.js';
 import { describeMachine, formatMachine } from './machine.js';
@@ -137,13 +137,7 @@ async function reconcileNow(bench: BenchStack): Promise<StorageOp[]> {
   const services = buildServices(loadConfig({ ...bench.stack.settings }));
   const ahead = services.config.reconcile.afterMs + 60_000;
   const clock = { now: () => new Date(Date.now() + ahead), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-  await reconcileDeliveries({
-    ...services,
-    clock,
-    log: { info() {}, warn() {}, error() {} },
-    reconcileAfterMs: services.config.reconcile.afterMs,
-    deadlineMs: services.config.reconcile.deadlineMs,
-  });
+  await reconcileDeliveries({ ...depsOf({ ...services, clock }).reconcile({ info() {}, warn() {}, error() {} }) });
   return proxy.ops.slice(mark).filter((o) => !o.empty);
 }
 

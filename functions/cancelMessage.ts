@@ -1,8 +1,8 @@
 // DELETE /api/messages/{id} — cancel a message that has not been handed to ACS yet.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { deps } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
-import { contextLogger } from '../shared/adapters/functions/logger.js';
+import { toMessageView } from '../shared/http/messages.js';
 import { json, problem } from '../shared/http/problem.js';
 import { cancelMessage as cancel } from '../shared/pipeline/cancelMessage.js';
 
@@ -11,12 +11,12 @@ export const cancelMessage: HttpFunctionOptions = {
   route: 'messages/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(context, async (log) => {
       const id = request.params.id ?? '';
-      const result = await cancel({ ...services(), log: contextLogger(context) }, id);
+      const result = await cancel(deps().cancel(log), id);
       switch (result.kind) {
         case 'canceled':
-          return json(200, result.message);
+          return json(200, toMessageView(result.message));
         case 'notCancelable':
           return problem('conflict', `The message is "${result.status}": only queued or scheduled messages can be canceled.`, {
             messageStatus: result.status,

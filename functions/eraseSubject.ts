@@ -1,8 +1,7 @@
 // DELETE /api/subjects/{phone} — erases a person's texts and conversations; says what was kept and why.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
-import { services } from '../shared/composition.js';
-import { contextLogger } from '../shared/adapters/functions/logger.js';
-import { handleHttp, phoneParam } from '../shared/adapters/functions/http.js';
+import { deps } from '../shared/composition.js';
+import { handleHttp, withPhone } from '../shared/adapters/functions/http.js';
 import { json } from '../shared/http/problem.js';
 import { eraseSubject as erase } from '../shared/pipeline/eraseSubject.js';
 
@@ -11,10 +10,5 @@ export const eraseSubject: HttpFunctionOptions = {
   route: 'subjects/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
-      const phone = phoneParam(request);
-      if (!phone.ok) return phone.result;
-      const s = services();
-      return json(200, await erase({ ...s, senders: s.config.senders, log: contextLogger(context) }, phone.phone));
-    }),
+    handleHttp(context, (log) => withPhone(request, async (phone) => json(200, await erase(deps().erase(log), phone)))),
 };

@@ -2,7 +2,7 @@
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
-import { analyticsBody, analyticsCsv, resolveAnalyticsQuery } from '../shared/http/analyticsSchemas.js';
+import { analyticsBody, analyticsCsv, resolveAnalyticsQuery } from '../shared/http/analytics.js';
 import { json, validationProblem } from '../shared/http/problem.js';
 import { PRICE_CURRENCY } from '../shared/domain/pricing.js';
 import { readAnalytics } from '../shared/pipeline/analytics.js';

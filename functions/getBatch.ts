@@ -1,9 +1,9 @@
 // GET /api/batches/{id} — counts per status for a whole batch, and its messages a page at a time.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
-import { handleHttp } from '../shared/adapters/functions/http.js';
-import { batchQuery } from '../shared/http/apiSchemas.js';
-import { json, problem, validationProblem, zodFieldErrors } from '../shared/http/problem.js';
+import { handleHttp, readQuery } from '../shared/adapters/functions/http.js';
+import { batchQuery, batchView } from '../shared/http/batches.js';
+import { json, problem, validationProblem } from '../shared/http/problem.js';
 import { getBatch as read } from '../shared/pipeline/getBatch.js';
 
 export const getBatch: HttpFunctionOptions = {
@@ -13,14 +13,11 @@ export const getBatch: HttpFunctionOptions = {
   handler: (request: HttpRequest, context: InvocationContext) =>
     handleHttp(context, async () => {
       const id = request.params.id ?? '';
-      const query = batchQuery.safeParse({
-        limit: request.query.get('limit') ?? undefined,
-        continuationToken: request.query.get('continuationToken') ?? undefined,
-      });
-      if (!query.success) return validationProblem(zodFieldErrors(query.error));
-      const result = await read(services().messages, id, query.data);
+      const query = readQuery(request, batchQuery, ['limit', 'continuationToken']);
+      if (!query.ok) return query.result;
+      const result = await read(services().messages, id, query.value);
       if (result.kind === 'invalidToken') return validationProblem([{ field: 'continuationToken', message: result.reason }]);
       if (result.kind === 'notFound') return problem('notFound', `No batch has the id "${id.slice(0, 80)}".`);
-      return json(200, result.batch);
+      return json(200, batchView(result.batch));
     }),
 };

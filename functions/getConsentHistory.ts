@@ -1,8 +1,8 @@
 // GET /api/opt-outs/{phone}/history — the consent log of a number: every opt-out and opt-in, oldest first.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
-import { handleHttp, phoneParam, readQuery } from '../shared/adapters/functions/http.js';
-import { pageQuery } from '../shared/http/inboundSchemas.js';
+import { handleHttp, readQuery, withPhone } from '../shared/adapters/functions/http.js';
+import { pageQuery } from '../shared/http/common.js';
 import { json } from '../shared/http/problem.js';
 import { consentHistory } from '../shared/pipeline/optOuts.js';
 
@@ -11,11 +11,11 @@ export const getConsentHistory: HttpFunctionOptions = {
   route: 'opt-outs/{phone}/history',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
-      const phone = phoneParam(request);
-      if (!phone.ok) return phone.result;
-      const query = readQuery(request, pageQuery, ['limit', 'continuationToken']);
-      if (!query.ok) return query.result;
-      return json(200, await consentHistory(services(), phone.phone, query.value));
-    }),
+    handleHttp(context, () =>
+      withPhone(request, async (phone) => {
+        const query = readQuery(request, pageQuery, ['limit', 'continuationToken']);
+        if (!query.ok) return query.result;
+        return json(200, await consentHistory(services(), phone, query.value));
+      }),
+    ),
 };

@@ -1,8 +1,8 @@
 // GET /api/conversations/{phone}?from=… — the thread between one of our numbers and a person, newest first.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
-import { handleHttp, phoneParam, readQuery } from '../shared/adapters/functions/http.js';
-import { conversationQuery } from '../shared/http/inboundSchemas.js';
+import { handleHttp, readQuery, withPhone } from '../shared/adapters/functions/http.js';
+import { conversationQuery, conversationView } from '../shared/http/conversations.js';
 import { json, validationProblem } from '../shared/http/problem.js';
 import { getConversation as read } from '../shared/pipeline/conversations.js';
 
@@ -11,14 +11,14 @@ export const getConversation: HttpFunctionOptions = {
   route: 'conversations/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
-      const phone = phoneParam(request);
-      if (!phone.ok) return phone.result;
-      const query = readQuery(request, conversationQuery, ['from', 'limit', 'continuationToken']);
-      if (!query.ok) return query.result;
-      const s = services();
-      const result = await read({ conversations: s.conversations, senders: s.config.senders }, phone.phone, query.value);
-      if (result.kind === 'invalid') return validationProblem([{ field: result.field, message: result.message }]);
-      return json(200, result.conversation);
-    }),
+    handleHttp(context, () =>
+      withPhone(request, async (phone) => {
+        const query = readQuery(request, conversationQuery, ['from', 'limit', 'continuationToken']);
+        if (!query.ok) return query.result;
+        const s = services();
+        const result = await read({ conversations: s.conversations, senders: s.config.senders }, phone, query.value);
+        if (result.kind === 'invalid') return validationProblem([{ field: result.field, message: result.message }]);
+        return json(200, conversationView(result.conversation));
+      }),
+    ),
 };

@@ -2,6 +2,7 @@
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
+import { toMessageView } from '../shared/http/messages.js';
 import { json, problem } from '../shared/http/problem.js';
 import { getMessage as read } from '../shared/pipeline/getMessage.js';
 
@@ -12,7 +13,7 @@ export const getMessage: HttpFunctionOptions = {
   handler: (request: HttpRequest, context: InvocationContext) =>
     handleHttp(context, async () => {
       const id = request.params.id ?? '';
-      const view = await read(services().messages, id);
-      return view ? json(200, view) : problem('notFound', `No message has the id "${id.slice(0, 80)}".`);
+      const record = await read(services().messages, id);
+      return record ? json(200, toMessageView(record)) : problem('notFound', `No message has the id "${id.slice(0, 80)}".`);
     }),
 };

@@ -1,6 +1,6 @@
 // GET /api/health — whether storage, the outbound queue and the ACS endpoint are reachable.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { deps } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
 import { json } from '../shared/http/problem.js';
 import { checkHealth } from '../shared/pipeline/health.js';
@@ -11,12 +11,7 @@ export const health: HttpFunctionOptions = {
   authLevel: 'anonymous',
   handler: (_request: HttpRequest, context: InvocationContext) =>
     handleHttp(context, async () => {
-      const s = services();
-      const report = await checkHealth({
-        storage: () => s.messages.ping(),
-        queue: () => s.queue.ping(),
-        acs: () => s.gateway.ping(),
-      });
+      const report = await checkHealth(deps().healthChecks());
       return json(report.status === 'healthy' ? 200 : 503, report, report.status === 'healthy' ? {} : { 'retry-after': '10' });
     }),
 };

@@ -1,9 +1,9 @@
 // POST /api/messages/preview — what POST /api/messages would do with this body, without doing it.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { deps } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
+import { previewView, submitMessagesBody } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
-import { submitMessagesBody } from '../shared/http/schemas.js';
 import { previewMessages as preview } from '../shared/pipeline/previewMessages.js';
 
 export const previewMessages: HttpFunctionOptions = {
@@ -14,9 +14,8 @@ export const previewMessages: HttpFunctionOptions = {
     handleHttp(context, async () => {
       const body = await readJsonBody(request, submitMessagesBody);
       if (!body.ok) return body.result;
-      const s = services();
-      const result = await preview({ ...s, senders: s.config.senders, maxSegments: s.config.maxSegments }, body.value);
+      const result = await preview(deps().plan(), body.value);
       if (result.kind === 'invalid') return validationProblem(result.errors);
-      return json(200, result.response);
+      return json(200, previewView(result.plan, body.value.message));
     }),
 };

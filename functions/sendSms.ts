@@ -1,17 +1,14 @@
 // sendSms — takes send jobs off the outbound queue and hands them to ACS. The same handler runs
 // behind a Service Bus trigger (Azure) or a Storage queue trigger (local, or by choice).
 import type { InvocationContext, ServiceBusQueueFunctionOptions, StorageQueueFunctionOptions } from '@azure/functions';
-import { services } from '../shared/composition.js';
+import { deps } from '../shared/composition.js';
 import { contextLogger } from '../shared/adapters/functions/logger.js';
-import { processSendJob } from '../shared/pipeline/sendMessages.js';
+import { processSendJob } from '../shared/pipeline/send/processSendJob.js';
 
 async function handler(message: unknown, context: InvocationContext): Promise<void> {
-  const s = services();
-  const outcome = await processSendJob(
-    { ...s, log: contextLogger(context), senders: s.config.senders, maxAttempts: s.config.sendMaxAttempts },
-    message,
-  );
-  context.log(`send job ${outcome.kind}`, JSON.stringify(outcome));
+  const log = contextLogger(context);
+  const outcome = await processSendJob(deps().send(log), message);
+  log.info(`send job ${outcome.kind}`, outcome);
 }
 
 export const sendSms = {

@@ -1,40 +1,41 @@
 // The composition root: builds the adapters for this process from the configuration, once, on
-// first use. Functions ask for what they need here; nothing else constructs adapters.
+// first use, and assembles each use case's dependencies. Functions ask for a use case's deps here
+// (deps.submit(log), deps.send(log) …) and never slice the configuration themselves; nothing else
+// constructs adapters.
 import { config, type Config } from './config.js';
 import { createAcsGateway } from './adapters/acs/smsGateway.js';
-import { systemClock } from './adapters/systemClock.js';
-import { createTableAdapters } from './adapters/tables/tableClients.js';
-import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
+import { eventDestinations } from './adapters/eventDestinations.js';
+import { ServiceBusDeadLetterQueue } from './adapters/servicebus/deadLetterQueue.js';
 import { ServiceBusOutboundQueue } from './adapters/servicebus/outboundQueue.js';
 import { StorageEventOutbox } from './adapters/storagequeue/eventOutbox.js';
+import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { StoragePoisonQueue } from './adapters/storagequeue/poisonQueue.js';
-import { ServiceBusDeadLetterQueue } from './adapters/servicebus/deadLetterQueue.js';
-import type {
-  Clock,
-  ConsentLog,
-  ConversationStore,
-  DeadLetterStore,
-  DeliveryTracker,
-  EventDestination,
-  EventOutbox,
-  EventPublisher,
-  Logger,
-  MessageStore,
-  OptOutStore,
-  OutboundQueue,
-  RateLimiter,
-  SmsGateway,
-  TransportDeadLetters,
-} from './ports.js';
-import { eventDestinations } from './adapters/eventDestinations.js';
-import { publishingSink, type StatusEventSink } from './pipeline/statusEvents.js';
-import type { ConsentDeps } from './pipeline/optOuts.js';
+import { systemClock } from './adapters/systemClock.js';
+import { createTableAdapters } from './adapters/tables/tableAdapters.js';
+import type { AnalyticsStore } from './ports/analytics.js';
+import type { ConsentLog, OptOutStore } from './ports/consent.js';
+import type { ConversationStore } from './ports/conversations.js';
+import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
+import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
+import type { SmsGateway } from './ports/gateway.js';
+import type { IdempotencyStore } from './ports/idempotency.js';
+import type { MessageStore } from './ports/messages.js';
+import type { RateLimiter } from './ports/pacing.js';
+import type { OutboundQueue } from './ports/queue.js';
+import type { Clock, Logger } from './ports/runtime.js';
+import type { DeliveryTracker } from './ports/tracking.js';
+import { analyticsDestination } from './pipeline/analytics.js';
+import type { CancelDeps } from './pipeline/cancelMessage.js';
+import type { ConsentDeps } from './pipeline/consent.js';
+import type { DeadLetterDeps } from './pipeline/deadLetters.js';
+import type { CarrierConsentDeps, DeliveryReportDeps } from './pipeline/deliveryReports.js';
+import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js';
+import type { EraseDeps } from './pipeline/eraseSubject.js';
 import type { InboundDeps } from './pipeline/inboundSms.js';
-import { TableIdempotencyStore } from './adapters/tables/idempotencyStore.js';
-import type { IdempotencyStore } from './pipeline/idempotency.js';
-import { analyticsDestination, type AnalyticsStore } from './pipeline/analytics.js';
-import { eventPublisher } from './pipeline/dispatchEvents.js';
-import { TableAnalyticsStore } from './adapters/tables/analyticsStore.js';
+import type { ReconcileDeps } from './pipeline/reconcileDeliveries.js';
+import type { SendDeps } from './pipeline/send/deps.js';
+import { publishingSink } from './pipeline/statusEvents.js';
+import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
 
 export interface Services {
   config: Config;
@@ -63,7 +64,7 @@ export interface Services {
   analytics: AnalyticsStore;
   /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
   destinations: EventDestination[];
-  /** Creates the tables (and the local queue) when missing; infra does this in Azure. */
+  /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
 }
 
@@ -77,13 +78,10 @@ export function services(): Services {
 /** Builds a fresh set of services for the given configuration (tests, tools). */
 export function buildServices(cfg: Config): Services {
   const tables = createTableAdapters(cfg.storage);
-  const queue =
-    cfg.outboundQueue.transport === 'storage'
-      ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name)
-      : new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
+  const storageQueue = cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
+  const queue = storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
-  const analytics = new TableAnalyticsStore(tables.clientFor);
-  const destinations = [...eventDestinations(cfg), analyticsDestination(analytics, cfg.analytics, cfg.senders)];
+  const destinations = [...eventDestinations(cfg), analyticsDestination(tables.analytics, cfg.analytics, cfg.senders)];
   const publisher = eventPublisher({ destinations, outbox, retryBaseMs: cfg.events.retryBaseMs });
   return {
     config: cfg,
@@ -93,31 +91,30 @@ export function buildServices(cfg: Config): Services {
     consentLog: tables.consentLog,
     conversations: tables.conversations,
     deadLetters: tables.deadLetters,
-    transportDeadLetters:
-      cfg.outboundQueue.transport === 'storage'
-        ? new StoragePoisonQueue(cfg.storage, cfg.outboundQueue.name)
-        : new ServiceBusDeadLetterQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
+    transportDeadLetters: storageQueue
+      ? new StoragePoisonQueue(cfg.storage, cfg.outboundQueue.name)
+      : new ServiceBusDeadLetterQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
     rateLimiter: tables.rateLimiter,
     tracker: tables.tracker,
     queue,
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
-    idempotency: TableIdempotencyStore.fromClientFor(tables.clientFor),
+    idempotency: tables.idempotency,
     outbox,
     publisher,
     events: publishingSink(publisher, cfg.events.source),
-    analytics,
+    analytics: tables.analytics,
     destinations,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
-      if (queue instanceof StorageOutboundQueue) await queue.ensureQueue();
+      await storageQueue?.ensureQueue();
     },
   };
 }
 
-/** What the consent use cases need: the stores, the pool, and ACS's opt-out list when mirroring is on. */
-export function consentDeps(s: Services, log: Logger): ConsentDeps & { publisher: EventPublisher } {
-  return {
+/** Each use case's dependencies, from the services of this process and the invocation's logger. */
+export function depsOf(s: Services) {
+  const consent = (log: Logger): ConsentDeps & { publisher: EventPublisher } => ({
     optOuts: s.optOuts,
     consentLog: s.consentLog,
     clock: s.clock,
@@ -125,18 +122,88 @@ export function consentDeps(s: Services, log: Logger): ConsentDeps & { publisher
     senders: s.config.senders,
     eventSource: s.config.events.source,
     publisher: s.publisher,
-    ...(s.config.inbound.mirrorOptOutsToAcs ? { mirror: s.gateway } : {}),
+    mirror: s.config.inbound.mirrorOptOutsToAcs ? s.gateway : null,
+  });
+  const plan = (): PlanDeps => ({ optOuts: s.optOuts, clock: s.clock, senders: s.config.senders, maxSegments: s.config.maxSegments });
+  const deliveryReport = (log: Logger): DeliveryReportDeps => ({
+    messages: s.messages,
+    clock: s.clock,
+    log,
+    events: s.events,
+    tracker: s.tracker,
+    consent: consent(log) satisfies CarrierConsentDeps,
+  });
+  return {
+    consent,
+    plan,
+    submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, log, events: s.events }),
+    send: (log: Logger): SendDeps => ({
+      messages: s.messages,
+      optOuts: s.optOuts,
+      queue: s.queue,
+      gateway: s.gateway,
+      rateLimiter: s.rateLimiter,
+      deadLetters: s.deadLetters,
+      clock: s.clock,
+      log,
+      senders: s.config.senders,
+      maxAttempts: s.config.sendMaxAttempts,
+      events: s.events,
+      tracker: s.tracker,
+      conversations: s.conversations,
+    }),
+    deliveryReport,
+    reconcile: (log: Logger): ReconcileDeps => ({
+      ...deliveryReport(log),
+      gateway: s.gateway,
+      reconcileAfterMs: s.config.reconcile.afterMs,
+      deadlineMs: s.config.reconcile.deadlineMs,
+    }),
+    inbound: (log: Logger): InboundDeps => ({
+      ...consent(log),
+      messages: s.messages,
+      queue: s.queue,
+      events: s.events,
+      conversations: s.conversations,
+      policy: s.config.inbound,
+    }),
+    cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
+    erase: (log: Logger): EraseDeps => ({
+      messages: s.messages,
+      conversations: s.conversations,
+      consentLog: s.consentLog,
+      optOuts: s.optOuts,
+      senders: s.config.senders,
+      clock: s.clock,
+      log,
+      events: s.events,
+    }),
+    dispatch: (log: Logger): DispatchDeps => ({
+      destinations: s.destinations,
+      outbox: s.outbox,
+      clock: s.clock,
+      log,
+      retryBaseMs: s.config.events.retryBaseMs,
+    }),
+    deadLetters: (): DeadLetterDeps => ({
+      deadLetters: s.deadLetters,
+      transportDeadLetters: s.transportDeadLetters,
+      messages: s.messages,
+      queue: s.queue,
+      clock: s.clock,
+      events: s.events,
+    }),
+    /** GET /api/health's checks: storage, the outbound queue and ACS. */
+    healthChecks: () => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping() }),
   };
 }
 
-/** What inboundSms needs: consent, replies through the send path, conversations and the publisher. */
-export function inboundDeps(s: Services, log: Logger): InboundDeps {
-  return {
-    ...consentDeps(s, log),
-    messages: s.messages,
-    queue: s.queue,
-    events: s.events,
-    conversations: s.conversations,
-    policy: s.config.inbound,
-  };
+export type Deps = ReturnType<typeof depsOf>;
+
+let cachedDeps: Deps | undefined;
+
+/** The use cases' dependencies of this process. */
+export function deps(): Deps {
+  cachedDeps ??= depsOf(services());
+  return cachedDeps;
 }

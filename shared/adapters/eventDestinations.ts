@@ -2,7 +2,7 @@
 // STATUS_WEBHOOK_URLS entry and the Event Grid topic when EVENTGRID_TOPIC_ENDPOINT is set.
 // The composition root adds these to its destination list, beside any other (analytics).
 import type { Config } from '../config.js';
-import type { EventDestination } from '../ports.js';
+import type { EventDestination } from '../ports/events.js';
 import { EventGridDestination } from './eventgrid/eventGridDestination.js';
 import { WebhookDestination } from './webhooks/webhookDestination.js';
 

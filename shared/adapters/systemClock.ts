@@ -1,5 +1,5 @@
 // The real clock.
-import type { Clock } from '../ports.js';
+import type { Clock } from '../ports/runtime.js';
 
 export const systemClock: Clock = {
   now: () => new Date(),

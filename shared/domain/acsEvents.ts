@@ -7,6 +7,9 @@ import type { DeliveryAttempt } from './message.js';
 export const DELIVERY_REPORT_EVENT = 'Microsoft.Communication.SMSDeliveryReportReceived';
 export const SMS_RECEIVED_EVENT = 'Microsoft.Communication.SMSReceived';
 
+/** ACS deliveryStatusDetails code "sender blocked for given recipient": the recipient opted out at the carrier. */
+export const CARRIER_OPT_OUT_CODE = '4007';
+
 /** A delivery report, normalised. */
 export interface DeliveryReport {
   eventId: string;
@@ -93,23 +96,30 @@ export function normalizeEventNumber(value: string): string {
   return /^\d{8,15}$/.test(trimmed) ? `+${trimmed}` : trimmed;
 }
 
-export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
+/** An event of `type`: its envelope and the texts of `fields` (camelCase or PascalCase), or which are missing. */
+function readEvent<K extends string>(
+  event: unknown,
+  type: string,
+  fields: readonly K[],
+): Parsed<{ envelope: Envelope; texts: Record<K, string | undefined>; missing: string[] }> {
   const env = readEnvelope(event);
   if (!env.ok) return env;
-  const { data } = env.value;
-  if (env.value.type !== DELIVERY_REPORT_EVENT) return { ok: false, reason: `unexpected event type ${env.value.type}` };
-  const messageId = text(data, 'messageId');
-  const from = text(data, 'from');
-  const to = text(data, 'to');
-  const deliveryStatus = text(data, 'deliveryStatus');
-  const missing = [
-    ['messageId', messageId],
-    ['from', from],
-    ['to', to],
-    ['deliveryStatus', deliveryStatus],
-  ]
-    .filter(([, v]) => !v)
-    .map(([k]) => k);
+  if (env.value.type !== type) return { ok: false, reason: `unexpected event type ${env.value.type}` };
+  const texts = Object.fromEntries(fields.map((f) => [f, text(env.value.data, f)])) as Record<K, string | undefined>;
+  return { ok: true, value: { envelope: env.value, texts, missing: fields.filter((f) => !texts[f]) } };
+}
+
+/** The ids and numbers every SMS event carries, in the one form the pipeline keeps. */
+function addressing(eventId: string, t: { messageId?: string; from?: string; to?: string }) {
+  return { eventId, acsMessageId: normalizeAcsMessageId(t.messageId!), from: normalizeEventNumber(t.from!), to: normalizeEventNumber(t.to!) };
+}
+
+export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
+  const read = readEvent(event, DELIVERY_REPORT_EVENT, ['messageId', 'from', 'to', 'deliveryStatus'] as const);
+  if (!read.ok) return read;
+  const { envelope, texts, missing } = read.value;
+  const { data } = envelope;
+  const { deliveryStatus } = texts;
   if (missing.length > 0) return { ok: false, reason: `delivery report lacks ${missing.join(', ')}` };
   const status = deliveryStatus!.toLowerCase();
   if (status !== 'delivered' && status !== 'failed') {
@@ -151,10 +161,7 @@ export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
   return {
     ok: true,
     value: {
-      eventId: env.value.id,
-      acsMessageId: normalizeAcsMessageId(messageId!),
-      from: normalizeEventNumber(from!),
-      to: normalizeEventNumber(to!),
+      ...addressing(envelope.id, texts),
       status,
       deliveryStatus: deliveryStatus!,
       ...(detail !== undefined ? { detail } : {}),
@@ -162,38 +169,24 @@ export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
       deliveryAttempts,
       ...(receivedAt ? { receivedAt } : {}),
       ...(tag ? { tag } : {}),
-      ...(env.value.time ? { eventTime: env.value.time } : {}),
+      ...(envelope.time ? { eventTime: envelope.time } : {}),
     },
   };
 }
 
 export function parseInboundSms(event: unknown): Parsed<InboundSms> {
-  const env = readEnvelope(event);
-  if (!env.ok) return env;
-  const { data } = env.value;
-  if (env.value.type !== SMS_RECEIVED_EVENT) return { ok: false, reason: `unexpected event type ${env.value.type}` };
-  const messageId = text(data, 'messageId');
-  const from = text(data, 'from');
-  const to = text(data, 'to');
-  const message = field(data, 'message');
-  const missing = [
-    ['messageId', messageId],
-    ['from', from],
-    ['to', to],
-  ]
-    .filter(([, v]) => !v)
-    .map(([k]) => k);
+  const read = readEvent(event, SMS_RECEIVED_EVENT, ['messageId', 'from', 'to'] as const);
+  if (!read.ok) return read;
+  const { envelope, texts, missing } = read.value;
+  const message = field(envelope.data, 'message');
   if (typeof message !== 'string') missing.push('message');
-  if (missing.length > 0) return { ok: false, reason: `inbound SMS lacks ${missing.join(', ')}` };
+  if (missing.length > 0 || typeof message !== 'string') return { ok: false, reason: `inbound SMS lacks ${missing.join(', ')}` };
   return {
     ok: true,
     value: {
-      eventId: env.value.id,
-      acsMessageId: normalizeAcsMessageId(messageId!),
-      from: normalizeEventNumber(from!),
-      to: normalizeEventNumber(to!),
-      message: message as string,
-      receivedAt: text(data, 'receivedTimestamp') ?? env.value.time ?? '',
+      ...addressing(envelope.id, texts),
+      message,
+      receivedAt: text(envelope.data, 'receivedTimestamp') ?? envelope.time ?? '',
     },
   };
 }

@@ -1,7 +1,8 @@
 // What the pipeline does with an inbound text, per sender: which words are keywords, what it
 // answers, and how far an opt-out reaches. Pure: the settings come from shared/config.ts.
-import type { SenderType } from '../config.js';
+import type { SenderType } from './sender.js';
 import {
+  canonicalKeyword,
   DEFAULT_HELP_REPLY,
   DEFAULT_KEYWORDS,
   DEFAULT_START_REPLY,
@@ -86,7 +87,7 @@ export function keywordConflicts(lists: KeywordLists): string[] {
   const conflicts: string[] = [];
   for (const cls of ['optOut', 'optIn', 'help'] as const) {
     for (const word of lists[cls]) {
-      const k = word.normalize('NFKC').trim().replace(/\s+/gu, ' ').toUpperCase();
+      const k = canonicalKeyword(word);
       const other = seen.get(k);
       if (other && other !== cls) conflicts.push(`"${word}" is both a ${CLASS_KEY[other]} and a ${CLASS_KEY[cls]} keyword`);
       seen.set(k, cls);

@@ -19,7 +19,11 @@ export const DEFAULT_STOP_REPLY = 'You have successfully been unsubscribed to me
 export const DEFAULT_START_REPLY = 'You have successfully been re-subscribed to messages from this number. Reply STOP to unsubscribe.';
 export const DEFAULT_HELP_REPLY = 'Reply STOP to unsubscribe. Msg&data rates may apply.';
 
-function canonical(text: string): string {
+/**
+ * The one form keywords are compared in: Unicode-compatible (full-width letters are letters),
+ * trimmed, without trailing . or !, single spaces, upper case. "stop!" is "STOP".
+ */
+export function canonicalKeyword(text: string): string {
   return text
     .normalize('NFKC')
     .trim()
@@ -30,9 +34,9 @@ function canonical(text: string): string {
 
 /** Classifies a whole message as a keyword, or null when it is an ordinary message. */
 export function classifyKeyword(text: string, lists: KeywordLists = DEFAULT_KEYWORDS): KeywordClass | null {
-  const t = canonical(text);
+  const t = canonicalKeyword(text);
   if (t === '') return null;
-  const has = (list: string[]) => list.some((k) => canonical(k) === t);
+  const has = (list: string[]) => list.some((k) => canonicalKeyword(k) === t);
   if (has(lists.optOut)) return 'optOut';
   if (has(lists.optIn)) return 'optIn';
   if (has(lists.help)) return 'help';

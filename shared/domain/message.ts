@@ -1,5 +1,10 @@
-// The message record: one per recipient, from submit to its final status, with its history.
+// The message record: one per recipient, from submit to its final status, with its history —
+// the one way a record is made, and the one way its status moves.
+import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
+
+/** Messages can be scheduled up to this far ahead (Service Bus and ACS both allow it). */
+export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600_000;
 
 /** One step of a message's life, in the order it happened. */
 export interface StatusChange {
@@ -83,4 +88,86 @@ export function moveTo(
   record.updatedAt = at.toISOString();
   record.history.push({ status, at: record.updatedAt, ...details });
   return true;
+}
+
+/** What a new record is made of. */
+export interface NewMessage {
+  messageId: string;
+  batchId: string;
+  from: string;
+  to: string;
+  /** The text as it will be sent (already smart-encoded). */
+  body: string;
+  /** Its encoding and segments, when already known (a batch shares one analysis). */
+  analysis?: Pick<MessageAnalysis, 'encoding' | 'segments'>;
+  tag?: string;
+  metadata?: Record<string, string>;
+  deliveryReport: boolean;
+  scheduledAt?: string;
+  expiresAt?: string;
+  /** Where it starts: waiting to be sent, waiting for its time, or not to be sent at all. */
+  status: 'queued' | 'scheduled' | 'suppressed';
+  /** Why it starts there, when that needs saying (an opt-out, a job enqueued directly, a reply). */
+  reason?: string;
+}
+
+/** A new record, its history starting with its first status at `at`. */
+export function newMessageRecord(message: NewMessage, at: Date): MessageRecord {
+  const when = at.toISOString();
+  const { encoding, segments } = message.analysis ?? analyzeMessage(message.body, { smartEncoding: false });
+  return {
+    messageId: message.messageId,
+    batchId: message.batchId,
+    from: message.from,
+    to: message.to,
+    body: message.body,
+    encoding,
+    segments,
+    ...(message.tag ? { tag: message.tag } : {}),
+    ...(message.metadata ? { metadata: message.metadata } : {}),
+    deliveryReport: message.deliveryReport,
+    status: message.status,
+    history: [{ status: message.status, at: when, ...(message.reason ? { reason: message.reason } : {}) }],
+    createdAt: when,
+    updatedAt: when,
+    ...(message.scheduledAt ? { scheduledAt: message.scheduledAt } : {}),
+    ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+    attempts: 0,
+  };
+}
+
+/** What ACS says became of a message handed to it: from a delivery report, or looked up later. */
+export interface DeliveryOutcome {
+  status: 'delivered' | 'failed';
+  /** ACS's id of the message, when the record does not have it yet. */
+  acsMessageId?: string;
+  /** The deliveryStatusDetails code, when there is one. */
+  code?: string;
+  /** The deliveryStatusDetails text. */
+  detail?: string;
+  deliveryAttempts?: DeliveryAttempt[];
+  /** When the carrier reported it. */
+  eventTime?: string;
+  /** How it was learned when not from the report event itself, e.g. "GET /deliveryReports". */
+  via?: string;
+}
+
+/**
+ * The one rule for a delivery outcome: the status moves forward (a duplicate or a step backwards
+ * changes nothing and returns false), the report's details go into the history, and a failure
+ * becomes the record's error.
+ */
+export function applyDeliveryOutcome(record: MessageRecord, outcome: DeliveryOutcome, now: Date): boolean {
+  if (!record.acsMessageId && outcome.acsMessageId) record.acsMessageId = outcome.acsMessageId;
+  const reason = outcome.via ? (outcome.detail ? `${outcome.detail} (from ${outcome.via})` : `from ${outcome.via}`) : outcome.detail;
+  const moved = moveTo(record, outcome.status, now, {
+    ...(reason ? { reason } : {}),
+    ...(outcome.code ? { code: outcome.code } : {}),
+    ...(outcome.deliveryAttempts?.length ? { deliveryAttempts: outcome.deliveryAttempts } : {}),
+    ...(outcome.eventTime ? { eventTime: outcome.eventTime } : {}),
+  });
+  if (moved && outcome.status === 'failed') {
+    record.error = { code: outcome.code ?? 'delivery-failed', message: outcome.detail ?? 'ACS reported the delivery failed' };
+  }
+  return moved;
 }

@@ -1,7 +1,7 @@
 // The estimated cost of sending: segments × a price per segment that depends on the sender's
 // number type and the recipient's country. The defaults are ACS's published pay-as-you-go send
 // prices in USD (excluding carrier surcharges and taxes); ANALYTICS_SMS_PRICES overrides them.
-import type { SenderType } from '../config.js';
+import type { SenderType } from './sender.js';
 
 /** Price per segment sent, by destination country (ISO alpha-2) and "*" for every other country. */
 export type CountryPrices = Readonly<Record<string, number>>;

@@ -13,105 +13,34 @@
 //   reformatting or reordering JSON is the same request, and a changed field is not.
 // - A reservation nobody completed or released within IDEMPOTENCY_LEASE_MS is abandoned (its
 //   process died; the Functions timeout is 5 minutes) and the next request takes the key over.
-import { createHash, randomUUID } from 'node:crypto';
-import { problem, type HttpResult } from '../http/problem.js';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from '../http/apiSchemas.js';
-import { ConcurrencyError, type Clock, type Logger } from '../ports.js';
+import { fingerprintOf, type StoredResponse } from '../domain/idempotency.js';
+import { ConcurrencyError } from '../ports/errors.js';
+import type { IdempotencyStore } from '../ports/idempotency.js';
+import type { Clock, Logger } from '../ports/runtime.js';
+import { z } from 'zod';
+import { problem, type HttpResult } from './problem.js';
+
+/** Longest Idempotency-Key accepted (Stripe's limit, and plenty for a UUID or a hash). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** Printable ASCII: what an RFC 8941 sf-string may hold, and safe to log and compare. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]+$/;
+
+/** The header as the OpenAPI document describes it. */
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(IDEMPOTENCY_KEY_MAX_LENGTH)
+  .regex(IDEMPOTENCY_KEY_PATTERN)
+  .describe(
+    'A unique key per logical request (a UUID is recommended), 1-255 printable ASCII characters, bare or as an RFC 8941 string ("..."). ' +
+      'The same key with the same body within 24 hours returns the original response (with Idempotent-Replayed: true) and sends nothing; ' +
+      'with a different body it is a 422; while the first request is still running, a 409.',
+  );
 
 /** The request header, lower-case as the Functions host presents header names. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Added to a replayed response, as Stripe does, so a client can tell a replay from a first answer. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
-/** How long a key and its response are kept. */
-export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** A pending reservation older than this was abandoned: longer than the 5-minute function timeout. */
-export const IDEMPOTENCY_LEASE_MS = 6 * 60_000;
-
-/** A response as kept for replay. */
-export type StoredResponse = HttpResult;
-
-/** What `reserve` found. */
-export type Reservation =
-  /** The key is ours: run the request, then complete or release with this token. */
-  | { kind: 'reserved'; token: string }
-  /** A request with this key and body completed: answer with its response. */
-  | { kind: 'completed'; response: StoredResponse }
-  /** A request with this key is running (whatever its body: it may still be released). */
-  | { kind: 'inProgress' }
-  /** A request with this key but another body completed. */
-  | { kind: 'mismatch' };
-
-/**
- * Keeps Idempotency-Key reservations and responses. `reserve` must be atomic (insert if absent):
- * of concurrent reservations of one key exactly one gets "reserved". Entries older than
- * IDEMPOTENCY_TTL_MS count as absent and are replaced atomically.
- */
-export interface IdempotencyStore {
-  reserve(key: string, fingerprint: string, now: Date): Promise<Reservation>;
-  /** Keeps the response. Throws ConcurrencyError when the reservation was lost (taken over after its lease). */
-  complete(key: string, token: string, response: StoredResponse): Promise<void>;
-  /** Forgets the reservation, so a retry can run; does nothing when it is no longer ours. */
-  release(key: string, token: string): Promise<void>;
-}
-
-/** An entry as a store found it, for the decision every store shares. */
-export interface IdempotencyEntry {
-  state: 'pending' | 'completed';
-  fingerprint: string;
-  /** When the key was reserved: the 24 hours and the lease count from here. */
-  reservedAt: Date;
-  /** Present when completed. */
-  response?: StoredResponse;
-}
-
-export interface IdempotencyPolicy {
-  ttlMs: number;
-  leaseMs: number;
-}
-
-export const DEFAULT_IDEMPOTENCY_POLICY: IdempotencyPolicy = { ttlMs: IDEMPOTENCY_TTL_MS, leaseMs: IDEMPOTENCY_LEASE_MS };
-
-/**
- * What an existing entry means for a new request: "takeOver" when it has expired or its
- * reservation was abandoned (the store then replaces it, conditionally on its version).
- */
-export function judgeEntry(
-  entry: IdempotencyEntry,
-  fingerprint: string,
-  now: Date,
-  policy: IdempotencyPolicy = DEFAULT_IDEMPOTENCY_POLICY,
-): Exclude<Reservation, { kind: 'reserved' }> | { kind: 'takeOver' } {
-  const age = now.getTime() - entry.reservedAt.getTime();
-  if (!(age < policy.ttlMs)) return { kind: 'takeOver' }; // NaN (a corrupt date) counts as expired
-  if (entry.state === 'pending') return age >= policy.leaseMs ? { kind: 'takeOver' } : { kind: 'inProgress' };
-  if (entry.fingerprint !== fingerprint) return { kind: 'mismatch' };
-  if (!entry.response) return { kind: 'takeOver' }; // a completed entry without its response is useless
-  return { kind: 'completed', response: entry.response };
-}
-
-/** A fresh reservation token, for stores that have no version of their own to use. */
-export function newReservationToken(): string {
-  return randomUUID();
-}
-
-/** JSON with object keys sorted at every level: equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  });
-}
-
-/** sha256 (hex) of the canonical JSON of a validated body. */
-export function fingerprintOf(body: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson(body) ?? 'undefined')
-    .digest('hex');
-}
 
 /**
  * Reads the Idempotency-Key header: absent is fine (no idempotency), present must be 1-255
@@ -171,20 +100,13 @@ export interface IdempotencyOptions {
    * endpoint), so the same key on two operations means two requests. Default "submitMessages".
    */
   scope?: string;
-  clock?: Clock;
-  log?: Logger;
+  clock: Clock;
+  log: Logger;
   /** How long a repeat waits for a running first request before answering 409 (default 2 s). */
   waitMs?: number;
   /** How often it looks meanwhile (default 100 ms). */
   pollMs?: number;
 }
-
-const realClock: Clock = {
-  now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
-const quietLog: Logger = { info() {}, warn() {}, error() {} };
 
 /** The key a store sees: operation and client key together. */
 export function scopedKey(scope: string, key: string): string {
@@ -200,11 +122,10 @@ export async function withIdempotency(
   key: string | undefined,
   body: unknown,
   run: () => Promise<HttpResult>,
-  options: IdempotencyOptions = {},
+  options: IdempotencyOptions,
 ): Promise<HttpResult> {
   if (key === undefined) return run();
-  const clock = options.clock ?? realClock;
-  const log = options.log ?? quietLog;
+  const { clock, log } = options;
   const waitMs = options.waitMs ?? 2000;
   const pollMs = options.pollMs ?? 100;
   const storeKey = scopedKey(options.scope ?? 'submitMessages', key);

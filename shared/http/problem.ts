@@ -1,12 +1,9 @@
 // RFC 9457 problem details: every 4xx/5xx the HTTP API returns has this shape, with a stable
 // `type`, a human `detail`, and per-field `errors` for validation failures.
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { FieldError } from '../domain/validation.js';
 
-/** One field that is wrong, named by its JSON path (e.g. "to[3]"). */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 export interface Problem {
   type: string;
@@ -81,3 +78,20 @@ export function validationProblem(errors: FieldError[]): HttpResult {
   const names = [...new Set(errors.map((e) => e.field))];
   return problem('validation', `Invalid ${names.join(', ')}: ${errors[0]?.message ?? 'see errors'}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
 }
+
+/** RFC 9457 problem details, as every 4xx/5xx of the API carries them (the OpenAPI component). */
+export const problemDetails = z
+  .looseObject({
+    type: z.string().describe('A stable URI naming the kind of problem; compare on it, not on the text.'),
+    title: z.string().describe('A short summary of the kind of problem.'),
+    status: z.number().int().describe('The HTTP status code.'),
+    detail: z.string().describe('What went wrong with this request, in words.'),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string().describe('JSON path of the field, e.g. "to[3]".'), message: z.string() }))
+      .optional()
+      .describe('Every field that is wrong (validation problems).'),
+  })
+  .describe(
+    'RFC 9457 problem details. Extension members may appear, e.g. "dependency" on a 503, "messageStatus" on a 409 of a cancel.',
+  );

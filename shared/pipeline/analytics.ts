@@ -2,32 +2,13 @@
 // exactly once in the AnalyticsStore, and the read side behind GET /api/analytics. The arithmetic
 // is in domain/analytics.ts; how counters are laid out in storage is the store's business
 // (docs/analytics.md).
-import type { Sender } from '../config.js';
-import { buildReport, factsOf, type AnalyticsFact, type AnalyticsRow, type FactContext, type Report, type ReportQuery } from '../domain/analytics.js';
+import { factsOf, type FactContext } from '../domain/analytics.js';
+import { buildReport, type Report, type ReportQuery } from '../domain/analyticsReport.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
 import { guessSenderType, type PriceTable } from '../domain/pricing.js';
-import type { EventDestination } from '../ports.js';
-
-/** Where analytics keeps its counters. */
-export interface AnalyticsStore {
-  /**
-   * Adds each fact's tally to the counters of its hour and day, for its tag and sender, exactly once:
-   * a fact whose key was recorded before changes nothing, however often it comes and in whatever
-   * company. Throws when it could not record them all; recording again is then safe.
-   */
-  record(facts: readonly AnalyticsFact[]): Promise<void>;
-  /** The counters of [from, to), per day or per hour, optionally of one tag and/or one sender. */
-  read(query: AnalyticsReadQuery): Promise<AnalyticsRow[]>;
-}
-
-export interface AnalyticsReadQuery {
-  /** On an hour boundary (a day boundary for resolution "day"). */
-  from: Date;
-  to: Date;
-  resolution: 'day' | 'hour';
-  tag?: string;
-  sender?: string;
-}
+import type { Sender } from '../domain/sender.js';
+import type { AnalyticsStore } from '../ports/analytics.js';
+import type { EventDestination } from '../ports/events.js';
 
 export interface AnalyticsSettings {
   prices: PriceTable;

@@ -1,56 +1,19 @@
-// Conversations: every text sent and received, one thread per (our number, their number). The
-// send path adds outbound entries at the hand-over (one write per send job); inboundSms adds the
-// inbound ones; the API reads a thread a page at a time, newest first.
-import type { Sender } from '../config.js';
-import type { MessageRecord } from '../domain/message.js';
-import type { ConversationStore, Page, ThreadEntry } from '../ports.js';
-
-/** The thread entry of a message handed to ACS at `sentAt`. */
-export function outboundEntry(record: MessageRecord, sentAt: string): ThreadEntry {
-  return {
-    ourNumber: record.from,
-    theirNumber: record.to,
-    direction: 'outbound',
-    at: sentAt,
-    body: record.body,
-    messageId: record.messageId,
-    batchId: record.batchId,
-    ...(record.tag ? { tag: record.tag } : {}),
-  };
-}
-
-/**
- * The thread entry of a record that was handed over before (a redelivered job): its stored `sent`
- * time makes it the same entry as the first time. None for erased records or ones never sent.
- */
-export function storedOutboundEntry(record: MessageRecord): ThreadEntry | undefined {
-  const sent = record.history.find((h) => h.status === 'sent');
-  if (!sent || record.erasedAt) return undefined;
-  return outboundEntry(record, sent.at);
-}
-
-/** One message of a thread as the API shows it. */
-export interface ConversationMessage {
-  direction: 'inbound' | 'outbound';
-  at: string;
-  body: string;
-  messageId?: string;
-  batchId?: string;
-  tag?: string;
-  inboundMessageId?: string;
-  keyword?: 'optOut' | 'optIn' | 'help' | null;
-  inReplyTo?: { messageId: string; batchId: string; tag?: string; sentAt: string };
-}
+// Reading a conversation: the thread between one of our numbers and a person, a page at a time,
+// newest first. (The send path and inboundSms write the entries.)
+import type { ThreadEntry } from '../domain/conversation.js';
+import type { Sender } from '../domain/sender.js';
+import type { ConversationStore } from '../ports/conversations.js';
+import type { Page } from '../ports/paging.js';
 
 export interface Conversation {
+  /** Their number. */
   phone: string;
+  /** Our number. */
   from: string;
-  messages: ConversationMessage[];
-  continuationToken?: string;
+  page: Page<ThreadEntry>;
 }
 
-export type ConversationResult =
-  { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
+export type ConversationResult = { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
 
 /**
  * A page of the thread between `from` (ours; may be omitted when the pool has one number) and
@@ -72,28 +35,6 @@ export async function getConversation(
     }
     from = deps.senders[0]!.number;
   }
-  const page: Page<ThreadEntry> = await deps.conversations.thread(from, phone, query);
-  return {
-    kind: 'found',
-    conversation: {
-      phone,
-      from,
-      messages: page.items.map(toView),
-      ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
-    },
-  };
-}
-
-function toView(e: ThreadEntry): ConversationMessage {
-  return {
-    direction: e.direction,
-    at: e.at,
-    body: e.body,
-    ...(e.messageId ? { messageId: e.messageId } : {}),
-    ...(e.batchId ? { batchId: e.batchId } : {}),
-    ...(e.tag ? { tag: e.tag } : {}),
-    ...(e.inboundMessageId ? { inboundMessageId: e.inboundMessageId } : {}),
-    ...(e.direction === 'inbound' ? { keyword: e.keyword ?? null } : {}),
-    ...(e.inReplyTo ? { inReplyTo: e.inReplyTo } : {}),
-  };
+  const page = await deps.conversations.thread(from, phone, query);
+  return { kind: 'found', conversation: { phone, from, page } };
 }

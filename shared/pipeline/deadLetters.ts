@@ -4,18 +4,22 @@
 // keeps its message ids and goes through the sender again, which never hands a message to ACS
 // twice; the replay only re-opens messages that failed without ever reaching ACS.
 import { randomBytes } from 'node:crypto';
+import type { DeadLetter } from '../domain/deadLetter.js';
 import type { MessageRecord } from '../domain/message.js';
 import { parseSendJob } from '../domain/sendJob.js';
-import type { Clock, DeadLetter, DeadLetterStore, MessageStore, OutboundQueue, TransportDeadLetters } from '../ports.js';
-import type { StatusEventSink } from './statusEvents.js';
+import type { DeadLetterStore, TransportDeadLetters } from '../ports/deadLetters.js';
+import type { StatusEventSink } from '../ports/events.js';
+import type { MessageStore } from '../ports/messages.js';
+import type { OutboundQueue } from '../ports/queue.js';
+import type { Clock } from '../ports/runtime.js';
 
 export interface DeadLetterDeps {
   deadLetters: DeadLetterStore;
-  transportDeadLetters?: TransportDeadLetters;
+  transportDeadLetters: TransportDeadLetters;
   messages: MessageStore;
   queue: OutboundQueue;
   clock: Clock;
-  events?: StatusEventSink;
+  events: StatusEventSink;
 }
 
 /** Failures after which a message certainly never reached ACS, so sending it again is safe. */
@@ -38,7 +42,7 @@ export async function listDeadLetters(
 ): Promise<DeadLetter[]> {
   const own = await deps.deadLetters.list({ limit });
   const transport =
-    deps.transportDeadLetters && own.length < limit ? await deps.transportDeadLetters.list(limit - own.length) : [];
+    own.length < limit ? await deps.transportDeadLetters.list(limit - own.length) : [];
   return [...own, ...transport];
 }
 
@@ -48,7 +52,6 @@ export async function discardDeadLetter(
   letter: DeadLetter,
 ): Promise<void> {
   if (letter.source !== undefined) {
-    if (!deps.transportDeadLetters) throw new Error(`cannot remove ${letter.id}: no access to ${letter.source}`);
     await deps.transportDeadLetters.remove([letter.id]);
   } else {
     await deps.deadLetters.remove(letter.id);
@@ -115,7 +118,7 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
   if (reopened.length > 0) {
     await deps.messages.saveAll(reopened);
     // Back to "queued" is a change of status like any other (its event id counts the second time).
-    await deps.events?.statusChanged(reopened);
+    await deps.events.statusChanged(reopened);
   }
   if (requeue.size > 0) {
     const { reservedAt: _r, lastError: _l, notBefore: _n, ...rest } = job;

@@ -7,7 +7,8 @@
 // receivers dedupe on the event id.
 import { parseOutboxMessage, type OutboxMessage } from '../domain/outbox.js';
 import type { PipelineEvent } from '../domain/events.js';
-import type { Clock, EventDestination, EventOutbox, EventPublisher, Logger } from '../ports.js';
+import type { EventDestination, EventOutbox, EventPublisher, RetryAfterHint } from '../ports/events.js';
+import type { Clock, Logger } from '../ports/runtime.js';
 
 /** Default first retry delay (EVENTS_RETRY_BASE_SECONDS); it doubles per try up to EVENT_RETRY_MAX_MS. */
 export const EVENT_RETRY_BASE_MS = 10_000;
@@ -24,11 +25,6 @@ export interface DispatchDeps {
   /** First retry delay; EVENT_RETRY_BASE_MS when absent. */
   retryBaseMs?: number;
   random?: () => number;
-}
-
-/** A destination that failed may say when to try again (an HTTP Retry-After); honoured up to the backoff cap. */
-export interface RetryAfterHint {
-  retryAfterMs?: number;
 }
 
 export type DispatchOutcome =
@@ -79,6 +75,7 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
           deps.log.error('events not delivered; moved to the poison queue', { destination: destination.name, events: events.length, error: retry.lastError });
           return;
         }
+        // A destination that failed may say when to try again (an HTTP Retry-After); honoured up to the backoff cap.
         const hint = (error as RetryAfterHint | undefined)?.retryAfterMs;
         const delay = Math.max(
           backoffMs(tried, deps.random ?? Math.random, deps.retryBaseMs),

@@ -5,21 +5,18 @@
 // Message records are partitioned by batch, so finding a person's records reads the whole
 // messages table: acceptable for a rare, deliberate request, and the reason the send path never
 // does it. Erasing twice is harmless: the second time finds nothing left to erase.
-import type { Sender } from '../config.js';
+import { WHOLE_POOL } from '../domain/consent.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { PENDING_STATUSES } from '../domain/messageStatus.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
-import {
-  ConcurrencyError,
-  type Clock,
-  type ConsentLog,
-  type ConversationStore,
-  type Logger,
-  type MessageStore,
-  type OptOutStore,
-} from '../ports.js';
-import { WHOLE_POOL } from './optOuts.js';
-import type { StatusEventSink } from './statusEvents.js';
+import type { Sender } from '../domain/sender.js';
+import { groupBy } from '../lib/collections.js';
+import type { ConsentLog, OptOutStore } from '../ports/consent.js';
+import type { ConversationStore } from '../ports/conversations.js';
+import type { StatusEventSink } from '../ports/events.js';
+import type { MessageStore } from '../ports/messages.js';
+import type { Clock, Logger } from '../ports/runtime.js';
+import { retryOnConflict } from './optimistic.js';
 
 export interface EraseDeps {
   messages: MessageStore;
@@ -29,7 +26,7 @@ export interface EraseDeps {
   senders: readonly Sender[];
   clock: Clock;
   log: Logger;
-  events?: StatusEventSink;
+  events: StatusEventSink;
 }
 
 export interface ErasureReport {
@@ -55,39 +52,26 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
   const records = await deps.messages.listByRecipient(phone);
   let messageTexts = 0;
   let canceledMessages = 0;
-  const byBatch = new Map<string, MessageRecord[]>();
-  for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
-  for (const [batchId, group] of byBatch) {
-    let current = group;
-    for (let round = 1; ; round++) {
+  for (const [batchId, group] of groupBy(records, (r) => r.batchId)) {
+    await retryOnConflict(async (round) => {
+      // A delivery report or the sender may change one of them meanwhile: then read again, erase again.
+      const current = round === 1 ? group : [...(await deps.messages.getMany(batchId, group.map((r) => r.messageId))).values()];
       const changed: MessageRecord[] = [];
       const canceled: MessageRecord[] = [];
       for (const record of current) {
         if (record.erasedAt && record.body === '' && !record.metadata) continue;
         // A message still waiting would be sent with its text from the queue: it is canceled.
-        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON }))
-          canceled.push(record);
+        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON })) canceled.push(record);
         record.body = '';
         delete record.metadata;
         record.erasedAt = erasedAt;
         changed.push(record);
       }
-      try {
-        await deps.messages.saveAll(changed);
-        messageTexts += changed.length;
-        canceledMessages += canceled.length;
-        if (canceled.length > 0) await deps.events?.statusChanged(canceled);
-        break;
-      } catch (error) {
-        // A delivery report or the sender changed one of them meanwhile: read again, erase again.
-        if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
-        const fresh = await deps.messages.getMany(
-          batchId,
-          group.map((r) => r.messageId),
-        );
-        current = [...fresh.values()];
-      }
-    }
+      await deps.messages.saveAll(changed);
+      messageTexts += changed.length;
+      canceledMessages += canceled.length;
+      if (canceled.length > 0) await deps.events.statusChanged(canceled);
+    });
   }
 
   const ourNumbers = [...new Set([...deps.senders.map((s) => s.number), ...records.map((r) => r.from)])];

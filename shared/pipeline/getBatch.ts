@@ -8,15 +8,25 @@
 import { EXTERNAL_BATCH_ID_PATTERN, parseMessageId } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/messageStatus.js';
-import type { BatchMessageView, BatchResponse } from '../http/apiSchemas.js';
-import type { MessageStore } from '../ports.js';
-import { toMessageView } from './getMessage.js';
+import type { MessageStore } from '../ports/messages.js';
 
 /** Page size for reading a batch from the store: the most Table Storage returns at once. */
 const READ_PAGE = 1000;
 
-export type GetBatchResult =
-  { kind: 'found'; batch: BatchResponse } | { kind: 'notFound' } | { kind: 'invalidToken'; reason: string };
+/** A batch: counts for all of it, and one page of its records. */
+export interface Batch {
+  batchId: string;
+  /** Messages in the batch (one per distinct valid recipient). */
+  total: number;
+  counts: Record<MessageStatus, number>;
+  /** When the batch was accepted. */
+  createdAt: string;
+  /** This page, in message id order. */
+  records: MessageRecord[];
+  continuationToken?: string;
+}
+
+export type GetBatchResult = { kind: 'found'; batch: Batch } | { kind: 'notFound' } | { kind: 'invalidToken'; reason: string };
 
 export async function getBatch(
   messages: MessageStore,
@@ -56,16 +66,10 @@ export async function getBatch(
       total: records.length,
       counts,
       createdAt,
-      messages: slice.map(toBatchMessageView),
+      records: slice,
       ...(more && last ? { continuationToken: encodeToken(batchId, last.messageId) } : {}),
     },
   };
-}
-
-/** The message view without its history: a batch page of 1,000 stays small. */
-export function toBatchMessageView(record: MessageRecord): BatchMessageView {
-  const { history: _history, ...view } = toMessageView(record);
-  return view;
 }
 
 async function readAll(messages: MessageStore, batchId: string): Promise<MessageRecord[]> {

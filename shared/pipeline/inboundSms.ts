@@ -7,14 +7,17 @@
 // inbound entry (its key comes from the id and the receive time), the consent change ids, the
 // reply's message id and the event ids. A redelivery of a finished message is recognised by one
 // point read and changes nothing; a redelivery of an interrupted one finishes it.
-import type { Sender } from '../config.js';
 import { parseInboundSms, type InboundSms } from '../domain/acsEvents.js';
+import { WHOLE_POOL, type ConsentLogEntry } from '../domain/consent.js';
+import type { ThreadEntry } from '../domain/conversation.js';
 import { inboundEvent, type InboundEventData, type PipelineEvent } from '../domain/events.js';
 import { keywordsFor, replyFor, type InboundPolicy } from '../domain/inboundPolicy.js';
 import { classifyKeyword, type KeywordClass } from '../domain/keywords.js';
 import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
-import type { ConsentLogEntry, ConversationStore, EventPublisher, ThreadEntry } from '../ports.js';
-import { recordConsentChange, WHOLE_POOL, type ConsentDeps, type ConsentOutcome, type ConsentRequest } from './optOuts.js';
+import type { Sender } from '../domain/sender.js';
+import type { ConversationStore } from '../ports/conversations.js';
+import type { EventPublisher } from '../ports/events.js';
+import { recordConsentChange, type ConsentDeps, type ConsentOutcome, type ConsentRequest } from './consent.js';
 import { queueReply, type ReplyDeps } from './replies.js';
 
 export interface InboundDeps extends ConsentDeps, ReplyDeps {

@@ -1,162 +1,12 @@
-// Consent: opt-outs and opt-ins from keywords, the API or the carrier, recorded so that the
-// opt-out table (what the sender checks), the consent log (the evidence, kept for ever), ACS's own
-// opt-out list (when mirrored) and the app's events agree — and the API use cases on top.
-//
-// Changes are ordered by when the person asked, not by when the pipeline heard: a STOP delivered
-// after a later START is logged but not applied. A redelivered change (same id) is applied again,
-// which is harmless because every write is idempotent.
+// The opt-out API: a person's consent per number and overall, opting out and lifting it through the
+// API, the consent log and the list of opt-outs in force. Every change goes through the consent
+// path (consent.ts), so the API, keywords and the carrier leave the same trail.
 import { randomUUID } from 'node:crypto';
-import type { Sender } from '../config.js';
-import { consentEvent, type PipelineEvent } from '../domain/events.js';
-import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
-import {
-  ConcurrencyError,
-  type Clock,
-  type ConsentChange,
-  type ConsentLog,
-  type ConsentLogEntry,
-  type EventPublisher,
-  type Logger,
-  type OptOutEntry,
-  type OptOutStore,
-  type Page,
-  type SmsGateway,
-} from '../ports.js';
-
-/** The pool-wide key of the opt-out table. */
-export const WHOLE_POOL = '*';
-
-export interface ConsentDeps {
-  optOuts: OptOutStore;
-  consentLog: ConsentLog;
-  clock: Clock;
-  log: Logger;
-  senders: readonly Sender[];
-  /** ACS's opt-out list; only given when ACS_OPT_OUT_MIRROR is on. */
-  mirror?: Pick<SmsGateway, 'setOptOut'>;
-  /** CloudEvents source of the pipeline's events. */
-  eventSource: string;
-}
-
-/** A change to record. `id` makes it idempotent: the same id is the same change. */
-export interface ConsentRequest extends ConsentChange {
-  id: string;
-  action: 'optOut' | 'optIn';
-  note?: string;
-  /**
-   * The change asks for what is already so (a START from someone not opted out). It is logged
-   * and orders later-arriving older changes, but writes no opt-out, mirrors and publishes nothing.
-   */
-  quiet?: boolean;
-}
-
-export interface MirrorResult {
-  sender: string;
-  ok: boolean;
-  error?: string;
-}
-
-export interface ConsentOutcome {
-  entry: ConsentLogEntry;
-  /** The events of the change (none when it was not applied); the caller publishes them. */
-  events: PipelineEvent[];
-  /** What ACS's opt-out list said, per sender, when mirroring is on. */
-  mirrored: MirrorResult[];
-}
-
-/**
- * Records one change: latest-change state, opt-out table, consent log, ACS mirror, in that
- * order, so a crash at any point is repaired by the redelivery of the same change.
- * `keepAcsListFor`: a number whose ACS list must not get this opt-out (the number that just
- * received the STOP keyword: ACS saw the text itself, and an entry now would also block the
- * pipeline's own STOP confirmation).
- */
-export async function recordConsentChange(
-  deps: ConsentDeps,
-  request: ConsentRequest,
-  options: { keepAcsListFor?: string } = {},
-): Promise<ConsentOutcome> {
-  const optedOut = request.action === 'optOut';
-  for (let round = 1; ; round++) {
-    const state = await deps.consentLog.state(request.recipient, request.sender);
-    if (state && state.changeId !== request.id && state.at > request.at) {
-      const { quiet: _quiet, ...logged } = request;
-      const entry: ConsentLogEntry = { ...logged, applied: false, note: `not applied: a later change (${state.at}) is in force` };
-      await deps.consentLog.append(entry);
-      deps.log.info('consent change superseded by a later one', {
-        recipient: maskPhoneNumber(request.recipient),
-        sender: request.sender,
-      });
-      return { entry, events: [], mirrored: [] };
-    }
-    if (state?.changeId === request.id) break; // a redelivery: finish what the first try began
-    try {
-      await deps.consentLog.saveState(request.recipient, request.sender, {
-        at: request.at,
-        optedOut,
-        changeId: request.id,
-        ...(request.quiet ? { quiet: true } : {}),
-        ...(state?.etag ? { etag: state.etag } : {}),
-      });
-      break;
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || round >= 5) throw error;
-    }
-  }
-
-  const { quiet, ...logged } = request;
-  if (quiet) {
-    const entry: ConsentLogEntry = { ...logged, applied: true };
-    await deps.consentLog.append(entry);
-    return { entry, events: [], mirrored: [] };
-  }
-
-  const change: ConsentChange = {
-    sender: request.sender,
-    recipient: request.recipient,
-    source: request.source,
-    at: request.at,
-    ...(request.keyword ? { keyword: request.keyword } : {}),
-    ...(request.reason ? { reason: request.reason } : {}),
-    ...(request.inboundMessageId ? { inboundMessageId: request.inboundMessageId } : {}),
-  };
-  if (optedOut) await deps.optOuts.add(change);
-  else await deps.optOuts.remove(change);
-  const entry: ConsentLogEntry = { ...logged, applied: true };
-  await deps.consentLog.append(entry);
-
-  const mirrored = await mirror(deps, request, options.keepAcsListFor);
-  const events = [consentEvent(deps.eventSource, { changeId: request.id, action: request.action, ...change })];
-  return { entry, events, mirrored };
-}
-
-async function mirror(deps: ConsentDeps, request: ConsentRequest, keep: string | undefined): Promise<MirrorResult[]> {
-  const setOptOut = deps.mirror?.setOptOut;
-  if (!setOptOut) return [];
-  const numbers = (request.sender === WHOLE_POOL ? deps.senders.map((s) => s.number) : [request.sender])
-    // ACS keeps lists for numbers it can receive on: phone numbers and short codes.
-    .filter((n) => isE164(n) || /^\d{5,6}$/.test(n))
-    .filter((n) => !(request.action === 'optOut' && n === keep));
-  return Promise.all(
-    numbers.map(async (sender): Promise<MirrorResult> => {
-      try {
-        await setOptOut.call(deps.mirror, request.action === 'optOut' ? 'add' : 'remove', sender, request.recipient);
-        return { sender, ok: true };
-      } catch (error) {
-        // The pipeline's own table is what the sender checks; the mirror is a second line. A
-        // failure is reported (and logged), not fatal: repeating the change mirrors it again.
-        deps.log.warn('ACS opt-out list not updated', {
-          sender,
-          recipient: maskPhoneNumber(request.recipient),
-          error: String((error as Error).message),
-        });
-        return { sender, ok: false, error: String((error as Error).message).slice(0, 300) };
-      }
-    }),
-  );
-}
-
-// ---- The API ----
+import { WHOLE_POOL, type ConsentChange, type ConsentLogEntry, type OptOutEntry } from '../domain/consent.js';
+import type { Sender } from '../domain/sender.js';
+import type { EventPublisher } from '../ports/events.js';
+import type { Page } from '../ports/paging.js';
+import { recordConsentChange, type ConsentDeps, type ConsentOutcome, type MirrorResult } from './consent.js';
 
 /** One sender's view of a person's consent. */
 export interface SenderConsent {
@@ -289,7 +139,7 @@ async function finish(
   if (events.length > 0) await deps.publisher.publish(events);
   const status = await getOptOutStatus(deps, phone);
   const mirrored = outcomes.flatMap((o) => o.mirrored);
-  return { ...status, changes: outcomes.map((o) => o.entry), ...(deps.mirror ? { acsMirror: mirrored } : {}) };
+  return { ...status, changes: outcomes.map((o) => o.entry), ...(deps.mirror !== null ? { acsMirror: mirrored } : {}) };
 }
 
 /** The consent log of a number, oldest first. */
@@ -312,17 +162,4 @@ export async function listOptOuts(
     limit: query.limit,
     ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
   });
-}
-
-const CSV_COLUMNS = ['sender', 'recipient', 'source', 'keyword', 'reason', 'inboundMessageId', 'at'] as const;
-
-/** RFC 4180 CSV; free text that a spreadsheet would run as a formula is prefixed with a quote. */
-export function optOutsCsv(items: readonly OptOutEntry[], header = true): string {
-  const cell = (value: string | undefined, freeText: boolean) => {
-    let v = value ?? '';
-    if (freeText && /^[=+\-@\t\r]/.test(v)) v = `'${v}`;
-    return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  };
-  const lines = items.map((e) => CSV_COLUMNS.map((c) => cell(e[c], c === 'reason' || c === 'keyword')).join(','));
-  return `${header ? `${CSV_COLUMNS.join(',')}\r\n` : ''}${lines.map((l) => `${l}\r\n`).join('')}`;
 }

@@ -2,24 +2,20 @@
 // their message was known are tried again; messages handed to ACS without a report for longer
 // than `reconcileAfterMs` are looked up with GET /deliveryReports/{id}; and at `deadlineMs`
 // (72 hours, as AWS End User Messaging does) a message still without a final status ends "unknown".
-import { moveTo, type MessageRecord } from '../domain/message.js';
-import { isFinal } from '../domain/messageStatus.js';
-import { GatewayError, type Clock, type DeliveryTracker, type Logger, type MessageStore, type OptOutStore, type SmsGateway, type TrackedMessage } from '../ports.js';
+import { CARRIER_OPT_OUT_CODE } from '../domain/acsEvents.js';
 import { parseMessageId } from '../domain/ids.js';
-import { CARRIER_OPT_OUT_CODE, recordCarrierOptOut, recordDeliveryReport, type CarrierConsentDeps } from './deliveryReports.js';
-import type { StatusEventSink } from './statusEvents.js';
+import { applyDeliveryOutcome, moveTo, type MessageRecord } from '../domain/message.js';
+import { isFinal } from '../domain/messageStatus.js';
+import { forEachLimited } from '../lib/concurrency.js';
+import { groupBy } from '../lib/collections.js';
+import { ConcurrencyError } from '../ports/errors.js';
+import { GatewayError, type SmsGateway } from '../ports/gateway.js';
+import type { TrackedMessage } from '../ports/tracking.js';
+import { applyDeliveryReport, recordCarrierOptOut, type DeliveryReportDeps } from './deliveryReports.js';
+import { retryOnConflict } from './optimistic.js';
 
-export interface ReconcileDeps {
-  messages: MessageStore;
-  tracker: DeliveryTracker;
+export interface ReconcileDeps extends DeliveryReportDeps {
   gateway: SmsGateway;
-  clock: Clock;
-  log: Logger;
-  events?: StatusEventSink;
-  /** Where a carrier opt-out (a Failed report with code 4007) is recorded. */
-  optOuts?: OptOutStore;
-  /** With it, a carrier opt-out also goes to the consent log and out as sms.optout.added. */
-  consent?: CarrierConsentDeps;
   /** Ask ACS about a message this long after its hand-over without a report. */
   reconcileAfterMs: number;
   /** Give up ("unknown") this long after the hand-over. */
@@ -56,10 +52,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   const parked = await deps.tracker.parked(limit);
   const done = [];
   for (const report of parked) {
-    const outcome = await recordDeliveryReport(
-      { messages: deps.messages, clock: deps.clock, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.optOuts ? { optOuts: deps.optOuts } : {}), ...(deps.consent ? { consent: deps.consent } : {}) },
-      report.event,
-    );
+    const outcome = await applyDeliveryReport(deps, report.event);
     if (outcome.kind === 'unknownMessage') {
       if (now.getTime() - Date.parse(report.parkedAt) > deps.deadlineMs) {
         // Not ours (another app on the same ACS resource) or long gone: stop trying.
@@ -82,16 +75,12 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   let lookups = 0;
   for (;;) {
     const due = await deps.tracker.due(sentBefore, now, DUE_PAGE);
-    const byBatch = new Map<string, TrackedMessage[]>();
-    const resolved: TrackedMessage[] = [];
-    for (const t of due) {
-      const batchId = parseMessageId(t.messageId)?.batchId;
-      // Not a message id the pipeline issues: nothing to look up, ever.
-      if (!batchId) resolved.push(t);
-      else byBatch.set(batchId, [...(byBatch.get(batchId) ?? []), t]);
-    }
+    // A tracked id that is not a message id the pipeline issues has nothing to look up, ever.
+    const byBatch = groupBy(due, (t) => parseMessageId(t.messageId)?.batchId ?? '');
+    const resolved: TrackedMessage[] = byBatch.get('') ?? [];
+    byBatch.delete('');
     let leftForLater = 0;
-    await inParallel([...byBatch], BATCHES_IN_PARALLEL, async ([batchId, tracked]) => {
+    await forEachLimited([...byBatch], BATCHES_IN_PARALLEL, async ([batchId, tracked]) => {
       const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
       for (const t of tracked) {
         const record = records.get(t.messageId);
@@ -142,16 +131,6 @@ function asksAcs(record: MessageRecord): boolean {
   return record.status === 'sent' && Boolean(record.acsMessageId);
 }
 
-/** Runs `work` over items with at most `limit` at a time. */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
 /** Asks ACS for the report of one message and records it; 'pending' when there is none yet. */
 async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'delivered' | 'failed' | 'pending'> {
   if (!asksAcs(record)) return 'pending';
@@ -167,32 +146,34 @@ async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'deli
   if (status === 'failed' && report.code === CARRIER_OPT_OUT_CODE) {
     await recordCarrierOptOut(deps, record, report.detail, report.receivedAt ?? deps.clock.now().toISOString());
   }
-  const applied = await settle(deps, record, (r) => {
-    const moved = moveTo(r, status, deps.clock.now(), {
-      reason: report.detail ? `${report.detail} (from GET /deliveryReports)` : 'from GET /deliveryReports',
-      ...(report.code ? { code: report.code } : {}),
-      ...(report.deliveryAttempts?.length ? { deliveryAttempts: report.deliveryAttempts } : {}),
-      ...(report.receivedAt ? { eventTime: report.receivedAt } : {}),
-    });
-    if (moved && status === 'failed') r.error = { code: report.code ?? 'delivery-failed', message: report.detail ?? 'ACS reported the delivery failed' };
-    return moved;
-  });
+  const applied = await settle(deps, record, (r) =>
+    applyDeliveryOutcome(
+      r,
+      {
+        status,
+        ...(report.code ? { code: report.code } : {}),
+        ...(report.detail ? { detail: report.detail } : {}),
+        ...(report.deliveryAttempts ? { deliveryAttempts: report.deliveryAttempts } : {}),
+        ...(report.receivedAt ? { eventTime: report.receivedAt } : {}),
+        via: 'GET /deliveryReports',
+      },
+      deps.clock.now(),
+    ),
+  );
   return applied ? status : 'pending';
 }
 
 /** Applies a change with a conditional write, re-reading on a lost race. */
 async function settle(deps: ReconcileDeps, record: MessageRecord, change: (r: MessageRecord) => boolean): Promise<boolean> {
-  let current: MessageRecord | undefined = record;
-  for (let round = 1; current && round <= 5; round++) {
-    if (!change(current)) return false;
-    try {
-      await deps.messages.save(current);
-      await deps.events?.statusChanged([current]);
-      return true;
-    } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ConcurrencyError') throw error;
-      current = await deps.messages.get(record.messageId);
-    }
-  }
-  return false;
+  return retryOnConflict(async (round) => {
+    const current = round === 1 ? record : await deps.messages.get(record.messageId);
+    if (!current || !change(current)) return false;
+    await deps.messages.save(current);
+    await deps.events.statusChanged([current]);
+    return true;
+  }).catch((error: unknown) => {
+    // Still contended after every round: the next run decides.
+    if (error instanceof ConcurrencyError) return false;
+    throw error;
+  });
 }

@@ -3,20 +3,22 @@
 // exactly-once guarantees. The reply's batch id is derived from the inbound message id, so a
 // redelivered inbound event finds the reply it already queued instead of queueing a second one.
 import { createHash } from 'node:crypto';
-import type { Sender } from '../config.js';
 import { analyzeMessage } from '../domain/encoding.js';
 import { messageIdOf, newBatchId } from '../domain/ids.js';
 import type { KeywordClass } from '../domain/keywords.js';
-import type { MessageRecord } from '../domain/message.js';
+import { newMessageRecord } from '../domain/message.js';
+import type { Sender } from '../domain/sender.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../domain/sendJob.js';
-import type { Clock, MessageStore, OutboundQueue } from '../ports.js';
-import type { StatusEventSink } from './statusEvents.js';
+import type { StatusEventSink } from '../ports/events.js';
+import type { MessageStore } from '../ports/messages.js';
+import type { OutboundQueue } from '../ports/queue.js';
+import type { Clock } from '../ports/runtime.js';
 
 export interface ReplyDeps {
   messages: MessageStore;
   queue: OutboundQueue;
   clock: Clock;
-  events?: StatusEventSink;
+  events: StatusEventSink;
 }
 
 /** The tag every automatic reply carries, for filtering and analytics. */
@@ -63,25 +65,23 @@ export async function queueReply(
   // the sender can create a missing record; a record without a job would never be sent.
   await deps.queue.enqueue([job]);
 
-  const at = deps.clock.now().toISOString();
-  const record: MessageRecord = {
-    messageId,
-    batchId,
-    from: input.sender.number,
-    to: input.to,
-    body: analysis.text,
-    encoding: analysis.encoding,
-    segments: analysis.segments,
-    tag: REPLY_TAG,
-    metadata,
-    deliveryReport: true,
-    status: 'queued',
-    history: [{ status: 'queued', at, reason: `automatic reply to ${KEYWORD_NAME[input.keyword].toUpperCase()}` }],
-    createdAt: at,
-    updatedAt: at,
-    attempts: 0,
-  };
+  const record = newMessageRecord(
+    {
+      messageId,
+      batchId,
+      from: input.sender.number,
+      to: input.to,
+      body: analysis.text,
+      analysis,
+      tag: REPLY_TAG,
+      metadata,
+      deliveryReport: true,
+      status: 'queued',
+      reason: `automatic reply to ${KEYWORD_NAME[input.keyword].toUpperCase()}`,
+    },
+    deps.clock.now(),
+  );
   await deps.messages.insertBatch([record]);
-  await deps.events?.statusChanged([record]);
+  await deps.events.statusChanged([record]);
   return { messageId, queued: true };
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { settingsSchema } from '../../shared/config.js';
+import { settingsSchema } from '../../shared/settings.js';
 import { captureInChild, type CapturedFunction } from '../support/captureRegistrations.js';
 import { root } from '../support/localStack.js';
 

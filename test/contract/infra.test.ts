@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { settingsSchema } from '../../shared/config.js';
+import { settingsSchema } from '../../shared/settings.js';
 import { DEFAULT_OUTBOUND_QUEUE, TABLES } from '../../shared/resourceNames.js';
 import { BicepProject, getProperty, objectEntries, stringLiteral } from './bicepText.js';
 

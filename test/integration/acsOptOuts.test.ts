@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcsEmulator, type AcsEmulator } from '../../local/acsEmulator/server.js';
 import { createAcsGateway } from '../../shared/adapters/acs/smsGateway.js';
-import { GatewayError } from '../../shared/ports.js';
+import { GatewayError } from '../../shared/ports/gateway.js';
 
 const SENDER = '+18005550100';
 const PERSON = '+14255550123';

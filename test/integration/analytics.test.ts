@@ -4,7 +4,7 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../local/azurite.js';
-import { createTableAdapters } from '../../shared/adapters/tables/tableClients.js';
+import { createTableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { ANALYTICS_SHARDS, TableAnalyticsStore } from '../../shared/adapters/tables/analyticsStore.js';
 import type { AnalyticsFact } from '../../shared/domain/analytics.js';
 import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent } from '../../shared/domain/events.js';

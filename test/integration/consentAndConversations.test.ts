@@ -3,8 +3,9 @@
 // conditional state writes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../local/azurite.js';
-import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableClients.js';
-import { ConcurrencyError, InvalidContinuationTokenError, type ThreadEntry } from '../../shared/ports.js';
+import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
+import { type ThreadEntry } from '../../shared/domain/conversation.js';
+import { ConcurrencyError, InvalidContinuationTokenError } from '../../shared/ports/errors.js';
 
 let azurite: Awaited<ReturnType<typeof startAzurite>>;
 let tables: TableAdapters;

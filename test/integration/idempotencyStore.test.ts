@@ -4,15 +4,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../local/azurite.js';
-import { ConcurrencyError } from '../../shared/ports.js';
+import { ConcurrencyError } from '../../shared/ports/errors.js';
 import { MAX_CHUNK_BYTES, TableIdempotencyStore, partitionKeyOf } from '../../shared/adapters/tables/idempotencyStore.js';
-import {
-  IDEMPOTENCY_LEASE_MS,
-  IDEMPOTENCY_TTL_MS,
-  fingerprintOf,
-  withIdempotency,
-  type StoredResponse,
-} from '../../shared/pipeline/idempotency.js';
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_MS, fingerprintOf, type StoredResponse } from '../../shared/domain/idempotency.js';
+import { withIdempotency } from '../../shared/http/idempotency.js';
+import { systemClock } from '../../shared/adapters/systemClock.js';
+import { createTableClientFactory } from '../../shared/adapters/tables/tableClients.js';
+import { silentLogger } from '../support/fakes.js';
 import { TABLES } from '../../shared/resourceNames.js';
 
 let azurite: Awaited<ReturnType<typeof startAzurite>>;
@@ -21,7 +19,7 @@ let client: TableClient;
 
 beforeAll(async () => {
   azurite = await startAzurite({ silent: true });
-  store = TableIdempotencyStore.fromConfig({ kind: 'connectionString', connectionString: azurite.connectionString });
+  store = TableIdempotencyStore.fromClientFor(createTableClientFactory({ kind: 'connectionString', connectionString: azurite.connectionString }));
   await store.ensureTable();
   client = TableClient.fromConnectionString(azurite.connectionString, TABLES.idempotency, { allowInsecureConnection: true });
 });
@@ -194,7 +192,7 @@ describe('TableIdempotencyStore on Azurite', () => {
       return bigSubmitResponse();
     };
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => withIdempotency(store, key, { a: 1 }, run, { pollMs: 50 })),
+      Array.from({ length: 10 }, () => withIdempotency(store, key, { a: 1 }, run, { pollMs: 50, clock: systemClock, log: silentLogger })),
     );
     expect(runs).toBe(1);
     expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);

@@ -4,8 +4,8 @@
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../local/azurite.js';
-import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableClients.js';
-import type { Sender } from '../../shared/config.js';
+import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
+import type { Sender } from '../../shared/domain/sender.js';
 
 let azurite: Awaited<ReturnType<typeof startAzurite>>;
 let requests = 0;

@@ -1,35 +1,39 @@
-// In-memory fakes of the ports, for unit tests of the use cases. They keep the semantics that
-// matter (etag conflicts, idempotent inserts) so the tests exercise the real decisions.
+// In-memory fakes of every port, for unit tests of the use cases, and fakeServices(): a complete
+// set of them shaped like the composition root's Services, so a test builds a use case's deps with
+// the same depsOf() the function app uses and cannot forget one. The fakes keep the semantics that
+// matter (etag conflicts, idempotent inserts, batch partitions); the port contract suites in
+// test/contract/ports run the same checks against them and against the real adapters.
+import type { Config } from '../../shared/config.js';
+import type { Services } from '../../shared/composition.js';
+import type { AnalyticsFact } from '../../shared/domain/analytics.js';
+import type { AnalyticsRow } from '../../shared/domain/analyticsReport.js';
+import type { ConsentChange, ConsentLogEntry, ConsentState, OptOutEntry } from '../../shared/domain/consent.js';
+import type { ThreadEntry } from '../../shared/domain/conversation.js';
+import type { DeadLetter } from '../../shared/domain/deadLetter.js';
 import type { PipelineEvent } from '../../shared/domain/events.js';
-import type { OutboxMessage } from '../../shared/domain/outbox.js';
-import type { EventOutbox } from '../../shared/ports.js';
-import type { Sender } from '../../shared/config.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
+import type { OutboxMessage } from '../../shared/domain/outbox.js';
+import type { Sender } from '../../shared/domain/sender.js';
 import type { SendJob } from '../../shared/domain/sendJob.js';
-import {
-  ConcurrencyError,
-  InvalidContinuationTokenError,
-  type Clock,
-  type ConsentChange,
-  type ConsentLog,
-  type ConsentLogEntry,
-  type ConsentState,
-  type ConversationStore,
-  type OptOutEntry,
-  type ThreadEntry,
-  type DeadLetter,
-  type DeadLetterStore,
-  type GatewayDeliveryReport,
-  type GatewayRecipientResult,
-  type GatewaySendRequest,
-  type Logger,
-  type MessageStore,
-  type OptOutStore,
-  type OutboundQueue,
-  type Page,
-  type RateLimiter,
-  type SmsGateway,
-} from '../../shared/ports.js';
+import type { AnalyticsReadQuery, AnalyticsStore } from '../../shared/ports/analytics.js';
+import type { ConsentLog, OptOutStore } from '../../shared/ports/consent.js';
+import type { ConversationStore } from '../../shared/ports/conversations.js';
+import type { DeadLetterStore, TransportDeadLetters } from '../../shared/ports/deadLetters.js';
+import { ConcurrencyError, InvalidContinuationTokenError } from '../../shared/ports/errors.js';
+import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from '../../shared/ports/events.js';
+import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../shared/ports/gateway.js';
+import type { MessageStore } from '../../shared/ports/messages.js';
+import type { RateLimiter } from '../../shared/ports/pacing.js';
+import type { Page } from '../../shared/ports/paging.js';
+import type { OutboundQueue } from '../../shared/ports/queue.js';
+import type { Clock, Logger } from '../../shared/ports/runtime.js';
+import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../shared/ports/tracking.js';
+import type { CarrierConsentDeps } from '../../shared/pipeline/deliveryReports.js';
+import { publishingSink } from '../../shared/pipeline/statusEvents.js';
+import { eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
+import { DEFAULT_INBOUND_POLICY } from '../../shared/domain/inboundPolicy.js';
+import { mergePrices } from '../../shared/domain/pricing.js';
+import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -66,11 +70,11 @@ export class FakeMessageStore implements MessageStore {
     const r = this.rows.get(id);
     return r ? clone(r) : undefined;
   }
-  async getMany(_batchId: string, ids: readonly string[]) {
+  async getMany(batchId: string, ids: readonly string[]) {
     const map = new Map<string, MessageRecord>();
     for (const id of ids) {
       const r = this.rows.get(id);
-      if (r) map.set(id, clone(r));
+      if (r && r.batchId === batchId) map.set(id, clone(r));
     }
     return map;
   }
@@ -78,8 +82,11 @@ export class FakeMessageStore implements MessageStore {
     for (const r of this.rows.values()) if (r.batchId === batchId && r.to === to) return clone(r);
     return undefined;
   }
-  async listBatch(batchId: string): Promise<Page<MessageRecord>> {
-    return { items: [...this.rows.values()].filter((r) => r.batchId === batchId).map(clone) };
+  async listBatch(batchId: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
+    const all = [...this.rows.values()].filter((r) => r.batchId === batchId).sort((a, b) => a.messageId.localeCompare(b.messageId));
+    const start = options.continuationToken ? Number(options.continuationToken) : 0;
+    const end = start + options.limit;
+    return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
   }
   async saveAll(records: MessageRecord[]) {
     const hook = this.beforeSave;
@@ -244,7 +251,6 @@ export class FakeGateway implements SmsGateway {
   async send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]> {
     this.requests.push(clone(request));
     const step = this.script.shift() ?? 'ok';
-    const { GatewayError } = await import('../../shared/ports.js');
     if (step === '429') throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
     if (step === 'timeout') throw new GatewayError('ACS request timed out', { transient: true, uncertain: true });
     const results = request.recipients.map((r): GatewayRecipientResult => {
@@ -267,7 +273,7 @@ export class FakeGateway implements SmsGateway {
     if (step === '500') throw new GatewayError('ACS answered 500', { transient: true, uncertain: true, status: 500 });
     return results;
   }
-  async getDeliveryReport(): Promise<GatewayDeliveryReport | undefined> {
+  async getDeliveryReport(_acsMessageId: string): Promise<GatewayDeliveryReport | undefined> {
     return undefined;
   }
   /** ACS's opt-out list as mirrored: "add|from|to" per call. */
@@ -276,8 +282,7 @@ export class FakeGateway implements SmsGateway {
   async setOptOut(action: 'add' | 'remove', from: string, to: string) {
     if (this.optOutFailures > 0) {
       this.optOutFailures--;
-      const { GatewayError } = await import('../../shared/ports.js');
-      throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
+        throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
     }
     this.optOutCalls.push(`${action}|${from}|${to}`);
   }
@@ -300,8 +305,9 @@ export class FakeDeadLetters implements DeadLetterStore {
     this.letters.push(full);
     return full;
   }
-  async list() {
-    return [...this.letters];
+  /** Newest first, as the table's inverted-time keys list them. */
+  async list(options: { limit?: number } = {}) {
+    return [...this.letters].reverse().slice(0, options.limit ?? 100);
   }
   async remove(id: string) {
     const i = this.letters.findIndex((l) => l.id === id);
@@ -314,9 +320,9 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export const tollFree: Sender = { number: '+18005550100', type: 'tollFree', ratePerMinute: 200, burst: 3 };
 export const shortCode: Sender = { number: '+18005550199', type: 'shortCode', ratePerMinute: 6000, burst: 100 };
 
-export class FakeTracker {
-  readonly tracked = new Map<string, { messageId: string; sentAt: string; nextCheckAt: string; handle: string }>();
-  readonly parkedReports: Array<{ event: unknown; parkedAt: string; handle: string }> = [];
+export class FakeTracker implements DeliveryTracker {
+  readonly tracked = new Map<string, TrackedMessage>();
+  readonly parkedReports: ParkedReport[] = [];
   async track(ids: readonly string[], at: Date) {
     for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id });
   }
@@ -326,10 +332,10 @@ export class FakeTracker {
       .slice(0, limit)
       .map((t) => ({ ...t }));
   }
-  async untrack(messages: ReadonlyArray<{ handle: string }>) {
+  async untrack(messages: readonly TrackedMessage[]) {
     for (const m of messages) this.tracked.delete(m.handle);
   }
-  async reschedule(message: { handle: string }, next: Date) {
+  async reschedule(message: TrackedMessage, next: Date) {
     const t = this.tracked.get(message.handle);
     if (t) t.nextCheckAt = next.toISOString();
   }
@@ -339,7 +345,7 @@ export class FakeTracker {
   async parked(limit: number) {
     return this.parkedReports.slice(0, limit);
   }
-  async unpark(reports: ReadonlyArray<{ handle: string }>) {
+  async unpark(reports: readonly ParkedReport[]) {
     for (const r of reports) {
       const i = this.parkedReports.findIndex((p) => p.handle === r.handle);
       if (i >= 0) this.parkedReports.splice(i, 1);
@@ -361,4 +367,142 @@ export class FakeOutbox implements EventOutbox {
   async poison(message: OutboxMessage): Promise<void> {
     this.poisoned.push(message);
   }
+}
+
+/** Transport dead letters in memory (the poison queue / dead-letter sub-queue). */
+export class FakeTransportDeadLetters implements TransportDeadLetters {
+  readonly name = 'sms-outbound-poison';
+  readonly letters: DeadLetter[] = [];
+  async list(limit: number) {
+    return this.letters.slice(0, limit).map(clone);
+  }
+  async remove(ids: readonly string[]) {
+    for (const id of ids) {
+      const i = this.letters.findIndex((l) => l.id === id);
+      if (i >= 0) this.letters.splice(i, 1);
+    }
+  }
+}
+
+/** Analytics facts as recorded: each key once, as the real store promises. */
+export class FakeAnalyticsStore implements AnalyticsStore {
+  readonly facts = new Map<string, AnalyticsFact>();
+  async record(facts: readonly AnalyticsFact[]) {
+    for (const f of facts) if (!this.facts.has(f.key)) this.facts.set(f.key, clone(f));
+  }
+  async read(_query: AnalyticsReadQuery): Promise<AnalyticsRow[]> {
+    return [];
+  }
+}
+
+/** A sink that keeps every record it is told about: what a use case announced. */
+export class RecordingSink implements StatusEventSink {
+  readonly changes: Array<{ messageId: string; status: string }> = [];
+  async statusChanged(records: readonly MessageRecord[]) {
+    for (const r of records) this.changes.push({ messageId: r.messageId, status: r.status });
+  }
+}
+
+/** A publisher that keeps what it is given. */
+export class FakePublisher implements EventPublisher {
+  readonly events: PipelineEvent[] = [];
+  async publish(events: readonly PipelineEvent[]) {
+    this.events.push(...events.map(clone));
+  }
+}
+
+/** The settings a unit test runs with unless it says otherwise. */
+export function fakeConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
+    outboundQueue: { transport: 'storage', name: 'sms-outbound' },
+    acs: { kind: 'connectionString', connectionString: 'endpoint=http://127.0.0.1:1/;accesskey=a2V5', endpoint: 'http://127.0.0.1:1/' },
+    senders: [tollFree, shortCode],
+    maxSegments: 10,
+    sendMaxAttempts: 8,
+    acsRequestTimeoutMs: 15_000,
+    reconcile: { afterMs: 1_800_000, deadlineMs: 72 * 3600_000, schedule: '0 */5 * * * *' },
+    events: { queueName: 'sms-events', source: '/sms-pipeline/test', retryBaseMs: 10_000 },
+    webhooks: { urls: [] },
+    inbound: { ...DEFAULT_INBOUND_POLICY, mirrorOptOutsToAcs: false },
+    analytics: { responseWindowMs: 72 * 3600_000, prices: mergePrices() },
+    ...overrides,
+  };
+}
+
+/** Every fake of fakeServices, typed as themselves so a test can look inside. */
+export interface FakeServices extends Services {
+  clock: FakeClock;
+  messages: FakeMessageStore;
+  optOuts: FakeOptOuts;
+  consentLog: FakeConsentLog;
+  conversations: FakeConversations;
+  deadLetters: FakeDeadLetters;
+  transportDeadLetters: FakeTransportDeadLetters;
+  rateLimiter: FakeRateLimiter;
+  tracker: FakeTracker;
+  queue: FakeQueue;
+  gateway: FakeGateway;
+  idempotency: MemoryIdempotencyStore;
+  outbox: FakeOutbox;
+  analytics: FakeAnalyticsStore;
+}
+
+/**
+ * A complete set of fakes in the shape of the composition root's Services: `depsOf(fakeServices())`
+ * gives each use case exactly the deps the function app would, on fakes. Events go through the real
+ * publisher and sink into the fake outbox (and the fake analytics store), so tests can read them there.
+ */
+export function fakeServices(options: { config?: Partial<Config>; clock?: FakeClock; destinations?: EventDestination[] } = {}): FakeServices {
+  const config = fakeConfig(options.config);
+  const clock = options.clock ?? new FakeClock();
+  const outbox = new FakeOutbox();
+  const analytics = new FakeAnalyticsStore();
+  const destinations = options.destinations ?? [];
+  const publisher = eventPublisher({ destinations, outbox, retryBaseMs: config.events.retryBaseMs });
+  return {
+    config,
+    clock,
+    messages: new FakeMessageStore(),
+    optOuts: new FakeOptOuts(),
+    consentLog: new FakeConsentLog(),
+    conversations: new FakeConversations(),
+    deadLetters: new FakeDeadLetters(),
+    transportDeadLetters: new FakeTransportDeadLetters(),
+    rateLimiter: new FakeRateLimiter(clock),
+    tracker: new FakeTracker(),
+    queue: new FakeQueue(),
+    gateway: new FakeGateway(),
+    idempotency: new MemoryIdempotencyStore(),
+    outbox,
+    publisher,
+    events: publishingSink(publisher, config.events.source),
+    analytics,
+    destinations,
+    async ensureStorage() {},
+  };
+}
+
+/**
+ * The consent path on fakes: where a delivery report's carrier opt-out (4007) or an inbound
+ * keyword is recorded. Its publisher keeps the events unless one is given.
+ */
+export function carrierConsent(options: {
+  optOuts: OptOutStore;
+  clock: Clock;
+  consentLog?: ConsentLog;
+  senders?: readonly Sender[];
+  publisher?: EventPublisher;
+  log?: Logger;
+}): CarrierConsentDeps {
+  return {
+    optOuts: options.optOuts,
+    consentLog: options.consentLog ?? new FakeConsentLog(),
+    clock: options.clock,
+    log: options.log ?? silentLogger,
+    senders: options.senders ?? [],
+    mirror: null,
+    eventSource: '/sms-pipeline/test',
+    publisher: options.publisher ?? new FakePublisher(),
+  };
 }

@@ -1,16 +1,9 @@
 // An in-memory IdempotencyStore with the race semantics of the Table Storage one: reserve is an
 // insert-if-absent, take-overs and completions are conditional on the entry's version.
-import { ConcurrencyError } from '../../shared/ports.js';
-import {
-  DEFAULT_IDEMPOTENCY_POLICY,
-  judgeEntry,
-  newReservationToken,
-  type IdempotencyEntry,
-  type IdempotencyPolicy,
-  type IdempotencyStore,
-  type Reservation,
-  type StoredResponse,
-} from '../../shared/pipeline/idempotency.js';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_IDEMPOTENCY_POLICY, judgeEntry, type IdempotencyEntry, type IdempotencyPolicy, type StoredResponse } from '../../shared/domain/idempotency.js';
+import { ConcurrencyError } from '../../shared/ports/errors.js';
+import type { IdempotencyStore, Reservation } from '../../shared/ports/idempotency.js';
 
 interface Row extends IdempotencyEntry {
   token: string;
@@ -40,7 +33,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       const verdict = judgeEntry(existing, fingerprint, now, this.policy);
       if (verdict.kind !== 'takeOver') return structuredClone(verdict);
     }
-    const token = newReservationToken();
+    const token = randomUUID();
     this.rows.set(key, { state: 'pending', fingerprint, reservedAt: now, token });
     return { kind: 'reserved', token };
   }
@@ -51,7 +44,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (!row || row.token !== token) throw new ConcurrencyError('reservation lost');
     row.state = 'completed';
     row.response = structuredClone(response);
-    row.token = newReservationToken();
+    row.token = randomUUID();
   }
 
   async release(key: string, token: string): Promise<void> {

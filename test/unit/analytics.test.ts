@@ -1,22 +1,14 @@
 // Analytics arithmetic: what each event counts, the latency histogram and its percentiles, the
 // cost estimate and the report — all pure, checked figure by figure.
 import { describe, expect, it } from 'vitest';
-import {
-  buildReport,
-  factsOf,
-  figuresOf,
-  latencyBucket,
-  LATENCY_BOUNDS_MS,
-  percentile,
-  type AnalyticsFact,
-  type AnalyticsRow,
-  type FactContext,
-} from '../../shared/domain/analytics.js';
+import { factsOf, latencyBucket, LATENCY_BOUNDS_MS, type AnalyticsFact, type FactContext } from '../../shared/domain/analytics.js';
+import { buildReport, figuresOf, percentile, type AnalyticsRow } from '../../shared/domain/analyticsReport.js';
 import { loadConfig, type ConfigError } from '../../shared/config.js';
 import { countryOf } from '../../shared/domain/countries.js';
 import type { InboundEventData, MessageEventData, PipelineEvent } from '../../shared/domain/events.js';
 import { costMicros, DEFAULT_PRICES, guessSenderType, mergePrices, pricePerSegment } from '../../shared/domain/pricing.js';
-import { analyticsDestination, readAnalytics, type AnalyticsReadQuery, type AnalyticsStore } from '../../shared/pipeline/analytics.js';
+import { analyticsDestination, readAnalytics } from '../../shared/pipeline/analytics.js';
+import type { AnalyticsReadQuery, AnalyticsStore } from '../../shared/ports/analytics.js';
 
 const ctx: FactContext = { senderType: () => 'tollFree', prices: DEFAULT_PRICES, responseWindowMs: 72 * 3600_000 };
 const SENDER = '+18005550100';

@@ -1,8 +1,8 @@
 // GET /api/analytics without storage: how the query becomes a range (or a 400 naming the
 // parameter), the CSV form, and the OpenAPI description generated from the same schemas.
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../../shared/domain/analytics.js';
-import { analyticsBody, analyticsCsv, resolveAnalyticsQuery } from '../../shared/http/analyticsSchemas.js';
+import { buildReport } from '../../shared/domain/analyticsReport.js';
+import { analyticsBody, analyticsCsv, resolveAnalyticsQuery } from '../../shared/http/analytics.js';
 import { buildOpenApiDocument } from '../../shared/http/openapi.js';
 
 const now = new Date('2026-11-25T10:20:00Z');

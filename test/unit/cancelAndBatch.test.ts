@@ -2,12 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { messageIdOf } from '../../shared/domain/ids.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../../shared/domain/messageStatus.js';
-import { batchResponse } from '../../shared/http/apiSchemas.js';
-import { messageView } from '../../shared/http/schemas.js';
-import type { Page } from '../../shared/ports.js';
-import { CANCEL_REASON, cancelMessage } from '../../shared/pipeline/cancelMessage.js';
-import { getBatch } from '../../shared/pipeline/getBatch.js';
-import { FakeClock, FakeMessageStore } from './fakes.js';
+import { batchResponse, batchView } from '../../shared/http/batches.js';
+import { messageView, toMessageView } from '../../shared/http/messages.js';
+import type { StatusEventSink } from '../../shared/ports/events.js';
+import type { Page } from '../../shared/ports/paging.js';
+import { CANCEL_REASON, cancelMessage as cancelRecord } from '../../shared/pipeline/cancelMessage.js';
+import { getBatch as readBatch, type GetBatchResult } from '../../shared/pipeline/getBatch.js';
+import { FakeClock, FakeMessageStore, RecordingSink, silentLogger } from '../support/fakes.js';
+
+/** The cancel use case with its result as the API shows it. */
+async function cancelMessage(deps: { messages: FakeMessageStore; clock: FakeClock; events?: StatusEventSink }, id: string) {
+  const result = await cancelRecord({ log: silentLogger, events: new RecordingSink(), ...deps }, id);
+  return result.kind === 'notFound' ? result : { ...result, message: toMessageView(result.message) };
+}
+
+/** getBatch with the batch as the API shows it. */
+async function getBatch(...args: Parameters<typeof readBatch>) {
+  const result: GetBatchResult = await readBatch(...args);
+  return result.kind === 'found' ? { kind: 'found' as const, batch: batchView(result.batch) } : result;
+}
 
 const BATCH = '01kmx3f2g0abcdefghjkmn';
 
@@ -41,7 +54,7 @@ class PagingStore extends FakeMessageStore {
     options?: { limit: number; continuationToken?: string },
   ): Promise<Page<MessageRecord>> {
     this.listCalls++;
-    const all = (await super.listBatch(batchId)).items.sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+    const all = (await super.listBatch(batchId, { limit: Number.MAX_SAFE_INTEGER })).items.sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
     const start = Number(options?.continuationToken ?? 0);
     const size = Math.min(options?.limit ?? 1000, this.pageCap);
     const items = all.slice(start, start + size);

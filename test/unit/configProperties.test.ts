@@ -2,7 +2,8 @@
 // line names a setting — never another exception.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { ConfigError, loadConfig, settingsSchema } from '../../shared/config.js';
+import { ConfigError, loadConfig } from '../../shared/config.js';
+import { settingsSchema } from '../../shared/settings.js';
 import { PROPERTY_RUNS, PROPERTY_SEED } from '../support/hostileInput.js';
 
 const names = Object.keys(settingsSchema.shape);

@@ -3,9 +3,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
-import { getConversation } from '../../shared/pipeline/conversations.js';
+import { conversationView } from '../../shared/http/conversations.js';
+import { getConversation as readConversation } from '../../shared/pipeline/conversations.js';
+
+/** A conversation as the API shows it. */
+async function getConversation(...args: Parameters<typeof readConversation>) {
+  const result = await readConversation(...args);
+  return result.kind === 'found' ? { kind: 'found' as const, conversation: conversationView(result.conversation) } : result;
+}
 import { eraseSubject, type EraseDeps } from '../../shared/pipeline/eraseSubject.js';
-import { processSendJob, type SendDeps } from '../../shared/pipeline/sendMessages.js';
+import { processSendJob, type SendDeps } from '../../shared/pipeline/send/processSendJob.js';
 import {
   FakeClock,
   FakeConsentLog,
@@ -17,9 +24,11 @@ import {
   FakeQueue,
   FakeRateLimiter,
   shortCode,
+  RecordingSink,
+  FakeTracker,
   silentLogger,
   tollFree,
-} from './fakes.js';
+} from '../support/fakes.js';
 
 const PERSON = '+14255550123';
 let clock: FakeClock;
@@ -43,6 +52,8 @@ beforeEach(() => {
     senders: [tollFree, shortCode],
     maxAttempts: 4,
     conversations,
+    events: new RecordingSink(),
+    tracker: new FakeTracker(),
   };
 });
 
@@ -145,6 +156,7 @@ describe('erasure', () => {
     await deps.optOuts.add({ sender: tollFree.number, recipient: PERSON, source: 'keyword', at: clock.now().toISOString() });
 
     const eraseDeps: EraseDeps = {
+      events: new RecordingSink(),
       messages,
       conversations,
       consentLog,
@@ -177,6 +189,7 @@ describe('erasure', () => {
     await processSendJob(deps, j);
     await eraseSubject(
       {
+        events: new RecordingSink(),
         messages,
         conversations,
         consentLog: new FakeConsentLog(),

@@ -3,8 +3,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
-import type { ConsentChange } from '../../shared/ports.js';
-import { FakeClock, FakeConsentLog, FakeMessageStore, FakeOptOuts, FakeOutbox, FakeTracker, silentLogger } from './fakes.js';
+import type { ConsentChange } from '../../shared/domain/consent.js';
+import { carrierConsent, FakeClock, FakeConsentLog, FakeMessageStore, FakeOptOuts, FakeOutbox, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
 
 // The example from the ACS "SMS events" page (Event Grid schema, PascalCase data as documented).
 const officialEventGrid = {
@@ -125,7 +125,7 @@ beforeEach(() => {
   clock = new FakeClock();
   messages = new FakeMessageStore();
   tracker = new FakeTracker();
-  deps = { messages, clock, log: silentLogger, tracker };
+  deps = { messages, clock, log: silentLogger, tracker, events: new RecordingSink(), consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }) };
 });
 
 const acsId = '20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
@@ -265,7 +265,7 @@ describe('a Failed report with code 4007', () => {
       changes.push(change);
       await add(change);
     };
-    deps = { ...deps, optOuts };
+    deps = { ...deps, consent: carrierConsent({ optOuts, clock }) };
   });
 
   it('records an opt-out of the sender for the recipient, source "carrier", once', async () => {
@@ -290,7 +290,7 @@ describe('a Failed report with code 4007', () => {
     const record = seedSent(acsId);
     const consentLog = new FakeConsentLog();
     const outbox = new FakeOutbox();
-    const consent = { optOuts, consentLog, clock, log: silentLogger, senders: [], eventSource: '/sms-pipeline/test', publisher: outbox };
+    const consent = carrierConsent({ optOuts, consentLog, clock, publisher: outbox });
     await recordDeliveryReport({ ...deps, consent }, failed4007());
     await recordDeliveryReport({ ...deps, consent }, failed4007());
     expect(consentLog.entries).toHaveLength(1);

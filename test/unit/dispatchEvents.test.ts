@@ -4,8 +4,8 @@ import type { MessageRecord } from '../../shared/domain/message.js';
 import { encodeOutboxMessages, MAX_OUTBOX_JSON_BYTES, parseOutboxMessage } from '../../shared/domain/outbox.js';
 import { backoffMs, dispatchEvents, EVENT_MAX_ATTEMPTS, eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
-import type { EventDestination } from '../../shared/ports.js';
-import { FakeClock, FakeOutbox, silentLogger } from './fakes.js';
+import type { EventDestination } from '../../shared/ports/events.js';
+import { FakeClock, FakeOutbox, silentLogger } from '../support/fakes.js';
 
 function record(status: MessageRecord['status'] = 'delivered', metadata?: Record<string, string>): MessageRecord {
   return {

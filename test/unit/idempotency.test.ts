@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { json, problem, type HttpResult } from '../../shared/http/problem.js';
-import {
-  IDEMPOTENCY_LEASE_MS,
-  IDEMPOTENCY_TTL_MS,
-  fingerprintOf,
-  parseIdempotencyKey,
-  withIdempotency,
-  type IdempotencyOptions,
-} from '../../shared/pipeline/idempotency.js';
-import { FakeClock } from './fakes.js';
-import { MemoryIdempotencyStore } from './memoryIdempotencyStore.js';
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_MS, fingerprintOf } from '../../shared/domain/idempotency.js';
+import { parseIdempotencyKey, withIdempotency as withIdempotencyOn, type IdempotencyOptions as Options } from '../../shared/http/idempotency.js';
+import { systemClock } from '../../shared/adapters/systemClock.js';
+import { FakeClock, silentLogger } from '../support/fakes.js';
+
+type IdempotencyOptions = Partial<Options>;
+
+/** The middleware on the real clock and a silent log, unless a test gives its own. */
+function withIdempotency(
+  store: Parameters<typeof withIdempotencyOn>[0],
+  key: string | undefined,
+  body: unknown,
+  run: () => Promise<HttpResult>,
+  options: IdempotencyOptions = {},
+): Promise<HttpResult> {
+  return withIdempotencyOn(store, key, body, run, { clock: systemClock, log: silentLogger, ...options });
+}
+import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 const body = { to: ['+14255550123'], message: 'Hello', deliveryReport: true, smartEncoding: true, partial: false };
 

@@ -1,12 +1,12 @@
 // Inbound texts against fakes of the ports: keywords per sender, consent changes in order, replies
 // through the send path, conversation links, the forwarded events, and redelivery.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Sender } from '../../shared/config.js';
+import type { Sender } from '../../shared/domain/sender.js';
 import { DEFAULT_STOP_REPLY, DEFAULT_START_REPLY, DEFAULT_HELP_REPLY } from '../../shared/domain/keywords.js';
 import { DEFAULT_INBOUND_POLICY, type InboundPolicy } from '../../shared/domain/inboundPolicy.js';
 import type { InboundEventData, ConsentEventData } from '../../shared/domain/events.js';
 import { receiveInboundSms, type InboundDeps } from '../../shared/pipeline/inboundSms.js';
-import { processSendJob } from '../../shared/pipeline/sendMessages.js';
+import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
 import { OFFICIAL_SMS_RECEIVED } from '../support/acsExamples.js';
 import {
@@ -20,10 +20,12 @@ import {
   FakeOutbox,
   FakeQueue,
   FakeRateLimiter,
+  FakeTracker,
+  RecordingSink,
   shortCode,
   silentLogger,
   tollFree,
-} from './fakes.js';
+} from '../support/fakes.js';
 
 const PERSON = '+14255550123';
 const tenDlc: Sender = { number: '+14255550100', type: 'tenDlc', ratePerMinute: 200, burst: 3 };
@@ -58,6 +60,7 @@ beforeEach(() => {
     log: silentLogger,
     senders: [tollFree, shortCode, tenDlc],
     eventSource: SOURCE,
+    mirror: null,
     messages,
     queue,
     events: publishingSink(outbox, SOURCE),
@@ -190,6 +193,8 @@ describe('STOP and START', () => {
       senders: deps.senders,
       maxAttempts: 4,
       conversations,
+      events: new RecordingSink(),
+      tracker: new FakeTracker(),
     };
     const job = queue.take()!;
     clock.advance(2_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { API_ROUTES, buildOpenApiDocument, openApiJson } from '../../shared/http/openapi.js';
-import { submitMessagesBody } from '../../shared/http/schemas.js';
+import { submitMessagesBody } from '../../shared/http/messages.js';
 
 // The document is walked as plain JSON; typing every OpenAPI object would only restate it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

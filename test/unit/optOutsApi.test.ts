@@ -1,17 +1,11 @@
 // The opt-out API's use cases: status per sender and overall, PUT/DELETE with the consent log and
 // events, listing and CSV export, and the consent history.
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  addOptOut,
-  consentHistory,
-  getOptOutStatus,
-  listOptOuts,
-  optOutsCsv,
-  removeOptOut,
-  type ConsentDeps,
-} from '../../shared/pipeline/optOuts.js';
-import type { EventPublisher } from '../../shared/ports.js';
-import { FakeClock, FakeConsentLog, FakeGateway, FakeOptOuts, FakeOutbox, shortCode, silentLogger, tollFree } from './fakes.js';
+import { optOutsCsv } from '../../shared/http/optOuts.js';
+import type { ConsentDeps } from '../../shared/pipeline/consent.js';
+import { addOptOut, consentHistory, getOptOutStatus, listOptOuts, removeOptOut } from '../../shared/pipeline/optOuts.js';
+import type { EventPublisher } from '../../shared/ports/events.js';
+import { FakeClock, FakeConsentLog, FakeGateway, FakeOptOuts, FakeOutbox, shortCode, silentLogger, tollFree } from '../support/fakes.js';
 
 const PERSON = '+14255550123';
 let clock: FakeClock;
@@ -25,7 +19,7 @@ beforeEach(() => {
   optOuts = new FakeOptOuts();
   consentLog = new FakeConsentLog();
   outbox = new FakeOutbox();
-  deps = { optOuts, consentLog, clock, log: silentLogger, senders: [tollFree, shortCode], eventSource: '/test', publisher: outbox };
+  deps = { optOuts, consentLog, clock, log: silentLogger, senders: [tollFree, shortCode], eventSource: '/test', publisher: outbox, mirror: null };
 });
 
 describe('status', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { previewResponse } from '../../shared/http/apiSchemas.js';
-import { submitMessagesBody } from '../../shared/http/schemas.js';
-import { previewMessages } from '../../shared/pipeline/previewMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, shortCode, tollFree } from './fakes.js';
+import { previewResponse, previewView, submitMessagesBody, type SubmitMessagesBody } from '../../shared/http/messages.js';
+import { previewMessages as plan, type PlanDeps } from '../../shared/pipeline/previewMessages.js';
+import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, shortCode, tollFree } from '../support/fakes.js';
 
 function setup() {
   const optOuts = new FakeOptOuts();
@@ -11,6 +10,12 @@ function setup() {
 }
 
 const body = (value: unknown) => submitMessagesBody.parse(value);
+
+/** The dry run as the API answers it. */
+async function previewMessages(deps: PlanDeps, request: SubmitMessagesBody) {
+  const result = await plan(deps, request);
+  return result.kind === 'plan' ? { kind: 'preview' as const, response: previewView(result.plan, request.message) } : result;
+}
 
 describe('previewMessages', () => {
   it('answers encoding, segments, the smart-encoded text, sender and opt-out verdict per recipient', async () => {

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
-import type { GatewayDeliveryReport } from '../../shared/ports.js';
+import type { GatewayDeliveryReport } from '../../shared/ports/gateway.js';
 import { reconcileDeliveries, type ReconcileDeps } from '../../shared/pipeline/reconcileDeliveries.js';
 import { parseDeliveryReport as parseGatewayReport } from '../../shared/adapters/acs/smsGateway.js';
-import { FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeTracker, silentLogger } from './fakes.js';
+import { carrierConsent, FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
 
 const HOUR = 3600_000;
 let clock: FakeClock;
@@ -41,7 +41,17 @@ beforeEach(async () => {
   gateway = new FakeGateway();
   reports = new Map();
   gateway.getDeliveryReport = async (id: string) => reports.get(id);
-  deps = { messages, tracker, gateway, clock, log: silentLogger, reconcileAfterMs: HOUR / 2, deadlineMs: 72 * HOUR };
+  deps = {
+    messages,
+    tracker,
+    gateway,
+    clock,
+    log: silentLogger,
+    events: new RecordingSink(),
+    consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }),
+    reconcileAfterMs: HOUR / 2,
+    deadlineMs: 72 * HOUR,
+  };
 });
 
 describe('reconcileDeliveries', () => {
@@ -182,7 +192,7 @@ describe('reading GET /deliveryReports/{id} (2026-01-23)', () => {
     await tracker.track([record(1).messageId], clock.now());
     reports.set('acs-1', report);
     clock.advance(HOUR);
-    await reconcileDeliveries({ ...deps, optOuts });
+    await reconcileDeliveries({ ...deps, consent: carrierConsent({ optOuts, clock }) });
     expect(messages.rows.get(record(1).messageId)).toMatchObject({ status: 'failed', error: { code: '4007' } });
     expect(await optOuts.optedOut(record(1).from, [record(1).to])).toEqual(new Set([record(1).to]));
   });

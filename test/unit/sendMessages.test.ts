@@ -2,19 +2,23 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
-import { processSendJob, REPEATABILITY_WINDOW_MS, type SendDeps } from '../../shared/pipeline/sendMessages.js';
+import { processSendJob, type SendDeps } from '../../shared/pipeline/send/processSendJob.js';
+import { REPEATABILITY_WINDOW_MS } from '../../shared/pipeline/send/triage.js';
 import {
   FakeClock,
+  FakeConversations,
   FakeDeadLetters,
   FakeGateway,
   FakeMessageStore,
   FakeOptOuts,
   FakeQueue,
   FakeRateLimiter,
+  FakeTracker,
+  RecordingSink,
   shortCode,
   silentLogger,
   tollFree,
-} from './fakes.js';
+} from '../support/fakes.js';
 
 let clock: FakeClock;
 let messages: FakeMessageStore;
@@ -45,6 +49,9 @@ beforeEach(() => {
     senders: [tollFree, shortCode],
     maxAttempts: 4,
     random: () => 0.5,
+    events: new RecordingSink(),
+    tracker: new FakeTracker(),
+    conversations: new FakeConversations(),
   };
 });
 

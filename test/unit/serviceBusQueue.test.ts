@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceBusDeadLetterQueue } from '../../shared/adapters/servicebus/deadLetterQueue.js';
 import { ServiceBusOutboundQueue, toServiceBusMessage } from '../../shared/adapters/servicebus/outboundQueue.js';
 import { parseSendJob, SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
-import { DependencyUnavailableError } from '../../shared/ports.js';
+import { DependencyUnavailableError } from '../../shared/ports/errors.js';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');
 const settings = { kind: 'identity' as const, fullyQualifiedNamespace: 'sb-sms.servicebus.windows.net' };

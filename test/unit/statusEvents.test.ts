@@ -8,17 +8,20 @@ import { messageEventsSince, type MessageEventData, type PipelineEvent } from '.
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
-import { submitMessagesBody } from '../../shared/http/schemas.js';
+import { submitMessagesBody } from '../../shared/http/messages.js';
 import { cancelMessage } from '../../shared/pipeline/cancelMessage.js';
 import { replayDeadLetter } from '../../shared/pipeline/deadLetters.js';
 import { recordDeliveryReport } from '../../shared/pipeline/deliveryReports.js';
 import { reconcileDeliveries } from '../../shared/pipeline/reconcileDeliveries.js';
-import { processSendJob, type SendDeps } from '../../shared/pipeline/sendMessages.js';
+import { processSendJob, type SendDeps } from '../../shared/pipeline/send/processSendJob.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
 import { submitMessages } from '../../shared/pipeline/submitMessages.js';
-import type { ConsentChange, GatewayDeliveryReport } from '../../shared/ports.js';
+import type { ConsentChange } from '../../shared/domain/consent.js';
+import type { GatewayDeliveryReport } from '../../shared/ports/gateway.js';
 import {
+  carrierConsent,
   FakeClock,
+  FakeConversations,
   FakeDeadLetters,
   FakeGateway,
   FakeMessageStore,
@@ -27,9 +30,10 @@ import {
   FakeQueue,
   FakeRateLimiter,
   FakeTracker,
+  FakeTransportDeadLetters,
   shortCode,
   silentLogger,
-} from './fakes.js';
+} from '../support/fakes.js';
 
 const SOURCE = '/sms-pipeline/test';
 const HOUR = 3600_000;
@@ -87,6 +91,7 @@ beforeEach(() => {
     random: () => 0.5,
     tracker,
     events: publishingSink(outbox, SOURCE),
+    conversations: new FakeConversations(),
   };
 });
 
@@ -159,7 +164,7 @@ function report(
   };
 }
 
-const reportDeps = () => ({ messages, clock, log: silentLogger, events: events(), tracker, optOuts });
+const reportDeps = () => ({ messages, clock, log: silentLogger, events: events(), tracker, consent: carrierConsent({ optOuts, clock }) });
 const stored = (id: string) => messages.rows.get(id)!;
 const statusesOf = (id: string) => stored(id).history.map((h) => h.status);
 
@@ -209,8 +214,8 @@ describe('one event per status change, on every path', () => {
     clock.advance(2 * 60_000);
     await drain();
     const scheduled = await submit(['+14255550114'], { scheduledAt: new Date(clock.time + HOUR).toISOString() });
-    await cancelMessage({ messages, clock, events: events() }, scheduled.records[0]!.messageId);
-    await cancelMessage({ messages, clock, events: events() }, scheduled.records[0]!.messageId); // repeated: same event
+    await cancelMessage({ messages, clock, log: silentLogger, events: events() }, scheduled.records[0]!.messageId);
+    await cancelMessage({ messages, clock, log: silentLogger, events: events() }, scheduled.records[0]!.messageId); // repeated: same event
 
     const [optedOutEarly, optedOutLate, refused] = early.records.map((r) => r.messageId);
     expect(statusesOf(optedOutEarly!)).toEqual(['suppressed']);
@@ -266,7 +271,7 @@ describe('one event per status change, on every path', () => {
       clock,
       log: silentLogger,
       events: events(),
-      optOuts,
+      consent: carrierConsent({ optOuts, clock }),
       reconcileAfterMs: HOUR / 2,
       deadlineMs: 72 * HOUR,
     };
@@ -290,7 +295,7 @@ describe('one event per status change, on every path', () => {
     const job = queue.take()!;
     await processSendJob(send, { ...job, attempt: 4 }); // past maxAttempts: failed, dead-lettered
     expect(statusesOf(id)).toEqual(['queued', 'failed']);
-    await replayDeadLetter({ deadLetters, messages, queue, clock, events: events() }, deadLetters.letters[0]!);
+    await replayDeadLetter({ deadLetters, transportDeadLetters: new FakeTransportDeadLetters(), messages, queue, clock, events: events() }, deadLetters.letters[0]!);
     await drain();
     expect(statusesOf(id)).toEqual(['queued', 'failed', 'queued', 'sending', 'sent']);
     expectOneEventPerChange();

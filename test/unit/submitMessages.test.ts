@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { submitMessagesBody } from '../../shared/http/schemas.js';
-import { stickySender, submitMessages, type SubmitDeps } from '../../shared/pipeline/submitMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, shortCode, silentLogger, tollFree } from './fakes.js';
+import { stickySender } from '../../shared/domain/sender.js';
+import { submitMessagesBody, submitResponse } from '../../shared/http/messages.js';
+import { submitMessages, type SubmitDeps } from '../../shared/pipeline/submitMessages.js';
+import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, RecordingSink, shortCode, silentLogger, tollFree } from '../support/fakes.js';
 
 let clock: FakeClock;
 let messages: FakeMessageStore;
@@ -14,10 +15,14 @@ beforeEach(() => {
   messages = new FakeMessageStore();
   queue = new FakeQueue();
   optOuts = new FakeOptOuts();
-  deps = { messages, queue, optOuts, clock, log: silentLogger, senders: [shortCode], maxSegments: 3 };
+  deps = { messages, queue, optOuts, clock, log: silentLogger, senders: [shortCode], maxSegments: 3, events: new RecordingSink() };
 });
 
-const submit = (body: unknown) => submitMessages(deps, submitMessagesBody.parse(body));
+/** A submit, its accepted result with the response the API answers with. */
+const submit = async (body: unknown) => {
+  const result = await submitMessages(deps, submitMessagesBody.parse(body));
+  return result.kind === 'accepted' ? { ...result, response: submitResponse(result) } : result;
+};
 
 describe('submitMessages', () => {
   it('normalises and de-duplicates recipients, records each, and enqueues one job per 100', async () => {

@@ -12,12 +12,12 @@ import {
   WebhookDeliveryError,
   WebhookDestination,
   webhookName,
-  retryAfterMs,
 } from '../../shared/adapters/webhooks/webhookDestination.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { dispatchEvents } from '../../shared/pipeline/dispatchEvents.js';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from '../support/webhookReceiver.js';
-import { FakeClock, FakeOutbox, silentLogger } from './fakes.js';
+import { FakeClock, FakeOutbox, silentLogger } from '../support/fakes.js';
+import { parseRetryAfter } from '../../shared/lib/retryAfter.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const OTHER_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -224,10 +224,10 @@ describe('WebhookDestination', () => {
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
-    expect(retryAfterMs('7')).toBe(7000);
-    expect(retryAfterMs(new Date(Date.UTC(2030, 0, 1, 0, 1)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(60_000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(null)).toBeUndefined();
+    expect(parseRetryAfter('7')).toBe(7000);
+    expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 1)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(60_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
   });
 });
 

@@ -2,14 +2,9 @@
 // repeatability policy), and the same authentication for GET /deliveryReports/{id}.
 // SDKs are imported on first use so loading the function app stays fast.
 import type { Config } from '../../config.js';
-import {
-  GatewayError,
-  type GatewayDeliveryReport,
-  type GatewayRecipientResult,
-  type GatewaySendRequest,
-  type SmsGateway,
-} from '../../ports.js';
+import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../ports/gateway.js';
 import { normalizeAcsMessageId } from '../../domain/ids.js';
+import { parseRetryAfter } from '../../lib/retryAfter.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
 
 /** The ACS API version that has GET /deliveryReports/{id} and the opt-out list (/sms/optouts:*). */
@@ -191,11 +186,8 @@ export function toRecipientResult(r: {
 }
 
 function retryAfter(header: string | undefined | null): { retryAfterMs?: number } {
-  if (!header) return {};
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return { retryAfterMs: Math.max(0, seconds * 1000) };
-  const date = Date.parse(header);
-  return Number.isFinite(date) ? { retryAfterMs: Math.max(0, date - Date.now()) } : {};
+  const ms = parseRetryAfter(header);
+  return ms === undefined ? {} : { retryAfterMs: ms };
 }
 
 /** Sorts an SDK failure into transient or permanent, and certain or uncertain. */

@@ -4,10 +4,10 @@
 // (EVENTGRID_TOPIC_KEY) is for other setups. The SDK is imported on first delivery, not at start.
 import type { SendCloudEventInput } from '@azure/eventgrid';
 import type { Config } from '../../config.js';
-import { isLoopbackUrl } from '../../config.js';
+import { isLoopbackUrl } from '../../lib/urls.js';
 import type { PipelineEvent } from '../../domain/events.js';
-import type { EventDestination } from '../../ports.js';
-import { retryAfterMs } from '../webhooks/webhookDestination.js';
+import type { EventDestination } from '../../ports/events.js';
+import { parseRetryAfter } from '../../lib/retryAfter.js';
 
 /** Longest wait for the topic to answer one publish (the SDK's own retries included). */
 export const EVENTGRID_TIMEOUT_MS = 30_000;
@@ -61,7 +61,7 @@ export class EventGridDestination implements EventDestination {
       throw new EventGridDeliveryError(
         `Event Grid topic refused the events: ${detail}${e.message ? ` (${e.message.slice(0, 200)})` : ''}`,
         status,
-        retryAfterMs(e.response?.headers?.get('retry-after') ?? null),
+        parseRetryAfter(e.response?.headers?.get('retry-after')),
       );
     }
   }

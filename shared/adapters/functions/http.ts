@@ -4,9 +4,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { problem, validationProblem, zodFieldErrors, type HttpResult } from '../../http/problem.js';
-import { MAX_BODY_BYTES } from '../../http/schemas.js';
+import { MAX_BODY_BYTES } from '../../http/messages.js';
 import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
-import { DependencyUnavailableError, InvalidContinuationTokenError } from '../../ports.js';
+import { DependencyUnavailableError, InvalidContinuationTokenError } from '../../ports/errors.js';
+import type { Logger } from '../../ports/runtime.js';
+import { contextLogger } from './logger.js';
 
 export function toResponse(result: HttpResult): HttpResponseInit {
   return { status: result.status, headers: result.headers, ...(result.body !== undefined ? { body: result.body } : {}) };
@@ -41,16 +43,17 @@ export async function readJsonBody<T extends z.ZodType>(
   return { ok: true, value: parsed.data, raw };
 }
 
-/** Runs an HTTP use case, turning thrown failures into problem responses. */
-export async function handleHttp(context: InvocationContext, run: () => Promise<HttpResult>): Promise<HttpResponseInit> {
+/** Runs an HTTP use case with the invocation's logger, turning thrown failures into problem responses. */
+export async function handleHttp(context: InvocationContext, run: (log: Logger) => Promise<HttpResult>): Promise<HttpResponseInit> {
+  const log = contextLogger(context);
   try {
-    return toResponse(await run());
+    return toResponse(await run(log));
   } catch (error) {
     if (error instanceof InvalidContinuationTokenError) {
       return toResponse(validationProblem([{ field: 'continuationToken', message: error.message }]));
     }
     if (error instanceof DependencyUnavailableError) {
-      context.warn(`dependency unavailable: ${error.dependency}: ${error.message}`);
+      log.warn('dependency unavailable', { dependency: error.dependency, error: error.message });
       return toResponse(problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, {
         headers: { 'retry-after': '5' },
         dependency: error.dependency,
@@ -59,17 +62,16 @@ export async function handleHttp(context: InvocationContext, run: () => Promise<
     if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) {
       return toResponse(problem('invalidJson', 'The body is not valid UTF-8.'));
     }
-    context.error(`unhandled error: ${(error as Error)?.stack ?? String(error)}`);
+    log.error('unhandled error', { error: (error as Error)?.stack ?? String(error) });
     return toResponse(problem('internal', 'The request could not be completed. It has been logged.'));
   }
 }
 
-/** The {phone} of a route as E.164 ("+" optional, "%2B" allowed), or the 400 to answer with. */
-export function phoneParam(request: HttpRequest): { ok: true; phone: string } | { ok: false; result: HttpResult } {
-  const raw = (request.params.phone ?? '').slice(0, 64);
-  const normalized = normalizePhoneNumber(raw);
-  if (normalized.ok) return { ok: true, phone: normalized.e164 };
-  return { ok: false, result: validationProblem([{ field: 'phone', message: normalized.reason }]) };
+/** Runs `run` with the {phone} of the route as E.164 ("+" optional, "%2B" allowed), or answers 400. */
+export function withPhone(request: HttpRequest, run: (phone: string) => Promise<HttpResult>): Promise<HttpResult> {
+  const normalized = normalizePhoneNumber((request.params.phone ?? '').slice(0, 64));
+  if (!normalized.ok) return Promise.resolve(validationProblem([{ field: 'phone', message: normalized.reason }]));
+  return run(normalized.e164);
 }
 
 /** Reads the named query parameters and validates them; unknown parameters (such as ?code=) are ignored. */

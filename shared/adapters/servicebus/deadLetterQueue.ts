@@ -2,7 +2,9 @@
 // function failed on it maxDeliveryCount times (or its lock was lost that often). Read for
 // `npm run dead-letters`; Service Bus keeps the reason it gave with each message.
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
-import { DependencyUnavailableError, type DeadLetter, type TransportDeadLetters } from '../../ports.js';
+import { type DeadLetter } from '../../domain/deadLetter.js';
+import { type TransportDeadLetters } from '../../ports/deadLetters.js';
+import { DependencyUnavailableError } from '../../ports/errors.js';
 import { createServiceBusClient, type ServiceBusSettings } from './outboundQueue.js';
 
 const ID_PREFIX = 'dlq-';

@@ -3,7 +3,8 @@
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import type { Config } from '../../config.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../domain/sendJob.js';
-import { DependencyUnavailableError, type OutboundQueue } from '../../ports.js';
+import { DependencyUnavailableError } from '../../ports/errors.js';
+import { type OutboundQueue } from '../../ports/queue.js';
 
 export type ServiceBusSettings = NonNullable<Config['outboundQueue']['serviceBus']>;
 

@@ -4,8 +4,9 @@
 import type { Config } from '../../config.js';
 import type { PipelineEvent } from '../../domain/events.js';
 import { encodeOutboxMessages, type OutboxMessage } from '../../domain/outbox.js';
-import type { EventOutbox } from '../../ports.js';
-import { queueCall, queueClient } from './queueClients.js';
+import type { EventOutbox } from '../../ports/events.js';
+import { queueCall } from '../outage.js';
+import { queueClient } from './queueClients.js';
 
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600 - 60;
 

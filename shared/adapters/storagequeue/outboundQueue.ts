@@ -4,8 +4,10 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../../config.js';
 import type { SendJob } from '../../domain/sendJob.js';
-import type { OutboundQueue } from '../../ports.js';
-import { queueCall, queueClient } from './queueClients.js';
+import type { OutboundQueue } from '../../ports/queue.js';
+import { forEachLimited } from '../../lib/concurrency.js';
+import { queueCall } from '../outage.js';
+import { queueClient } from './queueClients.js';
 
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600 - 60;
 
@@ -26,21 +28,16 @@ export class StorageOutboundQueue implements OutboundQueue {
   async enqueue(jobs: readonly SendJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const queue = await this.queue();
-    let next = 0;
-    const send = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        const delayMs = job.notBefore ? Date.parse(job.notBefore) - this.now() : 0;
-        const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
-        await queueCall('enqueue send job', () =>
-          queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'), {
-            messageTimeToLive: -1,
-            ...(visibilityTimeout > 0 ? { visibilityTimeout } : {}),
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, jobs.length) }, send));
+    await forEachLimited(jobs, 8, async (job) => {
+      const delayMs = job.notBefore ? Date.parse(job.notBefore) - this.now() : 0;
+      const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+      await queueCall('enqueue send job', () =>
+        queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'), {
+          messageTimeToLive: -1,
+          ...(visibilityTimeout > 0 ? { visibilityTimeout } : {}),
+        }),
+      );
+    });
   }
 
   async ensureQueue(): Promise<void> {

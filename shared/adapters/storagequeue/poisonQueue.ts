@@ -5,8 +5,10 @@
 // (hidden for a short while) and makes every one visible again at the end.
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { Config } from '../../config.js';
-import { DependencyUnavailableError, type DeadLetter, type TransportDeadLetters } from '../../ports.js';
-import { isUnavailable } from '../tables/tableClients.js';
+import { type DeadLetter } from '../../domain/deadLetter.js';
+import { type TransportDeadLetters } from '../../ports/deadLetters.js';
+import { DependencyUnavailableError } from '../../ports/errors.js';
+import { isUnavailable } from '../outage.js';
 import { queueClient } from './queueClients.js';
 
 const ID_PREFIX = 'poison-';

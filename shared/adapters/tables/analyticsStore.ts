@@ -5,10 +5,11 @@
 // conditional on their etag — so a fact is counted exactly once or not at all. Layout and limits:
 // docs/analytics.md.
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { dayOf, hourOf, isTallyProperty, type AnalyticsFact, type AnalyticsRow, type Tally } from '../../domain/analytics.js';
-import type { AnalyticsReadQuery, AnalyticsStore } from '../../pipeline/analytics.js';
+import { dayOf, hourOf, isTallyProperty, type AnalyticsFact, type Tally } from '../../domain/analytics.js';
+import { type AnalyticsRow } from '../../domain/analyticsReport.js';
+import type { AnalyticsReadQuery, AnalyticsStore } from '../../ports/analytics.js';
 import { escapeKey, odataString } from './keys.js';
-import { storageCall } from './tableClients.js';
+import { storageCall } from '../outage.js';
 
 /** Shards per day. Changing it would move facts to other partitions, so it is not a setting. */
 export const ANALYTICS_SHARDS = 16;

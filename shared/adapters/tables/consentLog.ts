@@ -4,16 +4,13 @@
 // Beside them, one "state|<sender>" row per sender holds the latest change, which is what puts
 // late and repeated changes in order.
 import type { TableEntityResult } from '@azure/data-tables';
-import {
-  ConcurrencyError,
-  InvalidContinuationTokenError,
-  type ConsentLog,
-  type ConsentLogEntry,
-  type ConsentState,
-  type Page,
-} from '../../ports.js';
+import { type ConsentLogEntry, type ConsentState } from '../../domain/consent.js';
+import { type ConsentLog } from '../../ports/consent.js';
+import { ConcurrencyError, InvalidContinuationTokenError } from '../../ports/errors.js';
+import { type Page } from '../../ports/paging.js';
 import { decodeContinuation, encodeContinuation, escapeKey, odataString } from './keys.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 type EntryRow = Omit<ConsentLogEntry, 'applied'> & { applied: boolean };
 type StateRow = { at: string; optedOut: boolean; changeId: string; quiet?: boolean };

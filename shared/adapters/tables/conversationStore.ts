@@ -10,9 +10,13 @@
 // A busy number's partition takes at most a few writes per second: one per send job and one per
 // inbound text, far below a partition's 2,000 operations per second.
 import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { InvalidContinuationTokenError, type ConversationStore, type Page, type ThreadEntry } from '../../ports.js';
+import { type ThreadEntry } from '../../domain/conversation.js';
+import { type ConversationStore } from '../../ports/conversations.js';
+import { InvalidContinuationTokenError } from '../../ports/errors.js';
+import { type Page } from '../../ports/paging.js';
 import { decodeContinuation, encodeContinuation, escapeKey, odataString, unescapeKey } from './keys.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 type Row = Omit<ThreadEntry, 'ourNumber' | 'inReplyTo' | 'keyword'> & { inReplyTo?: string; keyword?: string };
 

@@ -1,7 +1,9 @@
 // Dead-lettered send jobs, newest first, with the reason; kept until replayed or discarded.
 import { randomBytes } from 'node:crypto';
-import type { DeadLetter, DeadLetterStore } from '../../ports.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import type { DeadLetter } from '../../domain/deadLetter.js';
+import type { DeadLetterStore } from '../../ports/deadLetters.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 const PARTITION = 'deadletter';
 /** A send job is at most ~20 KB; anything larger than a string property holds is cut, and says so. */

@@ -2,15 +2,14 @@
 // job adds its recipients in one transaction and the reconciler reads only old partitions; the
 // delivery report path never touches this table (no cost on the hot path).
 import { randomBytes } from 'node:crypto';
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../ports.js';
+import type { TransactionAction } from '@azure/data-tables';
+import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../ports/tracking.js';
+import type { ClientFor } from './tableClients.js';
 
 /** "yyyyMMddHHmm" in UTC: sortable as text, one partition per minute. */
 export function minuteBucket(at: Date): string {
   return at.toISOString().slice(0, 16).replace(/[-T:]/g, '');
 }
-
-type ClientFor = (table: 'deliveryTracking' | 'parkedReports') => Promise<TableClient>;
 
 export class TableDeliveryTracker implements DeliveryTracker {
   constructor(private readonly client: ClientFor) {}

@@ -10,19 +10,18 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
-import type { Config } from '../../config.js';
-import { ConcurrencyError } from '../../ports.js';
+import { ConcurrencyError } from '../../ports/errors.js';
 import { TABLES } from '../../resourceNames.js';
-import { createTableClientFactory, storageCall as reportOutage, type ClientFor } from './tableClients.js';
+import { storageCall as reportOutage } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 import {
   DEFAULT_IDEMPOTENCY_POLICY,
   judgeEntry,
   type IdempotencyEntry,
   type IdempotencyPolicy,
-  type IdempotencyStore,
-  type Reservation,
   type StoredResponse,
-} from '../../pipeline/idempotency.js';
+} from '../../domain/idempotency.js';
+import type { IdempotencyStore, Reservation } from '../../ports/idempotency.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -49,11 +48,6 @@ export class TableIdempotencyStore implements IdempotencyStore {
     private readonly client: () => Promise<TableClient>,
     private readonly policy: IdempotencyPolicy = DEFAULT_IDEMPOTENCY_POLICY,
   ) {}
-
-  /** The store on the account the configuration names; the SDK is loaded on first use. */
-  static fromConfig(storage: Config['storage'], policy?: IdempotencyPolicy): TableIdempotencyStore {
-    return TableIdempotencyStore.fromClientFor(createTableClientFactory(storage), policy);
-  }
 
   /** The store on the clients the other table adapters share (createTableAdapters().clientFor). */
   static fromClientFor(clientFor: ClientFor, policy?: IdempotencyPolicy): TableIdempotencyStore {

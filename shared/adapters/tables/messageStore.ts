@@ -6,9 +6,14 @@ import { createHash } from 'node:crypto';
 import type { TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import type { MessageRecord } from '../../domain/message.js';
 import { parseMessageId } from '../../domain/ids.js';
-import { ConcurrencyError, type MessageStore, type Page } from '../../ports.js';
+import { ConcurrencyError } from '../../ports/errors.js';
+import { type MessageStore } from '../../ports/messages.js';
+import { type Page } from '../../ports/paging.js';
+import { forEachLimited } from '../../lib/concurrency.js';
+import { groupBy } from '../../lib/collections.js';
 import { escapeKey, odataString } from './keys.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 type Row = Record<string, unknown>;
 
@@ -53,11 +58,9 @@ export class TableMessageStore implements MessageStore {
 
   async insertBatch(records: MessageRecord[]): Promise<void> {
     const client = await this.messages();
-    const byBatch = new Map<string, MessageRecord[]>();
-    for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
     const chunks: MessageRecord[][] = [];
-    for (const group of byBatch.values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
-    await runLimited(chunks, 4, async (chunk) => {
+    for (const group of groupBy(records, (r) => r.batchId).values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
+    await forEachLimited(chunks, 4, async (chunk) => {
       await storageCall('insert messages', async () => {
         try {
           const response = await client.submitTransaction(chunk.map((r): TransactionAction => ['create', toEntity(r)]));
@@ -138,9 +141,7 @@ export class TableMessageStore implements MessageStore {
   async saveAll(records: MessageRecord[]): Promise<void> {
     if (records.length === 0) return;
     const client = await this.messages();
-    const byBatch = new Map<string, MessageRecord[]>();
-    for (const r of records) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
-    for (const group of byBatch.values()) {
+    for (const group of groupBy(records, (r) => r.batchId).values()) {
       for (let i = 0; i < group.length; i += 100) {
         const chunk = group.slice(i, i + 100);
         await storageCall('save messages', async () => {
@@ -181,11 +182,7 @@ export class TableMessageStore implements MessageStore {
   async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void> {
     if (entries.length === 0) return;
     const client = await this.client('acsMessageIds');
-    const byPartition = new Map<string, Array<{ acsMessageId: string; messageId: string }>>();
-    for (const e of entries) {
-      const pk = acsIndexPartition(e.acsMessageId);
-      byPartition.set(pk, [...(byPartition.get(pk) ?? []), e]);
-    }
+    const byPartition = groupBy(entries, (e) => acsIndexPartition(e.acsMessageId));
     await storageCall('index ACS message ids', async () => {
       for (const [partitionKey, group] of byPartition) {
         for (let i = 0; i < group.length; i += 100) {
@@ -232,16 +229,4 @@ export class TableMessageStore implements MessageStore {
       }
     });
   }
-}
-
-/** Runs `work` over items with at most `limit` at a time. */
-export async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -3,9 +3,13 @@
 // recipients are checked with a few filtered queries on two partitions (Table queries allow 15
 // comparisons per filter). Only opt-outs in force are here; their history is the consent log.
 import type { TableEntityResult } from '@azure/data-tables';
-import { InvalidContinuationTokenError, type ConsentChange, type OptOutEntry, type OptOutStore, type Page } from '../../ports.js';
+import { type ConsentChange, type OptOutEntry } from '../../domain/consent.js';
+import { type OptOutStore } from '../../ports/consent.js';
+import { InvalidContinuationTokenError } from '../../ports/errors.js';
+import { type Page } from '../../ports/paging.js';
 import { decodeContinuation, encodeContinuation, escapeKey, odataString, unescapeKey } from './keys.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 /** Recipients per query: 15 comparisons, two of which select the partitions. */
 const PER_QUERY = 13;

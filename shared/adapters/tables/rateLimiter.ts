@@ -6,11 +6,12 @@
 // has written since, the next reservation is one conditional write instead of a read and a write;
 // when another instance has, the write fails on the ETag and the reservation reads the entity and
 // tries again — so the shortcut can cost a round-trip, never a slot.
-import type { Sender } from '../../config.js';
+import type { Sender } from '../../domain/sender.js';
 import { reserveSlots } from '../../domain/pacing.js';
-import type { RateLimiter } from '../../ports.js';
+import type { RateLimiter } from '../../ports/pacing.js';
 import { escapeKey } from './keys.js';
-import { storageCall, type ClientFor } from './tableClients.js';
+import { storageCall } from '../outage.js';
+import type { ClientFor } from './tableClients.js';
 
 interface KnownState {
   etag: string;

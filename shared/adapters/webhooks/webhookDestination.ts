@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { PipelineEvent } from '../../domain/events.js';
 import { parseWebhookSecrets, signWebhook, webhookMessageId } from '../../domain/webhookSignature.js';
-import type { EventDestination } from '../../ports.js';
+import type { EventDestination } from '../../ports/events.js';
+import { parseRetryAfter } from '../../lib/retryAfter.js';
 
 /** The spec recommends 15-30 s for a receiver to answer. */
 export const WEBHOOK_TIMEOUT_MS = 15_000;
@@ -91,7 +92,7 @@ export class WebhookDestination implements EventDestination {
     throw new WebhookDeliveryError(
       `${this.name} answered HTTP ${response.status}`,
       response.status,
-      retryAfterMs(response.headers.get('retry-after')),
+      parseRetryAfter(response.headers.get('retry-after')),
     );
   }
 }
@@ -101,12 +102,4 @@ function describeFetchError(error: unknown): string {
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer within the timeout';
   const code = e?.cause?.code;
   return code ? `connection failed (${code})` : `request failed (${e?.name ?? 'error'})`;
-}
-
-/** Retry-After as seconds or an HTTP date, in milliseconds from now. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -1,0 +1,56 @@
+// What the send path needs, and what it says it did with a job.
+import type { Sender } from '../../domain/sender.js';
+import type { OptOutStore } from '../../ports/consent.js';
+import type { ConversationStore } from '../../ports/conversations.js';
+import type { DeadLetterStore } from '../../ports/deadLetters.js';
+import type { StatusEventSink } from '../../ports/events.js';
+import type { SmsGateway } from '../../ports/gateway.js';
+import type { MessageStore } from '../../ports/messages.js';
+import type { RateLimiter } from '../../ports/pacing.js';
+import type { OutboundQueue } from '../../ports/queue.js';
+import type { Clock, Logger } from '../../ports/runtime.js';
+import type { DeliveryTracker } from '../../ports/tracking.js';
+
+export interface SendDeps {
+  messages: MessageStore;
+  optOuts: OptOutStore;
+  queue: OutboundQueue;
+  gateway: SmsGateway;
+  rateLimiter: RateLimiter;
+  deadLetters: DeadLetterStore;
+  clock: Clock;
+  log: Logger;
+  senders: readonly Sender[];
+  maxAttempts: number;
+  events: StatusEventSink;
+  /** Follows handed-over messages to a final status (reconciliation). */
+  tracker: DeliveryTracker;
+  /** Conversations: each message handed over becomes an entry of its thread (one write per job). */
+  conversations: ConversationStore;
+  random?: () => number;
+}
+
+/** What happened to a job, for logs and tests. */
+export type SendOutcome =
+  | { kind: 'deadLettered'; reason: string }
+  | { kind: 'deferred'; until: string; reason: 'notBefore' | 'pacing' }
+  | { kind: 'processed'; sent: number; failed: number; suppressed: number; expired: number; skipped: number; retrying: number; uncertain: number };
+
+/** Counts of a processed job, filled in step by step. */
+export interface Tally {
+  sent: number;
+  failed: number;
+  suppressed: number;
+  expired: number;
+  skipped: number;
+  retrying: number;
+  uncertain: number;
+}
+
+export function newTally(): Tally {
+  return { sent: 0, failed: 0, suppressed: 0, expired: 0, skipped: 0, retrying: 0, uncertain: 0 };
+}
+
+export function processed(tally: Tally): SendOutcome {
+  return { kind: 'processed', ...tally };
+}

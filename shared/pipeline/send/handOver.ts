@@ -1,0 +1,158 @@
+// The hand-over: recorded before it happens (the first-sent time is what makes a retry a repeat),
+// then one ACS request, then ACS's verdict per recipient recorded.
+import { outboundEntry } from '../../domain/conversation.js';
+import { repeatabilityRequestIdOf } from '../../domain/ids.js';
+import { moveTo, type MessageRecord } from '../../domain/message.js';
+import { maskPhoneNumber } from '../../domain/phoneNumber.js';
+import type { SendJob } from '../../domain/sendJob.js';
+import { GatewayError, type GatewayRecipientResult } from '../../ports/gateway.js';
+import type { SendDeps, Tally } from './deps.js';
+import { saveChanged, updateWithRetry } from './records.js';
+import { retryLater } from './retry.js';
+
+/** Marks the candidates `sending` with their first-sent time and saves that before ACS is asked. */
+export async function recordHandOver(
+  deps: SendDeps,
+  candidates: MessageRecord[],
+  loaded: ReadonlyMap<string, number>,
+  changed: Set<MessageRecord>,
+): Promise<void> {
+  const handoverAt = deps.clock.now();
+  for (const record of candidates) {
+    if (record.status !== 'sending') moveTo(record, 'sending', handoverAt);
+    record.repeatabilityFirstSent ??= handoverAt.toUTCString();
+    record.attempts += 1;
+    changed.add(record);
+  }
+  await saveChanged(deps, loaded, changed);
+  changed.clear();
+  await deps.tracker.track(candidates.map((r) => r.messageId), handoverAt);
+}
+
+/** Asks ACS to send, and records what it said for each recipient. */
+export async function handOver(deps: SendDeps, job: SendJob, candidates: MessageRecord[], tally: Tally): Promise<void> {
+  let results: GatewayRecipientResult[];
+  try {
+    results = await deps.gateway.send({
+      from: job.from,
+      message: job.message,
+      deliveryReport: job.deliveryReport,
+      tag: job.batchId,
+      recipients: candidates.map((r) => ({
+        to: r.to,
+        messageId: r.messageId,
+        repeatabilityRequestId: repeatabilityRequestIdOf(r.messageId),
+        repeatabilityFirstSent: r.repeatabilityFirstSent!,
+      })),
+    });
+  } catch (error) {
+    await requestFailed(deps, job, candidates, error, tally);
+    return;
+  }
+  await recordVerdicts(deps, job, candidates, results, tally);
+}
+
+/** The whole request failed: a refusal fails the messages, anything else is tried again later. */
+async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRecord[], error: unknown, tally: Tally): Promise<void> {
+  const gatewayError = error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true });
+  const status = gatewayError.details.status;
+  // A refused request (400 and the like) fails the same way every time. Authentication and
+  // authorisation failures are configuration problems that get fixed, so those are retried
+  // and, when attempts run out, dead-lettered for replay.
+  if (!gatewayError.details.transient && status !== undefined && status !== 401 && status !== 403) {
+    const after = deps.clock.now();
+    const code = `acs-${status}`;
+    await updateWithRetry(deps, job.batchId, candidates, (record, fromStore) => {
+      const target = fromStore ?? record;
+      if (moveTo(target, 'failed', after, { reason: gatewayError.message, code })) target.error = { code, message: gatewayError.message };
+      return target;
+    });
+    deps.log.warn('ACS refused the request', { jobId: job.jobId, status });
+    tally.failed += candidates.length;
+    return;
+  }
+  await retryLater(deps, job, candidates, gatewayError);
+  deps.log.warn('ACS request failed; will retry', {
+    jobId: job.jobId,
+    status: gatewayError.details.status,
+    uncertain: gatewayError.details.uncertain,
+    attempt: job.attempt,
+  });
+  tally.retrying += candidates.length;
+}
+
+/** ACS answered: accepted ones are `sent`, refused ones `failed`, the rest tried again. */
+async function recordVerdicts(
+  deps: SendDeps,
+  job: SendJob,
+  candidates: MessageRecord[],
+  results: GatewayRecipientResult[],
+  tally: Tally,
+): Promise<void> {
+  const byTo = new Map(results.map((r) => [r.to, r]));
+  const after = deps.clock.now();
+  const accepted: MessageRecord[] = [];
+  const failed: MessageRecord[] = [];
+  const transient: MessageRecord[] = [];
+  const unanswered: MessageRecord[] = [];
+  for (const record of candidates) {
+    const result = byTo.get(record.to);
+    if (result?.outcome === 'rejected' && result.outsideRepeatabilityWindow) {
+      // Left "sending": its report (found by the batch tag) or the reconciler settles it.
+      tally.uncertain++;
+      deps.log.warn('ACS no longer knows the repeatability id; not sent again', { messageId: record.messageId });
+      continue;
+    }
+    if (!result) {
+      // ACS answered without this recipient: outcome unknown, treat like an uncertain failure.
+      unanswered.push(record);
+    } else if (result.outcome === 'accepted') {
+      if (result.acsMessageId) record.acsMessageId = result.acsMessageId;
+      accepted.push(record);
+    } else if (result.transient) {
+      transient.push(record);
+    } else {
+      record.error = { code: result.code, message: result.message };
+      failed.push(record);
+    }
+  }
+
+  await updateWithRetry(deps, job.batchId, [...accepted, ...failed], (record, fromStore) => {
+    const target = fromStore ?? record;
+    if (record.acsMessageId) target.acsMessageId = record.acsMessageId;
+    if (accepted.includes(record)) {
+      moveTo(target, 'sent', after, record.acsMessageId ? {} : { reason: 'accepted by ACS on an earlier try' });
+    } else {
+      target.error = record.error;
+      moveTo(target, 'failed', after, { reason: record.error!.message, code: record.error!.code });
+    }
+    return target;
+  });
+
+  // The ACS id index and the conversation entries: one transaction each, side by side, so the
+  // thread costs one storage request per job and no extra latency.
+  const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
+  const sentAt = after.toISOString();
+  await Promise.all([
+    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
+    accepted.length > 0
+      ? deps.conversations.recordOutbound(accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt)))
+      : undefined,
+  ]);
+
+  if (transient.length > 0) {
+    await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
+  }
+  if (unanswered.length > 0) {
+    await retryLater(deps, job, unanswered, new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }));
+  }
+  if (failed.length > 0) {
+    deps.log.warn('ACS refused recipients permanently', {
+      jobId: job.jobId,
+      recipients: failed.map((r) => ({ messageId: r.messageId, to: maskPhoneNumber(r.to), code: r.error?.code })),
+    });
+  }
+  tally.sent += accepted.length;
+  tally.failed += failed.length;
+  tally.retrying += transient.length + unanswered.length;
+}

@@ -1,0 +1,122 @@
+// sendSms's use case: one send job from the outbound queue, the place where "never lose, never
+// send twice, never exceed a number's rate, never text someone who said STOP" is decided.
+//
+// Exactly-once hand-over rests on three things: (1) each message's ACS repeatability id is
+// derived from its message id and its first-sent time is stored BEFORE the first try, so a
+// redelivered job repeats both and ACS refuses the duplicate; (2) the record's own status says
+// what was already handed over, which outlives ACS's repeatability window; (3) a message whose
+// hand-over outcome is uncertain and whose window has passed is never sent again — it waits for
+// its delivery report (the batch id travels as the ACS tag) or ends "unknown".
+//
+// The steps, each in its own file: triage → (out of attempts?) → split to the sender's burst →
+// pacing slot → last look → record the hand-over → hand over → record ACS's verdicts.
+import { storedOutboundEntry } from '../../domain/conversation.js';
+import { moveTo, type MessageRecord } from '../../domain/message.js';
+import type { Sender } from '../../domain/sender.js';
+import { parseSendJob, type SendJob } from '../../domain/sendJob.js';
+import { retryOnConflict } from '../optimistic.js';
+import { newTally, processed, type SendDeps, type SendOutcome, type Tally } from './deps.js';
+import { handOver, recordHandOver } from './handOver.js';
+import { rejectInvalidJob, rejectUnknownSender } from './invalidJob.js';
+import { lastLook } from './lastLook.js';
+import { deferToSlot, MAX_INLINE_WAIT_MS, slotFor, splitToBurst } from './pacing.js';
+import { loadRecords, saveChanged, storedHistoryLengths } from './records.js';
+import { nextJobId } from './retry.js';
+import { triage } from './triage.js';
+
+export type { SendDeps, SendOutcome } from './deps.js';
+
+/** Handles one queue message; throws only when storage or the queue is unavailable (the trigger then retries). */
+export async function processSendJob(deps: SendDeps, body: unknown): Promise<SendOutcome> {
+  const parsed = parseSendJob(body);
+  if (!parsed.ok) {
+    // Never retried: the same body fails the same way every time.
+    await rejectInvalidJob(deps, body, parsed.reason);
+    return { kind: 'deadLettered', reason: parsed.reason };
+  }
+  const job = parsed.job;
+  const now = deps.clock.now();
+
+  if (job.notBefore && Date.parse(job.notBefore) > now.getTime() + 1000) {
+    // Storage queues cap visibility at 7 days; a job scheduled further out comes back early.
+    await deps.queue.enqueue([{ ...job, jobId: nextJobId(job) }]);
+    return { kind: 'deferred', until: job.notBefore, reason: 'notBefore' };
+  }
+
+  const sender = deps.senders.find((s) => s.number === job.from);
+  if (!sender) return { kind: 'deadLettered', reason: await rejectUnknownSender(deps, job) };
+
+  // Someone else (a delivery report, a cancel, a second copy of this job) may change a record
+  // between our read and our write; then read again and decide again.
+  return retryOnConflict(() => processOnce(deps, job, sender));
+}
+
+async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promise<SendOutcome> {
+  const records = await loadRecords(deps, job, deps.clock.now());
+  const loaded = storedHistoryLengths(records);
+  const changed = new Set<MessageRecord>();
+  const tally = newTally();
+  const { done, retries, fresh } = triage(records, job, deps.clock.now(), changed, tally, deps.log);
+
+  await repeatAnnouncements(deps, done);
+
+  let candidates = [...retries, ...fresh];
+  if (candidates.length === 0) return finish(deps, loaded, changed, tally);
+  if (job.attempt > deps.maxAttempts) return giveUp(deps, job, candidates, loaded, changed, tally);
+
+  candidates = await splitToBurst(deps, job, sender, candidates);
+  const startAt = await slotFor(deps, job, sender, candidates.length);
+  const wait = startAt - deps.clock.now().getTime();
+  if (wait > MAX_INLINE_WAIT_MS) {
+    await saveChanged(deps, loaded, changed);
+    return { kind: 'deferred', until: await deferToSlot(deps, job, candidates, startAt), reason: 'pacing' };
+  }
+  if (wait > 0) await deps.clock.sleep(wait);
+
+  candidates = await lastLook(deps, job, sender, candidates, changed, tally, deps.clock.now());
+  if (candidates.length === 0) return finish(deps, loaded, changed, tally);
+
+  await recordHandOver(deps, candidates, loaded, changed);
+  await handOver(deps, job, candidates, tally);
+  return processed(tally);
+}
+
+/**
+ * A redelivered job: its changes are stored, but their events and thread entries may not have
+ * been written (the invocation failed after the save). Writing again is harmless: same event
+ * ids, same entries (keyed by the stored hand-over time).
+ */
+async function repeatAnnouncements(deps: SendDeps, done: MessageRecord[]): Promise<void> {
+  if (done.length === 0) return;
+  const entries = done.map(storedOutboundEntry).filter((e) => e !== undefined);
+  await Promise.all([deps.events.statusChanged(done), entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined]);
+}
+
+async function finish(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>, tally: Tally): Promise<SendOutcome> {
+  await saveChanged(deps, loaded, changed);
+  return processed(tally);
+}
+
+/** Out of attempts: give up loudly rather than retry for ever. */
+async function giveUp(
+  deps: SendDeps,
+  job: SendJob,
+  candidates: MessageRecord[],
+  loaded: ReadonlyMap<string, number>,
+  changed: Set<MessageRecord>,
+  tally: Tally,
+): Promise<SendOutcome> {
+  const now = deps.clock.now();
+  const reason = `gave up after ${deps.maxAttempts} attempts${job.lastError ? `: ${job.lastError}` : ''}`;
+  for (const record of candidates) {
+    if (moveTo(record, 'failed', now, { reason, code: 'max-attempts' })) {
+      record.error = { code: 'max-attempts', message: reason };
+      changed.add(record);
+    }
+  }
+  await saveChanged(deps, loaded, changed);
+  await deps.deadLetters.add({ reason, body: JSON.stringify(job), jobId: job.jobId, batchId: job.batchId });
+  deps.log.warn('send job dead-lettered after max attempts', { jobId: job.jobId, recipients: candidates.length });
+  tally.failed += candidates.length;
+  return processed(tally);
+}

@@ -1,0 +1,76 @@
+// The send path's writes to message records: creating the record of a job another app enqueued
+// directly, and saving changes with their status events.
+import { newMessageRecord, type MessageRecord } from '../../domain/message.js';
+import type { SendJob } from '../../domain/sendJob.js';
+import { retryOnConflict } from '../optimistic.js';
+import type { SendDeps } from './deps.js';
+
+/** A record for a job another app enqueued directly, without going through the HTTP API. */
+export function recordFromJob(job: SendJob, recipient: SendJob['recipients'][number], now: Date): MessageRecord {
+  return newMessageRecord(
+    {
+      messageId: recipient.messageId,
+      batchId: job.batchId,
+      from: job.from,
+      to: recipient.to,
+      body: job.message,
+      ...(job.tag ? { tag: job.tag } : {}),
+      ...(job.metadata ? { metadata: job.metadata } : {}),
+      deliveryReport: job.deliveryReport,
+      ...(job.expiresAt ? { expiresAt: job.expiresAt } : {}),
+      status: 'queued',
+      reason: 'enqueued directly on the outbound queue',
+    },
+    now,
+  );
+}
+
+/** The records of a job's recipients: as stored, or made from the job when it was enqueued directly. */
+export async function loadRecords(deps: SendDeps, job: SendJob, now: Date): Promise<MessageRecord[]> {
+  const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
+  return job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+}
+
+/** By message id, how much of each history is already stored: what lies beyond is new and gets its events. */
+export function storedHistoryLengths(records: readonly MessageRecord[]): Map<string, number> {
+  return new Map(records.map((r) => [r.messageId, r.etag ? r.history.length : 0]));
+}
+
+/**
+ * Saves the records and announces the changes they gained since they were read: every change of
+ * a record this write creates (a job enqueued directly by another app, queued and sent at once),
+ * none for a record saved only for its bookkeeping (a retry's attempt count).
+ */
+export async function saveChanged(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>): Promise<void> {
+  if (changed.size === 0) return;
+  const records = [...changed];
+  await deps.messages.saveAll(records);
+  await deps.events.statusChanged(records, { since: loaded });
+}
+
+/**
+ * Applies `mutate` to records and saves them; when a record changed meanwhile (a delivery report
+ * overtook the sender), reads it again and re-applies to the stored version.
+ */
+export async function updateWithRetry(
+  deps: SendDeps,
+  batchId: string,
+  records: MessageRecord[],
+  mutate: (record: MessageRecord, fromStore?: MessageRecord) => MessageRecord,
+): Promise<void> {
+  if (records.length === 0) return;
+  // Only records whose status moved get an event: one a delivery report already took further
+  // (delivered before the sender recorded "sent") is saved for its ACS id, but its change is not
+  // the sender's to announce again.
+  const apply = (record: MessageRecord, fromStore?: MessageRecord) => {
+    const before = (fromStore ?? record).history.length;
+    const target = mutate(record, fromStore);
+    return { target, moved: target.history.length > before };
+  };
+  await retryOnConflict(async (round) => {
+    const fresh = round === 1 ? undefined : await deps.messages.getMany(batchId, records.map((r) => r.messageId));
+    const applied = records.map((r) => apply(r, fresh?.get(r.messageId)));
+    await deps.messages.saveAll(applied.map((a) => a.target));
+    await deps.events.statusChanged(applied.filter((a) => a.moved).map((a) => a.target));
+  });
+}

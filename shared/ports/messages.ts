@@ -1,0 +1,38 @@
+// Message records, partitioned by batch.
+import type { MessageRecord } from '../domain/message.js';
+import type { Page, PageRequest } from './paging.js';
+
+export interface MessageStore {
+  /**
+   * Inserts the records of one batch (any number; written in transactions of up to 100).
+   * A record that already exists is left untouched, so inserting twice is harmless.
+   */
+  insertBatch(records: MessageRecord[]): Promise<void>;
+  /** One record by message id, with its etag; undefined when unknown. */
+  get(messageId: string): Promise<MessageRecord | undefined>;
+  /** The records of one batch with the given ids (one round trip); missing ids are absent from the map. */
+  getMany(batchId: string, messageIds: readonly string[]): Promise<Map<string, MessageRecord>>;
+  /** The record of `to` within a batch (recipients are unique per batch). */
+  findInBatchByRecipient(batchId: string, to: string): Promise<MessageRecord | undefined>;
+  /** Pages through a batch in message id order. */
+  listBatch(batchId: string, options: PageRequest): Promise<Page<MessageRecord>>;
+  /**
+   * Writes records of ONE batch, each conditional on its etag (records without an etag are
+   * inserted), all or nothing. Throws ConcurrencyError when any of them changed meanwhile.
+   * Updates each record's etag in place on success.
+   */
+  saveAll(records: MessageRecord[]): Promise<void>;
+  /** Writes one record conditionally on its etag; throws ConcurrencyError when it changed. */
+  save(record: MessageRecord): Promise<void>;
+  /** Remembers which message an ACS message id belongs to. */
+  indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void>;
+  /** The message id an ACS message id belongs to, if known. */
+  messageIdForAcsMessageId(acsMessageId: string): Promise<string | undefined>;
+  /**
+   * Every record sent to `to`, across batches. Records are partitioned by batch, so this reads
+   * the whole table: for rare requests (erasure), never for the send path.
+   */
+  listByRecipient(to: string): Promise<MessageRecord[]>;
+  /** Cheap reachability check. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+// Every port contract against the real Table Storage adapter on Azurite (test/unit runs the same
+// suites against the fakes). Each suite's tests use keys of their own, so they share one account.
+import { afterAll, beforeAll } from 'vitest';
+import { startAzurite, type Azurite } from '../../local/azurite.js';
+import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
+import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { messageStoreContract } from '../contract/ports/messageStore.js';
+import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
+
+let azurite: Azurite;
+let tables: TableAdapters;
+
+beforeAll(async () => {
+  azurite = await startAzurite({ silent: true });
+  tables = createTableAdapters({ kind: 'connectionString', connectionString: azurite.connectionString });
+  await tables.ensureTables();
+});
+
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+messageStoreContract('Table Storage', async () => tables.messages);
+optOutStoreContract('Table Storage', async () => tables.optOuts);
+consentLogContract('Table Storage', async () => tables.consentLog);
+conversationStoreContract('Table Storage', async () => tables.conversations);
+deadLetterStoreContract('Table Storage', async () => tables.deadLetters);
+deliveryTrackerContract('Table Storage', async () => tables.tracker);
+idempotencyStoreContract('Table Storage', async () => tables.idempotency);

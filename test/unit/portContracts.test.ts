@@ -1,0 +1,16 @@
+// Every port contract against its in-memory fake: the fakes the use-case tests run on must keep
+// the promises the real adapters keep (test/integration/portContracts.test.ts runs the same suites
+// against Table Storage on Azurite).
+import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { messageStoreContract } from '../contract/ports/messageStore.js';
+import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
+import { FakeConsentLog, FakeConversations, FakeDeadLetters, FakeMessageStore, FakeOptOuts, FakeTracker } from '../support/fakes.js';
+import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
+
+messageStoreContract('fake', async () => new FakeMessageStore());
+optOutStoreContract('fake', async () => new FakeOptOuts());
+consentLogContract('fake', async () => new FakeConsentLog());
+conversationStoreContract('fake', async () => new FakeConversations());
+deadLetterStoreContract('fake', async () => new FakeDeadLetters());
+deliveryTrackerContract('fake', async () => new FakeTracker());
+idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
