@@ -47,10 +47,13 @@ describe('the curl flow of the README', () => {
     expect(inbox.filter((m) => m.message === 'Your appointment is tomorrow at 10:00')).toHaveLength(1);
   });
 
-  it('reports health of storage, queue and ACS', async () => {
+  it('reports health of storage, queue and ACS: the verdict to anyone, the checks with a key', async () => {
     const response = await stack.api('health');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+    const summary = (await response.json()) as Record<string, unknown>;
+    expect(summary).toEqual({ status: 'healthy', checkedAt: expect.any(String) });
+    const details = await stack.api('health/details');
+    const body = (await details.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(body.status).toBe('healthy');
     expect(Object.keys(body.checks).sort()).toEqual(['acs', 'queue', 'storage']);
   });

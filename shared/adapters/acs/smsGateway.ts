@@ -5,6 +5,7 @@ import type { Config } from '../../config.js';
 import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../ports/gateway.js';
 import { normalizeAcsMessageId } from '../../domain/ids.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';
+import { neverSent } from '../outage.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
 
 /** The ACS API version that has GET /deliveryReports/{id} and the opt-out list (/sms/optouts:*). */
@@ -210,8 +211,7 @@ export function toGatewayError(error: unknown): GatewayError {
   }
   const code = e.code ?? '';
   // A refused connection never reached ACS; a reset one may have.
-  const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code);
-  return new GatewayError(`ACS unreachable${code ? ` (${code})` : ''}`, { transient: true, uncertain: !neverSent });
+  return new GatewayError(`ACS unreachable${code ? ` (${code})` : ''}`, { transient: true, uncertain: !neverSent(error) });
 }
 
 /** Reads the GET /deliveryReports/{id} body, tolerant of casing. */
