@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The fault drills take minutes each: npm run test:drills runs them (and .ci/run).
+    exclude: process.env.DRILLS ? ['node_modules/**'] : ['test/drills/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
