@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { AmqpError, EventContext, Message, Sender } from 'rhea';
 import type { BrokeredMessage, MessageEntity } from './entities.js';
 import type { QueueStore, Settlement } from './queueStore.js';
-import { Annotation, Condition, acceptedOutcome, amqpError, amqpLong, lockTokenToDeliveryTag, rejectedOutcome } from './wire.js';
+import { Annotation, Condition, amqpError, amqpLong, confirmedOutcome, lockTokenToDeliveryTag, rejectedOutcome } from './wire.js';
 
 /** The message as the broker transfers it: the sender's message plus the broker's annotations and delivery count. */
 export function outgoingMessage(m: BrokeredMessage, options: { lockedUntil?: number; state?: number } = {}): Message {
@@ -102,13 +102,13 @@ export class ConsumerLink {
     const token = delivery ? this.lockTokens.get(delivery.id) : undefined;
     if (!delivery || !token) return;
     this.lockTokens.delete(delivery.id);
-    const state = delivery.remote_state as (Record<string, unknown> & { described(): unknown }) | undefined;
+    const state = delivery.remote_state as Record<string, unknown> | undefined;
     const settlement = settlementOf(state);
     const result = this.store.settle(token, settlement);
-    let outcome: unknown;
-    if (result === 'settled')
-      outcome = settlement.kind === 'complete' ? acceptedOutcome() : (state?.described() ?? acceptedOutcome());
-    else outcome = rejectedOutcome(settlementError(result));
+    // The broker settles with the outcome it applied. An error in that outcome is what makes the SDK
+    // fail the settle call (core/shared.ts onMessageSettled), so a dead-letter is confirmed as
+    // "rejected" without the client's error, and only a failure carries one.
+    const outcome = result === 'settled' ? confirmedOutcome(settlement) : rejectedOutcome(settlementError(result));
     delivery.update(true, outcome);
     // In rcv-settle-mode second the client settles after us without sending a frame, so rhea would
     // keep this delivery in the session's buffer forever (2048 slots); mark it done on both ends.

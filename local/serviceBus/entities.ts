@@ -32,9 +32,8 @@ export interface BrokeredMessage {
   readonly sequenceNumber: number;
   /** The message as the sender sent it; the broker's annotations are added on the way out. */
   message: Message;
+  /** When it is enqueued and may be delivered; for a scheduled message, the scheduled time (until then it is "scheduled"). */
   readonly enqueuedAt: number;
-  /** When it may be delivered: later than enqueuedAt for a scheduled message. */
-  readonly visibleAt: number;
   readonly expiresAt: number;
   deliveryCount: number;
   lock?: { token: string; until: number };
@@ -76,7 +75,7 @@ export class MessageEntity {
   }
 
   firstAvailable(now: number): BrokeredMessage | undefined {
-    for (const m of this.messages.values()) if (!m.lock && m.visibleAt <= now && m.expiresAt > now) return m;
+    for (const m of this.messages.values()) if (!m.lock && m.enqueuedAt <= now && m.expiresAt > now) return m;
     return undefined;
   }
 

@@ -119,7 +119,7 @@ function peek(body: Body, entity: MessageEntity, store: QueueStore): Answer {
         outgoingMessage(m, {
           ...(m.lock ? { lockedUntil: m.lock.until } : {}),
           // 2 = scheduled: what fromRheaMessage turns into state "scheduled" for a peeked message.
-          ...(m.visibleAt > now ? { state: 2 } : {}),
+          ...(m.enqueuedAt > now ? { state: 2 } : {}),
         }),
       ),
     })),

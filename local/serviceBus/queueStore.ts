@@ -78,21 +78,28 @@ export class QueueStore {
     return this.enqueue(entity, message, Math.max(this.now(), at));
   }
 
-  private enqueue(entity: MessageEntity, message: Message, visibleAt: number): { sequenceNumber?: number; duplicate: boolean } {
+  private enqueue(entity: MessageEntity, message: Message, enqueuedAt: number): { sequenceNumber?: number; duplicate: boolean } {
     const now = this.now();
     const { settings, seenMessageIds } = entity.queue;
-    const id = message.message_id === undefined ? undefined : String(message.message_id);
-    if (settings.requiresDuplicateDetection && id !== undefined) {
+    // "Every message in Azure Service Bus gets a message id"; the broker sets one (a GUID without
+    // dashes) when the sender did not (Microsoft's maintainers in Azure/azure-service-bus-java#191 and
+    // #69). The SDK relies on it: its lock renewer keys on messageId.
+    if (message.message_id === undefined || message.message_id === null)
+      message = { ...message, message_id: randomUUID().replaceAll('-', '') };
+    const id = String(message.message_id);
+    if (settings.requiresDuplicateDetection) {
       const seen = seenMessageIds.get(id);
       if (seen !== undefined && now - seen < settings.duplicateDetectionHistoryTimeWindowMs) return { duplicate: true };
       seenMessageIds.set(id, now);
     }
+    // Enqueued time of a scheduled message is when it is activated ("For scheduled messages, this reflects
+    // the time when the message was activated": Azure SDK for Java ServiceBusReceivedMessage.getEnqueuedTime).
     const ttl =
       typeof message.ttl === 'number' && message.ttl > 0
         ? Math.min(message.ttl, settings.defaultMessageTimeToLiveMs)
         : settings.defaultMessageTimeToLiveMs;
-    const stored = entity.add(message, { enqueuedAt: now, visibleAt, expiresAt: visibleAt + ttl, deliveryCount: 0 });
-    if (visibleAt <= now) entity.notify();
+    const stored = entity.add(message, { enqueuedAt, expiresAt: enqueuedAt + ttl, deliveryCount: 0 });
+    if (enqueuedAt <= now) entity.notify();
     return { sequenceNumber: stored.sequenceNumber, duplicate: false };
   }
 
@@ -101,7 +108,7 @@ export class QueueStore {
     const now = this.now();
     for (const n of sequenceNumbers) {
       const m = entity.get(n);
-      if (m && m.visibleAt > now) entity.delete(n);
+      if (m && m.enqueuedAt > now) entity.delete(n);
     }
   }
 
@@ -187,7 +194,7 @@ export class QueueStore {
             available = true;
           } else if (!m.lock && m.expiresAt <= now && !entity.isDeadLetterQueue) {
             this.expire(entity, m);
-          } else if (!m.lock && m.visibleAt > since && m.visibleAt <= now) {
+          } else if (!m.lock && m.enqueuedAt > since && m.enqueuedAt <= now) {
             available = true;
           }
         }
@@ -256,7 +263,6 @@ export class QueueStore {
     const dlq = entity.queue.deadLetterQueue;
     dlq.add(withApplicationProperties(message.message, { ...properties, ...reasons }), {
       enqueuedAt: now,
-      visibleAt: now,
       expiresAt: Number.POSITIVE_INFINITY,
       deliveryCount: message.deliveryCount,
     });

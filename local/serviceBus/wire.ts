@@ -102,10 +102,13 @@ export function amqpError(condition: string, description: string, info?: Record<
 // Delivery outcomes. rhea defines them (lib/message.js define_outcome) but its typings do not list
 // them; a disposition carries them in described form.
 type OutcomeFactory = (fields?: Record<string, unknown>) => { described(): unknown };
-const outcomes = rhea.message as unknown as { accepted: OutcomeFactory; rejected: OutcomeFactory };
+const outcomes = rhea.message as unknown as { accepted: OutcomeFactory; rejected: OutcomeFactory; modified: OutcomeFactory };
 
-export function acceptedOutcome(): unknown {
-  return outcomes.accepted().described();
+/** The outcome that confirms a settlement: complete → accepted, abandon/defer → modified, dead-letter → rejected (no error). */
+export function confirmedOutcome(settlement: { kind: 'complete' | 'abandon' | 'deadLetter' | 'defer' }): unknown {
+  if (settlement.kind === 'complete') return outcomes.accepted().described();
+  if (settlement.kind === 'deadLetter') return outcomes.rejected().described();
+  return outcomes.modified({ delivery_failed: true, undeliverable_here: settlement.kind === 'defer' }).described();
 }
 
 export function rejectedOutcome(error: AmqpError): unknown {
