@@ -2,6 +2,7 @@
 // function failed on it maxDeliveryCount times (or its lock was lost that often). Read for
 // `npm run dead-letters`; Service Bus keeps the reason it gave with each message.
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import { DependencyUnavailableError, type DeadLetter, type TransportDeadLetters } from '../../ports.js';
 import { createServiceBusClient, type ServiceBusSettings } from './outboundQueue.js';
 
@@ -30,7 +31,9 @@ export class ServiceBusDeadLetterQueue implements TransportDeadLetters {
       receiveMode: 'peekLock',
     });
     try {
-      return (await guard(() => receiver.peekMessages(limit))).map((m) => this.toDeadLetter(m));
+      // From the first message every time: without fromSequenceNumber the SDK continues after the last
+      // message it peeked on this client (its $management client, and the position, outlive the receiver).
+      return (await guard(() => receiver.peekMessages(limit, { fromSequenceNumber: Long.ONE }))).map((m) => this.toDeadLetter(m));
     } finally {
       await receiver.close();
     }
