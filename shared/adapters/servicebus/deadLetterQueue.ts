@@ -4,7 +4,7 @@
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import Long from 'long';
 import { DependencyUnavailableError, type DeadLetter, type TransportDeadLetters } from '../../ports.js';
-import { createServiceBusClient, type ServiceBusSettings } from './outboundQueue.js';
+import { createServiceBusClient, isServiceBusOutage, serviceBusErrorMessage, type ServiceBusSettings } from './outboundQueue.js';
 
 const ID_PREFIX = 'dlq-';
 
@@ -100,9 +100,8 @@ async function guard<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const e = error as { code?: string; retryable?: boolean };
-    if (e.retryable || ['ServiceCommunicationProblem', 'ServiceBusy', 'ServiceTimeout'].includes(e.code ?? '')) {
-      throw new DependencyUnavailableError('queue', `Service Bus dead-letter queue: ${(error as Error).message}`, {
+    if (isServiceBusOutage(error)) {
+      throw new DependencyUnavailableError('queue', `Service Bus dead-letter queue: ${serviceBusErrorMessage(error)}`, {
         cause: error,
       });
     }
