@@ -48,6 +48,9 @@ export interface ServiceBusStandIn {
   connectionString: string;
   store: QueueStore;
   createQueue(options: QueueOptions): void;
+  /** Simulates an outage: connections are dropped and refused until goOnline(); queues, messages and locks survive. */
+  goOffline(): Promise<void>;
+  goOnline(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -242,21 +245,36 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
 
   // Links need explicit control: no automatic accept of sends, no automatic settlement, and
   // "modified" reported as such (rhea would call it "released"), so abandon and defer differ.
-  const server: Server = container.listen({
-    port: options.port ?? 0,
-    host: '127.0.0.1',
-    autoaccept: false,
-    autosettle: false,
-    treat_modified_as_released: false,
-  } as unknown as Parameters<typeof container.listen>[0]) as Server;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.once('listening', () => resolvePromise());
-  });
+  const listen = async (port: number): Promise<Server> => {
+    const server = container.listen({
+      port,
+      host: '127.0.0.1',
+      autoaccept: false,
+      autosettle: false,
+      treat_modified_as_released: false,
+    } as unknown as Parameters<typeof container.listen>[0]) as Server;
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.once('listening', () => resolvePromise());
+    });
+    return server;
+  };
+  /**
+   * Stops listening and drops every connection at once, as a network failure would. rhea only hears of
+   * a socket's end from its peer, so the broker forgets its own side of each connection here.
+   */
+  const stopListening = (server: Server) =>
+    new Promise<void>((resolvePromise) => {
+      server.close(() => resolvePromise());
+      for (const connection of [...connections]) forget(connection);
+      for (const socket of sockets) socket.destroy();
+    });
+
+  let server: Server | undefined = await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   log(`[service-bus] Service Bus stand-in on amqp://127.0.0.1:${port} (queues: ${store.queueNames().join(', ') || 'none'})`);
 
@@ -267,15 +285,21 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
     createQueue(queue: QueueOptions) {
       store.addQueue(queue);
     },
+    async goOffline() {
+      if (!server) return;
+      const s = server;
+      server = undefined;
+      await stopListening(s);
+      log('[service-bus] offline: connections dropped and refused until goOnline()');
+    },
+    async goOnline() {
+      server ??= await listen(port);
+    },
     async close() {
       for (const connection of connections) connection.close();
       store.close();
-      await new Promise<void>((resolvePromise) => {
-        server.close(() => resolvePromise());
-        setTimeout(() => {
-          for (const socket of sockets) socket.destroy();
-        }, 200).unref();
-      });
+      if (server) await stopListening(server);
+      server = undefined;
     },
   };
 }
