@@ -11,8 +11,8 @@
 // (the receiver's link credit), maxAutoLockRenewalDuration of lock renewal (the SDK's LockRenewer
 // renews through $management while the handler runs), autoCompleteMessages (default true in
 // Microsoft.Azure.WebJobs.Extensions.ServiceBus 5.x ServiceBusOptions), prefetchCount 0 = no messages
-// fetched beyond those being handled. maxMessageBatchSize only matters to batch (cardinality "many")
-// triggers, which the pipeline does not use.
+// fetched beyond those being handled, clientRetryOptions the client's retries. maxMessageBatchSize only
+// matters to batch (cardinality "many") triggers, which the pipeline does not use.
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
@@ -30,6 +30,8 @@ export interface ServiceBusTriggerSettings {
   autoCompleteMessages: boolean;
   maxConcurrentCalls: number;
   maxAutoLockRenewalDurationMs: number;
+  /** clientRetryOptions: how the host's Service Bus client retries (and so how soon it reconnects after an outage). */
+  clientRetry: { mode: 'exponential' | 'fixed'; delayMs: number; maxDelayMs: number; maxRetries: number; tryTimeoutMs: number };
 }
 
 /** "00:05:00" (a .NET TimeSpan, as host.json writes durations) or milliseconds → milliseconds; as the host's own reader does. */
@@ -47,11 +49,22 @@ function timeSpanMs(value: unknown, fallback: number): number {
 export function serviceBusTriggerSettings(hostJson: unknown): ServiceBusTriggerSettings {
   const sb = ((hostJson as { extensions?: { serviceBus?: Record<string, unknown> } } | undefined)?.extensions?.serviceBus ??
     {}) as Record<string, unknown>;
+  const retry = (sb.clientRetryOptions ?? {}) as Record<string, unknown>;
   return {
     prefetchCount: typeof sb.prefetchCount === 'number' ? sb.prefetchCount : 0,
     autoCompleteMessages: sb.autoCompleteMessages !== false,
     maxConcurrentCalls: typeof sb.maxConcurrentCalls === 'number' ? sb.maxConcurrentCalls : 16,
     maxAutoLockRenewalDurationMs: timeSpanMs(sb.maxAutoLockRenewalDuration, 5 * 60_000),
+    // The defaults are Azure.Messaging.ServiceBus ServiceBusRetryOptions' (exponential, 0.8 s, at most
+    // 60 s apart, 3 retries, 60 s a try), which the extension uses when host.json sets none; the JS
+    // SDK's own defaults (fixed, 30 s apart) would keep the trigger away for half a minute after a blip.
+    clientRetry: {
+      mode: String(retry.mode ?? 'exponential').toLowerCase() === 'fixed' ? 'fixed' : 'exponential',
+      delayMs: timeSpanMs(retry.delay, 800),
+      maxDelayMs: timeSpanMs(retry.maxDelay, 60_000),
+      maxRetries: typeof retry.maxRetries === 'number' ? retry.maxRetries : 3,
+      tryTimeoutMs: timeSpanMs(retry.tryTimeout, 60_000),
+    },
   };
 }
 
@@ -105,10 +118,19 @@ export function startServiceBusTrigger(
   let stopped = false;
 
   const started = (async () => {
-    const { ServiceBusClient } = await import('@azure/service-bus');
+    const { ServiceBusClient, RetryMode } = await import('@azure/service-bus');
     // CommonJS: its classes are reachable through the default export only (as in local/host/server.ts).
     const functions = ((await import('@azure/functions')) as unknown as { default: typeof import('@azure/functions') }).default;
-    const client = new ServiceBusClient(connectionString);
+    const retry = settings.clientRetry;
+    const client = new ServiceBusClient(connectionString, {
+      retryOptions: {
+        mode: retry.mode === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+        retryDelayInMs: retry.delayMs,
+        maxRetryDelayInMs: retry.maxDelayMs,
+        maxRetries: retry.maxRetries,
+        timeoutInMs: retry.tryTimeoutMs,
+      },
+    });
     const receiver = client.createReceiver(queueName, {
       receiveMode: 'peekLock',
       maxAutoLockRenewalDurationInMs: settings.maxAutoLockRenewalDurationMs,
