@@ -50,6 +50,11 @@ async function receive(receiver: ServiceBusReceiver, count: number, ms = 3000): 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function until(done: () => boolean, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await sleep(50);
+}
+
 /** A receiver that lets locks lapse: the SDK otherwise renews them for 5 minutes (receivers/receiver.ts). */
 const NO_AUTO_RENEWAL = { maxAutoLockRenewalDurationInMs: 0 };
 
@@ -459,6 +464,42 @@ describe("the project's Service Bus adapters", () => {
   });
 });
 
+describe('a Service Bus outage (goOffline / goOnline)', () => {
+  it('the outbound queue reports it as the queue being unavailable and works again afterwards; the trigger picks up where it stopped', async () => {
+    const own = await startServiceBusStandIn({ queues: [{ name: 'jobs' }] });
+    process.env.SB_OUTAGE_CONNECTION = own.connectionString;
+    const handled: string[] = [];
+    const stop = startServiceBusTrigger(
+      {
+        name: 'sendSms',
+        trigger: { type: 'serviceBusTrigger', queueName: 'jobs', connection: 'SB_OUTAGE_CONNECTION' },
+        handler: (body) => void handled.push((body as SendJob).jobId),
+      },
+      serviceBusTriggerSettings(hostJson),
+      () => undefined,
+    );
+    const outbound = new ServiceBusOutboundQueue({ kind: 'connectionString', connectionString: own.connectionString }, 'jobs');
+    try {
+      await outbound.enqueue([job(1)]);
+      await until(() => handled.length === 1 && own.store.entity('jobs')!.size === 0); // handled and completed
+      // At once: the sender still believes its link is up, waits out the send timeout (15 s), then finds
+      // the connection refused — two attempts, which the SDK reports as one AggregateError.
+      await own.goOffline();
+      const started = Date.now();
+      await expect(outbound.enqueue([job(2)])).rejects.toBeInstanceOf(DependencyUnavailableError);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      await own.goOnline();
+      await outbound.enqueue([job(3)]);
+      await until(() => handled.includes(job(3).jobId), 60_000);
+      expect(handled).toEqual([job(1).jobId, job(3).jobId]);
+    } finally {
+      await stop();
+      await outbound.close().catch(() => undefined);
+      await own.close();
+    }
+  });
+});
+
 describe('the local Service Bus trigger (host.json extensions.serviceBus)', () => {
   /** Starts the trigger on a fresh queue; the queue name and connection come from app settings, as in the host. */
   function start(
@@ -501,6 +542,7 @@ describe('the local Service Bus trigger (host.json extensions.serviceBus)', () =
       autoCompleteMessages: true,
       maxConcurrentCalls: 16,
       maxAutoLockRenewalDurationMs: 5 * 60_000,
+      clientRetry: { mode: 'exponential', delayMs: 800, maxDelayMs: 60_000, maxRetries: 3, tryTimeoutMs: 60_000 },
     });
   });
 
