@@ -92,12 +92,13 @@ export class QueueStore {
       if (seen !== undefined && now - seen < settings.duplicateDetectionHistoryTimeWindowMs) return { duplicate: true };
       seenMessageIds.set(id, now);
     }
-    // Enqueued time of a scheduled message is when it is activated ("For scheduled messages, this reflects
-    // the time when the message was activated": Azure SDK for Java ServiceBusReceivedMessage.getEnqueuedTime).
+    // Time to live counts from the enqueued time: the message's own (header ttl), at most the queue's.
     const ttl =
       typeof message.ttl === 'number' && message.ttl > 0
         ? Math.min(message.ttl, settings.defaultMessageTimeToLiveMs)
         : settings.defaultMessageTimeToLiveMs;
+    // A scheduled message's enqueued time is when it is activated ("For scheduled messages, this reflects
+    // the time when the message was activated": Azure SDK for Java ServiceBusReceivedMessage.getEnqueuedTime).
     const stored = entity.add(message, { enqueuedAt, expiresAt: enqueuedAt + ttl, deliveryCount: 0 });
     if (enqueuedAt <= now) entity.notify();
     return { sequenceNumber: stored.sequenceNumber, duplicate: false };

@@ -18,7 +18,8 @@
 // rights than Manage; topics and subscriptions; sessions; deferral and receive-by-sequence-number;
 // transactions and send-via; partitioned entities; the HTTP management (ATOM) API — queues are
 // configured when the stand-in starts, or with createQueue(); quotas other than the 256 KB message
-// size; persistence (everything is in memory); dropping connections that put no token within 20 s.
+// size; persistence (everything is in memory); token expiry on links already attached, and dropping
+// connections that put no token within 20 s.
 import type { AddressInfo, Server, Socket } from 'node:net';
 import rhea from 'rhea';
 import type { Connection, EventContext, Message, Receiver, Sender } from 'rhea';
@@ -296,7 +297,9 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
       server ??= await listen(port);
     },
     async close() {
+      // Close frames first, so clients see a clean close; whatever is still open after a moment is dropped.
       for (const connection of connections) connection.close();
+      for (let waited = 0; sockets.size > 0 && waited < 500; waited += 50) await new Promise((r) => setTimeout(r, 50));
       store.close();
       if (server) await stopListening(server);
       server = undefined;

@@ -188,7 +188,9 @@ export function startServiceBusTrigger(
 
   return async () => {
     stopped = true;
-    const { client, receiver, subscription } = await started;
+    const running = await started.catch(() => undefined);
+    if (!running) return;
+    const { client, receiver, subscription } = running;
     await subscription.close();
     await Promise.allSettled([...inFlight]);
     await receiver.close();
