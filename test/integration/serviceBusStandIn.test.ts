@@ -8,7 +8,7 @@ import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiv
 import Long from 'long';
 import rhea from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueueOptions } from '../../local/serviceBus/entities.js';
+import { BICEP_QUEUE_DEFAULTS, type QueueOptions } from '../../local/serviceBus/entities.js';
 import { startServiceBusStandIn, type ServiceBusStandIn } from '../../local/serviceBus/server.js';
 import { serviceBusTriggerSettings, startServiceBusTrigger } from '../../local/serviceBus/trigger.js';
 import { ServiceBusDeadLetterQueue } from '../../shared/adapters/servicebus/deadLetterQueue.js';
@@ -66,6 +66,29 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await sb?.close();
+});
+
+describe("the stand-in's queues", () => {
+  /** PT1M, P1D, P40D … → milliseconds (the ISO 8601 durations Bicep gives Service Bus). */
+  function isoDurationMs(text: string): number {
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(text);
+    if (!m) throw new Error(`not an ISO 8601 duration: ${text}`);
+    const [, d, h, min, sec] = m.map((v) => Number(v ?? 0));
+    return (((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000;
+  }
+
+  it('are by default the outbound queue infra/modules/servicebus.bicep creates', () => {
+    const bicep = readFileSync(new URL('../../infra/modules/servicebus.bicep', import.meta.url), 'utf8');
+    const value = (pattern: RegExp) => pattern.exec(bicep)?.[1];
+    expect(BICEP_QUEUE_DEFAULTS).toEqual({
+      lockDurationMs: isoDurationMs(value(/lockDuration: '([^']+)'/)!),
+      maxDeliveryCount: Number(value(/param maxDeliveryCount int = (\d+)/)),
+      requiresDuplicateDetection: value(/requiresDuplicateDetection: (true|false)/) === 'true',
+      duplicateDetectionHistoryTimeWindowMs: isoDurationMs(value(/duplicateDetectionHistoryTimeWindow: '([^']+)'/)!),
+      defaultMessageTimeToLiveMs: isoDurationMs(value(/defaultMessageTimeToLive: '([^']+)'/)!),
+      deadLetteringOnMessageExpiration: value(/deadLetteringOnMessageExpiration: (true|false)/) === 'true',
+    });
+  });
 });
 
 describe('connection and authorisation', () => {
