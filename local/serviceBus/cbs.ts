@@ -10,8 +10,9 @@
 // (Azure/azure-sdk-for-js sdk/core/core-amqp/src/cbs.ts negotiateClaim) and, on a status outside
 // 2xx, raises the error core-amqp maps the status to: 401 → amqp:unauthorized-access →
 // UnauthorizedError, which @azure/service-bus reports as code "UnauthorizedAccess"
-// (serviceBusError.ts). A success is answered 202 Accepted; Microsoft's AMQP.NET Lite CBS sample
-// (Azure/amqpnetlite Examples/ServiceBus/Scenarios/CbsAsyncExample.cs) accepts 202 or 200.
+// (serviceBusError.ts). A success is answered 202 Accepted; the SDK takes any 2xx, Microsoft's AMQP.NET
+// Lite CBS sample (Azure/amqpnetlite Examples/ServiceBus/Scenarios/CbsAsyncExample.cs) accepts 202 or
+// 200, and the rhea proxy in Azure/azure-service-bus-emulator-installer (proxy/src/cbs-handler.ts) says 200.
 //
 // Every SAS policy of the stand-in has Manage, Send and Listen rights (like RootManageSharedAccessKey).
 import type { Message } from 'rhea';

@@ -30,7 +30,11 @@ import type { MessageEntity, QueueOptions } from './entities.js';
 import { QueueStore } from './queueStore.js';
 import { Condition, STANDARD_MAX_MESSAGE_SIZE, amqpError, encodeMessage, messagesOfTransfer } from './wire.js';
 
-/** The key name and key of Microsoft's Service Bus emulator (its documented connection string), used when none is given. */
+/**
+ * The key name and key of Microsoft's Service Bus emulator, used when none is given: its connection
+ * string is `Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;
+ * UseDevelopmentEmulator=true;` (as .NET Aspire's AzureServiceBusResource builds it for the emulator).
+ */
 export const EMULATOR_KEY_NAME = 'RootManageSharedAccessKey';
 export const EMULATOR_KEY = 'SAS_KEY_VALUE';
 
