@@ -16,7 +16,7 @@ import {
   isRestError,
   type RestError,
 } from '@azure/core-rest-pipeline';
-import { startAcsEmulator, type AcsEmulator, type AcsEmulatorOptions } from '../../local/acsEmulator/server.js';
+import { publishedForms, startAcsEmulator, type AcsEmulator, type AcsEmulatorOptions } from '../../local/acsEmulator/server.js';
 import { signAcsRequest } from '../../local/acsEmulator/hmacAuth.js';
 
 const TOLL_FREE = '+18005550100';
@@ -1019,6 +1019,224 @@ describe('ACS SMS emulator', () => {
       });
       expect(invalid.status).toBe(400);
       expect(Object.keys(invalid.body.errors)).toEqual(['Recipients']);
+    });
+  });
+
+  describe('published forms and their switches', () => {
+    /** One report event for a send from TOLL_FREE to ALICE tagged "t". */
+    async function oneReport(): Promise<{ sent: SendItem; event: GridEvent }> {
+      await emulator.addSubscriber(receiver.url);
+      const [sent] = await send(
+        smsClient(emulator),
+        { from: TOLL_FREE, to: [ALICE], message: 'hi' },
+        { enableDeliveryReport: true, tag: 't' },
+      );
+      await emulator.idle();
+      const [event] = receiver.events();
+      return { sent, event: event! };
+    }
+
+    it('switches each event form: numbers, details, timestamps, tag casing, data casing, id decoration', async () => {
+      emulator.configure({
+        forms: {
+          eventNumbers: 'plus',
+          deliveryStatusDetails: { events: 'coded' },
+          timestamps: 'milliseconds',
+          tagProperty: 'Tag',
+          messageIds: { events: 'asSent' },
+        },
+      });
+      const { sent, event } = await oneReport();
+      expect(event.id).toBe(sent.messageId);
+      expect(event.data).toMatchObject({
+        messageId: sent.messageId,
+        from: TOLL_FREE,
+        to: ALICE,
+        deliveryStatusDetails: '2000: No Error',
+        receivedTimestamp: expect.stringMatching(/\.\d{3}Z$/),
+        Tag: 't',
+      });
+      expect(event.data).not.toHaveProperty('tag');
+      expect(event.eventTime).toMatch(/\.\d{3}Z$/);
+
+      emulator.configure({ forms: { eventNumbers: 'digits', dataCasing: 'pascal' } });
+      await emulator.injectInbound({ from: ALICE, to: TOLL_FREE, message: 'hello' });
+      await emulator.idle();
+      const inbound = receiver.events().at(-1)!;
+      expect(inbound.data).toMatchObject({ From: digits(ALICE), To: digits(TOLL_FREE), Message: 'hello', SegmentCount: 1 });
+    });
+
+    it('writes any id decoration on request: _prod_nam, no suffix, the 2026 bare form, GUIDs', async () => {
+      const client = smsClient(emulator);
+      const sendOne = async () => (await send(client, { from: TOLL_FREE, to: [ALICE], message: 'id' }))[0].messageId;
+      emulator.configure({ forms: { messageIds: { suffix: '_prod_nam' } } });
+      expect(await sendOne()).toMatch(/^Outgoing_\d{14}[0-9a-f-]{36}_prod_nam$/);
+      emulator.configure({ forms: { messageIds: { suffix: 'none' } } });
+      expect(await sendOne()).toMatch(/^Outgoing_\d{14}[0-9a-f-]{36}$/);
+      emulator.configure({ forms: { messageIds: { send: 'bare' } } });
+      expect(await sendOne()).toMatch(/^\d{14}[0-9a-f-]{36}$/);
+      emulator.configure({ forms: { messageIds: { send: 'guid' } } });
+      expect(await sendOne()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    });
+
+    it('the pre-issue-15 preset restores the old forms, and published restores the defaults (also through the admin API)', async () => {
+      const put = await admin(emulator, 'PUT', '/emulator/config', { preset: 'pre-issue-15' });
+      expect(put.status).toBe(200);
+      expect(put.body.forms).toMatchObject({
+        eventNumbers: 'plus',
+        timestamps: 'milliseconds',
+        messageIds: { send: 'outgoing', suffix: '_noam', events: 'asSent' },
+      });
+      expect(put.body.eventGrid.maxEventsPerBatch).toBe(1);
+      expect(put.body.repeatability.outsideWindow).toBe('reject');
+      const { sent, event } = await oneReport();
+      expect(event.id).toBe(sent.messageId);
+      expect(event.data).toMatchObject({ from: TOLL_FREE, deliveryStatusDetails: '2000: No Error' });
+
+      emulator.configure({ preset: 'published' });
+      expect(emulator.config().forms).toEqual(publishedForms());
+      const bad = await admin(emulator, 'PUT', '/emulator/config', { forms: { eventNumbers: 'sometimes' } });
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.errors)).toEqual(['forms.eventNumbers']);
+    });
+
+    it('puts the events waiting when a delivery starts into one POST, up to maxEventsPerBatch, and retries a batch whole', async () => {
+      let failNext = true;
+      const batching = await startReceiver((r) => {
+        if (r.headers['aeg-event-type'] !== 'Notification' || !failNext) return undefined;
+        failNext = false;
+        return { status: 503 };
+      });
+      await emulator.addSubscriber(batching.url);
+      emulator.configure({ eventGrid: { maxEventsPerBatch: 3 }, deliveryReports: { shuffleWindow: 5, shuffleWindowMs: 200 } });
+      await smsClient(emulator).send(
+        { from: TOLL_FREE, to: [ALICE, BOB, CAROL, DAVE, '+14255550127'], message: 'batch' },
+        { enableDeliveryReport: true },
+      );
+      await emulator.idle();
+      const posts = batching.received.filter((r) => r.headers['aeg-event-type'] === 'Notification');
+      // 5 events in POSTs of 3 and 2; the first POST failed and came again, whole.
+      expect(posts.map((p) => [p.body.length, p.headers['aeg-delivery-count']])).toEqual(
+        expect.arrayContaining([
+          [3, '0'],
+          [2, '0'],
+          [3, '1'],
+        ]),
+      );
+      expect(posts).toHaveLength(3);
+      const retried = posts.filter((p) => p.headers['aeg-delivery-count'] === '1')[0]!;
+      const first = posts.find((p) => p.body.length === 3 && p.headers['aeg-delivery-count'] === '0')!;
+      expect(retried.body.map((e) => e.id)).toEqual(first.body.map((e) => e.id));
+      expect(
+        emulator
+          .eventDeliveries()
+          .filter((d) => d.url === batching.url)
+          .every((d) => d.status === 'delivered'),
+      ).toBe(true);
+
+      emulator.configure({ eventGrid: { maxEventsPerBatch: 1 } });
+      batching.received.length = 0;
+      await smsClient(emulator).send({ from: TOLL_FREE, to: [ALICE, BOB], message: 'single' }, { enableDeliveryReport: true });
+      await emulator.idle();
+      expect(batching.received.map((r) => r.body.length)).toEqual([1, 1]);
+      await batching.close();
+    });
+
+    it('counts only 200–204 as delivered: a 206 is retried', async () => {
+      const partial = await startReceiver((r, i) =>
+        r.headers['aeg-event-type'] === 'Notification' && i === 1 ? { status: 206 } : undefined,
+      );
+      await emulator.addSubscriber(partial.url);
+      await smsClient(emulator).send({ from: TOLL_FREE, to: [ALICE], message: 'hi' }, { enableDeliveryReport: true });
+      await emulator.idle();
+      expect(
+        partial.received
+          .filter((r) => r.headers['aeg-event-type'] === 'Notification')
+          .map((r) => r.headers['aeg-delivery-count']),
+      ).toEqual(['0', '1']);
+      await partial.close();
+    });
+
+    it('accepts only 200 to the validation event: 202 with the code fails; 200 without it waits for the validationUrl', async () => {
+      const accepted = await startReceiver((r) =>
+        r.headers['aeg-event-type'] === 'SubscriptionValidation'
+          ? { status: 202, body: { validationResponse: r.body[0]?.data.validationCode } }
+          : undefined,
+      );
+      await expect(emulator.addSubscriber(accepted.url)).rejects.toThrow(/answered 202, and only 200 is recognised/);
+      await accepted.close();
+
+      emulator.configure({ eventGrid: { manualValidationMs: 2000 } });
+      const manual = await startReceiver((r) => {
+        if (r.headers['aeg-event-type'] !== 'SubscriptionValidation') return undefined;
+        setTimeout(() => void fetch(String(r.body[0]?.data.validationUrl)), 50);
+        return { status: 200 };
+      });
+      await emulator.addSubscriber(manual.url);
+      expect(emulator.subscribers().map((s) => s.url)).toContain(manual.url);
+      await manual.close();
+    });
+
+    it('delivers to a CloudEvents subscriber after the OPTIONS handshake, and refuses one that does not allow the origin', async () => {
+      const requests: Array<{ method: string; headers: IncomingHttpHeaders; body: string }> = [];
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          requests.push({ method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          if (req.method === 'OPTIONS' && req.url?.includes('allow'))
+            res.writeHead(200, { 'webhook-allowed-origin': 'eventgrid.azure.net' });
+          else res.writeHead(200);
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(emulator.addSubscriber(`${base}/deny`, { schema: 'CloudEventSchemaV1_0' })).rejects.toThrow(
+        /WebHook-Allowed-Origin was absent/,
+      );
+      await emulator.addSubscriber(`${base}/allow`, { schema: 'CloudEventSchemaV1_0', name: 'CE' });
+      expect(requests.filter((r) => r.method === 'OPTIONS').map((r) => r.headers['webhook-request-origin'])).toEqual([
+        'eventgrid.azure.net',
+        'eventgrid.azure.net',
+      ]);
+      const id = await emulator.injectInbound({ from: ALICE, to: TOLL_FREE, message: 'cloud' });
+      await emulator.idle();
+      const post = requests.find((r) => r.method === 'POST')!;
+      expect(post.headers).toMatchObject({
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'aeg-event-type': 'Notification',
+        'aeg-subscription-name': 'CE',
+        'aeg-metadata-version': '1.0',
+      });
+      expect(post.headers).not.toHaveProperty('aeg-data-version');
+      const [event] = JSON.parse(post.body) as Json[];
+      expect(Object.keys(event)).toEqual(['source', 'subject', 'type', 'time', 'id', 'data', 'specversion']);
+      expect(event).toMatchObject({
+        id,
+        type: 'Microsoft.Communication.SMSReceived',
+        specversion: '1.0',
+        time: expect.stringMatching(/\.0000000Z$/),
+      });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('adds a CloudEvents subscriber with its batch size through the admin API', async () => {
+      const server = createServer((req, res) => {
+        res.writeHead(200, req.method === 'OPTIONS' ? { 'webhook-allowed-origin': '*' } : {}).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const added = await admin(emulator, 'POST', '/emulator/subscriptions', {
+        url,
+        schema: 'CloudEventSchemaV1_0',
+        maxEventsPerBatch: 1,
+      });
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({ url, schema: 'CloudEventSchemaV1_0', maxEventsPerBatch: 1, validated: true });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     });
   });
 
