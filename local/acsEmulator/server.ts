@@ -247,9 +247,8 @@ class AcsEmulatorServer implements AcsEmulator {
   }
 
   deliveryReport(messageId: string): DeliveryReport | undefined {
-    // Lenient, unlike GET /deliveryReports/{id}: any decoration of the id finds the report.
-    const core = (id: string) => id.replace(/^(Outgoing_)/i, '').replace(/(_noam|_prod_nam)$/i, '');
-    const report = this.state.report(messageId) ?? this.state.reportList().find((r) => core(r.messageId) === core(messageId));
+    // Lenient, unlike GET /deliveryReports/{id} by default: any decoration of the id finds the report.
+    const report = this.state.reportByAnyDecoration(messageId);
     return report ? deliveryReportBody(report, this.settings.forms) : undefined;
   }
 

@@ -169,6 +169,12 @@ export interface FormSettings {
    * elsewhere (recordings and every spec example).
    */
   invalidToText: 'auto' | 'invalidFormat' | 'unknownCountryCode';
+  /**
+   * Which ids GET /deliveryReports/{id} finds: 'exact' (default) only the id as POST /sms returned
+   * it, the one form the spec shows; 'anyDecoration' also the id with another prefix or suffix —
+   * not a published behaviour, kept for the pre-issue-15 preset only.
+   */
+  deliveryReportLookup: 'exact' | 'anyDecoration';
 }
 
 export interface OptOutSettings {
@@ -252,6 +258,7 @@ export function publishedForms(): FormSettings {
     tagProperty: 'tag',
     cloudEventsSpecVersionKey: 'specversion',
     invalidToText: 'auto',
+    deliveryReportLookup: 'exact',
   };
 }
 
@@ -278,6 +285,7 @@ export const PRESETS = {
       tagProperty: 'tag',
       cloudEventsSpecVersionKey: 'specversion',
       invalidToText: 'invalidFormat',
+      deliveryReportLookup: 'anyDecoration',
     },
     eventGrid: { maxEventsPerBatch: 1 },
     repeatability: { outsideWindow: 'reject' },
@@ -383,6 +391,7 @@ export const settingsPatchSchema = z.strictObject({
       tagProperty: z.enum(['tag', 'Tag']).optional(),
       cloudEventsSpecVersionKey: z.enum(['specversion', 'specVersion']).optional(),
       invalidToText: z.enum(['auto', 'invalidFormat', 'unknownCountryCode']).optional(),
+      deliveryReportLookup: z.enum(['exact', 'anyDecoration']).optional(),
     })
     .optional(),
   /** Applied first, then the rest of the patch: a named bundle of settings (PRESETS). */

@@ -208,7 +208,8 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
     }
     // Only the id exactly as POST /sms returned it: the spec's example uses one id for the path and
     // the report's messageId, and nothing says another form (another prefix or suffix) is accepted.
-    const report = deps.state.report(r.id);
+    const report =
+      settings.forms.deliveryReportLookup === 'exact' ? deps.state.report(r.id) : deps.state.reportByAnyDecoration(r.id);
     if (!report) {
       await finish(404, notFoundProblem());
       return;

@@ -183,6 +183,12 @@ export class EmulatorState {
     return this.reports.get(messageId);
   }
 
+  /** The report whose id is `messageId` with any Outgoing_ prefix or _noam/_prod_nam suffix (inspection, 'anyDecoration'). */
+  reportByAnyDecoration(messageId: string): StoredReport | undefined {
+    const core = (id: string) => id.replace(/^Outgoing_/i, '').replace(/(_noam|_prod_nam)$/i, '');
+    return this.report(messageId) ?? this.reportList().find((r) => core(r.messageId) === core(messageId));
+  }
+
   reportList(): StoredReport[] {
     return [...this.reports.values()];
   }

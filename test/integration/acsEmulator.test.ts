@@ -1092,8 +1092,11 @@ describe('ACS SMS emulator', () => {
       const { sent, event } = await oneReport();
       expect(event.id).toBe(sent.messageId);
       expect(event.data).toMatchObject({ from: TOLL_FREE, deliveryStatusDetails: '2000: No Error' });
+      const stripped = sent.messageId!.replace(/^Outgoing_/, '');
+      expect((await acsRequest(emulator, 'GET', `/deliveryReports/${stripped}?api-version=2026-01-23`)).status).toBe(200);
 
       emulator.configure({ preset: 'published' });
+      expect((await acsRequest(emulator, 'GET', `/deliveryReports/${stripped}?api-version=2026-01-23`)).status).toBe(404);
       expect(emulator.config().forms).toEqual(publishedForms());
       const bad = await admin(emulator, 'PUT', '/emulator/config', { forms: { eventNumbers: 'sometimes' } });
       expect(bad.status).toBe(400);
