@@ -16,6 +16,10 @@ const stack = await startLocalStack({
     queuePort: port('AZURITE_QUEUE_PORT', 10001),
     tablePort: port('AZURITE_TABLE_PORT', 10002),
   },
+  // Opt-in and temporary: ACS_EMULATOR_PRESET=pre-issue-15 brings back the emulator's old,
+  // unpublished forms for a pipeline that still depends on them (issue 15). Delete these lines
+  // once the pipeline reads every published form (docs/acs-fidelity-followup.md).
+  ...(process.env.ACS_EMULATOR_PRESET === 'pre-issue-15' ? { emulator: { preset: 'pre-issue-15' as const } } : {}),
 });
 
 console.log(`

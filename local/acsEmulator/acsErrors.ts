@@ -16,12 +16,15 @@ export function traceId(): string {
 }
 
 /**
- * A 400 for an invalid body. api-version 2021-03-07 answers with the bare model-state dictionary
- * (`{"From":["Invalid from phone number format."]}`, as recorded by the SDK's live tests);
- * 2026-01-23 with ValidationProblemDetails (its BadRequestErrorResponse).
+ * A 400 for an invalid body: 'model-state' is the bare dictionary 2021-03-07 answered
+ * (`{"From":["Invalid from phone number format."]}`, recordings of 2022); 'problem' is
+ * ValidationProblemDetails, the BadRequestErrorResponse of the 2026-01-23 spec and its examples.
  */
-export function validationError(apiVersion: string, errors: Record<string, string[]>): { body: unknown; contentType: string } {
-  if (apiVersion === '2021-03-07') return { body: errors, contentType: 'application/json; charset=utf-8' };
+export function validationError(
+  form: 'model-state' | 'problem',
+  errors: Record<string, string[]>,
+): { body: unknown; contentType: string } {
+  if (form === 'model-state') return { body: errors, contentType: 'application/json; charset=utf-8' };
   return {
     body: {
       type: 'https://tools.ietf.org/html/rfc9110#section-15.5.1',

@@ -2,6 +2,7 @@
 // and runtime configuration. No authentication, so it answers loopback clients only.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { EVENT_GRID } from './acsFacts.js';
 import { BodyTooLargeError, isLoopback, parseJson, readBody, sendJson, sendProblem } from './http.js';
 import { normalizeHandset } from './phoneNumbers.js';
 import { issuesToFieldErrors, SettingsError } from './settings.js';
@@ -19,6 +20,10 @@ const subscriptionSchema = z.strictObject({
   validate: z.boolean().optional(),
   name: z.string().min(1).max(64).optional(),
   eventTypes: z.array(z.string().min(1)).min(1).optional(),
+  /** Event Grid's eventDeliverySchema: the handshake and the body follow it. */
+  schema: z.enum(['EventGridSchema', 'CloudEventSchemaV1_0']).optional(),
+  /** Events per POST for this subscription (Event Grid: 1–5000). */
+  maxEventsPerBatch: z.number().int().min(1).max(EVENT_GRID.maxEventsPerBatchLimit).optional(),
 });
 
 async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ ok: true; value: unknown } | { ok: false }> {

@@ -2,13 +2,14 @@
 // after a delay, some late, some twice, some released in shuffled groups, as configured.
 import { deliveryReportEvent } from './events.js';
 import type { EventGridDelivery } from './eventDelivery.js';
+import { instant } from './forms.js';
 import type { SeededRandom } from './seededRandom.js';
-import type { DeliveryReportSettings } from './settings.js';
-import type { DeliveryReport, EmulatorState } from './state.js';
+import type { DeliveryReportSettings, FormSettings } from './settings.js';
+import type { EmulatorState, StoredReport } from './state.js';
 import type { WorkTracker } from './workTracker.js';
 
 interface PendingReport {
-  report: DeliveryReport;
+  report: StoredReport;
   /** Whether the send asked for a delivery report event (enableDeliveryReport). */
   publish: boolean;
 }
@@ -21,6 +22,7 @@ export class DeliveryReportScheduler {
   constructor(
     private readonly deps: {
       settings: () => DeliveryReportSettings;
+      forms: () => FormSettings;
       topic: () => string;
       state: EmulatorState;
       delivery: EventGridDelivery;
@@ -30,7 +32,7 @@ export class DeliveryReportScheduler {
     },
   ) {}
 
-  schedule(report: DeliveryReport, publish: boolean): void {
+  schedule(report: StoredReport, publish: boolean): void {
     const s = this.deps.settings();
     const late = this.deps.rng.chance(s.lateShare);
     this.deps.work.schedule(() => this.release({ report, publish }), s.delayMs + (late ? s.lateDelayMs : 0));
@@ -72,10 +74,10 @@ export class DeliveryReportScheduler {
 
   private emit({ report, publish }: PendingReport): void {
     const s = this.deps.settings();
-    report.receivedTimestamp = new Date().toISOString();
+    report.receivedAt = instant();
     this.deps.state.storeReport(report);
     if (!publish || !s.enabled) return;
-    const event = deliveryReportEvent(report, this.deps.topic());
+    const event = deliveryReportEvent(report, this.deps.topic(), this.deps.forms());
     this.deps.delivery.publish(event);
     // Event Grid delivers at least once: a duplicate carries the same event id.
     if (this.deps.rng.chance(s.duplicateShare)) this.deps.delivery.publish(event);

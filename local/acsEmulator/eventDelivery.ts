@@ -1,11 +1,18 @@
-// Event Grid push delivery to webhook subscribers: the validation handshake, one event per POST
-// with `aeg-*` headers, and retries with backoff except where Event Grid never retries.
+// Event Grid push delivery to webhook subscribers, as Event Grid documents it: the validation
+// handshake of the subscription's schema (SubscriptionValidationEvent answered 200 with the code,
+// or the CloudEvents OPTIONS abuse-protection handshake), deliveries of one or more events per
+// POST with the aeg-* headers, 200–204 as success, and retries with backoff except where Event
+// Grid never retries. Facts and their sources: acsFacts.ts EVENT_GRID.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { subscriptionValidationEvent, type EventGridEvent } from './events.js';
+import { EVENT_GRID } from './acsFacts.js';
+import { subscriptionValidationEvent, type PublishedEvent } from './events.js';
 import type { EventGridSettings } from './settings.js';
 import type { WorkTracker } from './workTracker.js';
+
+/** The event delivery schema of a subscription (Event Grid's eventDeliverySchema). */
+export type DeliverySchema = 'EventGridSchema' | 'CloudEventSchemaV1_0';
 
 export interface SubscriberInfo {
   url: string;
@@ -15,6 +22,9 @@ export interface SubscriberInfo {
   validated: boolean;
   /** Event types delivered to it (Event Grid's includedEventTypes); absent = all. */
   eventTypes?: string[];
+  schema: DeliverySchema;
+  /** Overrides eventGrid.maxEventsPerBatch for this subscriber. */
+  maxEventsPerBatch?: number;
   addedAt: string;
 }
 
@@ -26,34 +36,44 @@ export interface DeliveryLogEntry {
   status: 'pending' | 'delivered' | 'failed';
   /** Last HTTP status, or the connection error. */
   lastResult?: number | string;
+  /** Events in the POST that carried it (the last attempt's). */
+  batchSize?: number;
+}
+
+interface Pending {
+  event: PublishedEvent;
+  entry: DeliveryLogEntry;
+  end: () => void;
+  epoch: number;
 }
 
 interface Subscriber {
   info: SubscriberInfo;
-  /**
-   * First attempts waiting their turn. With maxConcurrentDeliveries 1 (the default) they run one
-   * after the other, so a healthy subscriber sees events in publish order.
-   */
-  waiting: Array<() => Promise<void>>;
+  /** Events waiting for a delivery; the next POST takes up to maxEventsPerBatch of them. */
+  queue: Pending[];
   active: number;
   removed: boolean;
+  pumpScheduled: boolean;
 }
 
-const NEVER_RETRIED = new Set([400, 401, 403, 413]);
+const SUCCESS = new Set<number>(EVENT_GRID.successStatuses);
+const NEVER_RETRIED = new Set<number>(EVENT_GRID.neverRetried);
 const MAX_LOG = 5000;
-/** How long a subscriber that answered the handshake without a code has to GET the validationUrl. */
-const MANUAL_VALIDATION_MS = 5000;
 
 export interface SubscriberOptions {
-  /** Perform the SubscriptionValidation handshake first (default true). */
+  /** Perform the validation handshake of the schema first (default true). */
   validate?: boolean;
   /** Sent as aeg-subscription-name; defaults to EMULATOR-SUBSCRIPTION-<n>. */
   name?: string;
   /** Deliver only these event types (Event Grid's includedEventTypes filter). */
   eventTypes?: string[];
+  /** 'EventGridSchema' (default) or 'CloudEventSchemaV1_0'. */
+  schema?: DeliverySchema;
+  /** Events per POST for this subscriber (default eventGrid.maxEventsPerBatch). */
+  maxEventsPerBatch?: number;
 }
 
-type PostResult = { status: number; body: string } | { error: string };
+type PostResult = { status: number; body: string; headers: IncomingHttpHeaders } | { error: string };
 
 export class EventGridDelivery {
   private readonly subscribers = new Map<string, Subscriber>();
@@ -84,8 +104,7 @@ export class EventGridDelivery {
   }
 
   /**
-   * Adds a webhook subscriber. With `validate`, it first sends the SubscriptionValidation event
-   * and requires `{ "validationResponse": <code> }` back (or a GET of the validationUrl), like
+   * Adds a webhook subscriber. With `validate`, it first runs the handshake of its schema, like
    * Event Grid when a subscription is created; a failed handshake rejects and adds nothing.
    */
   async addSubscriber(url: string, options: SubscriberOptions = {}): Promise<SubscriberInfo> {
@@ -98,18 +117,25 @@ export class EventGridDelivery {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw new Error(`subscriber url "${url}" must be http or https`);
     const validate = options.validate ?? true;
-    if (validate) await this.handshake(url);
+    const schema = options.schema ?? 'EventGridSchema';
+    const name = options.name ?? `EMULATOR-SUBSCRIPTION-${++this.counter}`;
+    if (validate) {
+      if (schema === 'CloudEventSchemaV1_0') await this.abuseProtectionHandshake(url);
+      else await this.validationHandshake(url, name);
+    }
     const existing = this.subscribers.get(url);
     if (existing) existing.removed = true;
     const info: SubscriberInfo = {
       url,
-      name: options.name ?? `EMULATOR-SUBSCRIPTION-${++this.counter}`,
+      name,
       validated: validate,
       ...(options.eventTypes ? { eventTypes: [...options.eventTypes] } : {}),
+      schema,
+      ...(options.maxEventsPerBatch ? { maxEventsPerBatch: options.maxEventsPerBatch } : {}),
       addedAt: new Date().toISOString(),
     };
-    this.subscribers.set(url, { info, waiting: [], active: 0, removed: false });
-    this.deps.log(`event grid: subscriber ${url} added${validate ? ' (validated)' : ''}`);
+    this.subscribers.set(url, { info, queue: [], active: 0, removed: false, pumpScheduled: false });
+    this.deps.log(`event grid: subscriber ${url} added (${schema})${validate ? ' (validated)' : ''}`);
     return structuredClone(info);
   }
 
@@ -129,8 +155,8 @@ export class EventGridDelivery {
     return true;
   }
 
-  /** Queues an event for every current subscriber. */
-  publish(event: EventGridEvent): void {
+  /** Queues an event for every current subscriber that takes its type. */
+  publish(event: PublishedEvent): void {
     if (this.closed) return;
     for (const sub of this.subscribers.values()) {
       if (sub.info.eventTypes && !sub.info.eventTypes.includes(event.eventType)) continue;
@@ -143,20 +169,33 @@ export class EventGridDelivery {
       };
       this.deliveryLog.push(entry);
       if (this.deliveryLog.length > MAX_LOG) this.deliveryLog.splice(0, this.deliveryLog.length - MAX_LOG);
-      const end = this.deps.work.begin();
-      const epoch = this.epoch;
-      sub.waiting.push(() => this.attempt(sub, event, entry, 1, end, epoch));
-      this.pump(sub);
+      sub.queue.push({ event, entry, end: this.deps.work.begin(), epoch: this.epoch });
+      this.schedulePump(sub);
     }
   }
 
-  /** Starts waiting first attempts while the subscriber has fewer than maxConcurrentDeliveries in flight. */
+  /**
+   * Starts deliveries on the next microtask, so that events published together (a released group
+   * of reports) can share a POST; nothing waits longer to fill a batch, as Event Grid documents.
+   */
+  private schedulePump(sub: Subscriber): void {
+    if (sub.pumpScheduled) return;
+    sub.pumpScheduled = true;
+    queueMicrotask(() => {
+      sub.pumpScheduled = false;
+      this.pump(sub);
+    });
+  }
+
+  /** Starts deliveries while the subscriber has fewer than maxConcurrentDeliveries in flight. */
   private pump(sub: Subscriber): void {
-    const limit = Math.max(1, this.deps.settings().maxConcurrentDeliveries);
-    while (sub.active < limit && sub.waiting.length > 0) {
-      const next = sub.waiting.shift()!;
+    const settings = this.deps.settings();
+    const limit = Math.max(1, settings.maxConcurrentDeliveries);
+    const batchSize = Math.max(1, sub.info.maxEventsPerBatch ?? settings.maxEventsPerBatch);
+    while (sub.active < limit && sub.queue.length > 0) {
+      const batch = sub.queue.splice(0, batchSize);
       sub.active++;
-      void next().finally(() => {
+      void this.attempt(sub, batch, 1).finally(() => {
         sub.active--;
         this.pump(sub);
       });
@@ -179,71 +218,96 @@ export class EventGridDelivery {
     this.manualValidations.clear();
   }
 
-  private async attempt(
-    sub: Subscriber,
-    event: EventGridEvent,
-    entry: DeliveryLogEntry,
-    attempt: number,
-    end: () => void,
-    epoch: number,
-  ): Promise<void> {
-    if (this.closed || sub.removed || epoch !== this.epoch) {
-      entry.status = 'failed';
-      entry.lastResult = sub.removed ? 'subscriber removed' : 'cancelled';
-      end();
-      return;
+  private finish(items: Pending[], status: DeliveryLogEntry['status'], lastResult?: number | string): void {
+    for (const p of items) {
+      p.entry.status = status;
+      if (lastResult !== undefined) p.entry.lastResult = lastResult;
+      p.end();
     }
+  }
+
+  /** One POST of a batch; the batch succeeds or fails as a whole ("all or none"). */
+  private async attempt(sub: Subscriber, batch: Pending[], attempt: number): Promise<void> {
+    const live = batch.filter((p) => !this.closed && !sub.removed && p.epoch === this.epoch);
+    this.finish(
+      batch.filter((p) => !live.includes(p)),
+      'failed',
+      sub.removed ? 'subscriber removed' : 'cancelled',
+    );
+    if (live.length === 0) return;
     const settings = this.deps.settings();
-    entry.attempts = attempt;
+    for (const p of live) {
+      p.entry.attempts = attempt;
+      p.entry.batchSize = live.length;
+    }
+    const cloud = sub.info.schema === 'CloudEventSchemaV1_0';
+    const first = live[0]!.event;
     const result = await this.post(
+      'POST',
       sub.info.url,
-      [event],
+      cloud ? live.map((p) => p.event.cloudEvent) : live.map((p) => p.event.eventGrid),
       {
+        'content-type': EVENT_GRID.contentType[sub.info.schema],
         'aeg-event-type': 'Notification',
         'aeg-subscription-name': sub.info.name,
         'aeg-delivery-count': String(attempt - 1),
-        'aeg-data-version': event.dataVersion,
-        'aeg-metadata-version': event.metadataVersion,
+        // Event Grid schema: the event's metadata and data versions; CloudEvents: the spec version, no data version.
+        'aeg-metadata-version': cloud ? '1.0' : first.eventGrid.metadataVersion,
+        ...(cloud ? {} : { 'aeg-data-version': first.eventGrid.dataVersion }),
       },
       settings.requestTimeoutMs,
     );
-    if ('status' in result && result.status >= 200 && result.status < 300) {
-      entry.status = 'delivered';
-      entry.lastResult = result.status;
-      end();
+    if ('status' in result && SUCCESS.has(result.status)) {
+      this.finish(live, 'delivered', result.status);
       return;
     }
-    entry.lastResult = 'status' in result ? result.status : result.error;
+    const lastResult = 'status' in result ? result.status : result.error;
+    for (const p of live) p.entry.lastResult = lastResult;
     const permanent = 'status' in result && NEVER_RETRIED.has(result.status);
-    if (permanent || attempt >= settings.maxAttempts || this.closed || epoch !== this.epoch) {
-      entry.status = 'failed';
+    if (permanent || attempt >= settings.maxAttempts || this.closed) {
       this.deps.log(
-        `event grid: gave up on ${event.eventType} ${event.id} to ${sub.info.url} after ${attempt} attempt(s): ${entry.lastResult}`,
+        `event grid: gave up on ${live.length} event(s) to ${sub.info.url} after ${attempt} attempt(s): ${lastResult}`,
       );
-      end();
+      this.finish(live, 'failed');
       return;
     }
     const backoff = settings.retryBaseMs * 2 ** (attempt - 1);
-    // Retries run beside the first attempts, so one failing event does not hold back the next ones.
+    // Retries run beside the first attempts, so one failing batch does not hold back the next ones.
     this.deps.work.schedule(() => {
-      void this.attempt(sub, event, entry, attempt + 1, end, epoch);
+      void this.attempt(sub, live, attempt + 1);
     }, backoff);
   }
 
-  private async handshake(url: string): Promise<void> {
+  /**
+   * Event Grid schema handshake: the SubscriptionValidationEvent, answered with HTTP 200 and
+   * {"validationResponse": code}; 200 without the code leaves the subscription waiting for a GET
+   * of the validationUrl. Any other status, 202 included, fails ("HTTP 202 Accepted isn't
+   * recognized as a valid Event Grid subscription validation response").
+   */
+  private async validationHandshake(url: string, name: string): Promise<void> {
     const code = randomUUID();
     const event = subscriptionValidationEvent(this.deps.settings().topic, code, this.deps.validationUrl(code));
     const manual = new Promise<void>((resolve) => this.manualValidations.set(code, resolve));
     try {
       const result = await this.post(
+        'POST',
         url,
         [event],
-        { 'aeg-event-type': 'SubscriptionValidation', 'aeg-delivery-count': '0' },
+        {
+          'content-type': EVENT_GRID.contentType.EventGridSchema,
+          'aeg-event-type': 'SubscriptionValidation',
+          'aeg-subscription-name': name,
+          'aeg-delivery-count': '0',
+          'aeg-data-version': event.dataVersion,
+          'aeg-metadata-version': event.metadataVersion,
+        },
         this.deps.settings().requestTimeoutMs,
       );
       if ('error' in result) throw new Error(`subscription validation of ${url} failed: ${result.error}`);
-      if (result.status < 200 || result.status >= 300) {
-        throw new Error(`subscription validation of ${url} failed: the endpoint answered ${result.status}`);
+      if (result.status !== EVENT_GRID.validationStatus) {
+        throw new Error(
+          `subscription validation of ${url} failed: the endpoint answered ${result.status}, and only 200 is recognised`,
+        );
       }
       let answered: unknown;
       try {
@@ -256,11 +320,12 @@ export class EventGridDelivery {
       }
       if (answered === code) return;
       if (answered !== undefined) throw new Error(`subscription validation of ${url} failed: wrong validationResponse`);
-      // No code in the answer: Event Grid then waits for a GET of the validationUrl.
+      // 200 without a code: Event Grid then waits for a GET of the validationUrl.
+      const window = this.deps.settings().manualValidationMs;
       const timedOut = await Promise.race([
         manual.then(() => false),
         new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(true), MANUAL_VALIDATION_MS);
+          const timer = setTimeout(() => resolve(true), window);
           void manual.then(() => clearTimeout(timer));
         }),
       ]);
@@ -271,13 +336,42 @@ export class EventGridDelivery {
     }
   }
 
-  private post(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+  /**
+   * CloudEvents 1.0 abuse protection: OPTIONS with WebHook-Request-Origin; the target agrees by
+   * answering WebHook-Allowed-Origin with that origin or "*" (the status code is not relied on).
+   */
+  private async abuseProtectionHandshake(url: string): Promise<void> {
+    const origin = EVENT_GRID.webhookRequestOrigin;
+    const result = await this.post(
+      'OPTIONS',
+      url,
+      undefined,
+      { 'webhook-request-origin': origin },
+      this.deps.settings().requestTimeoutMs,
+    );
+    if ('error' in result) throw new Error(`CloudEvents handshake with ${url} failed: ${result.error}`);
+    const allowed = result.headers['webhook-allowed-origin'];
+    const value = Array.isArray(allowed) ? allowed[0] : allowed;
+    if (value !== origin && value !== '*') {
+      throw new Error(
+        `CloudEvents handshake with ${url} failed: WebHook-Allowed-Origin was ${value === undefined ? 'absent' : `"${value}"`}`,
+      );
+    }
+  }
+
+  private post(
+    method: 'POST' | 'OPTIONS',
+    url: string,
+    body: unknown,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<PostResult> {
     return new Promise((resolve) => {
       if (this.closed) {
         resolve({ error: 'emulator closed' });
         return;
       }
-      const text = JSON.stringify(body);
+      const text = body === undefined ? '' : JSON.stringify(body);
       const target = new URL(url);
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
       let settled = false;
@@ -290,9 +384,9 @@ export class EventGridDelivery {
       };
       // agent: false — one connection per delivery, so close() leaves no pooled sockets behind.
       const req = send(target, {
-        method: 'POST',
+        method,
         agent: false,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers },
+        headers: { 'content-length': Buffer.byteLength(text), ...headers },
       });
       this.inflight.add(req);
       const timer = setTimeout(() => {
@@ -302,7 +396,9 @@ export class EventGridDelivery {
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
         res.on('error', (e) => finish({ error: e.message }));
       });
       req.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));

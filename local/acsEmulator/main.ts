@@ -1,7 +1,7 @@
 // CLI for the ACS SMS emulator (a development tool): starts it from environment variables and
 // stops it cleanly on SIGINT/SIGTERM. `node dist/local/acsEmulator/main.js`.
 import { SettingsError, type SettingsPatch } from './settings.js';
-import { startAcsEmulator, type AcsEmulator } from './server.js';
+import { startAcsEmulator, type AcsEmulator, type DeliverySchema } from './server.js';
 
 function fail(message: string): never {
   console.error(`acs-emulator: ${message}`);
@@ -34,11 +34,16 @@ function intEnv(name: string, fallback: number): number {
 }
 
 /** Subscribers may start after the emulator (the Functions host): keep trying the handshake a while. */
-async function subscribeWithRetry(emulator: AcsEmulator, url: string, validate: boolean, stopped: () => boolean): Promise<void> {
+async function subscribeWithRetry(
+  emulator: AcsEmulator,
+  url: string,
+  options: { validate: boolean; schema: DeliverySchema },
+  stopped: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + 5 * 60_000;
   for (;;) {
     try {
-      await emulator.addSubscriber(url, { validate });
+      await emulator.addSubscriber(url, options);
       console.log(`acs-emulator: subscribed ${url}`);
       return;
     } catch (error) {
@@ -73,11 +78,15 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const validate = process.env.ACS_EMULATOR_VALIDATE_SUBSCRIBERS !== 'false';
+  const schemaEnv = process.env.ACS_EMULATOR_SUBSCRIBER_SCHEMA || 'EventGridSchema';
+  if (schemaEnv !== 'EventGridSchema' && schemaEnv !== 'CloudEventSchemaV1_0')
+    fail('ACS_EMULATOR_SUBSCRIBER_SCHEMA must be EventGridSchema or CloudEventSchemaV1_0');
+  const schema: DeliverySchema = schemaEnv;
   const urls = (process.env.ACS_EMULATOR_SUBSCRIBERS ?? '')
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
-  for (const url of urls) void subscribeWithRetry(emulator, url, validate, () => stopping);
+  for (const url of urls) void subscribeWithRetry(emulator, url, { validate, schema }, () => stopping);
 
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -1,15 +1,13 @@
 // Number and sender-id rules the emulator applies (E.164 handsets, toll-free / short code /
-// alphanumeric senders) and the masking every log line uses.
+// alphanumeric senders) and the masking every log line uses. The rules themselves are ACS facts,
+// declared with their sources in acsFacts.ts.
+import { ALPHANUMERIC_SENDER_ID, E164, NANP_LENGTH, SHORT_CODE } from './acsFacts.js';
 
 /** The kinds of sender ACS offers; they differ in default rate limits and opt-out handling. */
 export type SenderType = 'tollFree' | 'shortCode' | 'tenDlc' | 'alphanumeric' | 'mobile';
 
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
 
-const E164 = /^\+[1-9]\d{7,14}$/;
-const SHORT_CODE = /^\d{5,6}$/;
-// ACS: at least one letter, up to 11 characters of A-Z, a-z, 0-9 and spaces (SMS FAQ).
-const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 // US/Canada toll-free area codes.
 const TOLL_FREE_NPA = new Set(['800', '833', '844', '855', '866', '877', '888']);
 
@@ -19,7 +17,7 @@ const TOLL_FREE_NPA = new Set(['800', '833', '844', '855', '866', '877', '888'])
  */
 export function isE164(value: string): boolean {
   if (!E164.test(value)) return false;
-  if (value.startsWith('+1') && value.length !== 12) return false;
+  if (value.startsWith('+1') && value.length !== NANP_LENGTH) return false;
   return true;
 }
 
@@ -28,7 +26,7 @@ export function isShortCode(value: string): boolean {
 }
 
 export function isAlphanumericSenderId(value: string): boolean {
-  return ALPHANUMERIC_SENDER.test(value) && !/^\d+$/.test(value);
+  return ALPHANUMERIC_SENDER_ID.test(value) && !/^\d+$/.test(value);
 }
 
 /** A `from` ACS could accept at all (ownership is checked separately). */

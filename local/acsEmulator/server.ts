@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdminRequest } from './adminApi.js';
 import { DeliveryReportScheduler } from './deliveryReports.js';
 import { EventGridDelivery, type DeliveryLogEntry, type SubscriberInfo, type SubscriberOptions } from './eventDelivery.js';
+import { deliveryReportBody } from './events.js';
 import { FaultInjector } from './faults.js';
 import { sendJson } from './http.js';
 import { normalizeHandset } from './phoneNumbers.js';
@@ -25,8 +26,9 @@ import {
 import { WorkTracker } from './workTracker.js';
 
 export type { DeliveryReport, InboundRecord, InboxMessage, OptOutEntry, RequestLogEntry, SendRecord } from './state.js';
-export type { DeliveryLogEntry, SubscriberInfo, SubscriberOptions } from './eventDelivery.js';
-export type { EmulatorSettings, SettingsPatch, HandsetFault, RequestFault } from './settings.js';
+export type { DeliveryLogEntry, DeliverySchema, SubscriberInfo, SubscriberOptions } from './eventDelivery.js';
+export type { EmulatorSettings, FormSettings, HandsetFault, PresetName, RequestFault, SettingsPatch } from './settings.js';
+export { PRESETS, publishedForms } from './settings.js';
 export type { SenderType } from './phoneNumbers.js';
 
 /** A fixed, documented development key (base64). Not a secret: it only opens this emulator. */
@@ -83,7 +85,7 @@ export interface AcsEmulator {
   config(): EmulatorSettings;
   removeSubscriber(url: string): boolean;
   subscribers(): SubscriberInfo[];
-  /** The delivery report of a message once it is available (with or without "Outgoing_"). */
+  /** The delivery report of a message once it is available, as GET renders it; any decoration of the id finds it. */
   deliveryReport(messageId: string): DeliveryReport | undefined;
   deliveryReports(): DeliveryReport[];
   optOuts(): OptOutEntry[];
@@ -141,6 +143,7 @@ class AcsEmulatorServer implements AcsEmulator {
     });
     this.reports = new DeliveryReportScheduler({
       settings: () => this.settings.deliveryReports,
+      forms: () => this.settings.forms,
       topic: () => this.settings.eventGrid.topic,
       state: this.state,
       delivery: this.delivery,
@@ -244,12 +247,13 @@ class AcsEmulatorServer implements AcsEmulator {
   }
 
   deliveryReport(messageId: string): DeliveryReport | undefined {
-    const report = this.state.report(messageId);
-    return report ? structuredClone(report) : undefined;
+    // Lenient, unlike GET /deliveryReports/{id} by default: any decoration of the id finds the report.
+    const report = this.state.reportByAnyDecoration(messageId);
+    return report ? deliveryReportBody(report, this.settings.forms) : undefined;
   }
 
   deliveryReports(): DeliveryReport[] {
-    return this.state.reportList().map((r) => structuredClone(r));
+    return this.state.reportList().map((r) => deliveryReportBody(r, this.settings.forms));
   }
 
   optOuts(): OptOutEntry[] {

@@ -2,38 +2,10 @@
 // the admin API or the CLI), and how a patch is merged. Everything here can change while running.
 import { z } from 'zod';
 import { inferSenderType, isValidSenderFormat, normalizeHandset, SENDER_TYPES, type SenderType } from './phoneNumbers.js';
-import type { MessageIdFormat } from './messageIds.js';
+import { EVENT_GRID, failureText, RATE_PER_MINUTE, REPEATABILITY } from './acsFacts.js';
 
-/** Per-minute send limits ACS documents per number type (SMS FAQ, "Rate limits for SMS"). */
-export const DEFAULT_RATE_PER_MINUTE: Record<SenderType, number> = {
-  tollFree: 200,
-  shortCode: 6000,
-  alphanumeric: 600,
-  // The FAQ gives 10DLC limits per carrier per day only; a toll-free-like default keeps tests sane.
-  tenDlc: 200,
-  mobile: 200,
-};
-
-/** Delivery report status codes ACS documents (troubleshooting codes, SMS) and their messages. */
-export const DELIVERY_STATUS_TEXT: Record<number, string> = {
-  2000: 'Message Delivered Successfully.',
-  4000: 'Message is rejected due to fraud detection.',
-  4001: 'Message is rejected due to invalid Source/From number format.',
-  4002: 'Message is rejected due to invalid Destination/To number format.',
-  4003: 'Message failed to deliver due to unsupported destination.',
-  4004: "Message failed to deliver since Destination/To number doesn't exist.",
-  4005: 'Message is blocked by Destination carrier.',
-  4006: "The Destination/To number isn't reachable.",
-  // The SMS FAQ gives this text for a recipient who replied STOP.
-  4007: 'Sender blocked for given recipient.',
-  4008: "You've exceeded the maximum number of messages allowed for your profile.",
-  4009: 'Message is rejected by Microsoft Entitlement System.',
-  4010: 'Message was blocked due to the toll-free number not being verified.',
-  5000: 'Message failed to deliver. Reach out Microsoft support team for more details.',
-  5001: 'Message failed to deliver due to temporary unavailability of application/system.',
-  5002: 'Carrier does not support delivery report',
-  9999: 'Message failed to deliver due to unknown error/failure.',
-};
+/** Per-minute send limits per sender type, declared once in acsFacts.ts with their sources. */
+export const DEFAULT_RATE_PER_MINUTE: Record<SenderType, number> = { ...RATE_PER_MINUTE };
 
 /** One sender the emulated resource owns. */
 export interface SenderSettings {
@@ -48,8 +20,11 @@ export interface SenderSettings {
 
 /** What happens to one handset, whatever is sent to it. */
 export type HandsetFault =
-  /** ACS refuses the recipient inside the 202: per-recipient httpStatusCode and errorMessage. */
-  | { kind: 'rejected'; httpStatusCode: number; errorMessage: string }
+  /**
+   * ACS refuses the recipient inside the 202 (and inside an /sms/optouts answer): per-recipient
+   * httpStatusCode and errorMessage; errorMessage undefined leaves it out, as some spec examples do.
+   */
+  | { kind: 'rejected'; httpStatusCode: number; errorMessage?: string }
   /** ACS accepts (202) but the delivery report says Failed with this code. */
   | { kind: 'failed'; code: number; details: string };
 
@@ -96,9 +71,17 @@ export interface DeliveryReportSettings {
 }
 
 export interface RepeatabilitySettings {
-  /** How long a repeatability id is remembered, counted from its repeatabilityFirstSent (ACS: 5 minutes). */
+  /**
+   * How long a repeatability id is remembered, counted from its repeatabilityFirstSent, or from its
+   * arrival when that is older. 5 minutes is the only published figure, and it is for Email and Rooms
+   * (acsFacts.ts REPEATABILITY); what SMS does is not published.
+   */
   windowMs: number;
-  /** A first-sent older than the window: 'reject' (per-recipient 412, ACS's documented behaviour) or 'treatAsNew'. */
+  /**
+   * A first-sent older than the window: 'treatAsNew' (default) accepts it as a new request, as both
+   * SMS spec examples answer a first-sent of 1 Apr 2019 with 202 "accepted"; 'reject' answers the
+   * per-recipient 412 that the repeatable-requests page documents for Email and Rooms.
+   */
   outsideWindow: 'reject' | 'treatAsNew';
   /**
    * A repeat of an id seen within the window: 'replay' returns the original recipient result
@@ -122,6 +105,76 @@ export interface EventGridSettings {
    * itself pushes to a webhook concurrently and without order, which a load test wants.
    */
   maxConcurrentDeliveries: number;
+  /**
+   * Events per POST, at most (Event Grid's "max events per batch", 1–5000). Events waiting when a
+   * delivery starts go together, none is held back to fill a batch. Event Grid's default is 1 and
+   * infra/ sets 1; the emulator defaults to 10 so handlers are always exercised with batches.
+   */
+  maxEventsPerBatch: number;
+  /** How long a subscriber that answered the handshake 200 without a code has to GET the validationUrl (Event Grid: 5 min). */
+  manualValidationMs: number;
+}
+
+/** The form of the message id POST /sms returns; see MESSAGE_ID_FORMS in acsFacts.ts. */
+export type SendIdForm = 'auto' | 'outgoing' | 'bare' | 'regional' | 'guid';
+
+/**
+ * Which of the published forms the emulator writes. Every option exists because Microsoft has
+ * published that form somewhere (acsFacts.ts names where); a client must accept all of them.
+ */
+export interface FormSettings {
+  messageIds: {
+    /**
+     * 'auto' (default): the form published for the request's api-version — Outgoing_…_noam on
+     * 2021-03-07 and older (every live recording), the regional form on 2024-12-10-preview (live
+     * recordings), Outgoing_… on 2025 previews and 2025-09-17 (spec examples), no prefix on
+     * 2026-01-23 (spec example).
+     */
+    send: SendIdForm;
+    /** Suffix on Outgoing_/bare ids: 'auto' = as the form for the version says; '_prod_nam' has no published source. */
+    suffix: 'auto' | 'none' | '_noam' | '_prod_nam';
+    /**
+     * The id in events: 'published' (default) = Outgoing_<stamp><guid> without any suffix, the form
+     * of every event example, whatever the send returned; 'asSent' = exactly the send response's.
+     */
+    events: 'published' | 'asSent';
+  };
+  /**
+   * Phone numbers in events: 'published' (default) as the examples — delivery report `from`
+   * without "+", `to` with it, SMSReceived both without; 'plus' all with "+"; 'digits' none.
+   * GET /deliveryReports always writes "+" (its example).
+   */
+  eventNumbers: 'published' | 'plus' | 'digits';
+  /**
+   * deliveryStatusDetails: 'text' = "No error." / the failure's text without a code (event
+   * examples, SMS FAQ); 'coded' = "2000: No Error" / "4007: <text>" (GET example). Defaults:
+   * events 'text', GET 'coded'.
+   */
+  deliveryStatusDetails: { events: 'text' | 'coded'; get: 'text' | 'coded' };
+  /**
+   * 'published' (default): 7 fractional digits in report timestamps, trailing zeros trimmed in
+   * SMSReceived's receivedTimestamp, whole seconds in eventTime (".0000000" in CloudEvents time)
+   * and in GET bodies — each as its example; 'milliseconds': Date.toISOString() everywhere.
+   */
+  timestamps: 'published' | 'milliseconds';
+  /** Property names of event data: 'camel' (default; the swagger and today's docs page) or 'pascal' (older spec and docs examples). */
+  dataCasing: 'camel' | 'pascal';
+  /** The tag property of delivery report data: 'tag' (default; swagger, @azure/eventgrid) or 'Tag' (the docs page example). */
+  tagProperty: 'tag' | 'Tag';
+  /** The CloudEvents spec version attribute: 'specversion' (default) or 'specVersion' (one published sms_received example). */
+  cloudEventsSpecVersionKey: 'specversion' | 'specVersion';
+  /**
+   * Per-recipient text for a number that fails the E.164 check: 'auto' (default) = "Unknown
+   * country code." on 2024-12-10-preview (live recording) and "Invalid To phone number format."
+   * elsewhere (recordings and every spec example).
+   */
+  invalidToText: 'auto' | 'invalidFormat' | 'unknownCountryCode';
+  /**
+   * Which ids GET /deliveryReports/{id} finds: 'exact' (default) only the id as POST /sms returned
+   * it, the one form the spec shows; 'anyDecoration' also the id with another prefix or suffix —
+   * not a published behaviour, kept for the pre-issue-15 preset only.
+   */
+  deliveryReportLookup: 'exact' | 'anyDecoration';
 }
 
 export interface OptOutSettings {
@@ -148,7 +201,7 @@ export interface EmulatorSettings {
   eventGrid: EventGridSettings;
   optOut: OptOutSettings;
   auth: AuthSettings;
-  messageIdFormat: MessageIdFormat;
+  forms: FormSettings;
 }
 
 export const DEFAULT_TOPIC =
@@ -178,13 +231,67 @@ export function defaultSettings(): EmulatorSettings {
       shuffleWindow: 1,
       shuffleWindowMs: 1000,
     },
-    repeatability: { windowMs: 5 * 60_000, outsideWindow: 'reject', repeated: 'replay' },
-    eventGrid: { topic: DEFAULT_TOPIC, maxAttempts: 5, retryBaseMs: 200, requestTimeoutMs: 30_000, maxConcurrentDeliveries: 1 },
+    repeatability: { windowMs: REPEATABILITY.trackedMs, outsideWindow: 'treatAsNew', repeated: 'replay' },
+    eventGrid: {
+      topic: DEFAULT_TOPIC,
+      maxAttempts: 5,
+      retryBaseMs: 200,
+      requestTimeoutMs: EVENT_GRID.requestTimeoutMs,
+      maxConcurrentDeliveries: 1,
+      maxEventsPerBatch: 10,
+      manualValidationMs: 5000,
+    },
     optOut: { autoReplyTypes: ['tollFree'], keywordTypes: [...SENDER_TYPES] },
     auth: { maxClockSkewMs: 15 * 60_000 },
-    messageIdFormat: 'acs',
+    forms: publishedForms(),
   };
 }
+
+/** The published forms (the defaults). */
+export function publishedForms(): FormSettings {
+  return {
+    messageIds: { send: 'auto', suffix: 'auto', events: 'published' },
+    eventNumbers: 'published',
+    deliveryStatusDetails: { events: 'text', get: 'coded' },
+    timestamps: 'published',
+    dataCasing: 'camel',
+    tagProperty: 'tag',
+    cloudEventsSpecVersionKey: 'specversion',
+    invalidToText: 'auto',
+    deliveryReportLookup: 'exact',
+  };
+}
+
+/**
+ * Named bundles of settings. 'published': the defaults above. 'pre-issue-15': the forms the
+ * emulator wrote before it followed the published material (Outgoing_…_noam ids everywhere, "+"
+ * numbers, millisecond timestamps, "<code>: <text>" details, one event per POST, 412 outside the
+ * repeatability window) — for running a pipeline that still depends on them; it is not a form ACS
+ * has been seen to send as a whole and is meant to be deleted once the pipeline reads every form.
+ */
+export const PRESETS = {
+  published: (): SettingsPatch => ({
+    forms: publishedForms(),
+    eventGrid: { maxEventsPerBatch: 10 },
+    repeatability: { outsideWindow: 'treatAsNew' },
+  }),
+  'pre-issue-15': (): SettingsPatch => ({
+    forms: {
+      messageIds: { send: 'outgoing', suffix: '_noam', events: 'asSent' },
+      eventNumbers: 'plus',
+      deliveryStatusDetails: { events: 'coded', get: 'coded' },
+      timestamps: 'milliseconds',
+      dataCasing: 'camel',
+      tagProperty: 'tag',
+      cloudEventsSpecVersionKey: 'specversion',
+      invalidToText: 'invalidFormat',
+      deliveryReportLookup: 'anyDecoration',
+    },
+    eventGrid: { maxEventsPerBatch: 1 },
+    repeatability: { outsideWindow: 'reject' },
+  }),
+} as const;
+export type PresetName = keyof typeof PRESETS;
 
 // ---- Patch schema: what code, the admin API and the CLI may change. Unknown keys are errors, so a
 // typo names the field instead of being ignored.
@@ -203,7 +310,8 @@ const handsetFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('rejected'),
     httpStatusCode: z.number().int().min(400).max(599).optional(),
-    errorMessage: z.string().min(1).optional(),
+    /** null: no errorMessage in the item. */
+    errorMessage: z.string().min(1).nullable().optional(),
   }),
   z.strictObject({
     kind: z.literal('failed'),
@@ -254,13 +362,40 @@ export const settingsPatchSchema = z.strictObject({
       retryBaseMs: ms.optional(),
       requestTimeoutMs: z.number().int().positive().optional(),
       maxConcurrentDeliveries: z.number().int().min(1).max(256).optional(),
+      maxEventsPerBatch: z.number().int().min(1).max(EVENT_GRID.maxEventsPerBatchLimit).optional(),
+      manualValidationMs: z.number().int().positive().optional(),
     })
     .optional(),
   optOut: z
-    .strictObject({ autoReplyTypes: z.array(z.enum(SENDER_TYPES)).optional(), keywordTypes: z.array(z.enum(SENDER_TYPES)).optional() })
+    .strictObject({
+      autoReplyTypes: z.array(z.enum(SENDER_TYPES)).optional(),
+      keywordTypes: z.array(z.enum(SENDER_TYPES)).optional(),
+    })
     .optional(),
   auth: z.strictObject({ maxClockSkewMs: z.number().int().positive().optional() }).optional(),
-  messageIdFormat: z.enum(['acs', 'guid']).optional(),
+  forms: z
+    .strictObject({
+      messageIds: z
+        .strictObject({
+          send: z.enum(['auto', 'outgoing', 'bare', 'regional', 'guid']).optional(),
+          suffix: z.enum(['auto', 'none', '_noam', '_prod_nam']).optional(),
+          events: z.enum(['published', 'asSent']).optional(),
+        })
+        .optional(),
+      eventNumbers: z.enum(['published', 'plus', 'digits']).optional(),
+      deliveryStatusDetails: z
+        .strictObject({ events: z.enum(['text', 'coded']).optional(), get: z.enum(['text', 'coded']).optional() })
+        .optional(),
+      timestamps: z.enum(['published', 'milliseconds']).optional(),
+      dataCasing: z.enum(['camel', 'pascal']).optional(),
+      tagProperty: z.enum(['tag', 'Tag']).optional(),
+      cloudEventsSpecVersionKey: z.enum(['specversion', 'specVersion']).optional(),
+      invalidToText: z.enum(['auto', 'invalidFormat', 'unknownCountryCode']).optional(),
+      deliveryReportLookup: z.enum(['exact', 'anyDecoration']).optional(),
+    })
+    .optional(),
+  /** Applied first, then the rest of the patch: a named bundle of settings (PRESETS). */
+  preset: z.enum(['published', 'pre-issue-15']).optional(),
 });
 
 /** A change to the settings; sections merge key by key, `senders` and `faults.script` are replaced. */
@@ -296,13 +431,10 @@ function resolveSender(s: z.output<typeof senderPatchSchema>): SenderSettings {
 
 function resolveHandsetFault(f: z.output<typeof handsetFaultSchema>): HandsetFault {
   if (f.kind === 'rejected') {
-    return {
-      kind: 'rejected',
-      httpStatusCode: f.httpStatusCode ?? 400,
-      errorMessage: f.errorMessage ?? 'Invalid To phone number format.',
-    };
+    const errorMessage = f.errorMessage === undefined ? 'Invalid To phone number format.' : (f.errorMessage ?? undefined);
+    return { kind: 'rejected', httpStatusCode: f.httpStatusCode ?? 400, ...(errorMessage !== undefined ? { errorMessage } : {}) };
   }
-  return { kind: 'failed', code: f.code, details: f.details ?? DELIVERY_STATUS_TEXT[f.code] ?? 'Message failed to deliver.' };
+  return { kind: 'failed', code: f.code, details: f.details ?? failureText(f.code) };
 }
 
 function defined<T extends object>(o: T): Partial<T> {
@@ -313,8 +445,9 @@ function defined<T extends object>(o: T): Partial<T> {
 export function applySettingsPatch(current: EmulatorSettings, patch: unknown): EmulatorSettings {
   const parsed = settingsPatchSchema.safeParse(patch ?? {});
   if (!parsed.success) throw new SettingsError(issuesToFieldErrors(parsed.error.issues));
-  const p = parsed.data;
-  const next: EmulatorSettings = structuredClone(current);
+  const { preset, ...p } = parsed.data;
+  const base = preset ? applySettingsPatch(current, PRESETS[preset]()) : current;
+  const next: EmulatorSettings = structuredClone(base);
   if (p.senders) {
     const seen = new Set<string>();
     for (const [i, s] of p.senders.entries()) {
@@ -339,6 +472,11 @@ export function applySettingsPatch(current: EmulatorSettings, patch: unknown): E
   if (p.optOut?.autoReplyTypes) next.optOut.autoReplyTypes = [...p.optOut.autoReplyTypes];
   if (p.optOut?.keywordTypes) next.optOut.keywordTypes = [...p.optOut.keywordTypes];
   if (p.auth) Object.assign(next.auth, defined(p.auth));
-  if (p.messageIdFormat) next.messageIdFormat = p.messageIdFormat;
+  if (p.forms) {
+    const { messageIds, deliveryStatusDetails, ...rest } = p.forms;
+    Object.assign(next.forms, defined(rest));
+    if (messageIds) Object.assign(next.forms.messageIds, defined(messageIds));
+    if (deliveryStatusDetails) Object.assign(next.forms.deliveryStatusDetails, defined(deliveryStatusDetails));
+  }
   return next;
 }

@@ -2,6 +2,8 @@
 // HMAC authentication, injected faults, validation in ACS's error shapes, per-sender rate limits.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorEnvelope, notFoundProblem, validationError } from './acsErrors.js';
+import { apiSupportedVersionsHeader, SMS_API_VERSIONS } from './acsFacts.js';
+import { deliveryReportBody } from './events.js';
 import type { FaultInjector } from './faults.js';
 import { verifyAcsRequest } from './hmacAuth.js';
 import { BodyTooLargeError, parseJson, readBody, sendJson } from './http.js';
@@ -11,9 +13,24 @@ import type { EmulatorSettings } from './settings.js';
 import type { SendMessageRequest, SmsService } from './smsService.js';
 import type { EmulatorState, RequestLogEntry } from './state.js';
 
-/** POST /sms answers both; the opt-out and delivery report APIs exist from 2026-01-23 on. */
-export const SEND_API_VERSIONS = ['2021-03-07', '2026-01-23'] as const;
-export const NEWER_API_VERSIONS = ['2026-01-23'] as const;
+/** The api-versions each operation answers (acsFacts.ts SMS_API_VERSIONS names the sources). */
+export const SEND_API_VERSIONS: readonly string[] = SMS_API_VERSIONS.send;
+export const OPT_OUT_API_VERSIONS: readonly string[] = SMS_API_VERSIONS.optOuts;
+export const DELIVERY_REPORT_API_VERSIONS: readonly string[] = SMS_API_VERSIONS.deliveryReports;
+
+/** Versions before 2024-12-10-preview answer a malformed body with the bare model-state dictionary. */
+function isModelStateVersion(apiVersion: string): boolean {
+  return apiVersion < '2024-12-10';
+}
+
+/**
+ * The preview versions on which the live service answered a malformed sender with 401, not 400
+ * (recordings of Dec 2024; the SDK's test "throws an exception when sending from an invalid number"
+ * expects 401 since).
+ */
+function refusesMalformedSenderAs401(apiVersion: string): boolean {
+  return apiVersion.endsWith('-preview') && apiVersion >= '2024-12-10';
+}
 
 export interface AcsApiDeps {
   settings: () => EmulatorSettings;
@@ -46,7 +63,12 @@ function route(method: string, path: string): Route | undefined {
   return undefined;
 }
 
-const HEADERS = { 'api-supported-versions': SEND_API_VERSIONS.join(', ') };
+function versionsFor(r: Route): readonly string[] {
+  return r.kind === 'send' ? SEND_API_VERSIONS : r.kind === 'optouts' ? OPT_OUT_API_VERSIONS : DELIVERY_REPORT_API_VERSIONS;
+}
+
+/** 401 for a sender the resource does not own: exactly the body of the spec example and the recordings. */
+const UNAUTHORIZED = { error: { code: 'Unauthorized', message: '' } };
 
 export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const started = Date.now();
@@ -56,32 +78,36 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   const log: RequestLogEntry = { at: new Date(started).toISOString(), method, path, status: 0 };
   deps.state.logRequest(log);
 
-  const respond = async (status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const r = route(method, path);
+  let headers: Record<string, string> = {};
+  const respond = async (status: number, body: unknown, extra: Record<string, string> = {}) => {
     const latency = deps.settings().faults.latencyMs;
     if (latency > 0 && !(await deps.delay(latency))) return;
     log.status = status;
-    sendJson(res, status, body, { ...HEADERS, 'ms-cv': `emu.${started.toString(36)}`, ...headers });
+    sendJson(res, status, body, { ...headers, 'ms-cv': `emu.${started.toString(36)}`, ...extra });
   };
 
-  const r = route(method, path);
   if (!r) {
     await respond(404, errorEnvelope('NotFound', `No ACS SMS operation at ${method} ${path}.`));
     return;
   }
+  const versions = versionsFor(r);
+  headers = { 'api-supported-versions': apiSupportedVersionsHeader(versions) };
 
   const apiVersion = url.searchParams.get('api-version');
-  const versions: readonly string[] = r.kind === 'send' ? SEND_API_VERSIONS : NEWER_API_VERSIONS;
   if (!apiVersion) {
+    // The body of the OptOutCheck example's 400.
     await respond(400, {
       error: { code: 'ApiVersionUnspecified', message: 'An API version is required, but was not specified.', innerError: null },
     });
     return;
   }
   if (!versions.includes(apiVersion)) {
+    // The body of the OptOutRemove example's 400: code InvalidApiVersion, the URI without its query.
     await respond(400, {
       error: {
-        code: 'UnsupportedApiVersion',
-        message: `The HTTP resource that matches the request URI 'http://${req.headers.host ?? 'localhost'}${path}' does not support the API version '${apiVersion}'. Supported: ${versions.join(', ')}.`,
+        code: 'InvalidApiVersion',
+        message: `The HTTP resource that matches the request URI 'http://${req.headers.host ?? 'localhost'}${path}' does not support the API version '${apiVersion}'.`,
         innerError: null,
       },
     });
@@ -139,7 +165,12 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   const parsed = parseJson(body);
   const apiVersionUsed = apiVersion;
   const invalid = async (errors: Record<string, string[]>) => {
-    const { body: errorBody, contentType } = validationError(apiVersionUsed, errors);
+    const { body: errorBody, contentType } = validationError(
+      isModelStateVersion(apiVersionUsed) ? 'model-state' : 'problem',
+      errors,
+    );
+    // The recorded 400 of 2021-03-07 carries no api-supported-versions header.
+    if (isModelStateVersion(apiVersionUsed)) headers = {};
     await respond(400, errorBody, { 'content-type': contentType });
   };
 
@@ -154,7 +185,7 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
     if (!(await deps.delay(s.timeoutMs))) return;
     if (s.timeoutMode === 'hold') {
       log.status = status;
-      sendJson(res, status, responseBody, HEADERS);
+      sendJson(res, status, responseBody, headers);
       return;
     }
     log.status = 'no-response';
@@ -175,12 +206,15 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
       await invalid({ outgoingMessageId: [`The value '${r.id}' is not valid.`] });
       return;
     }
-    const report = deps.state.report(r.id);
+    // Only the id exactly as POST /sms returned it: the spec's example uses one id for the path and
+    // the report's messageId, and nothing says another form (another prefix or suffix) is accepted.
+    const report =
+      settings.forms.deliveryReportLookup === 'exact' ? deps.state.report(r.id) : deps.state.reportByAnyDecoration(r.id);
     if (!report) {
       await finish(404, notFoundProblem());
       return;
     }
-    await finish(200, report);
+    await finish(200, deliveryReportBody(report, settings.forms));
     return;
   }
 
@@ -196,7 +230,8 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
       return;
     }
     if (!deps.service.sender(check.value.from)) {
-      await respond(401, errorEnvelope('Unauthorized', `The sender '${check.value.from}' is not owned by this resource.`));
+      deps.log(`acs: 401 optouts from ${maskPhone(check.value.from)}: not one of the emulator's senders`);
+      await respond(401, UNAUTHORIZED, { 'content-type': 'application/json' });
       return;
     }
     await finish(200, { value: deps.service.optOuts(r.action, check.value.from, check.value.recipients) });
@@ -205,6 +240,11 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
 
   const check = validateSendBody(parsed.value);
   if (!check.ok) {
+    const onlyFrom = Object.keys(check.errors).every((k) => k === 'From') && check.errors.From?.[0] === INVALID_FROM;
+    if (onlyFrom && refusesMalformedSenderAs401(apiVersion)) {
+      await respond(401, UNAUTHORIZED, { 'content-type': 'application/json' });
+      return;
+    }
     await invalid(check.errors);
     return;
   }
@@ -214,7 +254,7 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   if (!sender) {
     // ACS answers 401 for a sender the resource does not own (SDK live tests).
     deps.log(`acs: 401 send from ${maskPhone(request.from)}: not one of the emulator's senders`);
-    await respond(401, errorEnvelope('Unauthorized', `The sender '${request.from}' is not owned by this resource.`));
+    await respond(401, UNAUTHORIZED, { 'content-type': 'application/json' });
     return;
   }
   const rate = deps.rateLimiter.take(sender.number, request.smsRecipients.length, sender, Date.now());
@@ -237,6 +277,9 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   });
 }
 
+/** The text of the recorded 2021-03-07 400 and of the OptOutAdd example's 400. */
+const INVALID_FROM = 'Invalid from phone number format.';
+
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string[]> };
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -251,7 +294,7 @@ export function validateSendBody(value: unknown): Checked<SendMessageRequest> {
 
   const from = value.from;
   if (typeof from !== 'string' || from === '') add('From', 'The From field is required.');
-  else if (!isValidSenderFormat(from)) add('From', 'Invalid from phone number format.');
+  else if (!isValidSenderFormat(from)) add('From', INVALID_FROM);
 
   const recipients = value.smsRecipients;
   const parsedRecipients: SendMessageRequest['smsRecipients'] = [];
@@ -323,6 +366,8 @@ export function validateOptOutBody(value: unknown): Checked<{ from: string; reci
   if (!isObject(value)) return { ok: false, errors: { $: ['A non-empty request body is required.'] } };
   const from = value.from;
   if (typeof from !== 'string' || from === '') add('From', 'The From field is required.');
+  // The OptOutAdd example's 400: {"errors": {"From": ["Invalid from phone number format."]}}.
+  else if (!isValidSenderFormat(from)) add('From', INVALID_FROM);
   const recipients = value.recipients;
   const parsed: Array<{ to: string }> = [];
   if (!Array.isArray(recipients)) add('Recipients', 'The Recipients field is required.');

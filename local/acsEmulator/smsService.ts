@@ -3,12 +3,20 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryReportScheduler } from './deliveryReports.js';
 import type { EventGridDelivery } from './eventDelivery.js';
+import {
+  CARRIER_OPT_OUT_CODE,
+  OPT_IN_KEYWORDS as OPT_IN,
+  OPT_OUT_KEYWORDS as OPT_OUT,
+  REPEATABILITY,
+  SDK_DEFAULT_API_VERSION,
+} from './acsFacts.js';
 import { smsReceivedEvent } from './events.js';
 import type { FaultInjector } from './faults.js';
+import { instant, statusDetails } from './forms.js';
 import { isGuid, newIncomingMessageId, newOutgoingMessageId } from './messageIds.js';
 import { isE164, maskPhone } from './phoneNumbers.js';
 import { countSegments } from './segments.js';
-import { DELIVERY_STATUS_TEXT, type EmulatorSettings, type SenderSettings } from './settings.js';
+import type { EmulatorSettings, FormSettings, SenderSettings } from './settings.js';
 import type { EmulatorState, InboundRecord, SendRecord, SmsSendResponseItem } from './state.js';
 
 /** The body of POST /sms after validation. */
@@ -27,19 +35,9 @@ export interface OptOutResponseItem {
   errorMessage?: string;
 }
 
-/** Keywords carriers and ACS treat as opt-out / opt-in (SMS FAQ, CTIA). Whole-message match. */
-export const OPT_OUT_KEYWORDS = new Set([
-  'STOP',
-  'STOPALL',
-  'UNSUBSCRIBE',
-  'CANCEL',
-  'END',
-  'QUIT',
-  'REVOKE',
-  'OPTOUT',
-  'OPT OUT',
-]);
-export const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP']);
+/** Keywords carriers and ACS treat as opt-out / opt-in (acsFacts.ts). Whole-message match. */
+export const OPT_OUT_KEYWORDS: ReadonlySet<string> = new Set(OPT_OUT);
+export const OPT_IN_KEYWORDS: ReadonlySet<string> = new Set(OPT_IN);
 
 /** The default confirmations ACS documents for STOP and START (SMS concepts, opt-out handling). */
 export const OPT_OUT_CONFIRMATION =
@@ -53,14 +51,26 @@ const RFC1123 =
 /** ACS's own per-recipient error texts where known (REST spec examples); the rest are the emulator's. */
 export const RECIPIENT_ERRORS = {
   invalidTo: 'Invalid To phone number format.',
-  invalidFirstSent:
-    'Request sent with Invalid DateTime value for repeatability-first-sent. Expected is DateTime ,RFC1123 pattern.',
+  /** What the live service answered on 2024-12-10-preview for "+1425555012345" (recordings of Dec 2024). */
+  unknownCountryCode: 'Unknown country code.',
+  invalidFirstSent: REPEATABILITY.invalidFirstSent,
   invalidRequestId: 'Request sent with Invalid value for repeatability-request-id. Expected is a GUID.',
   missingRequestId: 'Request sent with repeatability-first-sent but without repeatability-request-id.',
   mismatch: 'Request sent with a repeatability-request-id already used for a different request.',
   repeated: 'Request with the same repeatability-request-id was already processed.',
   invalidOptOutRecipient: 'Invalid recipient phone number format',
 } as const;
+
+/** The per-recipient text for a number that is not E.164 (FormSettings.invalidToText). */
+export function invalidToText(forms: FormSettings, apiVersion: string): string {
+  const form =
+    forms.invalidToText === 'auto'
+      ? apiVersion === '2024-12-10-preview'
+        ? 'unknownCountryCode'
+        : 'invalidFormat'
+      : forms.invalidToText;
+  return form === 'unknownCountryCode' ? RECIPIENT_ERRORS.unknownCountryCode : RECIPIENT_ERRORS.invalidTo;
+}
 
 export function outsideWindowMessage(windowMs: number): string {
   const minutes = windowMs / 60_000;
@@ -129,7 +139,13 @@ export class SmsService {
         repeated: false,
         responded: context.responded,
       };
-      record.result = this.recipientResult(request, recipient, record, { enableDeliveryReport, tag, nowMs, now: context.now });
+      record.result = this.recipientResult(request, recipient, record, {
+        enableDeliveryReport,
+        tag,
+        nowMs,
+        now: context.now,
+        apiVersion: context.apiVersion,
+      });
       results.push(record.result);
       records.push(record);
       state.sends.push(record);
@@ -141,7 +157,7 @@ export class SmsService {
     request: SendMessageRequest,
     recipient: SendMessageRequest['smsRecipients'][number],
     record: SendRecord,
-    ctx: { enableDeliveryReport: boolean; tag: string | undefined; nowMs: number; now: Date },
+    ctx: { enableDeliveryReport: boolean; tag: string | undefined; nowMs: number; now: Date; apiVersion: string },
   ): SmsSendResponseItem {
     const s = this.deps.settings();
     const { to, repeatabilityRequestId: repeatId, repeatabilityFirstSent: firstSent } = recipient;
@@ -154,7 +170,7 @@ export class SmsService {
       errorMessage,
     });
 
-    if (!isE164(to)) return { to, httpStatusCode: 400, successful: false, errorMessage: RECIPIENT_ERRORS.invalidTo };
+    if (!isE164(to)) return { to, httpStatusCode: 400, successful: false, errorMessage: invalidToText(s.forms, ctx.apiVersion) };
 
     // Repeatability, per recipient: ACS's repeatable-requests rules, applied to the body fields.
     const repeatable = repeatId !== undefined || firstSent !== undefined;
@@ -203,25 +219,25 @@ export class SmsService {
         httpStatusCode: fault.httpStatusCode,
         ...accepted,
         successful: false,
-        errorMessage: fault.errorMessage,
+        ...(fault.errorMessage !== undefined ? { errorMessage: fault.errorMessage } : {}),
       });
     }
 
-    const messageId = newOutgoingMessageId(s.messageIdFormat, ctx.now);
+    const messageId = newOutgoingMessageId(s.forms, ctx.apiVersion, ctx.now);
     record.sent = true;
     const { segments } = countSegments(request.message);
     let code = 2000;
-    let details = 'No Error';
+    let customDetails: string | undefined;
     if (this.deps.state.isOptedOut(request.from, to)) {
-      code = 4007;
-      details = DELIVERY_STATUS_TEXT[4007]!;
+      code = CARRIER_OPT_OUT_CODE;
     } else if (fault?.kind === 'failed') {
       code = fault.code;
-      details = fault.details;
+      customDetails = fault.details;
     }
     const delivered = code === 2000;
     record.outcome = delivered ? 'Delivered' : 'Failed';
-    record.deliveryStatusDetails = `${code}: ${details}`;
+    record.code = code;
+    record.deliveryStatusDetails = statusDetails('coded', code, customDetails);
     if (delivered) {
       this.deps.state.deliverToHandset({
         messageId,
@@ -232,26 +248,23 @@ export class SmsService {
       });
     }
     this.deps.log(`sms: ${maskPhone(request.from)} -> ${maskPhone(to)} ${messageId} ${record.outcome} (${code})`);
+    const attemptedAt = instant(ctx.nowMs);
     this.deps.reports.schedule(
       {
         messageId,
         from: request.from,
         to,
         deliveryStatus: record.outcome,
-        deliveryStatusDetails: record.deliveryStatusDetails,
+        code,
+        ...(customDetails !== undefined ? { customDetails } : {}),
         // An opted-out recipient is blocked before any carrier attempt.
-        deliveryAttempts:
-          code === 4007
+        attempts:
+          code === CARRIER_OPT_OUT_CODE
             ? []
-            : [
-                {
-                  timestamp: ctx.now.toISOString(),
-                  segmentsSucceeded: delivered ? segments : 0,
-                  segmentsFailed: delivered ? 0 : segments,
-                },
-              ],
-        receivedTimestamp: ctx.now.toISOString(),
+            : [{ at: attemptedAt, segmentsSucceeded: delivered ? segments : 0, segmentsFailed: delivered ? 0 : segments }],
+        receivedAt: attemptedAt,
         ...(ctx.tag !== undefined ? { tag: ctx.tag } : {}),
+        apiVersion: ctx.apiVersion,
       },
       ctx.enableDeliveryReport,
     );
@@ -274,11 +287,12 @@ export class SmsService {
 
     const keyword = input.message.trim().replace(/\s+/g, ' ').toUpperCase();
     const inbound: InboundRecord = {
-      messageId: newIncomingMessageId(s.messageIdFormat, now),
+      messageId: newIncomingMessageId(s.forms, now),
       from: input.from,
       to: input.to,
       message: input.message,
       receivedTimestamp: now.toISOString(),
+      receivedAt: instant(now.getTime()),
       segmentCount: countSegments(input.message).segments,
     };
     let reply: string | undefined;
@@ -294,7 +308,7 @@ export class SmsService {
     }
     if (reply && s.optOut.autoReplyTypes.includes(sender.type)) {
       this.deps.state.deliverToHandset({
-        messageId: newOutgoingMessageId(s.messageIdFormat, now),
+        messageId: newOutgoingMessageId(s.forms, SDK_DEFAULT_API_VERSION['1.1.0'], now),
         from: input.to,
         to: input.from,
         message: reply,
@@ -305,7 +319,7 @@ export class SmsService {
     this.deps.log(
       `sms: inbound ${maskPhone(input.from)} -> ${maskPhone(input.to)} ${inbound.messageId}${inbound.keyword ? ` (${inbound.keyword})` : ''}`,
     );
-    this.deps.delivery.publish(smsReceivedEvent(inbound, s.eventGrid.topic));
+    this.deps.delivery.publish(smsReceivedEvent(inbound, s.eventGrid.topic, s.forms));
     return inbound;
   }
 
@@ -318,6 +332,15 @@ export class SmsService {
   ): OptOutResponseItem[] {
     return recipients.map(({ to }) => {
       if (!isE164(to)) return { to, httpStatusCode: 400, errorMessage: RECIPIENT_ERRORS.invalidOptOutRecipient };
+      // A handset refused by a fault is refused here too (the spec examples show per-recipient 400/500).
+      const fault = this.deps.faults.handsetFault(to);
+      if (fault?.kind === 'rejected') {
+        return {
+          to,
+          httpStatusCode: fault.httpStatusCode,
+          ...(fault.errorMessage !== undefined ? { errorMessage: fault.errorMessage } : {}),
+        };
+      }
       if (action === 'add') this.deps.state.optOut(from, to, 'api', now);
       if (action === 'remove') this.deps.state.optIn(from, to);
       if (action === 'check') return { to, httpStatusCode: 200, isOptedOut: this.deps.state.isOptedOut(from, to) };

@@ -1,6 +1,6 @@
 // What the emulator remembers: accepted sends, handset inboxes, repeatability ids, the opt-out
 // list, delivery reports, inbound messages and a request log. Plain in-memory data, no I/O.
-import { stripMessageIdPrefix } from './messageIds.js';
+import type { Instant } from './forms.js';
 import type { RequestFault } from './settings.js';
 
 /** One recipient's result in a 202 from POST /sms (wire shape of SmsSendResponseItem). */
@@ -19,17 +19,39 @@ export interface DeliveryAttempt {
   segmentsFailed: number;
 }
 
-/** A delivery report: the data of SMSDeliveryReportReceived and the body of GET /deliveryReports/{id}. */
+/**
+ * The body of GET /deliveryReports/{id} (the spec's DeliveryReport), as the emulator writes it with
+ * the current forms; also what the inspection helpers return.
+ */
 export interface DeliveryReport {
-  messageId: string;
-  from: string;
-  to: string;
   deliveryStatus: 'Delivered' | 'Failed';
-  /** "<code>: <text>", e.g. "2000: No Error" or "4007: Sender blocked for given recipient." */
+  /** "2000: No Error", "4007: Sender blocked for given recipient." or the text form (FormSettings). */
   deliveryStatusDetails: string;
   deliveryAttempts: DeliveryAttempt[];
   receivedTimestamp: string;
   tag?: string;
+  messageId: string;
+  from: string;
+  to: string;
+}
+
+/** What the emulator knows about a delivery report; rendered per FormSettings when it goes out. */
+export interface StoredReport {
+  /** Exactly as POST /sms returned it: GET /deliveryReports/{id} answers this id only. */
+  messageId: string;
+  from: string;
+  to: string;
+  deliveryStatus: 'Delivered' | 'Failed';
+  /** 2000 when delivered, else the failure code. */
+  code: number;
+  /** A handset fault's own text for the failure. */
+  customDetails?: string;
+  attempts: Array<{ at: Instant; segmentsSucceeded: number; segmentsFailed: number }>;
+  /** Set when the report is released. */
+  receivedAt: Instant;
+  tag?: string;
+  /** The api-version of the send (the id form depends on it). */
+  apiVersion: string;
 }
 
 /** A text as a handset received it. */
@@ -62,6 +84,9 @@ export interface SendRecord {
   repeated: boolean;
   /** Final outcome of a sent message. */
   outcome?: 'Delivered' | 'Failed';
+  /** The report's code (2000 when delivered). */
+  code?: number;
+  /** "<code>: <text>", for inspection. */
   deliveryStatusDetails?: string;
   /** Whether the response reached the client (false for injected timeouts). */
   responded: boolean;
@@ -72,7 +97,10 @@ export interface InboundRecord {
   from: string;
   to: string;
   message: string;
+  /** ISO time to the millisecond, for inspection. */
   receivedTimestamp: string;
+  /** The same to 100 ns, as events write it. */
+  receivedAt: Instant;
   segmentCount: number;
   /** The opt-out keyword effect, when the text was one. */
   keyword?: 'optOut' | 'optIn';
@@ -112,7 +140,7 @@ export class EmulatorState {
   readonly inbound: InboundRecord[] = [];
   private readonly inboxes = new Map<string, InboxMessage[]>();
   private readonly optOuts = new Map<string, OptOutEntry>();
-  private readonly reports = new Map<string, DeliveryReport>();
+  private readonly reports = new Map<string, StoredReport>();
   private readonly repeats = new Map<string, RepeatRecord>();
   private lastPrune = 0;
 
@@ -145,18 +173,24 @@ export class EmulatorState {
     return [...this.optOuts.values()];
   }
 
-  // -- delivery reports, found by the full id or the id without "Outgoing_"
-  storeReport(report: DeliveryReport): void {
+  // -- delivery reports, by the id exactly as POST /sms returned it (the spec's GET example uses
+  // one id for the path and the report's messageId; nothing says another form is accepted)
+  storeReport(report: StoredReport): void {
     this.reports.set(report.messageId, report);
-    this.reports.set(stripMessageIdPrefix(report.messageId), report);
   }
 
-  report(messageId: string): DeliveryReport | undefined {
-    return this.reports.get(messageId) ?? this.reports.get(stripMessageIdPrefix(messageId));
+  report(messageId: string): StoredReport | undefined {
+    return this.reports.get(messageId);
   }
 
-  reportList(): DeliveryReport[] {
-    return [...new Set(this.reports.values())];
+  /** The report whose id is `messageId` with any Outgoing_ prefix or _noam/_prod_nam suffix (inspection, 'anyDecoration'). */
+  reportByAnyDecoration(messageId: string): StoredReport | undefined {
+    const core = (id: string) => id.replace(/^Outgoing_/i, '').replace(/(_noam|_prod_nam)$/i, '');
+    return this.report(messageId) ?? this.reportList().find((r) => core(r.messageId) === core(messageId));
+  }
+
+  reportList(): StoredReport[] {
+    return [...this.reports.values()];
   }
 
   // -- repeatability, per (recipient, id)

@@ -16,7 +16,7 @@ import {
   isRestError,
   type RestError,
 } from '@azure/core-rest-pipeline';
-import { startAcsEmulator, type AcsEmulator, type AcsEmulatorOptions } from '../../local/acsEmulator/server.js';
+import { publishedForms, startAcsEmulator, type AcsEmulator, type AcsEmulatorOptions } from '../../local/acsEmulator/server.js';
 import { signAcsRequest } from '../../local/acsEmulator/hmacAuth.js';
 
 const TOLL_FREE = '+18005550100';
@@ -27,6 +27,14 @@ const BOB = '+14255550124';
 const CAROL = '+14255550125';
 const DAVE = '+14255550126';
 const OUTGOING_ID = /^Outgoing_\d{14}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_noam$/;
+/** 7 fractional digits, as the delivery report examples write receivedTimestamp and attempt timestamps. */
+const FRACTION_7 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
+/** Whole seconds, as the Event Grid schema examples write eventTime. */
+const WHOLE_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** The id events carry for a message sent on 2021-03-07: the event examples' form, without _noam. */
+const eventId = (sentId: string | undefined) => sentId?.replace(/_noam$/, '');
+/** "+14255550123" → "14255550123": numbers in the published events. */
+const digits = (phone: string) => phone.replace(/^\+/, '');
 
 // ---------------------------------------------------------------- helpers
 
@@ -267,21 +275,32 @@ describe('ACS SMS emulator', () => {
       expect(results[0].messageId).not.toBe(results[1]?.messageId);
     });
 
-    it('accepts api-version 2026-01-23 and refuses other versions in ACS error shape', async () => {
-      const [result] = await send(smsClient(emulator, { apiVersion: '2026-01-23' }), {
-        from: TOLL_FREE,
-        to: [ALICE],
-        message: 'hi',
-      });
-      expect(result).toMatchObject({ httpStatusCode: 202, successful: true });
+    // Was: only 2021-03-07 and 2026-01-23, other versions refused as "UnsupportedApiVersion". The
+    // live service listed more versions in api-supported-versions (recordings of Dec 2024), the
+    // 1.2.0 betas default to the 2024-12 and 2025-05 previews, and the spec's own 400 for an
+    // unknown version says "InvalidApiVersion" (OptOutRemove example).
+    it('accepts every published api-version, with each version’s id form, and refuses others as the spec example does', async () => {
+      const forms: Array<[string, RegExp]> = [
+        ['2024-12-10-preview', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}_[0-9a-f-]{36}_prod_eur_[a-z]+_outgoing-mms$/],
+        ['2025-05-29-preview', /^Outgoing_\d{14}[0-9a-f-]{36}$/],
+        ['2026-01-23', /^\d{14}[0-9a-f-]{36}$/],
+      ];
+      for (const [apiVersion, form] of forms) {
+        const [result] = await send(smsClient(emulator, { apiVersion }), { from: TOLL_FREE, to: [ALICE], message: 'hi' });
+        expect(result, apiVersion).toMatchObject({ httpStatusCode: 202, successful: true });
+        expect(result.messageId, apiVersion).toMatch(form);
+      }
 
-      const error = await smsClient(emulator, { apiVersion: '2020-07-20-preview1' })
+      const error = await smsClient(emulator, { apiVersion: '2024-12-10w-preview' })
         .send({ from: TOLL_FREE, to: [ALICE], message: 'hi' })
         .catch((e: unknown) => e);
       expect(isRestError(error)).toBe(true);
       expect((error as RestError).statusCode).toBe(400);
-      expect((error as RestError).code).toBe('UnsupportedApiVersion');
-      expect(emulator.inbox(ALICE)).toHaveLength(1);
+      expect((error as RestError).code).toBe('InvalidApiVersion');
+      expect((error as RestError).message).toMatch(
+        /^The HTTP resource that matches the request URI 'http:\/\/[^']+\/sms' does not support the API version '2024-12-10w-preview'\.$/,
+      );
+      expect(emulator.inbox(ALICE)).toHaveLength(3);
     });
 
     it('refuses a wrong key with 401 (the SDK throws RestError 401) and sends nothing', async () => {
@@ -471,16 +490,26 @@ describe('ACS SMS emulator', () => {
       expect(emulator.inbox(CAROL)).toHaveLength(0);
     });
 
-    it('answers 412 for a first-sent time outside the window, or treats it as new when configured', async () => {
+    // Was: 412 by default. Both SMS spec examples answer a first-sent of 1 Apr 2019 with 202
+    // "accepted"; 412 is documented for Email and Rooms only, so it is now the non-default switch.
+    it('accepts a first-sent time far in the past as the SMS examples do, or answers 412 when configured', async () => {
       const stale = new Date(Date.now() - 10 * 60_000).toUTCString();
+      const [accepted] = await sendRaw(sendBody([ALICE], { firstSent: 'Mon, 01 Apr 2019 06:22:03 GMT' }));
+      expect(accepted).toMatchObject({ httpStatusCode: 202, repeatabilityResult: 'accepted', successful: true });
+      expect(emulator.inbox(ALICE)).toHaveLength(1);
+
+      emulator.configure({ repeatability: { outsideWindow: 'reject' } });
       const [rejected] = await sendRaw(sendBody([ALICE], { firstSent: stale }));
       expect(rejected).toMatchObject({ httpStatusCode: 412, repeatabilityResult: 'rejected', successful: false });
       expect(rejected.errorMessage).toBe('Repeatability first sent header not within 5 minute window.');
-      expect(emulator.inbox(ALICE)).toHaveLength(0);
+      expect(emulator.inbox(ALICE)).toHaveLength(1);
+    });
 
-      emulator.configure({ repeatability: { outsideWindow: 'treatAsNew' } });
-      const [accepted] = await sendRaw(sendBody([ALICE], { firstSent: stale }));
-      expect(accepted).toMatchObject({ httpStatusCode: 202, repeatabilityResult: 'accepted', successful: true });
+    it('remembers an id accepted with an old first-sent time for the window from its arrival', async () => {
+      const body = sendBody([ALICE], { firstSent: 'Mon, 01 Apr 2019 06:22:03 GMT' });
+      const [first] = await sendRaw(body);
+      const [again] = await sendRaw(body);
+      expect(again).toEqual(first);
       expect(emulator.inbox(ALICE)).toHaveLength(1);
     });
 
@@ -616,9 +645,11 @@ describe('ACS SMS emulator', () => {
 
       const reports = Object.fromEntries(receiver.events().map((e) => [e.data.to, e.data]));
       expect(Object.keys(reports).sort()).toEqual([BOB, CAROL]);
+      // Was "4010: …": no published event carries a code; the text form is the default now and
+      // forms.deliveryStatusDetails.events 'coded' brings the code back.
       expect(reports[BOB]).toMatchObject({
         deliveryStatus: 'Failed',
-        deliveryStatusDetails: '4010: Message was blocked due to the toll-free number not being verified.',
+        deliveryStatusDetails: 'Message was blocked due to the toll-free number not being verified.',
         deliveryAttempts: [expect.objectContaining({ segmentsSucceeded: 0, segmentsFailed: 1 })],
       });
       expect(reports[CAROL]?.deliveryStatus).toBe('Delivered');
@@ -629,13 +660,28 @@ describe('ACS SMS emulator', () => {
   });
 
   describe('Event Grid delivery', () => {
+    // Was: "+" numbers, the send's id with _noam, "2000: No Error", millisecond timestamps, and a
+    // validation event with dataVersion "2" and no aeg-subscription-name/aeg-*-version headers.
+    // Now the published forms (test/fixtures/published/events, eventgrid-webhook).
     it('validates a subscriber with the handshake, then posts delivery reports in the Event Grid schema', async () => {
-      await emulator.addSubscriber(receiver.url);
+      await emulator.addSubscriber(receiver.url, { name: 'DELIVERY-REPORTS' });
       const handshake = receiver.received[0]!;
-      expect(handshake.headers['aeg-event-type']).toBe('SubscriptionValidation');
+      expect(handshake.headers).toMatchObject({
+        'aeg-event-type': 'SubscriptionValidation',
+        'aeg-subscription-name': 'DELIVERY-REPORTS',
+        'aeg-delivery-count': '0',
+        'aeg-data-version': '1',
+        'aeg-metadata-version': '1',
+      });
       expect(handshake.body[0]).toMatchObject({
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
-        data: { validationCode: expect.any(String) },
+        subject: '',
+        dataVersion: '1',
+        metadataVersion: '1',
+        data: {
+          validationCode: expect.any(String),
+          validationUrl: expect.stringContaining('/emulator/subscriptions/validate?code='),
+        },
       });
 
       const [sent] = await send(
@@ -647,7 +693,13 @@ describe('ACS SMS emulator', () => {
 
       const notifications = receiver.received.filter((r) => r.headers['aeg-event-type'] === 'Notification');
       expect(notifications).toHaveLength(1);
-      expect(notifications[0]!.headers['aeg-delivery-count']).toBe('0');
+      expect(notifications[0]!.headers).toMatchObject({
+        'content-type': 'application/json; charset=utf-8',
+        'aeg-subscription-name': 'DELIVERY-REPORTS',
+        'aeg-delivery-count': '0',
+        'aeg-data-version': '1.0',
+        'aeg-metadata-version': '1',
+      });
       expect(notifications[0]!.body).toHaveLength(1);
       const event = notifications[0]!.body[0];
       expect(Object.keys(event ?? {}).sort()).toEqual([
@@ -661,23 +713,36 @@ describe('ACS SMS emulator', () => {
         'topic',
       ]);
       expect(event).toMatchObject({
-        id: sent.messageId,
+        id: eventId(sent.messageId),
         subject: '/phonenumber/18005550100',
         eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
         dataVersion: '1.0',
         metadataVersion: '1',
+        eventTime: expect.stringMatching(WHOLE_SECONDS),
         topic: expect.stringMatching(/^\/subscriptions\/.+\/providers\/microsoft\.communication\/communicationservices\//),
       });
+      expect(sent.messageId).toMatch(OUTGOING_ID);
       expect(event?.data).toEqual({
-        messageId: sent.messageId,
-        from: TOLL_FREE,
+        messageId: eventId(sent.messageId),
+        from: '18005550100',
         to: ALICE,
         deliveryStatus: 'Delivered',
-        deliveryStatusDetails: '2000: No Error',
-        deliveryAttempts: [{ timestamp: expect.any(String), segmentsSucceeded: 1, segmentsFailed: 0 }],
-        receivedTimestamp: expect.any(String),
+        deliveryStatusDetails: 'No error.',
+        receivedTimestamp: expect.stringMatching(FRACTION_7),
+        deliveryAttempts: [{ timestamp: expect.stringMatching(FRACTION_7), segmentsSucceeded: 1, segmentsFailed: 0 }],
         tag: 'batch-7',
       });
+      // Key order as the examples write it.
+      expect(Object.keys(event?.data ?? {})).toEqual([
+        'messageId',
+        'from',
+        'to',
+        'deliveryStatus',
+        'deliveryStatusDetails',
+        'receivedTimestamp',
+        'deliveryAttempts',
+        'tag',
+      ]);
     });
 
     it('sends no event when the send did not ask for a delivery report, or reports are off globally', async () => {
@@ -745,10 +810,12 @@ describe('ACS SMS emulator', () => {
       const events = receiver.events();
       expect(events).toHaveLength(8);
       const ids = events.map((e) => e.id);
-      expect(new Set(ids)).toEqual(new Set(results.map((r) => r.messageId)));
+      expect(new Set(ids)).toEqual(new Set(results.map((r) => eventId(r.messageId))));
       for (const id of new Set(ids)) expect(ids.filter((x) => x === id)).toHaveLength(2);
       const firstSeen = [...new Set(ids)];
-      expect(firstSeen).not.toEqual(results.map((r) => r.messageId));
+      expect(firstSeen).not.toEqual(results.map((r) => eventId(r.messageId)));
+      // Released together, so they went in fewer POSTs than events (maxEventsPerBatch 10).
+      expect(receiver.received.filter((r) => r.headers['aeg-event-type'] === 'Notification').length).toBeLessThan(8);
 
       emulator.configure({ deliveryReports: { duplicateShare: 0, shuffleWindow: 1, lateShare: 1, lateDelayMs: 600 } });
       const [late] = await send(
@@ -757,10 +824,10 @@ describe('ACS SMS emulator', () => {
         { enableDeliveryReport: true },
       );
       await sleep(150);
-      expect(receiver.events().some((e) => e.id === late.messageId)).toBe(false);
+      expect(receiver.events().some((e) => e.id === eventId(late.messageId))).toBe(false);
       expect(emulator.deliveryReport(late.messageId!)).toBeUndefined();
       await emulator.idle();
-      expect(receiver.events().filter((e) => e.id === late.messageId)).toHaveLength(1);
+      expect(receiver.events().filter((e) => e.id === eventId(late.messageId))).toHaveLength(1);
     });
 
     it('delivers only the event types a subscriber asked for', async () => {
@@ -785,13 +852,15 @@ describe('ACS SMS emulator', () => {
         eventType: 'Microsoft.Communication.SMSReceived',
         dataVersion: '1.0',
         metadataVersion: '1',
+        eventTime: expect.stringMatching(WHOLE_SECONDS),
       });
+      // Was: numbers with "+". The SMSReceived examples write both without.
       expect(event?.data).toEqual({
         messageId,
-        from: ALICE,
-        to: TOLL_FREE,
+        from: digits(ALICE),
+        to: digits(TOLL_FREE),
         message: 'What time do you open?',
-        receivedTimestamp: expect.any(String),
+        receivedTimestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/),
         segmentCount: 1,
       });
     });
@@ -819,12 +888,13 @@ describe('ACS SMS emulator', () => {
           .filter((e) => e.eventType.endsWith('DeliveryReportReceived'))
           .map((e) => [e.id, e.data]),
       );
-      expect(reports[blocked.messageId!]).toMatchObject({
+      // Was "4007: …": the SMS FAQ gives the status message of a STOPped recipient without a code.
+      expect(reports[eventId(blocked.messageId)!]).toMatchObject({
         deliveryStatus: 'Failed',
-        deliveryStatusDetails: '4007: Sender blocked for given recipient.',
+        deliveryStatusDetails: 'Sender blocked for given recipient.',
         deliveryAttempts: [],
       });
-      expect(reports[other.messageId!]?.deliveryStatus).toBe('Delivered');
+      expect(reports[eventId(other.messageId)!]?.deliveryStatus).toBe('Delivered');
       expect(emulator.inbox(ALICE).map((m) => m.message)).not.toContain('promo');
       expect(emulator.inbox(ALICE).map((m) => m.message)).toContain('from another number');
 
@@ -873,7 +943,10 @@ describe('ACS SMS emulator', () => {
   });
 
   describe('api-version 2026-01-23: delivery reports and opt-out management', () => {
-    it('GET /deliveryReports/{id} returns the report, with or without the Outgoing_ prefix; 404 when unknown', async () => {
+    // Was: the id with or without "Outgoing_" both found the report, and 2021-03-07 was refused as
+    // "UnsupportedApiVersion". The spec shows one id form: the path id is the report's messageId,
+    // the id the send returned; nothing says ACS accepts another.
+    it('GET /deliveryReports/{id} returns the report for the id exactly as the send returned it; 404 otherwise', async () => {
       const [sent] = await send(smsClient(emulator), { from: TOLL_FREE, to: [ALICE], message: 'report' }, { tag: 't1' });
       // Not there until the (emulated) carrier reported.
       expect((await acsRequest(emulator, 'GET', `/deliveryReports/${sent.messageId}?api-version=2026-01-23`)).status).toBe(404);
@@ -882,21 +955,18 @@ describe('ACS SMS emulator', () => {
       const found = await acsRequest(emulator, 'GET', `/deliveryReports/${sent.messageId}?api-version=2026-01-23`);
       expect(found.status).toBe(200);
       expect(found.body).toEqual({
+        deliveryStatus: 'Delivered',
+        deliveryStatusDetails: '2000: No Error',
+        deliveryAttempts: [{ timestamp: expect.stringMatching(WHOLE_SECONDS), segmentsSucceeded: 1, segmentsFailed: 0 }],
+        receivedTimestamp: expect.stringMatching(WHOLE_SECONDS),
+        tag: 't1',
         messageId: sent.messageId,
         from: TOLL_FREE,
         to: ALICE,
-        deliveryStatus: 'Delivered',
-        deliveryStatusDetails: '2000: No Error',
-        deliveryAttempts: [{ timestamp: expect.any(String), segmentsSucceeded: 1, segmentsFailed: 0 }],
-        receivedTimestamp: expect.any(String),
-        tag: 't1',
       });
-      const bare = await acsRequest(
-        emulator,
-        'GET',
-        `/deliveryReports/${sent.messageId!.replace(/^Outgoing_/, '')}?api-version=2026-01-23`,
-      );
-      expect(bare.body.messageId).toBe(sent.messageId);
+      for (const other of [sent.messageId!.replace(/^Outgoing_/, ''), eventId(sent.messageId)!]) {
+        expect((await acsRequest(emulator, 'GET', `/deliveryReports/${other}?api-version=2026-01-23`)).status, other).toBe(404);
+      }
 
       const unknown = await acsRequest(emulator, 'GET', `/deliveryReports/${randomUUID()}?api-version=2026-01-23`);
       expect(unknown.status).toBe(404);
@@ -909,7 +979,7 @@ describe('ACS SMS emulator', () => {
 
       const oldVersion = await acsRequest(emulator, 'GET', `/deliveryReports/${sent.messageId}?api-version=2021-03-07`);
       expect(oldVersion.status).toBe(400);
-      expect(oldVersion.body.error.code).toBe('UnsupportedApiVersion');
+      expect(oldVersion.body.error.code).toBe('InvalidApiVersion');
       const unsigned = await fetch(`${emulator.url}/deliveryReports/${sent.messageId}?api-version=2026-01-23`);
       expect(unsigned.status).toBe(401);
     });
@@ -949,6 +1019,227 @@ describe('ACS SMS emulator', () => {
       });
       expect(invalid.status).toBe(400);
       expect(Object.keys(invalid.body.errors)).toEqual(['Recipients']);
+    });
+  });
+
+  describe('published forms and their switches', () => {
+    /** One report event for a send from TOLL_FREE to ALICE tagged "t". */
+    async function oneReport(): Promise<{ sent: SendItem; event: GridEvent }> {
+      await emulator.addSubscriber(receiver.url);
+      const [sent] = await send(
+        smsClient(emulator),
+        { from: TOLL_FREE, to: [ALICE], message: 'hi' },
+        { enableDeliveryReport: true, tag: 't' },
+      );
+      await emulator.idle();
+      const [event] = receiver.events();
+      return { sent, event: event! };
+    }
+
+    it('switches each event form: numbers, details, timestamps, tag casing, data casing, id decoration', async () => {
+      emulator.configure({
+        forms: {
+          eventNumbers: 'plus',
+          deliveryStatusDetails: { events: 'coded' },
+          timestamps: 'milliseconds',
+          tagProperty: 'Tag',
+          messageIds: { events: 'asSent' },
+        },
+      });
+      const { sent, event } = await oneReport();
+      expect(event.id).toBe(sent.messageId);
+      expect(event.data).toMatchObject({
+        messageId: sent.messageId,
+        from: TOLL_FREE,
+        to: ALICE,
+        deliveryStatusDetails: '2000: No Error',
+        receivedTimestamp: expect.stringMatching(/\.\d{3}Z$/),
+        Tag: 't',
+      });
+      expect(event.data).not.toHaveProperty('tag');
+      expect(event.eventTime).toMatch(/\.\d{3}Z$/);
+
+      emulator.configure({ forms: { eventNumbers: 'digits', dataCasing: 'pascal' } });
+      await emulator.injectInbound({ from: ALICE, to: TOLL_FREE, message: 'hello' });
+      await emulator.idle();
+      const inbound = receiver.events().at(-1)!;
+      expect(inbound.data).toMatchObject({ From: digits(ALICE), To: digits(TOLL_FREE), Message: 'hello', SegmentCount: 1 });
+    });
+
+    it('writes any id decoration on request: _prod_nam, no suffix, the 2026 bare form, GUIDs', async () => {
+      const client = smsClient(emulator);
+      const sendOne = async () => (await send(client, { from: TOLL_FREE, to: [ALICE], message: 'id' }))[0].messageId;
+      emulator.configure({ forms: { messageIds: { suffix: '_prod_nam' } } });
+      expect(await sendOne()).toMatch(/^Outgoing_\d{14}[0-9a-f-]{36}_prod_nam$/);
+      emulator.configure({ forms: { messageIds: { suffix: 'none' } } });
+      expect(await sendOne()).toMatch(/^Outgoing_\d{14}[0-9a-f-]{36}$/);
+      emulator.configure({ forms: { messageIds: { send: 'bare' } } });
+      expect(await sendOne()).toMatch(/^\d{14}[0-9a-f-]{36}$/);
+      emulator.configure({ forms: { messageIds: { send: 'guid' } } });
+      expect(await sendOne()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    });
+
+    it('the pre-issue-15 preset restores the old forms, and published restores the defaults (also through the admin API)', async () => {
+      const put = await admin(emulator, 'PUT', '/emulator/config', { preset: 'pre-issue-15' });
+      expect(put.status).toBe(200);
+      expect(put.body.forms).toMatchObject({
+        eventNumbers: 'plus',
+        timestamps: 'milliseconds',
+        messageIds: { send: 'outgoing', suffix: '_noam', events: 'asSent' },
+      });
+      expect(put.body.eventGrid.maxEventsPerBatch).toBe(1);
+      expect(put.body.repeatability.outsideWindow).toBe('reject');
+      const { sent, event } = await oneReport();
+      expect(event.id).toBe(sent.messageId);
+      expect(event.data).toMatchObject({ from: TOLL_FREE, deliveryStatusDetails: '2000: No Error' });
+      const stripped = sent.messageId!.replace(/^Outgoing_/, '');
+      expect((await acsRequest(emulator, 'GET', `/deliveryReports/${stripped}?api-version=2026-01-23`)).status).toBe(200);
+
+      emulator.configure({ preset: 'published' });
+      expect((await acsRequest(emulator, 'GET', `/deliveryReports/${stripped}?api-version=2026-01-23`)).status).toBe(404);
+      expect(emulator.config().forms).toEqual(publishedForms());
+      const bad = await admin(emulator, 'PUT', '/emulator/config', { forms: { eventNumbers: 'sometimes' } });
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.errors)).toEqual(['forms.eventNumbers']);
+    });
+
+    it('puts the events waiting when a delivery starts into one POST, up to maxEventsPerBatch, and retries a batch whole', async () => {
+      let failNext = true;
+      const batching = await startReceiver((r) => {
+        if (r.headers['aeg-event-type'] !== 'Notification' || !failNext) return undefined;
+        failNext = false;
+        return { status: 503 };
+      });
+      await emulator.addSubscriber(batching.url);
+      emulator.configure({ eventGrid: { maxEventsPerBatch: 3 }, deliveryReports: { shuffleWindow: 5, shuffleWindowMs: 200 } });
+      await smsClient(emulator).send(
+        { from: TOLL_FREE, to: [ALICE, BOB, CAROL, DAVE, '+14255550127'], message: 'batch' },
+        { enableDeliveryReport: true },
+      );
+      await emulator.idle();
+      const posts = batching.received.filter((r) => r.headers['aeg-event-type'] === 'Notification');
+      // 5 events in POSTs of 3 and 2; the first POST failed and came again, whole.
+      expect(posts.map((p) => [p.body.length, p.headers['aeg-delivery-count']])).toEqual(
+        expect.arrayContaining([
+          [3, '0'],
+          [2, '0'],
+          [3, '1'],
+        ]),
+      );
+      expect(posts).toHaveLength(3);
+      const retried = posts.filter((p) => p.headers['aeg-delivery-count'] === '1')[0]!;
+      const first = posts.find((p) => p.body.length === 3 && p.headers['aeg-delivery-count'] === '0')!;
+      expect(retried.body.map((e) => e.id)).toEqual(first.body.map((e) => e.id));
+      expect(
+        emulator
+          .eventDeliveries()
+          .filter((d) => d.url === batching.url)
+          .every((d) => d.status === 'delivered'),
+      ).toBe(true);
+
+      emulator.configure({ eventGrid: { maxEventsPerBatch: 1 } });
+      batching.received.length = 0;
+      await smsClient(emulator).send({ from: TOLL_FREE, to: [ALICE, BOB], message: 'single' }, { enableDeliveryReport: true });
+      await emulator.idle();
+      expect(batching.received.map((r) => r.body.length)).toEqual([1, 1]);
+      await batching.close();
+    });
+
+    it('counts only 200–204 as delivered: a 206 is retried', async () => {
+      const partial = await startReceiver((r, i) =>
+        r.headers['aeg-event-type'] === 'Notification' && i === 1 ? { status: 206 } : undefined,
+      );
+      await emulator.addSubscriber(partial.url);
+      await smsClient(emulator).send({ from: TOLL_FREE, to: [ALICE], message: 'hi' }, { enableDeliveryReport: true });
+      await emulator.idle();
+      expect(
+        partial.received
+          .filter((r) => r.headers['aeg-event-type'] === 'Notification')
+          .map((r) => r.headers['aeg-delivery-count']),
+      ).toEqual(['0', '1']);
+      await partial.close();
+    });
+
+    it('accepts only 200 to the validation event: 202 with the code fails; 200 without it waits for the validationUrl', async () => {
+      const accepted = await startReceiver((r) =>
+        r.headers['aeg-event-type'] === 'SubscriptionValidation'
+          ? { status: 202, body: { validationResponse: r.body[0]?.data.validationCode } }
+          : undefined,
+      );
+      await expect(emulator.addSubscriber(accepted.url)).rejects.toThrow(/answered 202, and only 200 is recognised/);
+      await accepted.close();
+
+      emulator.configure({ eventGrid: { manualValidationMs: 2000 } });
+      const manual = await startReceiver((r) => {
+        if (r.headers['aeg-event-type'] !== 'SubscriptionValidation') return undefined;
+        setTimeout(() => void fetch(String(r.body[0]?.data.validationUrl)), 50);
+        return { status: 200 };
+      });
+      await emulator.addSubscriber(manual.url);
+      expect(emulator.subscribers().map((s) => s.url)).toContain(manual.url);
+      await manual.close();
+    });
+
+    it('delivers to a CloudEvents subscriber after the OPTIONS handshake, and refuses one that does not allow the origin', async () => {
+      const requests: Array<{ method: string; headers: IncomingHttpHeaders; body: string }> = [];
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          requests.push({ method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          if (req.method === 'OPTIONS' && req.url?.includes('allow'))
+            res.writeHead(200, { 'webhook-allowed-origin': 'eventgrid.azure.net' });
+          else res.writeHead(200);
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(emulator.addSubscriber(`${base}/deny`, { schema: 'CloudEventSchemaV1_0' })).rejects.toThrow(
+        /WebHook-Allowed-Origin was absent/,
+      );
+      await emulator.addSubscriber(`${base}/allow`, { schema: 'CloudEventSchemaV1_0', name: 'CE' });
+      expect(requests.filter((r) => r.method === 'OPTIONS').map((r) => r.headers['webhook-request-origin'])).toEqual([
+        'eventgrid.azure.net',
+        'eventgrid.azure.net',
+      ]);
+      const id = await emulator.injectInbound({ from: ALICE, to: TOLL_FREE, message: 'cloud' });
+      await emulator.idle();
+      const post = requests.find((r) => r.method === 'POST')!;
+      expect(post.headers).toMatchObject({
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'aeg-event-type': 'Notification',
+        'aeg-subscription-name': 'CE',
+        'aeg-metadata-version': '1.0',
+      });
+      expect(post.headers).not.toHaveProperty('aeg-data-version');
+      const [event] = JSON.parse(post.body) as Json[];
+      expect(Object.keys(event)).toEqual(['source', 'subject', 'type', 'time', 'id', 'data', 'specversion']);
+      expect(event).toMatchObject({
+        id,
+        type: 'Microsoft.Communication.SMSReceived',
+        specversion: '1.0',
+        time: expect.stringMatching(/\.0000000Z$/),
+      });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('adds a CloudEvents subscriber with its batch size through the admin API', async () => {
+      const server = createServer((req, res) => {
+        res.writeHead(200, req.method === 'OPTIONS' ? { 'webhook-allowed-origin': '*' } : {}).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const added = await admin(emulator, 'POST', '/emulator/subscriptions', {
+        url,
+        schema: 'CloudEventSchemaV1_0',
+        maxEventsPerBatch: 1,
+      });
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({ url, schema: 'CloudEventSchemaV1_0', maxEventsPerBatch: 1, validated: true });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     });
   });
 

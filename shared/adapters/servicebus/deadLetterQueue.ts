@@ -2,10 +2,11 @@
 // function failed on it maxDeliveryCount times (or its lock was lost that often). Read for
 // `npm run dead-letters`; Service Bus keeps the reason it gave with each message.
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
-import { type DeadLetter } from '../../domain/deadLetter.js';
-import { type TransportDeadLetters } from '../../ports/deadLetters.js';
+import Long from 'long';
+import type { DeadLetter } from '../../domain/deadLetter.js';
+import type { TransportDeadLetters } from '../../ports/deadLetters.js';
 import { DependencyUnavailableError } from '../../ports/errors.js';
-import { createServiceBusClient, type ServiceBusSettings } from './outboundQueue.js';
+import { createServiceBusClient, isServiceBusOutage, serviceBusErrorMessage, type ServiceBusSettings } from './outboundQueue.js';
 
 const ID_PREFIX = 'dlq-';
 
@@ -32,7 +33,9 @@ export class ServiceBusDeadLetterQueue implements TransportDeadLetters {
       receiveMode: 'peekLock',
     });
     try {
-      return (await guard(() => receiver.peekMessages(limit))).map((m) => this.toDeadLetter(m));
+      // From the first message every time: without fromSequenceNumber the SDK continues after the last
+      // message it peeked on this client (its $management client, and the position, outlive the receiver).
+      return (await guard(() => receiver.peekMessages(limit, { fromSequenceNumber: Long.ONE }))).map((m) => this.toDeadLetter(m));
     } finally {
       await receiver.close();
     }
@@ -99,9 +102,8 @@ async function guard<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const e = error as { code?: string; retryable?: boolean };
-    if (e.retryable || ['ServiceCommunicationProblem', 'ServiceBusy', 'ServiceTimeout'].includes(e.code ?? '')) {
-      throw new DependencyUnavailableError('queue', `Service Bus dead-letter queue: ${(error as Error).message}`, {
+    if (isServiceBusOutage(error)) {
+      throw new DependencyUnavailableError('queue', `Service Bus dead-letter queue: ${serviceBusErrorMessage(error)}`, {
         cause: error,
       });
     }

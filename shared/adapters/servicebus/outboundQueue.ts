@@ -8,6 +8,25 @@ import { type OutboundQueue } from '../../ports/queue.js';
 
 export type ServiceBusSettings = NonNullable<Config['outboundQueue']['serviceBus']>;
 
+const OUTAGE_CODES = ['ServiceCommunicationProblem', 'ServiceBusy', 'ServiceTimeout', 'GeneralError'];
+
+/**
+ * Whether a Service Bus failure means "unavailable for now, try again later". After more than one
+ * attempt the SDK throws an AggregateError of every attempt's error (@azure/core-amqp retry.ts), with
+ * no code of its own: a dropped connection surfaced that way against the local Service Bus stand-in.
+ */
+export function isServiceBusOutage(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some(isServiceBusOutage);
+  const e = error as { code?: string; retryable?: boolean } | undefined;
+  return e?.retryable === true || OUTAGE_CODES.includes(e?.code ?? '');
+}
+
+/** The message of a Service Bus failure, including each attempt's when the SDK aggregated them. */
+export function serviceBusErrorMessage(error: unknown): string {
+  if (error instanceof AggregateError) return error.errors.map(serviceBusErrorMessage).join('; ');
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Builds the Service Bus message for a job. */
 export function toServiceBusMessage(job: SendJob): ServiceBusMessage {
   return {
@@ -20,12 +39,25 @@ export function toServiceBusMessage(job: SendJob): ServiceBusMessage {
 
 /** A client for the namespace: a connection string, or the managed identity. */
 export async function createServiceBusClient(settings: ServiceBusSettings): Promise<ServiceBusClient> {
-  const { ServiceBusClient } = await import('@azure/service-bus');
-  if (settings.kind === 'connectionString') return new ServiceBusClient(settings.connectionString);
+  const { ServiceBusClient, RetryMode } = await import('@azure/service-bus');
+  // A few quick retries, as for Storage (queueClients.ts): the SDK's default is three retries 30 s
+  // apart, so an outage or a refused token held a submit request for a minute and a half before the
+  // caller heard "queue unavailable" (seen against the local Service Bus stand-in).
+  const options = {
+    retryOptions: {
+      mode: RetryMode.Exponential,
+      maxRetries: 3,
+      retryDelayInMs: 200,
+      maxRetryDelayInMs: 2000,
+      timeoutInMs: 15_000,
+    },
+  };
+  if (settings.kind === 'connectionString') return new ServiceBusClient(settings.connectionString, options);
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new ServiceBusClient(
     settings.fullyQualifiedNamespace,
     new DefaultAzureCredential(settings.clientId ? { managedIdentityClientId: settings.clientId } : {}),
+    options,
   );
 }
 
@@ -66,9 +98,8 @@ export class ServiceBusOutboundQueue implements OutboundQueue {
       }
       if (batch.count > 0) await sender.sendMessages(batch);
     } catch (error) {
-      const e = error as { code?: string; retryable?: boolean; name?: string };
-      if (e.retryable || ['ServiceCommunicationProblem', 'ServiceBusy', 'ServiceTimeout', 'GeneralError'].includes(e.code ?? '')) {
-        throw new DependencyUnavailableError('queue', `Service Bus: ${(error as Error).message}`, { cause: error });
+      if (isServiceBusOutage(error)) {
+        throw new DependencyUnavailableError('queue', `Service Bus: ${serviceBusErrorMessage(error)}`, { cause: error });
       }
       throw error;
     }
@@ -80,7 +111,7 @@ export class ServiceBusOutboundQueue implements OutboundQueue {
     try {
       await sender.createMessageBatch();
     } catch (error) {
-      throw new DependencyUnavailableError('queue', `Service Bus: ${(error as Error).message}`, { cause: error });
+      throw new DependencyUnavailableError('queue', `Service Bus: ${serviceBusErrorMessage(error)}`, { cause: error });
     }
   }
 
