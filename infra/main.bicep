@@ -154,7 +154,6 @@ module communicationAccess 'modules/communication-access.bicep' = {
   name: 'communication-access-${resourceToken}'
   scope: resourceGroup(communicationResourceGroupName)
   dependsOn: [
-    rg
     communication
   ]
   params: {
