@@ -1,4 +1,4 @@
-// GET /api/health — whether storage, the outbound queue and the ACS endpoint are reachable.
+// GET /api/health — whether storage, the outbound queue and ACS answer, and ACS accepts the app's identity.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
@@ -15,7 +15,8 @@ export const health: HttpFunctionOptions = {
       const report = await checkHealth({
         storage: () => s.messages.ping(),
         queue: () => s.queue.ping(),
-        acs: () => s.gateway.ping(),
+        // With one of our numbers, so the check proves ACS accepts the app's identity for SMS.
+        acs: () => s.gateway.ping(s.config.senders[0]?.number),
       });
       return json(report.status === 'healthy' ? 200 : 503, report, report.status === 'healthy' ? {} : { 'retry-after': '10' });
     }),

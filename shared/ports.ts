@@ -186,7 +186,11 @@ export interface SmsGateway {
    * (POST /sms/optouts:add|remove). Throws GatewayError when ACS refuses or cannot be reached.
    */
   setOptOut?(action: 'add' | 'remove', from: string, to: string): Promise<void>;
-  ping(): Promise<void>;
+  /**
+   * Proves ACS answers, and, given one of our numbers, that it accepts our credentials for SMS: a
+   * refusal (401/403) throws GatewayError with that status. Sends nothing.
+   */
+  ping(from?: string): Promise<void>;
 }
 
 /** A change of consent: who, for which sender, how, and when. */
@@ -300,7 +304,11 @@ export interface ConversationStore {
   /** The newest outbound entry of the thread sent at or before `at`. */
   lastOutbound(ourNumber: string, theirNumber: string, at: string): Promise<ThreadEntry | undefined>;
   /** A page of the thread, newest first. */
-  thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }): Promise<Page<ThreadEntry>>;
+  thread(
+    ourNumber: string,
+    theirNumber: string,
+    options: { limit: number; continuationToken?: string },
+  ): Promise<Page<ThreadEntry>>;
   /** Deletes every entry of `theirNumber` on each of `ourNumbers`; returns how many there were. */
   eraseThreads(theirNumber: string, ourNumbers: readonly string[]): Promise<number>;
 }
