@@ -23,6 +23,9 @@ param deadLetterStorageAccountName string
 @description('Blob container for events that ran out of retries (EVENTGRID_DEADLETTER_CONTAINER).')
 param deadLetterContainerName string
 
+@description('Appended to the subscription names (EVENTGRID_SUBSCRIPTION_SUFFIX): empty on the environment\'s own system topic, -<environment> on a topic shared with others, so no environment overwrites another\'s.')
+param subscriptionNameSuffix string = ''
+
 @minValue(1)
 @maxValue(30)
 @description('Delivery attempts per event. A STOP or a delivery report must not be lost to a short outage, so the default is Event Grid\'s maximum.')
@@ -69,7 +72,7 @@ var deadLetter = {
 
 resource deliveryReportSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'sms-delivery-reports'
+  name: 'sms-delivery-reports${subscriptionNameSuffix}'
   properties: {
     destination: {
       endpointType: 'AzureFunction'
@@ -92,7 +95,7 @@ resource deliveryReportSubscription 'Microsoft.EventGrid/systemTopics/eventSubsc
 
 resource inboundSmsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'sms-received'
+  name: 'sms-received${subscriptionNameSuffix}'
   properties: {
     destination: {
       endpointType: 'AzureFunction'

@@ -183,7 +183,12 @@ var communicationResourceGroupName = empty(existingCommunicationServiceResourceG
   ? rgName
   : existingCommunicationServiceResourceGroupName
 var adoptSystemTopic = !empty(existingSystemTopicName)
-var systemTopicName = adoptSystemTopic ? existingSystemTopicName : '${abbrs.eventGridSystemTopics}acs-${resourceToken}'
+var ownSystemTopicName = '${abbrs.eventGridSystemTopics}acs-${resourceToken}'
+var systemTopicName = adoptSystemTopic ? existingSystemTopicName : ownSystemTopicName
+// On a topic this environment did not create (shared with another environment, or made in the
+// portal), the subscriptions carry the environment's name, so one environment never overwrites
+// another's subscriptions of the same name (which would silently take its events away).
+var eventSubscriptionSuffix = systemTopicName == ownSystemTopicName ? '' : '-${take(environmentName, 40)}'
 var systemTopicResourceGroupName = !adoptSystemTopic
   ? rgName
   : (empty(existingSystemTopicResourceGroupName) ? communicationResourceGroupName : existingSystemTopicResourceGroupName)
@@ -413,6 +418,9 @@ output EVENTGRID_SYSTEM_TOPIC_NAME string = acsEvents.outputs.name
 
 @description('Resource group of that system topic (this environment\'s, or the one of an adopted topic).')
 output EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroupName
+
+@description('Suffix of this environment\'s event subscription names: empty on its own system topic, -<environment> on an adopted one.')
+output EVENTGRID_SUBSCRIPTION_SUFFIX string = eventSubscriptionSuffix
 
 @description('Name of the custom ACS role this environment created (empty when ACS_SENDER_ROLE_DEFINITION_ID names one); tear-down deletes it by this name.')
 output AZURE_ACS_SENDER_ROLE_NAME string = communicationAccess.outputs.senderRoleName

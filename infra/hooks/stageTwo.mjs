@@ -87,6 +87,9 @@ async function waitForFunctions(names) {
   }
 }
 
+/** -<environment> on a system topic shared with other environments (main.bicep decides). */
+const suffix = () => env.EVENTGRID_SUBSCRIPTION_SUFFIX ?? '';
+
 function deploySubscriptions() {
   const topicGroup = env.EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP || env.AZURE_RESOURCE_GROUP;
   say(
@@ -112,6 +115,7 @@ function deploySubscriptions() {
     `appResourceGroupName=${env.AZURE_RESOURCE_GROUP}`,
     `deadLetterStorageAccountName=${env.AZURE_STORAGE_ACCOUNT_NAME}`,
     `deadLetterContainerName=${env.EVENTGRID_DEADLETTER_CONTAINER}`,
+    `subscriptionNameSuffix=${suffix()}`,
     '--output',
     'none',
   ]);
@@ -134,7 +138,7 @@ function deploySubscriptions() {
         '--system-topic-name',
         env.EVENTGRID_SYSTEM_TOPIC_NAME,
         '--name',
-        name,
+        `${name}${suffix()}`,
         '--query',
         '{state: provisioningState, target: destination.resourceId}',
       ],
@@ -148,13 +152,13 @@ function deploySubscriptions() {
       !target.toLowerCase().endsWith(`/sites/${env.AZURE_FUNCTION_APP_NAME}/functions/${functionName}`.toLowerCase())
     ) {
       fail(
-        `the Event Grid subscription ${name} is not in place (${shown.ok ? `state ${state}, destination ${target || 'none'}` : shown.err}). Run: azd hooks run postdeploy`,
+        `the Event Grid subscription ${name}${suffix()} is not in place (${shown.ok ? `state ${state}, destination ${target || 'none'}` : shown.err}). Run: azd hooks run postdeploy`,
       );
     }
   }
   say(
     `Event Grid subscriptions are in place: ${Object.entries(SUBSCRIPTIONS)
-      .map(([n, s]) => `${n} → ${s.functionName}`)
+      .map(([n, s]) => `${n}${suffix()} → ${s.functionName}`)
       .join(', ')}.`,
   );
 }

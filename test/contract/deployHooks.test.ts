@@ -170,6 +170,21 @@ describe('stage two (postprovision and postdeploy)', () => {
     expect(r.output).toMatch(/ACS accepts the app's identity/);
   });
 
+  it('on a system topic shared with other environments, names the subscriptions after this one', async () => {
+    health = [healthy];
+    const shared = { ...azdEnv(), EVENTGRID_SUBSCRIPTION_SUFFIX: '-sms-dev' };
+    const r = await runHook('stageTwo.mjs', ['--after', 'deploy'], shared, [
+      ...signedIn,
+      functionsListed,
+      deployed,
+      subscription('sms-delivery-reports-sms-dev', 'deliveryReports'),
+      subscription('sms-received-sms-dev', 'inboundSms'),
+    ]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.calls.find((c) => c.startsWith('az deployment group create'))).toContain('subscriptionNameSuffix=-sms-dev');
+    expect(r.output).toMatch(/sms-delivery-reports-sms-dev → deliveryReports, sms-received-sms-dev → inboundSms/);
+  });
+
   it('after a provision with code deployed: the same, so azd provision alone ends with the subscriptions in place', async () => {
     health = [healthy];
     const r = await runHook('stageTwo.mjs', ['--after', 'provision'], azdEnv(), [
