@@ -14,6 +14,7 @@
 //     propagate (up to ten minutes), then fails, naming the setting that switches to a built-in role.
 //
 //   node infra/hooks/stageTwo.mjs --after provision|deploy
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { az, azReady, sleep } from './az.mjs';
@@ -251,15 +252,30 @@ async function main() {
     );
   }
   const names = Object.values(SUBSCRIPTIONS).map((s) => s.functionName);
-  if (after === 'provision' && listFunctions().length === 0) {
+  // After a provision, an app whose settings changed restarts and may list no function for a while;
+  // only an app that has never been deployed has none to wait for. A successful stage two after a
+  // deploy records that code is there (AZURE_FUNCTION_APP_CODE_DEPLOYED in the azd environment).
+  if (after === 'provision' && env.AZURE_FUNCTION_APP_CODE_DEPLOYED !== 'true' && listFunctions().length === 0) {
     say(
-      `no code is deployed to ${env.AZURE_FUNCTION_APP_NAME} yet, so there is nothing to subscribe Event Grid to: azd deploy (the rest of azd up) deploys it, then creates the subscriptions.`,
+      [
+        `no function is listed on ${env.AZURE_FUNCTION_APP_NAME}, so the Event Grid subscriptions are NOT made now. Either no code is`,
+        '  deployed yet (azd deploy, the rest of azd up, deploys it and then makes them), or the app does not start (its log names the',
+        '  setting; fix it, then azd hooks run postdeploy).',
+      ].join('\n'),
     );
     return 0;
   }
   await waitForFunctions(names);
   deploySubscriptions();
   await checkAcsAuth();
+  if (env.AZURE_FUNCTION_APP_CODE_DEPLOYED !== 'true') {
+    const recorded = spawnSync('azd', ['env', 'set', 'AZURE_FUNCTION_APP_CODE_DEPLOYED', 'true'], {
+      stdio: 'ignore',
+      shell: process.platform === 'win32',
+    });
+    if (recorded.status !== 0)
+      say('note: could not record AZURE_FUNCTION_APP_CODE_DEPLOYED in the azd environment (azd env set).');
+  }
   return 0;
 }
 

@@ -197,14 +197,44 @@ describe('stage two (postprovision and postdeploy)', () => {
     expect(r.calls.some((c) => c.startsWith('az deployment group create'))).toBe(true);
   });
 
-  it('after the first provision of azd up (no code yet): says the deploy will make them, and does not fail', async () => {
+  it('after the first provision of azd up (no code yet): says the subscriptions are not made now and why, and does not fail', async () => {
     const r = await runHook('stageTwo.mjs', ['--after', 'provision'], azdEnv(), [
       ...signedIn,
       { match: '^functionapp function list', stdout: [] },
     ]);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toMatch(/no code is deployed to func-api-abc yet.*azd deploy/s);
+    expect(r.output).toMatch(
+      /no function is listed on func-api-abc, so the Event Grid subscriptions are NOT made now.*no code is\s+deployed yet \(azd deploy/s,
+    );
     expect(r.calls.some((c) => c.includes('deployment group create'))).toBe(false);
+  });
+
+  it('after a provision that restarts a deployed app: waits for its functions to come back, then re-applies', async () => {
+    health = [healthy];
+    const deployedBefore = { ...azdEnv(), AZURE_FUNCTION_APP_CODE_DEPLOYED: 'true', STAGE_TWO_INDEX_WAIT_SECONDS: '30' };
+    const r = await runHook('stageTwo.mjs', ['--after', 'provision'], deployedBefore, [
+      ...signedIn,
+      { match: '^functionapp function list', stdout: [], times: 2 },
+      functionsListed,
+      deployed,
+      ...subscriptionsInPlace,
+    ]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/waiting for deliveryReports and inboundSms to be indexed/);
+    expect(r.calls.some((c) => c.startsWith('az deployment group create'))).toBe(true);
+  });
+
+  it('records that code is deployed, so a later provision waits for a restarting app', async () => {
+    health = [healthy];
+    const r = await runHook(
+      'stageTwo.mjs',
+      ['--after', 'deploy'],
+      azdEnv(),
+      [...signedIn, functionsListed, deployed, ...subscriptionsInPlace],
+      [{ match: '^env set' }],
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.calls).toContain('azd env set AZURE_FUNCTION_APP_CODE_DEPLOYED true');
   });
 
   it('fails loudly when the functions never appear', async () => {
@@ -308,7 +338,11 @@ describe('stage two (postprovision and postdeploy)', () => {
     const text = readFileSync(path.join(root, 'infra', 'hooks', 'stageTwo.mjs'), 'utf8');
     for (const m of text.matchAll(/env\.([A-Z][A-Z0-9_]+)/g)) {
       const name = m[1]!;
-      if (['AZURE_SUBSCRIPTION_ID', 'AZURE_ENV_NAME', 'SMS_SENDERS'].includes(name) || name.startsWith('STAGE_TWO_')) continue;
+      if (
+        ['AZURE_SUBSCRIPTION_ID', 'AZURE_ENV_NAME', 'SMS_SENDERS', 'AZURE_FUNCTION_APP_CODE_DEPLOYED'].includes(name) ||
+        name.startsWith('STAGE_TWO_')
+      )
+        continue;
       expect(outputs.has(name), `stageTwo.mjs reads ${name}, which main.bicep does not output`).toBe(true);
     }
   });
