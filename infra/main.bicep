@@ -133,15 +133,14 @@ param analyticsResponseWindowHours string = ''
 
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
-// of the JSON would break main.parameters.json.
+// of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES is not among them: its prices
+// are decimals, and ARM templates have no floating-point type (learn.microsoft.com, "Data types in
+// ARM templates"), so it is set on the site by hand, where the merge keeps it.
 @description('INBOUND_KEYWORDS as JSON, e.g. {"stop":["STOP","ARRET"]}. Empty keeps the current setting.')
 param inboundKeywords object = {}
 
 @description('INBOUND_REPLIES as JSON, e.g. {"help":"Acme alerts. Reply STOP to end."}. Empty keeps the current setting.')
 param inboundReplies object = {}
-
-@description('ANALYTICS_SMS_PRICES as JSON, e.g. {"tollFree":{"US":0.0075}}. Empty keeps the current setting.')
-param analyticsSmsPrices object = {}
 
 @allowed([
   512
@@ -208,7 +207,6 @@ var optionalSettings = {
   ANALYTICS_RESPONSE_WINDOW_HOURS: analyticsResponseWindowHours
   INBOUND_KEYWORDS: empty(inboundKeywords) ? '' : string(inboundKeywords)
   INBOUND_REPLIES: empty(inboundReplies) ? '' : string(inboundReplies)
-  ANALYTICS_SMS_PRICES: empty(analyticsSmsPrices) ? '' : string(analyticsSmsPrices)
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {

@@ -23,7 +23,7 @@ describe('azd wiring', () => {
       smsSenders: 'SMS_SENDERS',
     });
     // azd parses an environment value as JSON only for array and object parameters.
-    for (const name of ['smsSenders', 'inboundKeywords', 'inboundReplies', 'analyticsSmsPrices']) {
+    for (const name of ['smsSenders', 'inboundKeywords', 'inboundReplies']) {
       expect(['array', 'object']).toContain(declared[name]!.type.toLowerCase());
     }
   });

@@ -39,7 +39,6 @@ export const optionalEnv: Record<string, string> = {
   ANALYTICS_RESPONSE_WINDOW_HOURS: '24',
   INBOUND_KEYWORDS: '{"stop":["STOP","ARRET"],"senders":{"+18005550100":{"help":["HELP","AIDE"]}}}',
   INBOUND_REPLIES: '{"help":"Acme alerts. Reply STOP to end.","types":{"tollFree":{"help":"Acme: reply STOP to end."}}}',
-  ANALYTICS_SMS_PRICES: '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
   RECONCILE_SCHEDULE: '0 */10 * * * *',
 };
 

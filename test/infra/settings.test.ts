@@ -30,8 +30,16 @@ const REQUIRED_IN_AZURE = [
 const HOST_SETTING =
   /^(APPLICATIONINSIGHTS_[A-Z0-9_]+|AzureWebJobsStorage__(credential|clientId)|ServiceBusConnection__(credential|clientId))$/;
 
-/** Set on the site by hand and kept by the merge: a secret, and endpoint overrides for sovereign clouds. */
-const SET_BY_HAND = ['STATUS_WEBHOOK_SECRET', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__queueServiceUri'];
+/**
+ * Set on the site by hand and kept by the merge: a secret; prices, which are decimals and ARM has no
+ * floating-point type to carry them; endpoint overrides for sovereign clouds.
+ */
+const SET_BY_HAND = [
+  'STATUS_WEBHOOK_SECRET',
+  'ANALYTICS_SMS_PRICES',
+  'AzureWebJobsStorage__tableServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+];
 
 /** Connection strings and keys: local only. Infra must never set them (identity everywhere in Azure). */
 const LOCAL_ONLY = ['AzureWebJobsStorage', 'ServiceBusConnection', 'ACS_CONNECTION_STRING', 'EVENTGRID_TOPIC_KEY'];
