@@ -75,6 +75,17 @@ export async function checkSettings(values = env) {
     const parsed = settingsSchema.shape[name].safeParse(value);
     if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${name} ${issue.message}`);
   }
+  // ARM templates have no floating-point type (learn.microsoft.com, "Data types in ARM templates"),
+  // so a decimal in the sender pool, which travels as an array parameter, is refused here, not by ARM.
+  if (given.SMS_SENDERS && problems.length === 0) {
+    JSON.parse(given.SMS_SENDERS).forEach((sender, i) => {
+      if (sender.ratePerMinute !== undefined && !Number.isInteger(sender.ratePerMinute)) {
+        problems.push(
+          `SMS_SENDERS [${i}].ratePerMinute must be a whole number when deployed with azd (ARM templates carry no decimals)`,
+        );
+      }
+    });
+  }
   if (!given.SMS_SENDERS) {
     warnings.push(
       [

@@ -378,6 +378,10 @@ describe('preprovision', () => {
       ],
       [{ OPT_OUT_SCOPE: 'everyone' }, /OPT_OUT_SCOPE must be "sender" or "pool"/],
       [
+        { SMS_SENDERS: '[{"number":"+18005550100","type":"tollFree","ratePerMinute":12.5}]' },
+        /SMS_SENDERS \[0\]\.ratePerMinute must be a whole number/,
+      ],
+      [
         { INBOUND_KEYWORDS: '{"senders":{"+18005550199":{"help":["AIDE"]}}}' },
         /INBOUND_KEYWORDS names \+18005550199 under "senders", which is not in SMS_SENDERS/,
       ],
