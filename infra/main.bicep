@@ -365,7 +365,7 @@ module api 'modules/function-app.bicep' = {
   }
 }
 
-// Outputs become azd environment values (.azure/<env>/.env); the postdeploy hook reads them.
+// Outputs become azd environment values (.azure/<env>/.env); the hooks (infra/hooks) read them.
 @description('Region of the deployment.')
 output AZURE_LOCATION string = location
 

@@ -33,7 +33,7 @@ param applicationInsightsName string
 param systemTopicPrincipalId string
 
 // Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
-// test/contract/infraPolicy.test.ts checks each id against its name.
+// test/infra/policy.test.ts checks each id against its name.
 var roleDefinitionIds = {
   'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
