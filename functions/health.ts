@@ -1,5 +1,6 @@
 // GET /api/health — anonymous: whether the pipeline can work (storage, the outbound queue, ACS),
 // as a status only. GET /api/health/details — with a function key: each check, its time, its error.
+// The ACS check asks with one of our numbers, so it proves ACS accepts the app's identity for SMS.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { deps } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';

@@ -206,7 +206,7 @@ export function depsOf(s: Services) {
       events: s.events,
     }),
     /** GET /api/health's report: storage, the outbound queue and ACS, kept for a few seconds. */
-    health: cachedHealth(() => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping() }), s.clock),
+    health: cachedHealth(() => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping(s.config.senders[0]?.number) }), s.clock),
   };
 }
 

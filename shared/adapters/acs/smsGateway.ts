@@ -12,10 +12,15 @@ import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type Re
 export const DELIVERY_REPORTS_API_VERSION = '2026-01-23';
 export const OPT_OUTS_API_VERSION = '2026-01-23';
 
+/** The recipient of the health check's opt-out check: a fictional number (555-01xx), never texted. */
+export const PING_RECIPIENT = '+14255550100';
+
 interface Clients {
   sms: import('@azure/communication-sms').SmsClient;
   /** A raw pipeline with ACS authentication, for the operations SmsClient 1.1 lacks. */
-  send(request: import('@azure/core-rest-pipeline').PipelineRequest): Promise<import('@azure/core-rest-pipeline').PipelineResponse>;
+  send(
+    request: import('@azure/core-rest-pipeline').PipelineRequest,
+  ): Promise<import('@azure/core-rest-pipeline').PipelineResponse>;
   createRequest: typeof import('@azure/core-rest-pipeline').createPipelineRequest;
   endpoint: string;
 }
@@ -51,7 +56,10 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
 
     async getDeliveryReport(acsMessageId: string): Promise<GatewayDeliveryReport | undefined> {
       const c = await getClients();
-      const url = new URL(`deliveryReports/${encodeURIComponent(acsMessageId)}`, c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      const url = new URL(
+        `deliveryReports/${encodeURIComponent(acsMessageId)}`,
+        c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`,
+      );
       url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
       let response;
       try {
@@ -94,7 +102,8 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
       }
       let item: { httpStatusCode?: number; errorMessage?: string } | undefined;
       try {
-        item = (JSON.parse(response.bodyAsText ?? '{}') as { value?: Array<{ httpStatusCode?: number; errorMessage?: string }> }).value?.[0];
+        item = (JSON.parse(response.bodyAsText ?? '{}') as { value?: Array<{ httpStatusCode?: number; errorMessage?: string }> })
+          .value?.[0];
       } catch {
         item = undefined;
       }
@@ -107,15 +116,40 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
       }
     },
 
-    async ping(): Promise<void> {
+    async ping(from?: string): Promise<void> {
       const c = await getClients();
-      // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
-      try {
-        const url = new URL('deliveryReports/health-check', c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      const base = c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`;
+      let request;
+      if (from) {
+        // An opt-out check (POST /sms/optouts:check) for one of our numbers and a fictional recipient:
+        // it sends and changes nothing, and it is an SMS operation authorised like a send, so a
+        // 401/403 here is what the next send would get. The deploy hook reads it through /api/health.
+        const url = new URL('sms/optouts:check', base);
+        url.searchParams.set('api-version', OPT_OUTS_API_VERSION);
+        request = c.createRequest({ url: url.toString(), method: 'POST', timeout: 5000 });
+        request.headers.set('content-type', 'application/json');
+        request.body = JSON.stringify({ from, recipients: [{ to: PING_RECIPIENT }] });
+      } else {
+        // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
+        const url = new URL('deliveryReports/health-check', base);
         url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
-        await c.send(c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 }));
+        request = c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 });
+      }
+      let response;
+      try {
+        response = await c.send(request);
       } catch (error) {
         throw toGatewayError(error);
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new GatewayError(
+          `ACS refused the app's credentials (HTTP ${response.status}) on ${from ? 'an opt-out check' : 'a delivery report lookup'}`,
+          {
+            transient: false,
+            uncertain: false,
+            status: response.status,
+          },
+        );
       }
     },
   };
@@ -175,7 +209,14 @@ export function toRecipientResult(r: {
   const status = r.httpStatusCode;
   if (status === 409 && r.messageId) return { to: r.to, outcome: 'accepted', repeated: true, ...acsMessageId };
   if (status === 412) {
-    return { to: r.to, outcome: 'rejected', code: '412', message: r.errorMessage ?? 'repeatability window expired', transient: false, outsideRepeatabilityWindow: true };
+    return {
+      to: r.to,
+      outcome: 'rejected',
+      code: '412',
+      message: r.errorMessage ?? 'repeatability window expired',
+      transient: false,
+      outsideRepeatabilityWindow: true,
+    };
   }
   return {
     to: r.to,
@@ -194,7 +235,13 @@ function retryAfter(header: string | undefined | null): { retryAfterMs?: number 
 /** Sorts an SDK failure into transient or permanent, and certain or uncertain. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  const e = error as { name?: string; code?: string; statusCode?: number; message?: string; response?: { headers?: { get(n: string): string | undefined } } };
+  const e = error as {
+    name?: string;
+    code?: string;
+    statusCode?: number;
+    message?: string;
+    response?: { headers?: { get(n: string): string | undefined } };
+  };
   if (typeof e.statusCode === 'number') {
     const status = e.statusCode;
     const transient = status === 408 || status === 429 || status >= 500;
@@ -238,7 +285,11 @@ export function parseDeliveryReport(acsMessageId: string, text: string): Gateway
       : codeInText
         ? { code: codeInText }
         : {}),
-    ...(typeof detailRaw === 'string' ? { detail: detailRaw } : detail ? { detail: String(detail.message ?? detail.Message ?? '') } : {}),
+    ...(typeof detailRaw === 'string'
+      ? { detail: detailRaw }
+      : detail
+        ? { detail: String(detail.message ?? detail.Message ?? '') }
+        : {}),
     ...(Array.isArray(attempts)
       ? {
           deliveryAttempts: attempts.map((a: Record<string, unknown>) => ({
