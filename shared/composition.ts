@@ -24,6 +24,7 @@ import type { RateLimiter } from './ports/pacing.js';
 import type { OutboundQueue } from './ports/queue.js';
 import type { Clock, Logger } from './ports/runtime.js';
 import type { SubmissionStore } from './ports/submissions.js';
+import type { TemplateStore } from './ports/templates.js';
 import type { DeliveryTracker } from './ports/tracking.js';
 import { analyticsDestination } from './pipeline/analytics.js';
 import type { CancelDeps } from './pipeline/cancelMessage.js';
@@ -39,6 +40,7 @@ import type { SendDeps } from './pipeline/send/deps.js';
 import { cachedHealth } from './pipeline/health.js';
 import { publishingSink } from './pipeline/statusEvents.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
+import type { TemplateDeps } from './pipeline/templates.js';
 
 export interface Services {
   config: Config;
@@ -59,6 +61,8 @@ export interface Services {
   idempotency: IdempotencyStore;
   /** Submissions past their point of no return, until their records and jobs are written. */
   submissions: SubmissionStore;
+  /** Message templates and their versions. */
+  templates: TemplateStore;
   /** The event outbox (a Storage queue): events for the destinations not reached at once, and retries. */
   outbox: EventOutbox;
   /** Where every use case publishes its events: analytics at once, the rest through the outbox. */
@@ -105,6 +109,7 @@ export function buildServices(cfg: Config): Services {
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
     idempotency: tables.idempotency,
     submissions: tables.submissions,
+    templates: tables.templates,
     outbox,
     publisher,
     events: publishingSink(publisher, cfg.events.source),
@@ -179,6 +184,7 @@ export function depsOf(s: Services) {
       conversations: s.conversations,
       policy: s.config.inbound,
     }),
+    templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
     cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
     erase: (log: Logger): EraseDeps => ({
       messages: s.messages,

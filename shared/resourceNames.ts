@@ -26,6 +26,10 @@ export const TABLES = {
   rateLimits: 'rateLimits',
   /** Analytics: counted facts and counters per day and hour, by day × shard (docs/analytics.md). */
   analytics: 'analytics',
+  /** Message templates: the current version of each, and every version ever written. */
+  templates: 'templates',
+  /** The app's own message references → message ids, in 16 shards, for GET /api/messages?reference=. */
+  messageReferences: 'messageReferences',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

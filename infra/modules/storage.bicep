@@ -43,6 +43,8 @@ var tableNames = [
   'submissions'
   'rateLimits'
   'analytics'
+  'templates'
+  'messageReferences'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

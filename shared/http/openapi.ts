@@ -15,6 +15,7 @@ import { consentChangeResponse, consentHistoryResponse, optOutListResponse, optO
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
 import { RETRY_AFTER_HEADER as RETRY_AFTER, type ApiRoute, type JsonObject } from './route.js';
 import { erasureResponse, subjectRoutes } from './subjects.js';
+import { templateListResponse, templatePutBody, templateRoutes, templateView } from './templates.js';
 
 export type { ApiRoute } from './route.js';
 
@@ -34,6 +35,9 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [conversationResponse, 'Conversation'],
   [erasureResponse, 'Erasure'],
   [analyticsResponse, 'AnalyticsReport'],
+  [templatePutBody, 'TemplateRequest'],
+  [templateView, 'Template'],
+  [templateListResponse, 'TemplateList'],
   [problemDetails, 'ProblemDetails'],
 ]);
 
@@ -45,6 +49,7 @@ export const API_ROUTES: ApiRoute[] = [
   ...analyticsRoutes,
   ...conversationRoutes,
   ...subjectRoutes,
+  ...templateRoutes,
   ...operationsRoutes,
 ];
 
@@ -167,6 +172,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
     servers: [{ url: options.serverUrl ?? '/' }],
     tags: [
       { name: 'messages', description: 'Sending and following messages.' },
+      { name: 'templates', description: 'Message texts with {{variable}} placeholders, rendered per recipient by POST /api/messages.' },
       { name: 'opt-outs', description: 'Consent: opt-outs in force, changes through the API, the consent log.' },
       { name: 'conversations', description: 'Threads of texts sent and received.' },
       { name: 'privacy', description: 'Erasure at a person\'s request.' },

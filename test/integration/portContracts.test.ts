@@ -5,6 +5,7 @@ import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
+import { templateStoreContract } from '../contract/ports/templateStore.js';
 import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
 
 let azurite: Azurite;
@@ -27,3 +28,4 @@ conversationStoreContract('Table Storage', async () => tables.conversations);
 deadLetterStoreContract('Table Storage', async () => tables.deadLetters);
 deliveryTrackerContract('Table Storage', async () => tables.tracker);
 idempotencyStoreContract('Table Storage', async () => tables.idempotency);
+templateStoreContract('Table Storage', async () => tables.templates);

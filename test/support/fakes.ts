@@ -29,6 +29,8 @@ import type { OutboundQueue } from '../../shared/ports/queue.js';
 import type { Clock, Logger } from '../../shared/ports/runtime.js';
 import type { SubmissionStore } from '../../shared/ports/submissions.js';
 import type { Submission } from '../../shared/domain/submission.js';
+import type { Template } from '../../shared/domain/template.js';
+import type { TemplateHead, TemplateStore } from '../../shared/ports/templates.js';
 import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../shared/ports/tracking.js';
 import type { CarrierConsentDeps } from '../../shared/pipeline/deliveryReports.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
@@ -412,6 +414,38 @@ export class FakeSubmissions implements SubmissionStore {
   }
 }
 
+/** Templates in memory, with the adapter's rules: a conditional head, versions kept for ever. */
+export class FakeTemplates implements TemplateStore {
+  readonly heads = new Map<string, { template?: Template; lastVersion: number; etag: string }>();
+  readonly versions = new Map<string, Template>();
+  private counter = 0;
+  async head(name: string): Promise<TemplateHead | undefined> {
+    const h = this.heads.get(name);
+    return h ? clone(h) : undefined;
+  }
+  async version(name: string, version: number) {
+    const t = this.versions.get(`${name}@${version}`);
+    return t ? clone(t) : undefined;
+  }
+  async write(template: Template, etag: string | undefined) {
+    const current = this.heads.get(template.name);
+    if (etag ? current?.etag !== etag : current) throw new ConcurrencyError();
+    if (this.versions.has(`${template.name}@${template.version}`)) throw new ConcurrencyError();
+    this.versions.set(`${template.name}@${template.version}`, clone(template));
+    this.heads.set(template.name, { template: clone(template), lastVersion: template.version, etag: `t${++this.counter}` });
+  }
+  async remove(name: string, head: Pick<TemplateHead, 'etag' | 'lastVersion'>) {
+    if (this.heads.get(name)?.etag !== head.etag) throw new ConcurrencyError();
+    this.heads.set(name, { lastVersion: head.lastVersion, etag: `t${++this.counter}` });
+  }
+  async list(options: { limit: number; continuationToken?: string }) {
+    const all = [...this.heads.values()].flatMap((h) => (h.template ? [h.template] : [])).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const start = options.continuationToken ? Number(options.continuationToken) : 0;
+    const end = start + options.limit;
+    return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
+  }
+}
+
 /** Transport dead letters in memory (the poison queue / dead-letter sub-queue). */
 export class FakeTransportDeadLetters implements TransportDeadLetters {
   readonly name = 'sms-outbound-poison';
@@ -490,6 +524,7 @@ export interface FakeServices extends Services {
   gateway: FakeGateway;
   idempotency: MemoryIdempotencyStore;
   submissions: FakeSubmissions;
+  templates: FakeTemplates;
   outbox: FakeOutbox;
   analytics: FakeAnalyticsStore;
 }
@@ -521,6 +556,7 @@ export function fakeServices(options: { config?: Partial<Config>; clock?: FakeCl
     gateway: new FakeGateway(),
     idempotency: new MemoryIdempotencyStore(),
     submissions: new FakeSubmissions(),
+    templates: new FakeTemplates(),
     outbox,
     publisher,
     events: publishingSink(publisher, config.events.source),

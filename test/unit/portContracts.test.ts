@@ -4,7 +4,8 @@
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
 import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
-import { FakeConsentLog, FakeConversations, FakeDeadLetters, FakeMessageStore, FakeOptOuts, FakeTracker } from '../support/fakes.js';
+import { templateStoreContract } from '../contract/ports/templateStore.js';
+import { FakeConsentLog, FakeConversations, FakeDeadLetters, FakeMessageStore, FakeOptOuts, FakeTemplates, FakeTracker } from '../support/fakes.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());
@@ -14,3 +15,4 @@ conversationStoreContract('fake', async () => new FakeConversations());
 deadLetterStoreContract('fake', async () => new FakeDeadLetters());
 deliveryTrackerContract('fake', async () => new FakeTracker());
 idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
+templateStoreContract('fake', async () => new FakeTemplates());

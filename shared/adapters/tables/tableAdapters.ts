@@ -12,6 +12,7 @@ import { TableMessageStore } from './messageStore.js';
 import { TableOptOutStore } from './optOutStore.js';
 import { TableRateLimiter } from './rateLimiter.js';
 import { TableSubmissionStore } from './submissionStore.js';
+import { TableTemplateStore } from './templateStore.js';
 import { createTableClientFactory, type ClientFor, type TableClientOptions } from './tableClients.js';
 
 export interface TableAdapters {
@@ -25,6 +26,7 @@ export interface TableAdapters {
   idempotency: TableIdempotencyStore;
   submissions: TableSubmissionStore;
   analytics: TableAnalyticsStore;
+  templates: TableTemplateStore;
   clientFor: ClientFor;
   /** Creates the tables when missing (infra creates them in Azure). */
   ensureTables(): Promise<void>;
@@ -43,6 +45,7 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     idempotency: TableIdempotencyStore.fromClientFor(clientFor),
     submissions: new TableSubmissionStore(clientFor),
     analytics: new TableAnalyticsStore(clientFor),
+    templates: new TableTemplateStore(clientFor),
     clientFor,
     async ensureTables() {
       await Promise.all(
