@@ -2,7 +2,7 @@
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { deps } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
-import { previewView, submitMessagesBody } from '../shared/http/messages.js';
+import { previewView, submitMessagesRequest } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
 import { previewMessages as preview } from '../shared/pipeline/previewMessages.js';
 
@@ -12,10 +12,10 @@ export const previewMessages: HttpFunctionOptions = {
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
     handleHttp(request, context, async () => {
-      const body = await readJsonBody(request, submitMessagesBody);
+      const body = await readJsonBody(request, submitMessagesRequest);
       if (!body.ok) return body.result;
-      const result = await preview(deps().plan(), body.value);
+      const result = await preview(deps().preview(), body.value);
       if (result.kind === 'invalid') return validationProblem(result.errors);
-      return json(200, previewView(result.plan, body.value.message));
+      return json(200, previewView(result.preview));
     }),
 };

@@ -4,7 +4,7 @@ import { deps, services } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
 import { newBatchId } from '../shared/domain/ids.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, withIdempotency } from '../shared/http/idempotency.js';
-import { submitMessagesBody, submitResponse } from '../shared/http/messages.js';
+import { submitMessagesRequest, submitResponse } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
 import { submitMessages as submit } from '../shared/pipeline/submitMessages.js';
 
@@ -16,7 +16,7 @@ export const submitMessages: HttpFunctionOptions = {
     handleHttp(request, context, async (log) => {
       const key = parseIdempotencyKey(request.headers.get(IDEMPOTENCY_KEY_HEADER));
       if (!key.ok) return key.result;
-      const body = await readJsonBody(request, submitMessagesBody);
+      const body = await readJsonBody(request, submitMessagesRequest);
       if (!body.ok) return body.result;
       return withIdempotency(
         services().idempotency,

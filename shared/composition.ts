@@ -39,6 +39,7 @@ import type { RecoveryDeps } from './pipeline/recoverWork.js';
 import type { SendDeps } from './pipeline/send/deps.js';
 import { cachedHealth } from './pipeline/health.js';
 import { publishingSink } from './pipeline/statusEvents.js';
+import type { PreviewDeps } from './pipeline/previewMessages.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
 import type { TemplateDeps } from './pipeline/templates.js';
 
@@ -135,7 +136,7 @@ export function depsOf(s: Services) {
     publisher: s.publisher,
     mirror: s.config.inbound.mirrorOptOutsToAcs ? s.gateway : null,
   });
-  const plan = (): PlanDeps => ({ optOuts: s.optOuts, clock: s.clock, senders: s.config.senders, maxSegments: s.config.maxSegments });
+  const plan = (): PlanDeps => ({ optOuts: s.optOuts, clock: s.clock, senders: s.config.senders, maxSegments: s.config.maxSegments, templates: s.templates });
   const deliveryReport = (log: Logger): DeliveryReportDeps => ({
     messages: s.messages,
     clock: s.clock,
@@ -163,6 +164,7 @@ export function depsOf(s: Services) {
   return {
     consent,
     plan,
+    preview: (): PreviewDeps => ({ ...plan(), prices: s.config.analytics.prices }),
     submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, submissions: s.submissions, log, events: s.events }),
     send,
     deliveryReport,

@@ -3,6 +3,7 @@
 // change recorded twice (a redelivered job, a duplicate report) is the same event, never a second.
 import type { MessageRecord, StatusChange } from './message.js';
 import { MESSAGE_STATUSES, type MessageStatus } from './messageStatus.js';
+import type { TemplateRef } from './template.js';
 
 /** Keyword classes of an inbound message (see domain/keywords.ts); null: an ordinary message. */
 export type InboundKeyword = 'optOut' | 'optIn' | 'help' | null;
@@ -44,6 +45,10 @@ export interface MessageEventData {
   to: string;
   tag?: string;
   metadata?: Record<string, string>;
+  /** The app's own id of the message, as it gave it. */
+  reference?: string;
+  /** The template the text was rendered from. */
+  template?: TemplateRef;
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
   acsMessageId?: string;
@@ -120,6 +125,8 @@ function messageEventAt(source: string, record: MessageRecord, index: number): P
     to: record.to,
     ...(record.tag ? { tag: record.tag } : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
+    ...(record.reference ? { reference: record.reference } : {}),
+    ...(record.template ? { template: record.template } : {}),
     encoding: record.encoding,
     segments: record.segments,
     ...(record.acsMessageId ? { acsMessageId: record.acsMessageId } : {}),

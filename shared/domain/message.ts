@@ -2,6 +2,10 @@
 // the one way a record is made, and the one way its status moves.
 import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
+import type { TemplateRef } from './template.js';
+
+/** The app's own id of a message: 1-128 printable ASCII characters without spaces. */
+export const REFERENCE_PATTERN = /^[\x21-\x7E]{1,128}$/;
 
 /**
  * The code of the change to `unknown` of a hand-over whose outcome cannot be known (its process
@@ -49,6 +53,10 @@ export interface MessageRecord {
   segments: number;
   tag?: string;
   metadata?: Record<string, string>;
+  /** The app's own id of the message, echoed in every event and findable (GET /api/messages?reference=). */
+  reference?: string;
+  /** The template the text was rendered from, and which version of it. */
+  template?: TemplateRef;
   deliveryReport: boolean;
   status: MessageStatus;
   history: StatusChange[];
@@ -123,6 +131,8 @@ export interface NewMessage {
   analysis?: Pick<MessageAnalysis, 'encoding' | 'segments'>;
   tag?: string;
   metadata?: Record<string, string>;
+  reference?: string;
+  template?: TemplateRef;
   deliveryReport: boolean;
   scheduledAt?: string;
   expiresAt?: string;
@@ -146,6 +156,8 @@ export function newMessageRecord(message: NewMessage, at: Date): MessageRecord {
     segments,
     ...(message.tag ? { tag: message.tag } : {}),
     ...(message.metadata ? { metadata: message.metadata } : {}),
+    ...(message.reference ? { reference: message.reference } : {}),
+    ...(message.template ? { template: message.template } : {}),
     deliveryReport: message.deliveryReport,
     status: message.status,
     history: [{ status: message.status, at: when, ...(message.reason ? { reason: message.reason } : {}) }],

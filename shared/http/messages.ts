@@ -3,56 +3,20 @@
 // requests and are the source of the OpenAPI document), the views of use-case results, and the
 // routes as the OpenAPI document describes them.
 import { z } from 'zod';
-import { MAX_SCHEDULE_AHEAD_MS, type MessageRecord } from '../domain/message.js';
+import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
+import { TEMPLATE_CATEGORIES } from '../domain/template.js';
+import type { Preview } from '../pipeline/previewMessages.js';
 import type { SubmitPlan } from '../pipeline/submitMessages.js';
-import { metadataSchema, tagSchema } from './common.js';
+import { continuationToken, pageLimit } from './common.js';
 import { idempotencyKeyHeader } from './idempotency.js';
+import { referenceSchema, submitMessagesBody } from './messageRequests.js';
 import type { ApiRoute } from './route.js';
 
-/** Recipients one request may name; the pipeline splits them into ACS requests of at most 100. */
-export const MAX_RECIPIENTS = 1000;
-export const MAX_MESSAGE_LENGTH = 2048;
 /** Largest request body the API reads, in bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export const submitMessagesBody = z
-  .object({
-    to: z
-      .union([
-        z.string().describe('One recipient.'),
-        z
-          .array(z.string())
-          .min(1, 'must list at least one recipient')
-          .max(MAX_RECIPIENTS, `must list at most ${MAX_RECIPIENTS} recipients`),
-      ])
-      .describe('E.164 number(s), e.g. "+14255550123". Spaces, dashes, parentheses and a missing "+" are tolerated; duplicates are sent once.'),
-    message: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`)
-      .describe('The text. GSM-7 or UCS-2 is chosen automatically; see `segments` in the response.'),
-    from: z.string().min(1).max(20).optional().describe('A sender of the configured pool. Without it, each recipient always gets the same number of the pool.'),
-    tag: tagSchema.optional(),
-    metadata: metadataSchema.optional(),
-    deliveryReport: z.boolean().default(true).describe('Ask ACS for a delivery report (default true).'),
-    scheduledAt: z.iso
-      .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T09:00:00Z' })
-      .optional()
-      .describe('Send no earlier than this (up to 35 days ahead).'),
-    validFor: z
-      .number()
-      .int('must be a whole number of seconds')
-      .min(5, 'must be at least 5 seconds')
-      .max(MAX_SCHEDULE_AHEAD_MS / 1000, 'must be at most 35 days in seconds')
-      .optional()
-      .describe('Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.'),
-    smartEncoding: z.boolean().default(true).describe('Replace typographic characters with GSM-7 equivalents when that keeps the message in GSM-7 (default true).'),
-    partial: z.boolean().default(false).describe('Accept the valid recipients and report the invalid ones instead of refusing the whole request.'),
-  })
-  .strict();
-
-export type SubmitMessagesBody = z.output<typeof submitMessagesBody>;
+export { MAX_MESSAGE_LENGTH, MAX_RECIPIENTS, submitMessagesBody, submitMessagesRequest, type SubmitMessagesBody } from './messageRequests.js';
 
 export const messageStatusSchema = z.enum(MESSAGE_STATUSES);
 
@@ -63,15 +27,28 @@ export const acceptedMessage = z.object({
   status: z.enum(['queued', 'scheduled', 'suppressed']),
   segments: z.number().int(),
   encoding: z.enum(['GSM-7', 'UCS-2']),
+  reference: z.string().optional(),
 });
+
+const rejectedEntry = z.object({
+  to: z.string(),
+  reason: z.string().describe('Everything wrong with the entry.'),
+  field: z.string().optional().describe('The entry of the request ("messages[3]", "to[3]"); absent for a number of the one-text form.'),
+  reference: z.string().optional(),
+});
+
+const templateUsed = z
+  .object({ name: z.string(), version: z.number().int(), locale: z.string().optional().describe('The variant used; absent for the default text.') })
+  .describe('The template and the version of it that rendered the texts.');
 
 export const submitMessagesResponse = z.object({
   batchId: z.string(),
   statusUrl: z.string().describe('Where to follow the batch.'),
-  messages: z.array(acceptedMessage),
-  rejected: z.array(z.object({ to: z.string(), reason: z.string() })).describe('Invalid recipients (only with partial: true).'),
-  segments: z.number().int().describe('Segments per message.'),
-  encoding: z.enum(['GSM-7', 'UCS-2']),
+  messages: z.array(acceptedMessage).describe('The accepted messages, in request order.'),
+  rejected: z.array(rejectedEntry).describe('Invalid entries (only with partial: true).'),
+  segments: z.number().int().optional().describe('Segments per message (one-text requests).'),
+  encoding: z.enum(['GSM-7', 'UCS-2']).optional().describe('One-text requests.'),
+  template: templateUsed.optional(),
 });
 
 export type SubmitMessagesResponse = z.infer<typeof submitMessagesResponse>;
@@ -95,6 +72,8 @@ export const messageView = z.object({
   encoding: z.enum(['GSM-7', 'UCS-2']),
   tag: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  reference: z.string().optional(),
+  template: templateUsed.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   scheduledAt: z.string().optional(),
@@ -106,6 +85,17 @@ export const messageView = z.object({
 
 export type MessageView = z.infer<typeof messageView>;
 
+export const messageListQuery = z.object({
+  reference: referenceSchema.describe('The reference you gave the messages (POST /api/messages).'),
+  limit: pageLimit(1000, 100),
+  continuationToken,
+});
+
+export const messageListResponse = z.object({
+  items: z.array(messageView).describe('The messages with the reference, oldest batch first.'),
+  continuationToken: z.string().optional(),
+});
+
 export const previewRecipient = z.object({
   to: z.string().describe('The recipient, normalized to E.164.'),
   from: z.string().describe('The sender it would go out from.'),
@@ -113,17 +103,22 @@ export const previewRecipient = z.object({
     .boolean()
     .describe('The recipient opted out of that sender (or of every sender): it would be recorded as "suppressed", not sent.'),
   status: z.enum(['queued', 'scheduled', 'suppressed']).describe('The status the message would start in.'),
+  reference: z.string().optional(),
+  text: z.string().optional().describe('This message\'s text as it would be sent (messages and template requests).'),
+  textChanged: z.boolean().optional(),
+  encoding: z.enum(['GSM-7', 'UCS-2']).optional(),
+  segments: z.number().int().optional(),
+  scheduledAt: z.string().optional(),
 });
 
 export const previewResponse = z.object({
-  text: z.string().describe('The text as it would be sent, after smart encoding.'),
-  textChanged: z.boolean().describe('Smart encoding replaced characters to keep the message in GSM-7.'),
-  encoding: z.enum(['GSM-7', 'UCS-2']),
-  segments: z.number().int().describe('Segments per message.'),
-  recipients: z.array(previewRecipient).describe('One entry per distinct valid recipient, in request order.'),
-  rejected: z
-    .array(z.object({ to: z.string(), reason: z.string() }))
-    .describe('Invalid recipients (they make a real submit fail unless partial is true).'),
+  text: z.string().optional().describe('One-text requests: the text as it would be sent, after smart encoding.'),
+  textChanged: z.boolean().optional().describe('Smart encoding replaced characters to keep the message in GSM-7.'),
+  encoding: z.enum(['GSM-7', 'UCS-2']).optional(),
+  segments: z.number().int().optional().describe('Segments per message (one-text requests).'),
+  template: templateUsed.extend({ category: z.enum(TEMPLATE_CATEGORIES) }).optional(),
+  recipients: z.array(previewRecipient).describe('One entry per accepted message, in request order; with its own text, encoding and segments unless the request has one text.'),
+  rejected: z.array(rejectedEntry).describe('Invalid entries (they make a real submit fail unless partial is true).'),
   scheduledAt: z.string().optional(),
   expiresAt: z.string().optional(),
   totals: z.object({
@@ -131,7 +126,10 @@ export const previewResponse = z.object({
     sendable: z.number().int().describe('Recipients that would be sent to (not opted out).'),
     suppressed: z.number().int(),
     rejected: z.number().int(),
-    segments: z.number().int().describe('Segments that would be sent in all: segments per message x sendable recipients.'),
+    segments: z.number().int().describe('Segments that would be sent in all (the sendable messages\' segments summed): what is billed.'),
+    distinctTexts: z.number().int().describe('Different texts among the sendable messages.'),
+    estimatedCost: z.number().describe('segments x the price per segment of the sender\'s number type and the recipient\'s country (ANALYTICS_SMS_PRICES).'),
+    currency: z.string(),
   }),
 });
 
@@ -151,6 +149,8 @@ export function toMessageView(record: MessageRecord): MessageView {
     encoding: record.encoding,
     ...(record.tag ? { tag: record.tag } : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
+    ...(record.reference ? { reference: record.reference } : {}),
+    ...(record.template ? { template: record.template } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.scheduledAt ? { scheduledAt: record.scheduledAt } : {}),
@@ -164,6 +164,12 @@ export function toMessageView(record: MessageRecord): MessageView {
 /** Where a batch is followed. */
 export function batchUrl(batchId: string): string {
   return `/api/batches/${batchId}`;
+}
+
+/** How a response names the template of its texts. */
+function templateOf(plan: SubmitPlan) {
+  const t = plan.template;
+  return t ? { template: { name: t.name, version: t.version, ...(t.locale ? { locale: t.locale } : {}) } } : {};
 }
 
 /** The 202 answer to an accepted submit. */
@@ -180,27 +186,31 @@ export function submitResponse(accepted: { plan: SubmitPlan; records: readonly M
       status: (r.history[0]?.status ?? r.status) as 'queued' | 'scheduled' | 'suppressed',
       segments: r.segments,
       encoding: r.encoding,
+      ...(r.reference ? { reference: r.reference } : {}),
     })),
     rejected: plan.rejected,
-    segments: plan.segments,
-    encoding: plan.encoding,
+    ...(plan.segments !== undefined ? { segments: plan.segments, encoding: plan.encoding! } : {}),
+    ...templateOf(plan),
   };
 }
 
-/** The answer to a dry run: what a submit of `message` would do, as `plan` says. */
-export function previewView(plan: SubmitPlan, message: string): PreviewResponse {
+/** The answer to a dry run: what a submit would do, and cost. */
+export function previewView(preview: Preview): PreviewResponse {
+  const { plan } = preview;
+  const one = plan.text !== undefined;
   const recipients = plan.recipients.map((r) => ({
     to: r.to,
     from: r.from.number,
     optedOut: r.optedOut,
-    status: r.optedOut ? ('suppressed' as const) : plan.scheduledAt ? ('scheduled' as const) : ('queued' as const),
+    status: r.optedOut ? ('suppressed' as const) : r.scheduledAt ? ('scheduled' as const) : ('queued' as const),
+    ...(r.reference ? { reference: r.reference } : {}),
+    ...(one ? {} : { text: r.text, textChanged: r.textChanged, encoding: r.encoding, segments: r.segments }),
+    ...(r.scheduledAt && r.scheduledAt.getTime() !== plan.scheduledAt?.getTime() ? { scheduledAt: r.scheduledAt.toISOString() } : {}),
   }));
   const sendable = recipients.filter((r) => !r.optedOut).length;
   return {
-    text: plan.text,
-    textChanged: plan.text !== message,
-    encoding: plan.encoding,
-    segments: plan.segments,
+    ...(one ? { text: plan.text!, textChanged: plan.recipients.some((r) => r.textChanged), encoding: plan.encoding!, segments: plan.segments! } : {}),
+    ...(plan.template ? { template: { ...templateOf(plan).template!, category: plan.template.category } } : {}),
     recipients,
     rejected: plan.rejected,
     ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
@@ -210,7 +220,10 @@ export function previewView(plan: SubmitPlan, message: string): PreviewResponse 
       sendable,
       suppressed: recipients.length - sendable,
       rejected: plan.rejected.length,
-      segments: sendable * plan.segments,
+      segments: preview.segments,
+      distinctTexts: preview.distinctTexts,
+      estimatedCost: preview.estimatedCost,
+      currency: preview.currency,
     },
   };
 }
@@ -259,6 +272,17 @@ export const messageRoutes: ApiRoute[] = [
     requestBody: { schema: submitMessagesBody },
     responses: { '200': { description: 'What the send would do.', schema: previewResponse } },
     problems: [413, 415],
+  },
+  {
+    method: 'get',
+    path: '/api/messages',
+    operationId: 'listMessages',
+    summary: 'The messages of one of your references',
+    description: 'Every message given this reference (in any request), oldest batch first, a page at a time. One index range is read, never the whole table.',
+    tags: ['messages'],
+    auth: 'function',
+    query: messageListQuery,
+    responses: { '200': { description: 'A page of messages.', schema: messageListResponse } },
   },
   {
     method: 'get',

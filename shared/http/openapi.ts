@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { analyticsResponse, analyticsRoutes } from './analytics.js';
 import { batchResponse, batchRoutes } from './batches.js';
 import { conversationResponse, conversationRoutes } from './conversations.js';
-import { MAX_BODY_BYTES, messageRoutes, messageView, previewResponse, submitMessagesBody, submitMessagesResponse } from './messages.js';
+import { MAX_BODY_BYTES, messageListResponse, messageRoutes, messageView, previewResponse, submitMessagesBody, submitMessagesResponse } from './messages.js';
 import { healthResponse, healthSummaryResponse, operationsRoutes } from './operations.js';
 import { consentChangeResponse, consentHistoryResponse, optOutListResponse, optOutRoutes, optOutStatusResponse } from './optOuts.js';
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
@@ -25,6 +25,7 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [submitMessagesResponse, 'SubmitMessagesResponse'],
   [previewResponse, 'PreviewResponse'],
   [messageView, 'Message'],
+  [messageListResponse, 'MessageList'],
   [batchResponse, 'Batch'],
   [healthResponse, 'HealthDetails'],
   [healthSummaryResponse, 'Health'],

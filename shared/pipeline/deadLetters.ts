@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DeadLetter } from '../domain/deadLetter.js';
 import type { MessageRecord } from '../domain/message.js';
-import { parseSendJob } from '../domain/sendJob.js';
+import { parseSendJob, withRecipients, type SendJob } from '../domain/sendJob.js';
 import type { DeadLetterStore, TransportDeadLetters } from '../ports/deadLetters.js';
 import type { StatusEventSink } from '../ports/events.js';
 import type { MessageStore } from '../ports/messages.js';
@@ -124,10 +124,9 @@ export async function replayDeadLetter(deps: DeadLetterDeps, letter: DeadLetter)
     const { reservedAt: _r, lastError: _l, notBefore: _n, ...rest } = job;
     await deps.queue.enqueue([
       {
-        ...rest,
+        ...withRecipients(rest as SendJob, (id) => requeue.has(id)),
         jobId: `${job.batchId}.replay.${randomBytes(4).toString('hex')}`,
         attempt: 1,
-        recipients: job.recipients.filter((r) => requeue.has(r.messageId)),
         // A scheduled job keeps its time; a job that was due is due now.
         ...(job.notBefore && Date.parse(job.notBefore) > now.getTime() ? { notBefore: job.notBefore } : {}),
       },

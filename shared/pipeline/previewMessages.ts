@@ -1,10 +1,43 @@
-// A dry run of a submit: what it would do — encoding, segments, the text after smart encoding,
-// the sender and opt-out verdict per recipient — without enqueuing, recording or reserving
-// anything. It is the submit's own plan.
-import { planSubmit, type PlanDeps, type PlanResult, type SubmitRequest } from './submitMessages.js';
+// A dry run of a submit: what it would do — each text after smart encoding with its encoding and
+// segments, the sender and opt-out verdict per recipient, the segments billed and their estimated
+// cost — without enqueuing, recording or reserving anything. It is the submit's own plan.
+import { countryOf } from '../domain/countries.js';
+import { costMicros, pricePerSegment, PRICE_CURRENCY, type PriceTable } from '../domain/pricing.js';
+import type { FieldError } from '../domain/validation.js';
+import { planSubmit, type PlanDeps, type SubmitPlan, type SubmitRequest } from './submitMessages.js';
 
 export type { PlanDeps } from './submitMessages.js';
 
-export function previewMessages(deps: PlanDeps, request: SubmitRequest): Promise<PlanResult> {
-  return planSubmit(deps, request);
+export interface PreviewDeps extends PlanDeps {
+  /** ANALYTICS_SMS_PRICES: the same prices analytics estimates cost with. */
+  prices: PriceTable;
+}
+
+/** A plan with what it would cost. */
+export interface Preview {
+  plan: SubmitPlan;
+  /** Segments of the sendable messages, summed: what is billed. */
+  segments: number;
+  distinctTexts: number;
+  estimatedCost: number;
+  currency: string;
+}
+
+export type PreviewResult = { kind: 'preview'; preview: Preview } | { kind: 'invalid'; errors: FieldError[] };
+
+export async function previewMessages(deps: PreviewDeps, request: SubmitRequest): Promise<PreviewResult> {
+  const planned = await planSubmit(deps, request);
+  if (planned.kind === 'invalid') return planned;
+  const sendable = planned.plan.recipients.filter((r) => !r.optedOut);
+  const micros = sendable.reduce((sum, r) => sum + costMicros(r.segments, pricePerSegment(deps.prices, r.from.type, countryOf(r.to))), 0);
+  return {
+    kind: 'preview',
+    preview: {
+      plan: planned.plan,
+      segments: sendable.reduce((sum, r) => sum + r.segments, 0),
+      distinctTexts: new Set(sendable.map((r) => r.text)).size,
+      estimatedCost: micros / 1_000_000,
+      currency: PRICE_CURRENCY,
+    },
+  };
 }

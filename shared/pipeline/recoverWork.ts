@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseMessageId } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../domain/sendJob.js';
+import { buildSendJob, jobChunks, type SendJob } from '../domain/sendJob.js';
 import { groupBy } from '../lib/collections.js';
 import type { SubmissionStore } from '../ports/submissions.js';
 import { REPLY_TAG } from './replies.js';
@@ -87,33 +87,44 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
 }
 
 /**
- * Send jobs for records whose hand-over must go on: one per sender, text and options, of at most
- * 100. The sender paces them, looks at opt-outs again, and repeats a recorded hand-over under its
+ * Send jobs for records whose hand-over must go on: one per sender, options and template, of at
+ * most 100, each recipient with its own text (recipients with the same text share an ACS request).
+ * The sender paces them, looks at opt-outs again, and repeats a recorded hand-over under its
  * first-sent time.
  */
 export function redriveJobs(records: readonly MessageRecord[], now: Date): SendJob[] {
-  const shape = (r: MessageRecord) => JSON.stringify([r.from, r.body, r.tag, r.metadata, r.deliveryReport, r.expiresAt, r.scheduledAt]);
+  const shape = (r: MessageRecord) =>
+    JSON.stringify([r.from, r.tag, r.deliveryReport, r.expiresAt, r.scheduledAt, r.template?.name, r.template?.version, r.template?.locale, r.tag === REPLY_TAG && r.metadata?.reply === 'stop']);
   const jobs: SendJob[] = [];
   for (const group of groupBy(records.filter((r) => !r.erasedAt && r.body !== ''), shape).values()) {
     const first = group[0]!;
-    for (let i = 0; i < group.length; i += 100) {
-      const chunk = group.slice(i, i + 100);
-      jobs.push({
-        schema: SEND_JOB_SCHEMA_VERSION,
-        jobId: `${first.batchId}.recover.${randomBytes(4).toString('hex')}`,
-        batchId: first.batchId,
-        from: first.from,
-        message: first.body,
-        recipients: chunk.map((r) => ({ messageId: r.messageId, to: r.to })),
-        deliveryReport: first.deliveryReport,
-        ...(first.tag ? { tag: first.tag } : {}),
-        ...(first.metadata ? { metadata: first.metadata } : {}),
-        ...(first.scheduledAt && Date.parse(first.scheduledAt) > now.getTime() ? { notBefore: first.scheduledAt } : {}),
-        ...(first.expiresAt ? { expiresAt: first.expiresAt } : {}),
-        attempt: 1 + Math.max(0, ...chunk.map((r) => r.attempts)),
-        // A STOP confirmation is the one message allowed to an opted-out recipient.
-        kind: first.tag === REPLY_TAG && first.metadata?.reply === 'stop' ? 'optOutConfirmation' : 'message',
-      });
+    const byId = new Map(group.map((r) => [r.messageId, r]));
+    const recipients = group.map((r) => ({
+      messageId: r.messageId,
+      to: r.to,
+      text: r.body,
+      ...(r.reference ? { reference: r.reference } : {}),
+      ...(r.metadata ? { metadata: r.metadata } : {}),
+    }));
+    for (const chunk of jobChunks(recipients, 100)) {
+      jobs.push(
+        buildSendJob(
+          {
+            jobId: `${first.batchId}.recover.${randomBytes(4).toString('hex')}`,
+            batchId: first.batchId,
+            from: first.from,
+            deliveryReport: first.deliveryReport,
+            ...(first.tag ? { tag: first.tag } : {}),
+            ...(first.template ? { template: first.template } : {}),
+            ...(first.scheduledAt && Date.parse(first.scheduledAt) > now.getTime() ? { notBefore: first.scheduledAt } : {}),
+            ...(first.expiresAt ? { expiresAt: first.expiresAt } : {}),
+            attempt: 1 + Math.max(0, ...chunk.map((r) => byId.get(r.messageId)!.attempts)),
+            // A STOP confirmation is the one message allowed to an opted-out recipient.
+            kind: first.tag === REPLY_TAG && first.metadata?.reply === 'stop' ? 'optOutConfirmation' : 'message',
+          },
+          chunk,
+        ),
+      );
     }
   }
   return jobs;

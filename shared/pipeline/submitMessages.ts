@@ -10,48 +10,24 @@
 //   behind — a retry with the same Idempotency-Key, or the recovery timer — finishes it alike.
 // A retry with a key works under the batch id of the key's first request (resumed), so records,
 // jobs and ACS repeatability all recognise what the first attempt already did.
-import { analyzeMessage } from '../domain/encoding.js';
-import { messageIdOf, newBatchId } from '../domain/ids.js';
-import { MAX_SCHEDULE_AHEAD_MS, newMessageRecord, type MessageRecord } from '../domain/message.js';
-import { normalizePhoneNumber } from '../domain/phoneNumber.js';
-import { stickySender, type Sender } from '../domain/sender.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../domain/sendJob.js';
-import type { FieldError } from '../domain/validation.js';
-import { groupBy } from '../lib/collections.js';
+import { messageIdOf } from '../domain/ids.js';
+import type { MessageRecord } from '../domain/message.js';
 import type { Submission } from '../domain/submission.js';
-import type { OptOutStore } from '../ports/consent.js';
+import type { FieldError } from '../domain/validation.js';
 import { DependencyUnavailableError, SubmitInterruptedError } from '../ports/errors.js';
 import type { StatusEventSink } from '../ports/events.js';
 import type { MessageStore } from '../ports/messages.js';
 import type { OutboundQueue } from '../ports/queue.js';
-import type { Clock, Logger } from '../ports/runtime.js';
+import type { Logger } from '../ports/runtime.js';
 import type { SubmissionStore } from '../ports/submissions.js';
+import { planOf, recordsOf, sendJobs, submissionOf } from './submit/batch.js';
+import { planSubmit, type PlanDeps, type SubmitPlan } from './submit/plan.js';
+import type { SubmitRequest } from './submit/forms.js';
 
-/** What the app asks for (POST /api/messages, validated). */
-export interface SubmitRequest {
-  /** One recipient or several, as the app wrote them. */
-  to: string | string[];
-  message: string;
-  /** A sender of the pool; without it, each recipient gets its sticky sender. */
-  from?: string;
-  tag?: string;
-  metadata?: Record<string, string>;
-  deliveryReport: boolean;
-  /** ISO 8601; not handed to ACS before then. */
-  scheduledAt?: string;
-  /** Seconds after scheduledAt (or now) by which the message must be handed to ACS. */
-  validFor?: number;
-  smartEncoding: boolean;
-  /** Accept the valid recipients and report the invalid ones. */
-  partial: boolean;
-}
-
-export interface PlanDeps {
-  optOuts: OptOutStore;
-  clock: Clock;
-  senders: readonly Sender[];
-  maxSegments: number;
-}
+export type { SubmitRequest, TextRequest, MessagesRequest, TemplateRequest, SubmitOptions } from './submit/forms.js';
+export type { PlanDeps, PlanResult, PlannedMessage, RejectedMessage, SubmitPlan } from './submit/plan.js';
+export { planSubmit } from './submit/plan.js';
+export { recordsOf, sendJobs } from './submit/batch.js';
 
 export interface SubmitDeps extends PlanDeps {
   messages: MessageStore;
@@ -67,103 +43,9 @@ export interface SubmitOperation {
   resumed?: boolean;
 }
 
-/** What a submit would do, without doing it: shared by submit and preview. */
-export interface SubmitPlan {
-  batchId: string;
-  text: string;
-  encoding: 'GSM-7' | 'UCS-2';
-  segments: number;
-  recipients: Array<{ to: string; from: Sender; messageId: string; optedOut: boolean }>;
-  rejected: Array<{ to: string; reason: string }>;
-  scheduledAt?: Date;
-  expiresAt?: Date;
-}
-
-export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] };
-
 export type SubmitResult =
   | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] }
   | { kind: 'invalid'; errors: FieldError[] };
-
-/** Plans a submit under `batchId` (a new id when absent); nothing is written. */
-export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
-  const now = deps.clock.now();
-  const errors: FieldError[] = [];
-
-  const list = Array.isArray(request.to) ? request.to : [request.to];
-  const fieldOf = (i: number) => (Array.isArray(request.to) ? `to[${i}]` : 'to');
-  const valid: string[] = [];
-  const seen = new Set<string>();
-  const rejected: Array<{ to: string; reason: string }> = [];
-  list.forEach((raw, i) => {
-    const result = normalizePhoneNumber(raw);
-    if (!result.ok) {
-      rejected.push({ to: raw.slice(0, 32), reason: result.reason });
-      errors.push({ field: fieldOf(i), message: result.reason });
-    } else if (!seen.has(result.e164)) {
-      seen.add(result.e164);
-      valid.push(result.e164);
-    }
-  });
-  if (errors.length > 0 && (!request.partial || valid.length === 0)) {
-    return { kind: 'invalid', errors: valid.length === 0 && request.partial ? [...errors, { field: 'to', message: 'no valid recipient' }] : errors };
-  }
-  errors.length = 0;
-
-  const analysis = analyzeMessage(request.message, { smartEncoding: request.smartEncoding });
-  if (analysis.segments > deps.maxSegments) {
-    errors.push({
-      field: 'message',
-      message: `needs ${analysis.segments} segments (${analysis.encoding}); at most ${deps.maxSegments} are allowed`,
-    });
-  }
-
-  let fixedSender: Sender | undefined;
-  if (request.from !== undefined) {
-    fixedSender = deps.senders.find((s) => s.number === request.from);
-    if (!fixedSender) errors.push({ field: 'from', message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})` });
-  }
-
-  let scheduledAt: Date | undefined;
-  if (request.scheduledAt) {
-    scheduledAt = new Date(request.scheduledAt);
-    if (scheduledAt.getTime() < now.getTime() - 60_000) errors.push({ field: 'scheduledAt', message: 'is in the past' });
-    else if (scheduledAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) errors.push({ field: 'scheduledAt', message: 'is more than 35 days ahead' });
-    if (scheduledAt.getTime() <= now.getTime()) scheduledAt = undefined;
-  }
-  const expiresAt = request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
-  if (errors.length > 0) return { kind: 'invalid', errors };
-
-  const id = batchId ?? newBatchId(now);
-  const recipients = valid.map((to, i) => ({
-    to,
-    from: fixedSender ?? stickySender(deps.senders, to),
-    messageId: messageIdOf(id, i),
-    optedOut: false,
-  }));
-
-  // The cheap opt-out check: the sender checks again, authoritatively, right before the hand-over.
-  await Promise.all(
-    [...groupBy(recipients, (r) => r.from.number)].map(async ([sender, group]) => {
-      const optedOut = await deps.optOuts.optedOut(sender, group.map((r) => r.to));
-      for (const r of group) r.optedOut = optedOut.has(r.to);
-    }),
-  );
-
-  return {
-    kind: 'plan',
-    plan: {
-      batchId: id,
-      text: analysis.text,
-      encoding: analysis.encoding,
-      segments: analysis.segments,
-      recipients,
-      rejected,
-      ...(scheduledAt ? { scheduledAt } : {}),
-      ...(expiresAt ? { expiresAt } : {}),
-    },
-  };
-}
 
 export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, operation: SubmitOperation = {}): Promise<SubmitResult> {
   const planned = await planSubmit(deps, request, operation.batchId);
@@ -198,11 +80,25 @@ export async function completeSubmission(deps: Omit<SubmitDeps, keyof PlanDeps> 
     // Some may be written already: insert only the missing ones (inserting existing ones costs a request each).
     const existing = await deps.messages.getMany(submission.batchId, records.map((r) => r.messageId));
     await recordAndAnnounce(deps, records.filter((r) => !existing.has(r.messageId)));
+    // A record written by an earlier attempt keeps its text (a template may have changed since), and its job says the same.
+    submission = withStoredTexts(submission, existing);
   } else {
     await recordAndAnnounce(deps, records);
   }
   await deps.queue.enqueue(sendJobs(submission, deps.senders));
   await deps.submissions.remove(submission.batchId);
+}
+
+/** The submission with the text of each recipient whose record is stored as that record has it. */
+function withStoredTexts(submission: Submission, stored: ReadonlyMap<string, MessageRecord>): Submission {
+  const recipients = submission.recipients.map((r, i) => {
+    const record = stored.get(messageIdOf(submission.batchId, i));
+    const text = r.text ?? submission.text;
+    return record && !record.erasedAt && record.body !== '' && record.body !== text
+      ? { ...r, text: record.body, encoding: record.encoding, segments: record.segments }
+      : r;
+  });
+  return { ...submission, recipients };
 }
 
 /** Runs the write that is the point of no return: a failure there may or may not have taken effect. */
@@ -237,100 +133,4 @@ async function acceptedRecords(deps: Pick<SubmitDeps, 'messages'>, submission: S
   const made = recordsOf(submission);
   const stored = await deps.messages.getMany(submission.batchId, made.map((r) => r.messageId));
   return made.map((r) => stored.get(r.messageId) ?? r);
-}
-
-/** What is kept of a plan at its point of no return. */
-function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date): Submission {
-  return {
-    batchId: plan.batchId,
-    acceptedAt: now.toISOString(),
-    text: plan.text,
-    encoding: plan.encoding,
-    segments: plan.segments,
-    recipients: plan.recipients.map((r) => ({ to: r.to, from: r.from.number, optedOut: r.optedOut })),
-    rejected: plan.rejected,
-    ...(request.tag ? { tag: request.tag } : {}),
-    ...(request.metadata ? { metadata: request.metadata } : {}),
-    deliveryReport: request.deliveryReport,
-    ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
-    ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
-  };
-}
-
-/** A stored submission as a plan again (senders that left the pool keep their number and the defaults of a toll-free one). */
-function planOf(submission: Submission, senders: readonly Sender[]): SubmitPlan {
-  return {
-    batchId: submission.batchId,
-    text: submission.text,
-    encoding: submission.encoding,
-    segments: submission.segments,
-    recipients: submission.recipients.map((r, i) => ({
-      to: r.to,
-      from: senderOf(senders, r.from),
-      messageId: messageIdOf(submission.batchId, i),
-      optedOut: r.optedOut,
-    })),
-    rejected: submission.rejected,
-    ...(submission.scheduledAt ? { scheduledAt: new Date(submission.scheduledAt) } : {}),
-    ...(submission.expiresAt ? { expiresAt: new Date(submission.expiresAt) } : {}),
-  };
-}
-
-function senderOf(senders: readonly Sender[], number: string): Sender {
-  return senders.find((s) => s.number === number) ?? { number, type: 'tollFree', ratePerMinute: 200, burst: 1 };
-}
-
-/** The records of a submission: the same, whoever makes them, since they start at its acceptance time. */
-export function recordsOf(submission: Submission): MessageRecord[] {
-  const at = new Date(submission.acceptedAt);
-  return submission.recipients.map((r, i) =>
-    newMessageRecord(
-      {
-        messageId: messageIdOf(submission.batchId, i),
-        batchId: submission.batchId,
-        from: r.from,
-        to: r.to,
-        body: submission.text,
-        analysis: submission,
-        ...(submission.tag ? { tag: submission.tag } : {}),
-        ...(submission.metadata ? { metadata: submission.metadata } : {}),
-        deliveryReport: submission.deliveryReport,
-        ...(submission.scheduledAt ? { scheduledAt: submission.scheduledAt } : {}),
-        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
-        status: r.optedOut ? 'suppressed' : submission.scheduledAt ? 'scheduled' : 'queued',
-        ...(r.optedOut ? { reason: 'recipient opted out of this sender' } : {}),
-      },
-      at,
-    ),
-  );
-}
-
-/**
- * The sendable recipients as send jobs: one per ACS request, of at most 100 and the sender's
- * burst. Job ids follow from the batch, so every attempt makes the same jobs.
- */
-export function sendJobs(submission: Submission, senders: readonly Sender[]): SendJob[] {
-  const jobs: SendJob[] = [];
-  const sendable = submission.recipients.map((r, i) => ({ ...r, messageId: messageIdOf(submission.batchId, i) })).filter((r) => !r.optedOut);
-  for (const [sender, group] of groupBy(sendable, (r) => r.from)) {
-    const size = Math.min(100, senderOf(senders, sender).burst);
-    for (let i = 0; i < group.length; i += size) {
-      jobs.push({
-        schema: SEND_JOB_SCHEMA_VERSION,
-        jobId: `${submission.batchId}.${jobs.length}`,
-        batchId: submission.batchId,
-        from: sender,
-        message: submission.text,
-        recipients: group.slice(i, i + size).map((r) => ({ messageId: r.messageId, to: r.to })),
-        deliveryReport: submission.deliveryReport,
-        ...(submission.tag ? { tag: submission.tag } : {}),
-        ...(submission.metadata ? { metadata: submission.metadata } : {}),
-        ...(submission.scheduledAt ? { notBefore: submission.scheduledAt } : {}),
-        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
-        attempt: 1,
-        kind: 'message',
-      });
-    }
-  }
-  return jobs;
 }

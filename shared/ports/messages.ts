@@ -5,9 +5,15 @@ import type { Page, PageRequest } from './paging.js';
 export interface MessageStore {
   /**
    * Inserts the records of one batch (any number; written in transactions of up to 100).
-   * A record that already exists is left untouched, so inserting twice is harmless.
+   * A record that already exists is left untouched, so inserting twice is harmless. A record with
+   * a reference is findable by it (findByReference) from the moment it is stored.
    */
   insertBatch(records: MessageRecord[]): Promise<void>;
+  /**
+   * The records with the app's reference, in message id order (oldest batch first), a page at a
+   * time; without reading the messages table whole.
+   */
+  findByReference(reference: string, options: PageRequest): Promise<Page<MessageRecord>>;
   /** One record by message id, with its etag; undefined when unknown. */
   get(messageId: string): Promise<MessageRecord | undefined>;
   /** The records of one batch with the given ids (one round trip); missing ids are absent from the map. */
@@ -18,7 +24,7 @@ export interface MessageStore {
   listBatch(batchId: string, options: PageRequest): Promise<Page<MessageRecord>>;
   /**
    * Writes records of ONE batch, each conditional on its etag (records without an etag are
-   * inserted), all or nothing. Throws ConcurrencyError when any of them changed meanwhile.
+   * inserted, and findable by their reference like insertBatch's), all or nothing. Throws ConcurrencyError when any of them changed meanwhile.
    * Updates each record's etag in place on success.
    */
   saveAll(records: MessageRecord[]): Promise<void>;

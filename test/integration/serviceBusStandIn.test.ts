@@ -13,7 +13,7 @@ import { startServiceBusStandIn, type ServiceBusStandIn } from '../../local/serv
 import { serviceBusTriggerSettings, startServiceBusTrigger } from '../../local/serviceBus/trigger.js';
 import { ServiceBusDeadLetterQueue } from '../../shared/adapters/servicebus/deadLetterQueue.js';
 import { ServiceBusOutboundQueue } from '../../shared/adapters/servicebus/outboundQueue.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
+import { SEND_JOB_SCHEMA_VERSION, type SendJobV1 } from '../../shared/domain/sendJob.js';
 import { DependencyUnavailableError } from '../../shared/ports/errors.js';
 
 const hostJson = JSON.parse(readFileSync(new URL('../../host.json', import.meta.url), 'utf8')) as unknown;
@@ -409,7 +409,7 @@ describe('the dead-letter queue', () => {
   });
 });
 
-function job(n: number, extra: Partial<SendJob> = {}): SendJob {
+function job(n: number, extra: Partial<SendJobV1> = {}): SendJobV1 {
   const batchId = 'b20261204';
   return {
     schema: SEND_JOB_SCHEMA_VERSION,
@@ -496,7 +496,7 @@ describe('a Service Bus outage (goOffline / goOnline)', () => {
       {
         name: 'sendSms',
         trigger: { type: 'serviceBusTrigger', queueName: 'jobs', connection: 'SB_OUTAGE_CONNECTION' },
-        handler: (body) => void handled.push((body as SendJob).jobId),
+        handler: (body) => void handled.push((body as SendJobV1).jobId),
       },
       serviceBusTriggerSettings(hostJson),
       () => undefined,

@@ -82,6 +82,12 @@ export class FakeMessageStore implements MessageStore {
     }
     return map;
   }
+  async findByReference(reference: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
+    const all = [...this.rows.values()].filter((r) => r.reference === reference).sort((a, b) => a.messageId.localeCompare(b.messageId));
+    const start = options.continuationToken ? Number(options.continuationToken) : 0;
+    const end = start + options.limit;
+    return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
+  }
   async findInBatchByRecipient(batchId: string, to: string) {
     for (const r of this.rows.values()) if (r.batchId === batchId && r.to === to) return clone(r);
     return undefined;

@@ -2,7 +2,7 @@
 // reading a thread, and erasure.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
+import { SEND_JOB_SCHEMA_VERSION, type SendJobV1 } from '../../shared/domain/sendJob.js';
 import { conversationView } from '../../shared/http/conversations.js';
 import { getConversation as readConversation } from '../../shared/pipeline/conversations.js';
 
@@ -58,7 +58,7 @@ beforeEach(() => {
   };
 });
 
-function job(recipients: string[], text = 'See you at 10:00'): SendJob {
+function job(recipients: string[], text = 'See you at 10:00'): SendJobV1 {
   const batchId = newBatchId(clock.now());
   return {
     schema: SEND_JOB_SCHEMA_VERSION,

@@ -1,5 +1,6 @@
 // Inbound texts against fakes of the ports: keywords per sender, consent changes in order, replies
 // through the send path, conversation links, the forwarded events, and redelivery.
+import type { SendJobV1 } from '../../shared/domain/sendJob.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Sender } from '../../shared/domain/sender.js';
 import { DEFAULT_STOP_REPLY, DEFAULT_START_REPLY, DEFAULT_HELP_REPLY } from '../../shared/domain/keywords.js';
@@ -223,7 +224,7 @@ describe('STOP and START', () => {
     expect(optOuts.entries.size).toBe(0);
     expect(consentLog.entries.map((e) => e.action)).toEqual(['optOut', 'optIn']);
     expect(published('sms.optout.removed')).toHaveLength(1);
-    expect(queue.jobs.map((j) => [j.kind, j.message])).toEqual([
+    expect(queue.jobs.map((j) => [j.kind, (j as SendJobV1).message])).toEqual([
       ['optOutConfirmation', DEFAULT_STOP_REPLY],
       ['message', DEFAULT_START_REPLY],
     ]);
@@ -231,7 +232,7 @@ describe('STOP and START', () => {
     policy.replies = { senders: { [shortCode.number]: { help: 'Acme alerts: call 555-0100. Reply STOP to end.' } } };
     await receiveInboundSms(deps, smsReceived('help'));
     await receiveInboundSms(deps, smsReceived('INFO', { to: tenDlc.number }));
-    expect(queue.jobs.slice(2).map((j) => [j.from, j.message])).toEqual([
+    expect(queue.jobs.slice(2).map((j) => [j.from, (j as SendJobV1).message])).toEqual([
       [shortCode.number, 'Acme alerts: call 555-0100. Reply STOP to end.'],
       [tenDlc.number, DEFAULT_HELP_REPLY],
     ]);
@@ -243,13 +244,13 @@ describe('STOP and START', () => {
     expect(queue.jobs).toHaveLength(0);
     expect(consentLog.entries).toHaveLength(2);
     await receiveInboundSms(deps, smsReceived('HELP', { to: tollFree.number }));
-    expect(queue.jobs.map((j) => j.message)).toEqual([DEFAULT_HELP_REPLY]);
+    expect(queue.jobs.map((j) => (j as SendJobV1).message)).toEqual([DEFAULT_HELP_REPLY]);
 
     // A type-level setting turns them on; a null turns one off.
     policy.replies = { types: { tollFree: { stop: 'Unsubscribed from Acme.' }, shortCode: { help: null } } };
     await receiveInboundSms(deps, smsReceived('STOP', { to: tollFree.number }));
     await receiveInboundSms(deps, smsReceived('HELP'));
-    expect(queue.jobs.map((j) => j.message)).toEqual([DEFAULT_HELP_REPLY, 'Unsubscribed from Acme.']);
+    expect(queue.jobs.map((j) => (j as SendJobV1).message)).toEqual([DEFAULT_HELP_REPLY, 'Unsubscribed from Acme.']);
   });
 
   it('a STOP that arrives after a later START is logged but not applied, and not confirmed', async () => {
@@ -295,7 +296,7 @@ describe('STOP and START', () => {
     failNextInboundPublish();
     await expect(receiveInboundSms(deps, start)).rejects.toThrow('queue unavailable');
     await receiveInboundSms(deps, start);
-    expect(queue.jobs.map((j) => j.message)).toEqual([DEFAULT_STOP_REPLY, DEFAULT_START_REPLY]);
+    expect(queue.jobs.map((j) => (j as SendJobV1).message)).toEqual([DEFAULT_STOP_REPLY, DEFAULT_START_REPLY]);
     expect(published('sms.optout.removed')).toHaveLength(1);
 
     clock.advance(60_000);

@@ -77,6 +77,7 @@ describe('OpenAPI document', () => {
     }
     const expected = [
       'post /api/messages',
+      'get /api/messages',
       'post /api/messages/preview',
       'get /api/messages/{id}',
       'delete /api/messages/{id}',
@@ -88,6 +89,10 @@ describe('OpenAPI document', () => {
       'get /api/opt-outs/{phone}/history',
       'get /api/conversations/{phone}',
       'delete /api/subjects/{phone}',
+      'get /api/templates',
+      'put /api/templates/{name}',
+      'get /api/templates/{name}',
+      'delete /api/templates/{name}',
       'get /api/analytics',
       'get /api/dashboard',
       'get /api/health',
@@ -103,10 +108,17 @@ describe('OpenAPI document', () => {
     const schema = deref(op.requestBody.content['application/json'].schema);
     const { $schema: _ignored, ...fromZod } = z.toJSONSchema(submitMessagesBody, { io: 'input' }) as Json;
     expect(schema).toEqual(fromZod);
-    expect(schema.properties.to.anyOf).toContainEqual(expect.objectContaining({ type: 'array', maxItems: 1000, minItems: 1 }));
-    expect(schema.properties.message).toMatchObject({ type: 'string', maxLength: 2048, minLength: 1 });
-    expect(schema.required).toEqual(['to', 'message']);
-    expect(schema.additionalProperties).toBe(false);
+    // One of three forms, each strict: one text, a text per message, a template.
+    const [text, messages, template] = schema.anyOf as Json[];
+    expect(text.properties.to.anyOf).toContainEqual(expect.objectContaining({ type: 'array', maxItems: 1000, minItems: 1 }));
+    expect(text.properties.message).toMatchObject({ type: 'string', maxLength: 2048, minLength: 1 });
+    expect(text.required).toEqual(['to', 'message']);
+    expect(messages.required).toEqual(['messages']);
+    expect(messages.properties.messages).toMatchObject({ type: 'array', maxItems: 1000, minItems: 1 });
+    expect(messages.properties.messages.items.required).toEqual(['to', 'text']);
+    expect(template.required).toEqual(['template', 'to']);
+    expect(template.properties.to.items.properties.variables).toMatchObject({ type: 'object' });
+    for (const form of [text, messages, template]) expect(form.additionalProperties).toBe(false);
   });
 
   it('documents the Idempotency-Key header and the replay header on POST /api/messages', () => {

@@ -1,20 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { mergePrices } from '../../shared/domain/pricing.js';
 import { previewResponse, previewView, submitMessagesBody, type SubmitMessagesBody } from '../../shared/http/messages.js';
-import { previewMessages as plan, type PlanDeps } from '../../shared/pipeline/previewMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, shortCode, tollFree } from '../support/fakes.js';
+import { previewMessages as plan, type PreviewDeps } from '../../shared/pipeline/previewMessages.js';
+import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTemplates, shortCode, tollFree } from '../support/fakes.js';
 
 function setup() {
   const optOuts = new FakeOptOuts();
-  const deps = { optOuts, clock: new FakeClock(), senders: [tollFree, shortCode], maxSegments: 10 };
-  return { deps, optOuts };
+  const templates = new FakeTemplates();
+  const deps: PreviewDeps = { optOuts, clock: new FakeClock(), senders: [tollFree, shortCode], maxSegments: 10, templates, prices: mergePrices() };
+  return { deps, optOuts, templates };
 }
 
 const body = (value: unknown) => submitMessagesBody.parse(value);
 
 /** The dry run as the API answers it. */
-async function previewMessages(deps: PlanDeps, request: SubmitMessagesBody) {
+async function previewMessages(deps: PreviewDeps, request: SubmitMessagesBody) {
   const result = await plan(deps, request);
-  return result.kind === 'plan' ? { kind: 'preview' as const, response: previewView(result.plan, request.message) } : result;
+  return result.kind === 'preview' ? { kind: 'preview' as const, response: previewView(result.preview) } : result;
 }
 
 describe('previewMessages', () => {
@@ -31,7 +33,7 @@ describe('previewMessages', () => {
       { to: '+14255550123', from: expect.any(String), optedOut: false, status: 'queued' },
       { to: '+14255550124', from: expect.any(String), optedOut: true, status: 'suppressed' },
     ]);
-    expect(p.totals).toEqual({ recipients: 2, sendable: 1, suppressed: 1, rejected: 0, segments: 1 });
+    expect(p.totals).toEqual({ recipients: 2, sendable: 1, suppressed: 1, rejected: 0, segments: 1, distinctTexts: 1, estimatedCost: 0.0075, currency: 'USD' });
   });
 
   it('lists rejected recipients with partial: true, and refuses them without', async () => {

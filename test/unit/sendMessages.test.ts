@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
+import { SEND_JOB_SCHEMA_VERSION, type SendJobV1 } from '../../shared/domain/sendJob.js';
 import { processSendJob, type SendDeps } from '../../shared/pipeline/send/processSendJob.js';
 import { REPEATABILITY_WINDOW_MS } from '../../shared/pipeline/send/triage.js';
 import {
@@ -56,7 +56,7 @@ beforeEach(() => {
   };
 });
 
-function makeJob(count: number, from = shortCode.number, extra: Partial<SendJob> = {}): SendJob {
+function makeJob(count: number, from = shortCode.number, extra: Partial<SendJobV1> = {}): SendJobV1 {
   const batchId = newBatchId(clock.now());
   return {
     schema: SEND_JOB_SCHEMA_VERSION,
@@ -72,7 +72,7 @@ function makeJob(count: number, from = shortCode.number, extra: Partial<SendJob>
   };
 }
 
-async function seed(job: SendJob, overrides: Partial<MessageRecord> = {}) {
+async function seed(job: SendJobV1, overrides: Partial<MessageRecord> = {}) {
   const at = clock.now().toISOString();
   await messages.insertBatch(
     job.recipients.map((r) => ({

@@ -5,13 +5,13 @@ import type { ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, Servi
 import { describe, expect, it } from 'vitest';
 import { ServiceBusDeadLetterQueue } from '../../shared/adapters/servicebus/deadLetterQueue.js';
 import { ServiceBusOutboundQueue, toServiceBusMessage } from '../../shared/adapters/servicebus/outboundQueue.js';
-import { parseSendJob, SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
+import { parseSendJob, SEND_JOB_SCHEMA_VERSION, type SendJobV1 } from '../../shared/domain/sendJob.js';
 import { DependencyUnavailableError } from '../../shared/ports/errors.js';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');
 const settings = { kind: 'identity' as const, fullyQualifiedNamespace: 'sb-sms.servicebus.windows.net' };
 
-function job(n: number, extra: Partial<SendJob> = {}): SendJob {
+function job(n: number, extra: Partial<SendJobV1> = {}): SendJobV1 {
   const batchId = 'b20261125';
   return {
     schema: SEND_JOB_SCHEMA_VERSION,

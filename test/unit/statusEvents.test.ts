@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { messageEventsSince, type MessageEventData, type PipelineEvent } from '../../shared/domain/events.js';
 import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../shared/domain/sendJob.js';
+import { SEND_JOB_SCHEMA_VERSION, type SendJobV1 } from '../../shared/domain/sendJob.js';
 import { submitMessagesBody } from '../../shared/http/messages.js';
 import { cancelMessage } from '../../shared/pipeline/cancelMessage.js';
 import { replayDeadLetter } from '../../shared/pipeline/deadLetters.js';
@@ -30,6 +30,7 @@ import {
   FakeQueue,
   FakeRateLimiter,
   FakeSubmissions,
+  FakeTemplates,
   FakeTracker,
   FakeTransportDeadLetters,
   shortCode,
@@ -119,7 +120,7 @@ function expectOneEventPerChange() {
 
 async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
-    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events(), submissions: new FakeSubmissions() },
+    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events(), submissions: new FakeSubmissions(), templates: new FakeTemplates() },
     submitMessagesBody.parse({ to, message: 'Your appointment is tomorrow at 10:00', ...extra }),
   );
   if (result.kind !== 'accepted') throw new Error('not accepted');
@@ -241,7 +242,7 @@ describe('one event per status change, on every path', () => {
 
   it('a job another app enqueued directly: its record is created and sent in one go, every change announced', async () => {
     const batchId = newBatchId(clock.now());
-    const job: SendJob = {
+    const job: SendJobV1 = {
       schema: SEND_JOB_SCHEMA_VERSION,
       jobId: `${batchId}.0`,
       batchId,

@@ -2,7 +2,7 @@
 // detection drops a job enqueued twice; a job with `notBefore` is a scheduled message.
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import type { Config } from '../../config.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../../domain/sendJob.js';
+import type { SendJob } from '../../domain/sendJob.js';
 import { DependencyUnavailableError } from '../../ports/errors.js';
 import { type OutboundQueue } from '../../ports/queue.js';
 
@@ -33,7 +33,7 @@ export function toServiceBusMessage(job: SendJob): ServiceBusMessage {
     messageId: job.jobId,
     body: job,
     contentType: 'application/json',
-    applicationProperties: { schema: SEND_JOB_SCHEMA_VERSION, batchId: job.batchId },
+    applicationProperties: { schema: job.schema, batchId: job.batchId },
   };
 }
 

@@ -1,5 +1,6 @@
 // Message records in Table Storage: PartitionKey = batch id, RowKey = message id. A batch is one
 // partition, so 100 records are written by one transaction and a job's records read by one query.
+// The app's references are indexed in `messageReferences` (referenceIndex.ts).
 // ACS message ids are indexed in `acsMessageIds` under their send-time prefix (one or two
 // partitions per ACS request), so the index costs one transaction per request, not per message.
 import { createHash } from 'node:crypto';
@@ -8,16 +9,17 @@ import type { MessageRecord } from '../../domain/message.js';
 import { parseMessageId } from '../../domain/ids.js';
 import { ConcurrencyError } from '../../ports/errors.js';
 import { type MessageStore } from '../../ports/messages.js';
-import { type Page } from '../../ports/paging.js';
+import type { Page, PageRequest } from '../../ports/paging.js';
 import { forEachLimited } from '../../lib/concurrency.js';
 import { groupBy } from '../../lib/collections.js';
 import { escapeKey, odataString } from './keys.js';
+import { ReferenceIndex } from './referenceIndex.js';
 import { storageCall } from '../outage.js';
 import type { ClientFor } from './tableClients.js';
 
 type Row = Record<string, unknown>;
 
-const JSON_FIELDS = ['history', 'metadata', 'error'] as const;
+const JSON_FIELDS = ['history', 'metadata', 'error', 'template'] as const;
 
 function toEntity(record: MessageRecord): TableEntity<Row> {
   const { etag: _etag, ...rest } = record;
@@ -50,13 +52,19 @@ function statusOf(error: unknown): number | undefined {
 }
 
 export class TableMessageStore implements MessageStore {
-  constructor(private readonly client: ClientFor) {}
+  private readonly references: ReferenceIndex;
+
+  constructor(private readonly client: ClientFor) {
+    this.references = new ReferenceIndex(() => this.client('messageReferences'));
+  }
 
   private messages() {
     return this.client('messages');
   }
 
   async insertBatch(records: MessageRecord[]): Promise<void> {
+    // The index before the records: a stored record is always findable by its reference.
+    await this.references.add(records);
     const client = await this.messages();
     const chunks: MessageRecord[][] = [];
     for (const group of groupBy(records, (r) => r.batchId).values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
@@ -140,6 +148,7 @@ export class TableMessageStore implements MessageStore {
 
   async saveAll(records: MessageRecord[]): Promise<void> {
     if (records.length === 0) return;
+    await this.references.add(records.filter((r) => !r.etag));
     const client = await this.messages();
     for (const group of groupBy(records, (r) => r.batchId).values()) {
       for (let i = 0; i < group.length; i += 100) {
@@ -164,6 +173,7 @@ export class TableMessageStore implements MessageStore {
   }
 
   async save(record: MessageRecord): Promise<void> {
+    if (!record.etag) await this.references.add([record]);
     const client = await this.messages();
     await storageCall('save message', async () => {
       try {
@@ -177,6 +187,17 @@ export class TableMessageStore implements MessageStore {
         throw error;
       }
     });
+  }
+
+  async findByReference(reference: string, options: PageRequest): Promise<Page<MessageRecord>> {
+    const { ids, continuationToken } = await this.references.find(reference, options);
+    const found = new Map<string, MessageRecord>();
+    await Promise.all(
+      [...groupBy(ids, (id) => parseMessageId(id)!.batchId)].map(async ([batchId, group]) => {
+        for (const [id, record] of await this.getMany(batchId, group)) found.set(id, record);
+      }),
+    );
+    return { items: ids.flatMap((id) => found.get(id) ?? []), ...(continuationToken ? { continuationToken } : {}) };
   }
 
   async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void> {

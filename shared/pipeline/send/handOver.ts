@@ -1,10 +1,12 @@
 // The hand-over: recorded before it happens (the first-sent time is what makes a retry a repeat),
-// then one ACS request, then ACS's verdict per recipient recorded.
+// then one ACS request per distinct text of the job, then ACS's verdict per recipient recorded.
 import { outboundEntry } from '../../domain/conversation.js';
 import { repeatabilityRequestIdOf } from '../../domain/ids.js';
 import { moveTo, type MessageRecord } from '../../domain/message.js';
 import { maskPhoneNumber } from '../../domain/phoneNumber.js';
-import type { SendJob } from '../../domain/sendJob.js';
+import { jobRecipients, type SendJob } from '../../domain/sendJob.js';
+import { groupBy } from '../../lib/collections.js';
+import { forEachLimited } from '../../lib/concurrency.js';
 import { GatewayError, type GatewayRecipientResult } from '../../ports/gateway.js';
 import type { SendDeps, Tally } from './deps.js';
 import { updateWithRetry } from './records.js';
@@ -64,32 +66,61 @@ export async function announceHandOver(
   for (const r of candidates) announced.set(r.messageId, r.history.length);
 }
 
-/** Asks ACS to send, and records what it said for each recipient. */
+/**
+ * How many ACS requests of one job may be in flight at once. A job is paced as a whole (its slot
+ * covers all its recipients), so its requests — one per distinct text — may go together.
+ */
+export const PARALLEL_REQUESTS = 16;
+
+/**
+ * Asks ACS to send — one request per distinct text, recipients with the same text together — and
+ * records what it said for each recipient: the answers of all requests in one write.
+ */
 export async function handOver(deps: SendDeps, job: SendJob, candidates: MessageRecord[], tally: Tally): Promise<void> {
-  let results: GatewayRecipientResult[];
-  try {
-    results = await deps.gateway.send({
-      from: job.from,
-      message: job.message,
-      deliveryReport: job.deliveryReport,
-      tag: job.batchId,
-      recipients: candidates.map((r) => ({
-        to: r.to,
-        messageId: r.messageId,
-        repeatabilityRequestId: repeatabilityRequestIdOf(r.messageId),
-        repeatabilityFirstSent: r.repeatabilityFirstSent!,
-      })),
-    });
-  } catch (error) {
-    await requestFailed(deps, job, candidates, error, tally);
-    return;
+  const texts = new Map(jobRecipients(job).map((r) => [r.messageId, r.text]));
+  const requests = [...groupBy(candidates, (r) => texts.get(r.messageId) ?? r.body)];
+  const answered: Array<{ records: MessageRecord[]; results: GatewayRecipientResult[] }> = [];
+  const failed: Array<{ records: MessageRecord[]; error: GatewayError }> = [];
+  await forEachLimited(requests, PARALLEL_REQUESTS, async ([message, records]) => {
+    try {
+      const results = await deps.gateway.send({
+        from: job.from,
+        message,
+        deliveryReport: job.deliveryReport,
+        tag: job.batchId,
+        recipients: records.map((r) => ({
+          to: r.to,
+          messageId: r.messageId,
+          repeatabilityRequestId: repeatabilityRequestIdOf(r.messageId),
+          repeatabilityFirstSent: r.repeatabilityFirstSent!,
+        })),
+      });
+      answered.push({ records, results });
+    } catch (error) {
+      failed.push({ records, error: error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true }) });
+    }
+  });
+  if (answered.length > 0) {
+    await recordVerdicts(deps, job, answered.flatMap((a) => a.records), answered.flatMap((a) => a.results), tally);
   }
-  await recordVerdicts(deps, job, candidates, results, tally);
+  // Requests that failed alike are decided together: one retry job per kind of failure, not per text.
+  for (const same of groupBy(failed, (f) => failureKind(f.error)).values()) {
+    const retryAfterMs = Math.max(-1, ...same.map((f) => f.error.details.retryAfterMs ?? -1));
+    const first = same[0]!.error;
+    const error = retryAfterMs >= 0 ? new GatewayError(first.message, { ...first.details, retryAfterMs }) : first;
+    await requestFailed(deps, job, same.flatMap((f) => f.records), error, tally);
+  }
+}
+
+/** Failures that requestFailed treats the same: a refusal by its status; anything else by whether ACS may have it. */
+function failureKind(error: GatewayError): string {
+  const { transient, uncertain, status } = error.details;
+  const refused = !transient && status !== undefined && status !== 401 && status !== 403;
+  return refused ? `refused:${status}` : `retry:${uncertain}`;
 }
 
 /** The whole request failed: a refusal fails the messages, anything else is tried again later. */
-async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRecord[], error: unknown, tally: Tally): Promise<void> {
-  const gatewayError = error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true });
+async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRecord[], gatewayError: GatewayError, tally: Tally): Promise<void> {
   const status = gatewayError.details.status;
   // A refused request (400 and the like) fails the same way every time. Authentication and
   // authorisation failures are configuration problems that get fixed, so those are retried

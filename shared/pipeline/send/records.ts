@@ -1,21 +1,24 @@
 // The send path's writes to message records: creating the record of a job another app enqueued
 // directly, and saving changes with their status events.
 import { newMessageRecord, type MessageRecord } from '../../domain/message.js';
-import type { SendJob } from '../../domain/sendJob.js';
+import { jobRecipients, jobTemplate, type JobRecipient, type SendJob } from '../../domain/sendJob.js';
 import { retryOnConflict } from '../optimistic.js';
 import type { SendDeps } from './deps.js';
 
 /** A record for a job another app enqueued directly, without going through the HTTP API. */
-export function recordFromJob(job: SendJob, recipient: SendJob['recipients'][number], now: Date): MessageRecord {
+export function recordFromJob(job: SendJob, recipient: JobRecipient, now: Date): MessageRecord {
+  const template = jobTemplate(job);
   return newMessageRecord(
     {
       messageId: recipient.messageId,
       batchId: job.batchId,
       from: job.from,
       to: recipient.to,
-      body: job.message,
+      body: recipient.text,
       ...(job.tag ? { tag: job.tag } : {}),
-      ...(job.metadata ? { metadata: job.metadata } : {}),
+      ...(recipient.metadata ? { metadata: recipient.metadata } : {}),
+      ...(recipient.reference ? { reference: recipient.reference } : {}),
+      ...(template ? { template } : {}),
       deliveryReport: job.deliveryReport,
       ...(job.expiresAt ? { expiresAt: job.expiresAt } : {}),
       status: 'queued',
@@ -27,8 +30,9 @@ export function recordFromJob(job: SendJob, recipient: SendJob['recipients'][num
 
 /** The records of a job's recipients: as stored, or made from the job when it was enqueued directly. */
 export async function loadRecords(deps: SendDeps, job: SendJob, now: Date): Promise<MessageRecord[]> {
-  const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
-  return job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
+  const recipients = jobRecipients(job);
+  const stored = await deps.messages.getMany(job.batchId, recipients.map((r) => r.messageId));
+  return recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
 }
 
 /** By message id, how much of each history is already stored: what lies beyond is new and gets its events. */

@@ -2,7 +2,7 @@
 // backoff, keeping the repeatability window of a hand-over that may have reached ACS.
 import { randomBytes } from 'node:crypto';
 import type { MessageRecord } from '../../domain/message.js';
-import type { SendJob } from '../../domain/sendJob.js';
+import { withRecipients, type SendJob } from '../../domain/sendJob.js';
 import type { GatewayError } from '../../ports/gateway.js';
 import type { SendDeps } from './deps.js';
 import { updateWithRetry } from './records.js';
@@ -51,10 +51,11 @@ export function subJob(
   changes: { attempt: number; notBefore?: string; reservedAt?: string; lastError?: string },
 ): SendJob {
   const { reservedAt: _reserved, notBefore: _notBefore, ...rest } = job;
+  // Each recipient keeps what the job gave it (a version 2 job's text, reference and metadata).
+  const ids = new Set(records.map((r) => r.messageId));
   return {
-    ...rest,
+    ...withRecipients(rest as SendJob, (id) => ids.has(id)),
     jobId: nextJobId(job),
-    recipients: records.map((r) => ({ messageId: r.messageId, to: r.to })),
     attempt: changes.attempt,
     ...(changes.notBefore ? { notBefore: changes.notBefore } : {}),
     ...(changes.reservedAt ? { reservedAt: changes.reservedAt } : {}),

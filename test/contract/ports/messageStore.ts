@@ -103,5 +103,26 @@ export function messageStoreContract(name: string, make: () => Promise<MessageSt
       expect(mine.map((r) => r.messageId)).toEqual(expect.arrayContaining([a!.messageId, b!.messageId]));
       await store.ping();
     });
+
+    it('finds records by reference across batches, a page at a time, and never those of a longer reference', async () => {
+      const store = await make();
+      const ref = `order/${randomBytes(4).toString('hex')}#1 %x`;
+      const [a1, a2, a3] = records(3).map((r, i) => ({ ...r, ...(i < 2 ? { reference: ref } : { reference: `${ref}0` }) }));
+      const [b1] = records(1).map((r) => ({ ...r, reference: ref }));
+      await store.insertBatch([a1!, a2!, a3!]);
+      // A record another app's job created, through saveAll, is findable too.
+      await store.saveAll([b1!]);
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await store.findByReference(ref, { limit: 2, ...(token ? { continuationToken: token } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((r) => r.messageId));
+        token = page.continuationToken;
+      } while (token);
+      expect(seen).toEqual([a1!.messageId, a2!.messageId, b1!.messageId].sort());
+      expect((await store.findByReference(`${ref}0`, { limit: 10 })).items.map((r) => r.messageId)).toEqual([a3!.messageId]);
+      expect((await store.findByReference('nobody-has-this', { limit: 10 })).items).toEqual([]);
+    });
   });
 }

@@ -1,0 +1,21 @@
+// GET /api/messages?reference= — the messages of one of the app's references, a page at a time.
+import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
+import { services } from '../shared/composition.js';
+import { handleHttp, readQuery } from '../shared/adapters/functions/http.js';
+import { messageListQuery, toMessageView } from '../shared/http/messages.js';
+import { json } from '../shared/http/problem.js';
+import { findMessagesByReference } from '../shared/pipeline/getMessage.js';
+
+export const listMessages: HttpFunctionOptions = {
+  methods: ['GET'],
+  route: 'messages',
+  authLevel: 'function',
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(request, context, async () => {
+      const query = readQuery(request, messageListQuery, ['reference', 'limit', 'continuationToken']);
+      if (!query.ok) return query.result;
+      const { reference, ...page } = query.value;
+      const found = await findMessagesByReference(services().messages, reference, page);
+      return json(200, { items: found.items.map(toMessageView), ...(found.continuationToken ? { continuationToken: found.continuationToken } : {}) });
+    }),
+};

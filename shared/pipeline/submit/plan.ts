@@ -1,0 +1,201 @@
+// Planning a submit: what it would do, without doing it — shared by submit and preview. Each
+// message's number is normalised, its text smart-encoded and counted in segments, its time checked;
+// a message that is wrong is a per-message error (refusing the request, or with `partial: true`
+// reported back while the rest goes on); then senders are chosen and opt-outs looked up.
+import { analyzeMessage, type MessageAnalysis } from '../../domain/encoding.js';
+import { messageIdOf, newBatchId } from '../../domain/ids.js';
+import { MAX_SCHEDULE_AHEAD_MS } from '../../domain/message.js';
+import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
+import { stickySender, type Sender } from '../../domain/sender.js';
+import type { TemplateCategory, TemplateRef } from '../../domain/template.js';
+import type { FieldError } from '../../domain/validation.js';
+import { groupBy } from '../../lib/collections.js';
+import type { OptOutStore } from '../../ports/consent.js';
+import type { Clock } from '../../ports/runtime.js';
+import type { TemplateStore } from '../../ports/templates.js';
+import { draftsOf, type Draft, type RequestForm, type SubmitRequest } from './forms.js';
+
+/** Longest text a message may have once rendered (what ACS and a send job take). */
+export const MAX_TEXT_LENGTH = 2048;
+
+export interface PlanDeps {
+  optOuts: OptOutStore;
+  clock: Clock;
+  senders: readonly Sender[];
+  maxSegments: number;
+  templates: TemplateStore;
+}
+
+/** One message as it would be sent. */
+export interface PlannedMessage {
+  to: string;
+  from: Sender;
+  messageId: string;
+  optedOut: boolean;
+  /** The text as it would be sent (after smart encoding), its encoding and segments. */
+  text: string;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+  /** Smart encoding replaced characters of the text. */
+  textChanged: boolean;
+  reference?: string;
+  metadata?: Record<string, string>;
+  scheduledAt?: Date;
+  expiresAt?: Date;
+}
+
+/** An entry of a partial request that was not accepted. */
+export interface RejectedMessage {
+  to: string;
+  reason: string;
+  /** The entry ("messages[3]"); absent for a number of the one-text form. */
+  field?: string;
+  reference?: string;
+}
+
+/** What a submit would do, without doing it: shared by submit and preview. */
+export interface SubmitPlan {
+  batchId: string;
+  form: RequestForm;
+  /** One text for every message (the one-text form): the text, its encoding and segments. */
+  text?: string;
+  encoding?: 'GSM-7' | 'UCS-2';
+  segments?: number;
+  template?: TemplateRef & { category: TemplateCategory };
+  recipients: PlannedMessage[];
+  rejected: RejectedMessage[];
+  /** The request's own times (a message of the `messages` form may have its own). */
+  scheduledAt?: Date;
+  expiresAt?: Date;
+}
+
+export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] };
+
+interface Accepted {
+  draft: Draft;
+  to: string;
+  analysis: MessageAnalysis;
+  scheduledAt?: Date;
+}
+
+/** Plans a submit under `batchId` (a new id when absent); nothing is written. */
+export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
+  const now = deps.clock.now();
+  const { form, drafts, template, errors: requestErrors } = await draftsOf(deps.templates, request);
+  if (requestErrors.length > 0) return { kind: 'invalid', errors: requestErrors };
+
+  const analyses = new Map<string, MessageAnalysis>();
+  const analyze = (text: string) => {
+    let a = analyses.get(text);
+    if (!a) analyses.set(text, (a = analyzeMessage(text, { smartEncoding: request.smartEncoding })));
+    return a;
+  };
+  const tooLong = (a: MessageAnalysis) =>
+    a.segments > deps.maxSegments ? `needs ${a.segments} segments (${a.encoding}); at most ${deps.maxSegments} are allowed` : undefined;
+
+  // The messages, one by one: a wrong one is rejected with everything that is wrong with it.
+  const entryErrors: FieldError[] = [];
+  const rejected: RejectedMessage[] = [];
+  const accepted: Accepted[] = [];
+  const seen = new Map<string, string>();
+  for (const d of drafts) {
+    const problems = [...d.errors];
+    const number = normalizePhoneNumber(d.to);
+    if (!number.ok) problems.push({ field: d.toField, message: number.reason });
+    else if (seen.has(number.e164)) {
+      if (form === 'text') continue; // the same text twice to one number is sent once
+      problems.push({ field: d.toField, message: `is the number of ${seen.get(number.e164)} too: a request sends one message per number` });
+    }
+    let analysis: MessageAnalysis | undefined;
+    if (form !== 'text' && d.errors.length === 0) {
+      analysis = analyze(d.text);
+      const segments = tooLong(analysis);
+      if (analysis.text.length > MAX_TEXT_LENGTH) problems.push({ field: d.textField, message: `makes a text of ${analysis.text.length} characters; at most ${MAX_TEXT_LENGTH} are allowed` });
+      else if (segments) problems.push({ field: d.textField, message: segments });
+    }
+    const scheduled = d.scheduledAt ? checkTime(d.scheduledAt, now) : undefined;
+    if (scheduled?.error) problems.push({ field: d.scheduledAtField!, message: scheduled.error });
+    if (problems.length > 0) {
+      entryErrors.push(...problems);
+      rejected.push({
+        to: d.to.slice(0, 32),
+        reason: problems.map((p) => (form === 'text' ? p.message : `${p.field}: ${p.message}`)).join('; '),
+        ...(form === 'text' ? {} : { field: d.entry }),
+        ...(d.reference ? { reference: d.reference } : {}),
+      });
+      continue;
+    }
+    seen.set(number.ok ? number.e164 : '', d.entry);
+    accepted.push({ draft: d, to: number.ok ? number.e164 : '', analysis: analysis ?? analyze(d.text), ...(scheduled?.at ? { scheduledAt: scheduled.at } : {}) });
+  }
+  if (entryErrors.length > 0 && (!request.partial || accepted.length === 0)) {
+    const none = { field: form === 'messages' ? 'messages' : 'to', message: 'no valid recipient' };
+    return { kind: 'invalid', errors: accepted.length === 0 && request.partial ? [...entryErrors, none] : entryErrors };
+  }
+
+  // The request as a whole.
+  const errors: FieldError[] = [];
+  const shared = form === 'text' ? analyze((request as { message: string }).message) : undefined;
+  const sharedTooLong = shared && tooLong(shared);
+  if (sharedTooLong) errors.push({ field: 'message', message: sharedTooLong });
+  let fixedSender: Sender | undefined;
+  if (request.from !== undefined) {
+    fixedSender = deps.senders.find((s) => s.number === request.from);
+    if (!fixedSender) errors.push({ field: 'from', message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})` });
+  }
+  const requestTime = request.scheduledAt ? checkTime(request.scheduledAt, now) : undefined;
+  if (requestTime?.error) errors.push({ field: 'scheduledAt', message: requestTime.error });
+  if (errors.length > 0) return { kind: 'invalid', errors };
+  const expiry = (scheduledAt: Date | undefined) => (request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined);
+
+  const id = batchId ?? newBatchId(now);
+  const recipients: PlannedMessage[] = accepted.map((a, i) => {
+    const scheduledAt = a.scheduledAt ?? requestTime?.at;
+    const expiresAt = expiry(scheduledAt);
+    return {
+      to: a.to,
+      from: fixedSender ?? stickySender(deps.senders, a.to),
+      messageId: messageIdOf(id, i),
+      optedOut: false,
+      text: a.analysis.text,
+      encoding: a.analysis.encoding,
+      segments: a.analysis.segments,
+      textChanged: a.analysis.text !== a.draft.text,
+      ...(a.draft.reference ? { reference: a.draft.reference } : {}),
+      ...(a.draft.metadata ? { metadata: a.draft.metadata } : {}),
+      ...(scheduledAt ? { scheduledAt } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+    };
+  });
+
+  // The cheap opt-out check: the sender checks again, authoritatively, right before the hand-over.
+  await Promise.all(
+    [...groupBy(recipients, (r) => r.from.number)].map(async ([sender, group]) => {
+      const optedOut = await deps.optOuts.optedOut(sender, group.map((r) => r.to));
+      for (const r of group) r.optedOut = optedOut.has(r.to);
+    }),
+  );
+
+  const requestExpiry = expiry(requestTime?.at);
+  return {
+    kind: 'plan',
+    plan: {
+      batchId: id,
+      form,
+      ...(shared ? { text: shared.text, encoding: shared.encoding, segments: shared.segments } : {}),
+      ...(template ? { template } : {}),
+      recipients,
+      rejected,
+      ...(requestTime?.at ? { scheduledAt: requestTime.at } : {}),
+      ...(requestExpiry ? { expiresAt: requestExpiry } : {}),
+    },
+  };
+}
+
+/** A scheduledAt checked: not in the past, at most 35 days ahead; a time already come is "now" (no time). */
+function checkTime(value: string, now: Date): { at?: Date; error?: string } {
+  const at = new Date(value);
+  if (at.getTime() < now.getTime() - 60_000) return { error: 'is in the past' };
+  if (at.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) return { error: 'is more than 35 days ahead' };
+  return at.getTime() > now.getTime() ? { at } : {};
+}
