@@ -8,6 +8,7 @@ import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEven
 import { UNCERTAIN_HANDOVER_CODE } from './message.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
+import { templateKey } from './template.js';
 
 /** The plain counters, as they are named in storage and in the report. */
 export const COUNTERS = [
@@ -84,7 +85,7 @@ export function addTally(into: Tally, from: Readonly<Tally>): Tally {
   return into;
 }
 
-/** One thing to count exactly once: the tally `key` adds to the counters of (`at`'s hour, tag, sender). */
+/** One thing to count exactly once: the tally `key` adds to the counters of (`at`'s hour, tag, sender, template). */
 export interface AnalyticsFact {
   /** Deterministic: "e:<event id>" for what an event adds, "a:<message id>" for a message answered. */
   key: string;
@@ -94,6 +95,8 @@ export interface AnalyticsFact {
   tag: string;
   /** Our number (or "*" for an opt-out from the whole pool). */
   sender: string;
+  /** The template and version the message was rendered from ("appointment-reminder@3"), "" for none. */
+  template: string;
   tally: Tally;
 }
 
@@ -166,7 +169,7 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
       break;
   }
   if (Object.keys(tally).length === 0) return [];
-  return [{ key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: d.from, tally }];
+  return [{ key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: d.from, template: d.template ? templateKey(d.template) : '', tally }];
 }
 
 function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext): AnalyticsFact[] {
@@ -174,12 +177,14 @@ function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext):
   if (!d || typeof d.to !== 'string') return [];
   const reply = d.inReplyTo;
   const tag = reply?.tag ?? '';
+  // Replies and answers count under the template of the message answered, as under its tag.
+  const template = reply?.template ?? '';
   const tally: Tally = { inbound: 1 };
   if (reply) tally.replies = 1;
   if (d.keyword === 'optOut') tally.optOuts = 1;
   else if (d.keyword === 'optIn') tally.optIns = 1;
   else if (d.keyword === 'help') tally.helpRequests = 1;
-  const facts: AnalyticsFact[] = [{ key: `e:${event.id}`, at: event.time, tag, sender: d.to, tally }];
+  const facts: AnalyticsFact[] = [{ key: `e:${event.id}`, at: event.time, tag, sender: d.to, template, tally }];
   // Answered: a message (not a STOP/START/HELP keyword) within the window after the hand-over. Keyed
   // by the message answered, so several replies count it once; counted in the hour it was sent, as
   // the delivered messages it is compared with are.
@@ -187,7 +192,7 @@ function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext):
     const sentAt = Date.parse(reply.sentAt);
     const receivedAt = Date.parse(d.receivedAt ?? event.time);
     if (Number.isFinite(sentAt) && Number.isFinite(receivedAt) && receivedAt - sentAt <= ctx.responseWindowMs) {
-      facts.push({ key: `a:${reply.messageId}`, at: reply.sentAt, tag, sender: d.to, tally: { answered: 1 } });
+      facts.push({ key: `a:${reply.messageId}`, at: reply.sentAt, tag, sender: d.to, template, tally: { answered: 1 } });
     }
   }
   return facts;
@@ -198,7 +203,7 @@ function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
   // A keyword opt-out or opt-in is counted from its inbound message, which also names the campaign.
   if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
   const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
-  return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, tally }];
+  return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, template: '', tally }];
 }
 
 // ---------- Buckets ----------

@@ -105,13 +105,18 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
   };
 }
 
-export type GroupBy = 'day' | 'hour' | 'tag' | 'sender';
+export type GroupBy = 'day' | 'hour' | 'tag' | 'sender' | 'template' | 'templateVersion';
+
+/** The template name of a row's "name@version" ("" for none). */
+const templateName = (template: string) => template.replace(/@\d+$/, '');
 
 /** Summed counters of one stored bucket: a day ("2026-11-25") or an hour ("2026-11-25T10"). */
 export interface AnalyticsRow {
   bucket: string;
   tag: string;
   sender: string;
+  /** "name@version", "" for messages not rendered from a template. */
+  template: string;
   tally: Tally;
 }
 
@@ -123,10 +128,12 @@ export interface ReportQuery {
   groupBy: GroupBy;
   tag?: string;
   sender?: string;
+  /** "name@3": one version; "name": every version. */
+  template?: string;
 }
 
 export interface ReportGroup extends Figures {
-  /** "2026-11-25", "2026-11-25T10:00:00Z", the tag or the sender; null for messages without a tag. */
+  /** "2026-11-25", "2026-11-25T10:00:00Z", the tag, the sender, the template (or "name@version"); null for messages without a tag or template. */
   key: string | null;
 }
 
@@ -149,6 +156,10 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
         return row.tag;
       case 'sender':
         return row.sender;
+      case 'template':
+        return templateName(row.template);
+      case 'templateVersion':
+        return row.template;
     }
   };
   if (query.groupBy === 'day' || query.groupBy === 'hour') {
@@ -163,6 +174,7 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
     if (!(start >= query.from.getTime() && start < query.to.getTime())) continue;
     if (query.tag !== undefined && row.tag !== query.tag) continue;
     if (query.sender !== undefined && row.sender !== query.sender) continue;
+    if (query.template !== undefined && row.template !== query.template && templateName(row.template) !== query.template) continue;
     addTally(totals, row.tally);
     const key = keyOf(row);
     const group = groups.get(key) ?? {};
@@ -171,6 +183,6 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
   const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     totals: figuresOf(totals),
-    groups: ordered.map(([key, tally]) => ({ key: (query.groupBy === 'tag' && key === '') ? null : key, ...figuresOf(tally) })),
+    groups: ordered.map(([key, tally]) => ({ key: key === '' && ['tag', 'template', 'templateVersion'].includes(query.groupBy) ? null : key, ...figuresOf(tally) })),
   };
 }

@@ -2,6 +2,7 @@
 // their number). The thread entry, and the entry a message handed to ACS becomes.
 import type { InboundKeyword } from './events.js';
 import type { MessageRecord } from './message.js';
+import { templateKey } from './template.js';
 
 /** One message of a conversation: a text sent or received on one of our numbers. */
 export interface ThreadEntry {
@@ -18,11 +19,13 @@ export interface ThreadEntry {
   messageId?: string;
   batchId?: string;
   tag?: string;
+  /** Outbound: the template and version the text was rendered from ("appointment-reminder@3"). */
+  template?: string;
   /** Inbound: ACS's id of the message. */
   inboundMessageId?: string;
   keyword?: InboundKeyword;
   /** Inbound: the outbound message it answers. */
-  inReplyTo?: { messageId: string; batchId: string; tag?: string; sentAt: string };
+  inReplyTo?: { messageId: string; batchId: string; tag?: string; template?: string; sentAt: string };
   /** Inbound: everything the message asked for is done (idempotency under redelivery). */
   processed?: boolean;
 }
@@ -38,6 +41,7 @@ export function outboundEntry(record: MessageRecord, sentAt: string): ThreadEntr
     messageId: record.messageId,
     batchId: record.batchId,
     ...(record.tag ? { tag: record.tag } : {}),
+    ...(record.template ? { template: templateKey(record.template) } : {}),
   };
 }
 

@@ -76,7 +76,7 @@ export interface InboundEventData {
   keyword: InboundKeyword;
   receivedAt: string;
   /** The last outbound message from `to` to `from` before this one: what it answers. */
-  inReplyTo?: { messageId: string; batchId: string; tag?: string; sentAt?: string };
+  inReplyTo?: { messageId: string; batchId: string; tag?: string; template?: string; sentAt?: string };
 }
 
 /** data of sms.optout.added / sms.optout.removed. */

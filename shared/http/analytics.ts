@@ -13,6 +13,8 @@ export const MAX_HOURLY_RANGE_DAYS = 31;
 /** The default range: the last 7 days including today (grouped by hour: the last 24 hours). */
 export const DEFAULT_RANGE_DAYS = 7;
 
+const GROUP_BY = ['day', 'hour', 'tag', 'sender', 'template', 'templateVersion'] as const;
+
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
@@ -47,10 +49,18 @@ export const analyticsQuery = z.object({
     .regex(/^(\*|\+[1-9]\d{7,14}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number such as +18005550100, an alphanumeric sender id, or *')
     .optional()
     .describe('Only this sender number ("*": opt-outs from the whole pool).'),
+  template: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(@[1-9]\d{0,9})?$/, 'must be a template name, or a name and version such as appointment-reminder@3')
+    .optional()
+    .describe('Only messages rendered from this template ("appointment-reminder": every version; "appointment-reminder@3": that version).'),
   groupBy: z
-    .enum(['day', 'hour', 'tag', 'sender'], { message: 'must be day, hour, tag or sender' })
+    .enum(GROUP_BY, { message: `must be ${GROUP_BY.slice(0, -1).join(', ')} or ${GROUP_BY.at(-1)}` })
     .default('day')
-    .describe(`How to split the figures into groups (default day). hour allows a range of at most ${MAX_HOURLY_RANGE_DAYS} days.`),
+    .describe(
+      `How to split the figures into groups (default day). hour allows a range of at most ${MAX_HOURLY_RANGE_DAYS} days; template groups by template ` +
+        'name, templateVersion by "name@version".',
+    ),
   format: z
     .enum(['json', 'csv'], { message: 'must be json or csv' })
     .optional()
@@ -96,6 +106,7 @@ export function resolveAnalyticsQuery(
       groupBy,
       ...(q.tag !== undefined ? { tag: q.tag } : {}),
       ...(q.sender !== undefined ? { sender: q.sender } : {}),
+      ...(q.template !== undefined ? { template: q.template } : {}),
       ...(q.format !== undefined ? { format: q.format } : {}),
     },
   };
@@ -137,15 +148,19 @@ export const analyticsGroup = analyticsFigures.extend({
   key: z
     .string()
     .nullable()
-    .describe('The group: a day "2026-11-25", an hour "2026-11-25T10:00:00Z", a tag (null: messages without a tag), or a sender.'),
+    .describe(
+      'The group: a day "2026-11-25", an hour "2026-11-25T10:00:00Z", a tag (null: messages without a tag), a sender, or a template ' +
+        '("appointment-reminder", or "appointment-reminder@3" by version; null: messages not rendered from a template).',
+    ),
 });
 
 export const analyticsResponse = z.object({
   from: z.string().describe('Start of the range actually used (UTC, inclusive).'),
   to: z.string().describe('End of the range actually used (UTC, exclusive).'),
-  groupBy: z.enum(['day', 'hour', 'tag', 'sender']),
+  groupBy: z.enum(GROUP_BY),
   tag: z.string().nullable(),
   sender: z.string().nullable(),
+  template: z.string().nullable(),
   currency: z.string().describe('Currency of estimatedCost.'),
   responseWindowHours: z.number().int().describe('The window of "answered" (ANALYTICS_RESPONSE_WINDOW_HOURS).'),
   latencyBoundsMs: z.array(z.number().int()).describe('Upper bounds of the latency histogram buckets, in ms.'),
@@ -162,6 +177,7 @@ export function analyticsBody(query: ReportQuery, report: Report, settings: { cu
     groupBy: query.groupBy,
     tag: query.tag ?? null,
     sender: query.sender ?? null,
+    template: query.template ?? null,
     currency: settings.currency,
     responseWindowHours: Math.round(settings.responseWindowMs / HOUR_MS),
     latencyBoundsMs: [...LATENCY_BOUNDS_MS],
@@ -200,7 +216,7 @@ export const analyticsRoutes: ApiRoute[] = [
     method: 'get',
     path: '/api/analytics',
     operationId: 'getAnalytics',
-    summary: 'Counts, rates, delivery latency and estimated cost, per day, hour, tag or sender',
+    summary: 'Counts, rates, delivery latency and estimated cost, per day, hour, tag, sender or template',
     description:
       'Figures of every message, reply and opt-out in a UTC range, totalled and grouped. Each event is counted exactly once, in the ' +
       'hour of its own time. JSON by default; CSV (one row per group) with `Accept: text/csv` or `format=csv`. See docs/analytics.md.',

@@ -59,6 +59,7 @@ export async function readAnalytics(store: AnalyticsStore, query: ReportQuery): 
     resolution,
     ...(query.tag !== undefined ? { tag: query.tag } : {}),
     ...(query.sender !== undefined ? { sender: query.sender } : {}),
+    ...(query.template !== undefined ? { template: query.template } : {}),
   });
   return buildReport(rows, query);
 }

@@ -4,12 +4,12 @@ import type { AnalyticsRow } from '../domain/analyticsReport.js';
 
 export interface AnalyticsStore {
   /**
-   * Adds each fact's tally to the counters of its hour and day, for its tag and sender, exactly once:
+   * Adds each fact's tally to the counters of its hour and day, for its tag, sender and template, exactly once:
    * a fact whose key was recorded before changes nothing, however often it comes and in whatever
    * company. Throws when it could not record them all; recording again is then safe.
    */
   record(facts: readonly AnalyticsFact[]): Promise<void>;
-  /** The counters of [from, to), per day or per hour, optionally of one tag and/or one sender. */
+  /** The counters of [from, to), per day or per hour, optionally of one tag, sender and/or template. */
   read(query: AnalyticsReadQuery): Promise<AnalyticsRow[]>;
 }
 
@@ -20,4 +20,6 @@ export interface AnalyticsReadQuery {
   resolution: 'day' | 'hour';
   tag?: string;
   sender?: string;
+  /** "name@3": one version of a template; "name": every version of it. */
+  template?: string;
 }

@@ -38,6 +38,7 @@ describe('the Table Storage analytics store', () => {
       at: `2026-10-01T${String(10 + (i % 3)).padStart(2, '0')}:15:00.000Z`,
       tag: 'load',
       sender: '+18005550100',
+      template: '',
       tally: { submitted: 1, segmentsSent: 2, fc_4005: i % 10 === 0 ? 1 : 0 },
     }));
     // Eight writers, each with every fact in its own order, plus partial repeats: 3,000+ attempts, 300 facts.
@@ -62,7 +63,7 @@ describe('the Table Storage analytics store', () => {
   it('stays exact when instances write the same counters, each remembering rows the other has changed since', async () => {
     const tables = createTableAdapters({ kind: 'connectionString', connectionString: azurite.connectionString });
     const instances = [store, new TableAnalyticsStore(tables.clientFor), new TableAnalyticsStore(tables.clientFor)];
-    const fact = (i: number): AnalyticsFact => ({ key: `e:multi-${i}`, at: '2026-10-02T09:30:00.000Z', tag: 'multi', sender: '+18005550100', tally: { delivered: 1, segmentsDelivered: 1 } });
+    const fact = (i: number): AnalyticsFact => ({ key: `e:multi-${i}`, at: '2026-10-02T09:30:00.000Z', tag: 'multi', sender: '+18005550100', template: '', tally: { delivered: 1, segmentsDelivered: 1 } });
     // Rounds of one fact per call, every instance at once, each round a duplicate of the last one
     // too: every instance's remembered ETags are stale by its next round.
     for (let round = 0; round < 12; round++) {
@@ -70,6 +71,37 @@ describe('the Table Storage analytics store', () => {
     }
     const report = await readAnalytics(store, { ...day('2026-10-02'), groupBy: 'day', tag: 'multi' });
     expect(report.totals).toMatchObject({ delivered: 36, segmentsDelivered: 36 });
+  });
+
+  it('keeps each template version\'s counters apart and reads one version, every version of a name, or all', async () => {
+    const fact = (i: number, template: string): AnalyticsFact => ({
+      key: `e:tpl-${i}`,
+      at: '2026-10-03T08:10:00.000Z',
+      tag: 'tpl',
+      sender: '+18005550100',
+      template,
+      tally: { submitted: 1 },
+    });
+    // reminder@1 ×40, reminder@2 ×25, reminder-x@1 ×10 (a name that "reminder" must not match), none ×5.
+    const facts = [
+      ...Array.from({ length: 40 }, (_, i) => fact(i, 'reminder@1')),
+      ...Array.from({ length: 25 }, (_, i) => fact(100 + i, 'reminder@2')),
+      ...Array.from({ length: 10 }, (_, i) => fact(200 + i, 'reminder-x@1')),
+      ...Array.from({ length: 5 }, (_, i) => fact(300 + i, '')),
+    ];
+    await Promise.all([store.record(facts), store.record([...facts].reverse())]);
+    for (const groupBy of ['day', 'hour'] as const) {
+      const range = groupBy === 'day' ? day('2026-10-03') : { from: new Date('2026-10-03T08:00:00Z'), to: new Date('2026-10-03T09:00:00Z') };
+      const read = async (template?: string) => (await readAnalytics(store, { ...range, groupBy, tag: 'tpl', ...(template ? { template } : {}) })).totals.submitted;
+      expect([await read(), await read('reminder'), await read('reminder@2'), await read('reminder-x'), await read('reminder@3')]).toEqual([80, 65, 25, 10, 0]);
+      const versions = await readAnalytics(store, { ...range, groupBy: 'templateVersion', tag: 'tpl' });
+      expect(versions.groups.map((g) => [g.key, g.submitted])).toEqual([
+        [null, 5],
+        ['reminder-x@1', 10],
+        ['reminder@1', 40],
+        ['reminder@2', 25],
+      ]);
+    }
   });
 
   it('spreads a day over its shards: no counter row is written by every message', async () => {

@@ -137,6 +137,19 @@ describe('facts of message events', () => {
     expect(factsOf(messageEvent('delivered', { previousStatus: 'sent', sentAt: '2026-11-25T10:00:05.000Z', eventTime: '2026-11-25T10:00:04.000Z' }), ctx)[0]!.tally.lat_00).toBe(1);
   });
 
+  it('names the template and version a message was rendered from, and "" for a message that was not', () => {
+    const [rendered] = factsOf(messageEvent('queued', { template: { name: 'appointment-reminder', version: 3, locale: 'de' } }), ctx);
+    expect(rendered).toMatchObject({ template: 'appointment-reminder@3', tally: { submitted: 1 } });
+    expect(factsOf(messageEvent('queued'), ctx)[0]!.template).toBe('');
+    // A reply counts under the template of the message it answers, so a template's response rate is its own.
+    expect(factsOf(inbound('i-t', {}), ctx)[0]!.template).toBe('');
+    const answering = factsOf(inbound('i-t', { inReplyTo: { messageId: 'm1', batchId: 'b1', template: 'appointment-reminder@3', sentAt: '2026-11-25T11:00:00.000Z' } }), ctx);
+    expect(answering.map((f) => [f.key, f.template])).toEqual([
+      ['e:i-t', 'appointment-reminder@3'],
+      ['a:m1', 'appointment-reminder@3'],
+    ]);
+  });
+
   it('counts expired and canceled, and nothing for an event whose time is not a time', () => {
     expect(factsOf(messageEvent('expired', { previousStatus: 'queued' }), ctx)[0]!.tally).toEqual({ expired: 1 });
     expect(factsOf(messageEvent('canceled', { previousStatus: 'scheduled' }), ctx)[0]!.tally).toEqual({ canceled: 1 });
@@ -150,14 +163,14 @@ describe('facts of inbound and consent events', () => {
   it('counts inbound, replies and keywords under the campaign of the message answered', () => {
     expect(tallyOf(factsOf(inbound('i1', { keyword: 'optOut', message: 'STOP', inReplyTo: reply }), ctx))).toEqual([['e:i1', { inbound: 1, replies: 1, optOuts: 1 }]]);
     expect(factsOf(inbound('i2', { keyword: 'help', inReplyTo: reply }), ctx)[0]!.tally).toEqual({ inbound: 1, replies: 1, helpRequests: 1 });
-    expect(factsOf(inbound('i3', { keyword: 'optIn' }), ctx)).toEqual([{ key: 'e:i3', at: '2026-11-25T12:00:00.000Z', tag: '', sender: SENDER, tally: { inbound: 1, optIns: 1 } }]);
+    expect(factsOf(inbound('i3', { keyword: 'optIn' }), ctx)).toEqual([{ key: 'e:i3', at: '2026-11-25T12:00:00.000Z', tag: '', sender: SENDER, template: '', tally: { inbound: 1, optIns: 1 } }]);
   });
 
   it('marks the message answered once, in the hour it was sent, only within the window', () => {
     const facts = factsOf(inbound('i4', { inReplyTo: reply }), ctx);
     expect(facts).toEqual([
-      { key: 'e:i4', at: '2026-11-25T12:00:00.000Z', tag: 'promo', sender: SENDER, tally: { inbound: 1, replies: 1 } },
-      { key: 'a:m9', at: reply.sentAt, tag: 'promo', sender: SENDER, tally: { answered: 1 } },
+      { key: 'e:i4', at: '2026-11-25T12:00:00.000Z', tag: 'promo', sender: SENDER, template: '', tally: { inbound: 1, replies: 1 } },
+      { key: 'a:m9', at: reply.sentAt, tag: 'promo', sender: SENDER, template: '', tally: { answered: 1 } },
     ]);
     const late = factsOf(inbound('i5', { inReplyTo: reply }, '2026-11-28T10:00:01.000Z'), ctx);
     expect(late.map((f) => f.key)).toEqual(['e:i5']);
@@ -177,7 +190,7 @@ describe('facts of inbound and consent events', () => {
       data: { recipient: '+14255550123', sender: '*', source },
     });
     expect(factsOf(consent('sms.optout.added', 'keyword'), ctx)).toEqual([]);
-    expect(factsOf(consent('sms.optout.added', 'api'), ctx)).toEqual([{ key: 'e:c.sms.optout.added.api', at: '2026-11-25T11:00:00.000Z', tag: '', sender: '*', tally: { optOuts: 1 } }]);
+    expect(factsOf(consent('sms.optout.added', 'api'), ctx)).toEqual([{ key: 'e:c.sms.optout.added.api', at: '2026-11-25T11:00:00.000Z', tag: '', sender: '*', template: '', tally: { optOuts: 1 } }]);
     expect(factsOf(consent('sms.optout.removed', 'carrier'), ctx)[0]!.tally).toEqual({ optIns: 1 });
   });
 });
@@ -193,9 +206,9 @@ describe('figures and the report', () => {
   });
 
   const rows: AnalyticsRow[] = [
-    { bucket: '2026-11-24T23', tag: 'promo', sender: 'A', tally: { submitted: 2, delivered: 1 } },
-    { bucket: '2026-11-25T10', tag: 'promo', sender: 'A', tally: { submitted: 1 } },
-    { bucket: '2026-11-25T10', tag: '', sender: 'B', tally: { submitted: 4, delivered: 3 } },
+    { bucket: '2026-11-24T23', tag: 'promo', sender: 'A', template: '', tally: { submitted: 2, delivered: 1 } },
+    { bucket: '2026-11-25T10', tag: 'promo', sender: 'A', template: '', tally: { submitted: 1 } },
+    { bucket: '2026-11-25T10', tag: '', sender: 'B', template: '', tally: { submitted: 4, delivered: 3 } },
   ];
   const from = new Date('2026-11-24T00:00:00Z');
   const to = new Date('2026-11-27T00:00:00Z');
@@ -219,6 +232,35 @@ describe('figures and the report', () => {
     ]);
     expect(buildReport(rows, { from, to, groupBy: 'sender', tag: 'promo' }).groups.map((g) => [g.key, g.submitted])).toEqual([['A', 3]]);
   });
+
+  it('groups by template name or by version (null for messages without one), and filters by either', () => {
+    const templated: AnalyticsRow[] = [
+      ...rows,
+      { bucket: '2026-11-25T11', tag: 'promo', sender: 'A', template: 'reminder@1', tally: { submitted: 5, delivered: 5 } },
+      { bucket: '2026-11-25T12', tag: '', sender: 'B', template: 'reminder@2', tally: { submitted: 2, delivered: 1 } },
+      { bucket: '2026-11-25T12', tag: '', sender: 'B', template: 'reminder-v2@1', tally: { submitted: 1 } },
+    ];
+    const by = (query: Partial<Parameters<typeof buildReport>[1]>) =>
+      buildReport(templated, { from, to, groupBy: 'day', ...query }).groups.map((g) => [g.key, g.submitted]);
+    expect(by({ groupBy: 'template' })).toEqual([
+      [null, 7],
+      ['reminder', 7],
+      ['reminder-v2', 1],
+    ]);
+    expect(by({ groupBy: 'templateVersion' })).toEqual([
+      [null, 7],
+      ['reminder-v2@1', 1],
+      ['reminder@1', 5],
+      ['reminder@2', 2],
+    ]);
+    // A name is every version of it (and not another template whose name starts the same); name@n one version.
+    expect(buildReport(templated, { from, to, groupBy: 'tag', template: 'reminder' }).totals).toMatchObject({ submitted: 7, delivered: 6 });
+    expect(buildReport(templated, { from, to, groupBy: 'tag', template: 'reminder@2' }).totals).toMatchObject({ submitted: 2, delivered: 1 });
+    expect(buildReport(templated, { from, to, groupBy: 'sender', template: 'reminder' }).groups.map((g) => [g.key, g.submitted])).toEqual([
+      ['A', 5],
+      ['B', 2],
+    ]);
+  });
 });
 
 describe('the analytics destination', () => {
@@ -230,7 +272,7 @@ describe('the analytics destination', () => {
       for (const f of facts) {
         if (this.seen.has(f.key)) continue;
         this.seen.add(f.key);
-        this.rows.push({ bucket: f.at.slice(0, 13), tag: f.tag, sender: f.sender, tally: f.tally });
+        this.rows.push({ bucket: f.at.slice(0, 13), tag: f.tag, sender: f.sender, template: f.template, tally: f.tally });
       }
     }
     async read(query: AnalyticsReadQuery) {

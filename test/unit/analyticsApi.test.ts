@@ -33,6 +33,8 @@ describe('the analytics query', () => {
     expect(ok({ from: '2026-11-25T08:45:00+01:00', to: '2026-11-25T10:00:00Z' })).toMatchObject({ from: '2026-11-25T07:00:00.000Z', to: '2026-11-25T10:00:00.000Z' });
     expect(ok({ to: '2026-11-25T10:00:01Z' }).to).toBe('2026-11-25T11:00:00.000Z');
     expect(ok({ sender: '*', format: 'csv' })).toMatchObject({ sender: '*', format: 'csv' });
+    expect(ok({ template: 'appointment-reminder', groupBy: 'templateVersion' })).toMatchObject({ template: 'appointment-reminder', groupBy: 'templateVersion' });
+    expect(ok({ template: 'appointment-reminder@3', groupBy: 'template' })).toMatchObject({ template: 'appointment-reminder@3', groupBy: 'template' });
   });
 
   it('names the bad parameter', () => {
@@ -41,6 +43,9 @@ describe('the analytics query', () => {
     expect(fields({ groupBy: 'week' })).toEqual(['groupBy']);
     expect(fields({ tag: 'no spaces' })).toEqual(['tag']);
     expect(fields({ sender: '0800' })).toEqual(['sender']);
+    expect(fields({ template: 'no spaces' })).toEqual(['template']);
+    expect(fields({ template: 'reminder@0' })).toEqual(['template']);
+    expect(fields({ template: 'reminder@latest' })).toEqual(['template']);
     expect(fields({ format: 'xml' })).toEqual(['format']);
     expect(fields({ from: '2026-11-20', to: '2026-11-19' })).toEqual(['to']);
     expect(fields({ from: '2027-01-01' })).toEqual(['from']);
@@ -54,8 +59,8 @@ describe('the CSV form', () => {
     const query = { from: new Date('2026-11-24T00:00:00Z'), to: new Date('2026-11-26T00:00:00Z'), groupBy: 'day' as const };
     const report = buildReport(
       [
-        { bucket: '2026-11-24', tag: '', sender: 'A', tally: { submitted: 3, delivered: 2, failed: 1, fc_4005: 1, lat_02: 2 } },
-        { bucket: '2026-11-25', tag: '', sender: 'A', tally: { submitted: 1, failed: 1, fc_max_attempts: 1 } },
+        { bucket: '2026-11-24', tag: '', sender: 'A', template: '', tally: { submitted: 3, delivered: 2, failed: 1, fc_4005: 1, lat_02: 2 } },
+        { bucket: '2026-11-25', tag: '', sender: 'A', template: '', tally: { submitted: 1, failed: 1, fc_max_attempts: 1 } },
       ],
       query,
     );
@@ -78,7 +83,7 @@ describe('the OpenAPI description', () => {
 
   it('documents the query parameters and both media types of GET /api/analytics', () => {
     const op = doc.paths['/api/analytics']!.get!;
-    expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:from', 'query:to', 'query:tag', 'query:sender', 'query:groupBy', 'query:format']);
+    expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:from', 'query:to', 'query:tag', 'query:sender', 'query:template', 'query:groupBy', 'query:format']);
     expect(Object.keys(op.responses['200']!.content!)).toEqual(['application/json', 'text/csv']);
     expect(Object.keys(doc.paths['/api/dashboard']!.get!.responses['200']!.content!)).toEqual(['text/html']);
   });

@@ -391,6 +391,7 @@ describe('conversations', () => {
         messageId: 'b2-000',
         batchId: 'b2',
         tag: 'reminders',
+        template: 'appointment-reminder@3',
       },
       {
         ourNumber: tollFree.number,
@@ -418,6 +419,7 @@ describe('conversations', () => {
       messageId: 'b2-000',
       batchId: 'b2',
       tag: 'reminders',
+      template: 'appointment-reminder@3',
       sentAt: '2026-11-25T09:30:00.000Z',
     });
     const thread = await conversations.thread(shortCode.number, PERSON, { limit: 10 });

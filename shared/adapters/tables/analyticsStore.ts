@@ -1,6 +1,6 @@
 // The AnalyticsStore on Table Storage. A partition is one UTC day × one of 16 shards (chosen by a
 // hash of the fact's key), holding the facts recorded there and their counters per hour and per
-// day, for each tag and sender. A fact and the counters it adds to are written in ONE entity group
+// day, for each tag, sender and template version. A fact and the counters it adds to are written in ONE entity group
 // transaction — the fact as an insert (fails if it exists: a duplicate), the counters as updates
 // conditional on their etag — so a fact is counted exactly once or not at all. Layout and limits:
 // docs/analytics.md.
@@ -37,13 +37,16 @@ export function partitionKeyOf(fact: Pick<AnalyticsFact, 'key' | 'at'>): string 
 
 const knownKey = (pk: string, rowKey: string) => `${pk}\n${rowKey}`;
 export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
-const hourRowKey = (hour: string, tag: string, sender: string) => `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}`;
-const dayRowKey = (tag: string, sender: string) => `d|${escapeKey(tag)}|${escapeKey(sender)}`;
+/** A template's counters are rows of their own; rows without one keep the keys they always had. */
+const templatePart = (template: string) => (template ? `|${escapeKey(template)}` : '');
+const hourRowKey = (hour: string, tag: string, sender: string, template: string) =>
+  `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
+const dayRowKey = (tag: string, sender: string, template: string) => `d|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
 
 interface CounterChange {
   rowKey: string;
-  /** What the row is: "hour" or "day", with its bucket ("2026-11-25T10" / "2026-11-25"), tag and sender. */
-  identity: { kind: 'hour' | 'day'; bucket: string; tag: string; sender: string };
+  /** What the row is: "hour" or "day", with its bucket ("2026-11-25T10" / "2026-11-25"), tag, sender and template ("" for none). */
+  identity: { kind: 'hour' | 'day'; bucket: string; tag: string; sender: string; template?: string };
   tally: Tally;
 }
 
@@ -56,8 +59,9 @@ function counterChanges(facts: readonly AnalyticsFact[]): Map<string, CounterCha
   };
   for (const fact of facts) {
     const hour = hourOf(fact.at);
-    add(hourRowKey(hour, fact.tag, fact.sender), { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender }, fact.tally);
-    add(dayRowKey(fact.tag, fact.sender), { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender }, fact.tally);
+    const template = fact.template ? { template: fact.template } : {};
+    add(hourRowKey(hour, fact.tag, fact.sender, fact.template), { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender, ...template }, fact.tally);
+    add(dayRowKey(fact.tag, fact.sender, fact.template), { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender, ...template }, fact.tally);
   }
   return out;
 }
@@ -69,7 +73,7 @@ function chunks(facts: readonly AnalyticsFact[]): AnalyticsFact[][] {
   let rows = new Set<string>();
   for (const fact of facts) {
     const hour = hourOf(fact.at);
-    const touched = [hourRowKey(hour, fact.tag, fact.sender), dayRowKey(fact.tag, fact.sender)];
+    const touched = [hourRowKey(hour, fact.tag, fact.sender, fact.template), dayRowKey(fact.tag, fact.sender, fact.template)];
     const added = touched.filter((k) => !rows.has(k)).length;
     if (current.length > 0 && current.length + 1 + rows.size + added > MAX_ACTIONS) {
       out.push(current);
@@ -180,7 +184,7 @@ export class TableAnalyticsStore implements AnalyticsStore {
       const current = await Promise.all(changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))));
       const actions: TransactionAction[] = pending.map((f) => [
         'create',
-        { partitionKey: pk, rowKey: factRowKey(f.key), at: f.at, tag: f.tag, sender: f.sender, tally: JSON.stringify(f.tally) },
+        { partitionKey: pk, rowKey: factRowKey(f.key), at: f.at, tag: f.tag, sender: f.sender, ...(f.template ? { template: f.template } : {}), tally: JSON.stringify(f.tally) },
       ]);
       const after = new Map<string, Record<string, number>>();
       changes.forEach((change, i) => {
@@ -269,12 +273,17 @@ export class TableAnalyticsStore implements AnalyticsStore {
     }
     if (query.tag !== undefined) conditions.push(`tag eq ${odataString(query.tag)}`);
     if (query.sender !== undefined) conditions.push(`sender eq ${odataString(query.sender)}`);
+    if (query.template !== undefined) {
+      // "name@3" is one version; "name" every version of it ("name@" then digits, which sort before ":").
+      if (query.template.includes('@')) conditions.push(`template eq ${odataString(query.template)}`);
+      else conditions.push(`template ge ${odataString(`${query.template}@`)}`, `template lt ${odataString(`${query.template}@:`)}`);
+    }
     const rows: AnalyticsRow[] = [];
     await storageCall('read analytics', async () => {
       for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: conditions.join(' and ') } })) {
         const tally: Tally = {};
         for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) tally[name] = value;
-        rows.push({ bucket: String(entity.bucket), tag: String(entity.tag ?? ''), sender: String(entity.sender ?? ''), tally });
+        rows.push({ bucket: String(entity.bucket), tag: String(entity.tag ?? ''), sender: String(entity.sender ?? ''), template: String(entity.template ?? ''), tally });
       }
     });
     return rows;

@@ -51,6 +51,7 @@ function fromEntity(e: TableEntityResult<Row>): ThreadEntry {
   if (e.messageId) entry.messageId = e.messageId;
   if (e.batchId) entry.batchId = e.batchId;
   if (e.tag) entry.tag = e.tag;
+  if (e.template) entry.template = e.template;
   if (e.inboundMessageId) entry.inboundMessageId = e.inboundMessageId;
   if (e.direction === 'inbound') entry.keyword = e.keyword && e.keyword !== 'none' ? (e.keyword as ThreadEntry['keyword']) : null;
   if (e.inReplyTo) entry.inReplyTo = JSON.parse(e.inReplyTo) as ThreadEntry['inReplyTo'];

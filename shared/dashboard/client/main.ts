@@ -28,6 +28,8 @@ interface Filters {
   to: string;
   tag: string;
   sender: string;
+  /** A template name ("" for all); the templates table then shows its versions. */
+  template: string;
   groupBy: GroupBy;
 }
 
@@ -37,6 +39,7 @@ interface DashboardState {
   series?: AnalyticsResponse;
   byTag?: AnalyticsResponse;
   bySender?: AnalyticsResponse;
+  byTemplate?: AnalyticsResponse;
   charts: Record<string, Chart>;
   loads: number;
 }
@@ -57,7 +60,14 @@ function initialFilters(): Filters {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   const to = day.test(params.get('to') ?? '') ? params.get('to')! : today;
   const from = day.test(params.get('from') ?? '') ? params.get('from')! : isoDay(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000);
-  return { from, to, tag: params.get('tag') ?? '', sender: params.get('sender') ?? '', groupBy: params.get('groupBy') === 'hour' ? 'hour' : 'day' };
+  return {
+    from,
+    to,
+    tag: params.get('tag') ?? '',
+    sender: params.get('sender') ?? '',
+    template: params.get('template') ?? '',
+    groupBy: params.get('groupBy') === 'hour' ? 'hour' : 'day',
+  };
 }
 
 /** The page's own URL for the filters (the function key stays), so a view can be bookmarked or shared. */
@@ -105,15 +115,17 @@ async function load() {
   document.body.dataset.state = 'loading';
   try {
     const common = { from: f.from, to: f.to };
-    const [series, byTag, bySender] = (await Promise.all(
+    const [series, byTag, bySender, byTemplate] = (await Promise.all(
       [
-        { ...common, tag: f.tag, sender: f.sender, groupBy: f.groupBy },
+        { ...common, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy },
         // The choices of each filter are not narrowed by that filter itself.
-        { ...common, sender: f.sender, groupBy: 'tag' },
-        { ...common, tag: f.tag, groupBy: 'sender' },
+        { ...common, sender: f.sender, template: f.template, groupBy: 'tag' },
+        { ...common, tag: f.tag, template: f.template, groupBy: 'sender' },
+        { ...common, tag: f.tag, sender: f.sender, groupBy: 'templateVersion' },
       ].map(async (q) => (await (await fetchAnalytics(q)).json()) as AnalyticsResponse),
-    )) as [AnalyticsResponse, AnalyticsResponse, AnalyticsResponse];
-    Object.assign(state, { series, byTag, bySender });
+    )) as [AnalyticsResponse, AnalyticsResponse, AnalyticsResponse, AnalyticsResponse];
+    Object.assign(state, { series, byTag, bySender, byTemplate });
+    const templateNames = [...new Set(byTemplate.groups.map((g) => (g.key === null ? null : g.key.replace(/@\d+$/, ''))))];
     renderKpis(series.totals, series.currency);
     renderCharts(series, bySender);
     renderTable('#campaigns', f.tag ? { ...byTag, groups: byTag.groups.filter((g) => g.key === f.tag) } : byTag, [
@@ -132,7 +144,20 @@ async function load() {
       ['latencyP95Ms', (g) => ms(g.latencyP95Ms)],
       ['optOuts', (g) => num(g.optOuts)],
     ]);
+    renderTable(
+      '#templates',
+      f.template ? { ...byTemplate, groups: byTemplate.groups.filter((g) => g.key !== null && g.key.replace(/@\d+$/, '') === f.template) } : byTemplate,
+      [
+        ['submitted', (g) => num(g.submitted)],
+        ['delivered', (g) => num(g.delivered)],
+        ['deliveryRate', (g) => pct(g.deliveryRate)],
+        ['responseRate', (g) => pct(g.responseRate)],
+        ['optOutRate', (g) => pct(g.optOutRate)],
+        ['estimatedCost', (g) => money(g.estimatedCost, series.currency)],
+      ],
+    );
     fillSelect($('#tag'), byTag.groups.map((g) => g.key), f.tag, 'All tags');
+    fillSelect($('#template'), templateNames, f.template, 'All templates');
     fillSelect($('#sender'), bySender.groups.map((g) => g.key), f.sender, 'All senders');
     $('#empty').hidden = series.totals.submitted + series.totals.inbound + series.totals.optOuts + series.totals.optIns > 0;
     const range = `${series.from.slice(0, 16).replace('T', ' ')} – ${series.to.slice(0, 16).replace('T', ' ')} UTC`;
@@ -148,7 +173,7 @@ async function load() {
 async function downloadCsv() {
   const f = state.filters;
   try {
-    const response = await fetchAnalytics({ from: f.from, to: f.to, tag: f.tag, sender: f.sender, groupBy: f.groupBy }, 'text/csv');
+    const response = await fetchAnalytics({ from: f.from, to: f.to, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy }, 'text/csv');
     const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'sms-analytics.csv';
     const link = document.createElement('a');
     link.href = URL.createObjectURL(await response.blob());
@@ -168,12 +193,14 @@ function bindFilters() {
   field('groupBy').value = state.filters.groupBy;
   fillSelect($('#tag'), [], state.filters.tag, 'All tags');
   fillSelect($('#sender'), [], state.filters.sender, 'All senders');
+  fillSelect($('#template'), [], state.filters.template, 'All templates');
   const apply = () => {
     state.filters = {
       from: field('from').value || state.filters.from,
       to: field('to').value || state.filters.to,
       tag: field('tag').value,
       sender: field('sender').value,
+      template: field('template').value,
       groupBy: field('groupBy').value === 'hour' ? 'hour' : 'day',
     };
     void load();

@@ -53,7 +53,7 @@ export const money = (v: number, currency: string) => `${v.toLocaleString('en-US
 export const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`);
 
 export function label(key: string | null, groupBy: string): string {
-  if (key === null) return '(no tag)';
+  if (key === null) return groupBy === 'template' || groupBy === 'templateVersion' ? '(no template)' : '(no tag)';
   if (groupBy === 'day') return key.slice(5);
   if (groupBy === 'hour') return `${key.slice(5, 10)} ${key.slice(11, 13)}h`;
   return key;

@@ -39,11 +39,15 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
     it('finds an inbound entry again, the last outbound before a time, and erases a person', async () => {
       const store = await make();
       const [ours, theirs] = ['+18005550101', freshNumber()];
-      await store.recordOutbound([outbound(ours, theirs, '2026-11-25T09:00:00.000Z', 'c1-000'), outbound(ours, theirs, '2026-11-25T11:00:00.000Z', 'c2-000')]);
+      await store.recordOutbound([
+        { ...outbound(ours, theirs, '2026-11-25T09:00:00.000Z', 'c1-000'), tag: 'reminders', template: 'appointment-reminder@3' },
+        outbound(ours, theirs, '2026-11-25T11:00:00.000Z', 'c2-000'),
+      ]);
       await store.saveInbound({ ourNumber: ours, theirNumber: theirs, direction: 'inbound', at: '2026-11-25T10:00:00.000Z', body: 'STOP', inboundMessageId: 'in-2', keyword: 'optOut', processed: false });
       expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-2')).toMatchObject({ body: 'STOP', keyword: 'optOut', processed: false });
       expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-x')).toBeUndefined();
-      expect((await store.lastOutbound(ours, theirs, '2026-11-25T10:00:00.000Z'))?.messageId).toBe('c1-000');
+      // With its campaign and template: what a reply to it is counted under.
+      expect(await store.lastOutbound(ours, theirs, '2026-11-25T10:00:00.000Z')).toMatchObject({ messageId: 'c1-000', tag: 'reminders', template: 'appointment-reminder@3' });
       expect(await store.eraseThreads(theirs, [ours])).toBe(3);
       expect((await store.thread(ours, theirs, { limit: 10 })).items).toEqual([]);
     });
