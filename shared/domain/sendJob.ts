@@ -192,12 +192,23 @@ export function withRecipients(job: SendJob, keep: (messageId: string) => boolea
 /** Room in a job for its recipients: the job's own fields (tag, metadata, template, ids, a retry's error) take the rest. */
 const RECIPIENT_BYTES = MAX_JOB_BYTES - 4_000;
 
-/** Recipients in order, in chunks of at most `size` that keep a job under MAX_JOB_BYTES. */
+/**
+ * Recipients in chunks of at most `size` that keep a job under MAX_JOB_BYTES. Recipients with the
+ * same text are gathered first (at the place of the text's first recipient, otherwise in order), so
+ * a text shared across a large request fills jobs together and takes as few ACS requests as the
+ * 100-per-request limit allows. Deterministic: the same recipients always make the same chunks.
+ */
 export function jobChunks<T extends JobRecipient>(recipients: readonly T[], size: number): T[][] {
+  const byText = new Map<string, T[]>();
+  for (const r of recipients) {
+    const same = byText.get(r.text);
+    if (same) same.push(r);
+    else byText.set(r.text, [r]);
+  }
   const chunks: T[][] = [];
   let chunk: T[] = [];
   let bytes = 0;
-  for (const r of recipients) {
+  for (const r of [...byText.values()].flat()) {
     const own = Buffer.byteLength(JSON.stringify(r), 'utf8') + 1;
     if (chunk.length > 0 && (chunk.length >= size || bytes + own > RECIPIENT_BYTES)) {
       chunks.push(chunk);

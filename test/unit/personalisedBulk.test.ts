@@ -68,8 +68,9 @@ describe('a text per message', () => {
     expect(s.messages.rows.get(messageIdOf(result.plan.batchId, 7))).toMatchObject({ body: 'Hi #7, see you at 10:00', reference: 'appt-7', tag: 'reminders' });
 
     await drain();
-    // One ACS request per distinct text of a job: job 1 has 100 texts, job 2 100 (#100-#119 and #0-#79), job 3 50.
-    expect(s.gateway.requests).toHaveLength(250);
+    // One ACS request per distinct text of a job, and recipients of one text gathered into the same
+    // job: 120 texts (#0-#9 three times, the rest twice) over 3 jobs make 45 + 50 + 25 requests.
+    expect(s.gateway.requests).toHaveLength(120);
     expect([...inboxes().values()]).toEqual(Array(250).fill(1));
     expect(inboxes().has(`${to[200]}|Hi #80, see you at 10:00`)).toBe(true);
   });
@@ -80,6 +81,22 @@ describe('a text per message', () => {
     await drain();
     expect(s.gateway.requests.map((r) => r.recipients.length).sort()).toEqual([50, 50]);
     expect(s.gateway.delivered).toHaveLength(100);
+  });
+
+  it('gathers the recipients of one text into the same jobs, so a large request takes as few ACS requests as the 100-per-request limit allows', async () => {
+    const to = people(150);
+    // Alternating texts in request order: taken in order, jobs of 100 would make 2 + 2 requests of 50 and 25.
+    await submit({ messages: to.map((t, i) => ({ to: t, text: i % 2 ? 'Your table is ready' : 'Your order is ready' })) });
+    await drain();
+    expect(s.gateway.requests.map((r) => [r.message, r.recipients.length])).toEqual(
+      expect.arrayContaining([
+        ['Your order is ready', 75],
+        ['Your table is ready', 25],
+        ['Your table is ready', 50],
+      ]),
+    );
+    expect(s.gateway.requests).toHaveLength(3);
+    expect(s.gateway.delivered).toHaveLength(150);
   });
 
   it('a message that is wrong is named by its field; with partial: true the rest go on', async () => {
