@@ -40,6 +40,8 @@ export interface BenchStack {
   resetCounters(): void;
   waitForApplied(count: number, timeoutMs: number): Promise<void>;
   post(recipients: string[], text: string): Promise<{ status: number; batchId?: string; accepted: number }>;
+  /** Personalised bulk: one request, a text of its own per recipient (personalisedTexts). */
+  postPersonalised(recipients: string[], texts: readonly string[]): Promise<{ status: number; batchId?: string; accepted: number }>;
   /** Process ids of the parts: the function host, Azurite, and this process (load, ACS emulator). */
   processes: { host: number | undefined; azurite: number | undefined; bench: number };
   /** Peak resident set size of the function host process so far, in MiB (Linux: VmHWM). */
@@ -55,6 +57,21 @@ export function sampleSettings(): Record<string, string> {
     Values: Record<string, string>;
   };
   return { ...sample.Values };
+}
+
+/**
+ * The texts of a personalised request: a reminder with the person's name, day and time — every one
+ * different, as real personal traffic is, and all GSM-7 of one segment.
+ */
+export function personalisedTexts(count: number, offset = 0): string[] {
+  const names = ['Ana', 'Ben', 'Chloé', 'Dev', 'Eva', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jon'];
+  const days = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+  return Array.from({ length: count }, (_, i) => {
+    const n = offset + i;
+    const minutes = 8 * 60 + (n % 600);
+    const at = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    return `Hi ${names[n % names.length]}, your appointment #${n} is ${days[n % days.length]} at ${at}. Reply C to cancel.`;
+  });
 }
 
 /** `count` distinct valid North American numbers, starting at `offset`. */
@@ -102,6 +119,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     emulator: {
       senders: [{ number: SENDER, type: 'tollFree', ratePerMinute: 1e9, burst: 1e9 }],
       deliveryReports: { delayMs: options.deliveryReportDelayMs },
+      // Events carry the message id exactly as the send returned it. The published forms differ
+      // (Outgoing_…_noam sent, Outgoing_… in events), which the pipeline does not match yet
+      // (docs/acs-fidelity-followup.md P2); the cost counted here is the same either way.
+      forms: { messageIds: { events: 'asSent' } },
       ...(options.emulator ?? {}),
     },
     ...(options.countStorage
@@ -113,6 +134,20 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         }
       : {}),
   });
+
+  const postBody = async (payload: Record<string, unknown>) => {
+    const response = await fetch(`${stack.hostUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+    });
+    const body = (await response.json().catch(() => ({}))) as { batchId?: string; messages?: unknown[] };
+    return {
+      status: response.status,
+      ...(body.batchId ? { batchId: body.batchId } : {}),
+      accepted: body.messages?.length ?? 0,
+    };
+  };
 
   const pid = stack.host.process.pid;
   return {
@@ -141,18 +176,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async post(to, text) {
-      const response = await fetch(`${stack.hostUrl}/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ to, message: text, from: SENDER }),
-      });
-      const body = (await response.json().catch(() => ({}))) as { batchId?: string; messages?: unknown[] };
-      return {
-        status: response.status,
-        ...(body.batchId ? { batchId: body.batchId } : {}),
-        accepted: body.messages?.length ?? 0,
-      };
+    post(to, text) {
+      return postBody({ to, message: text, from: SENDER });
+    },
+    postPersonalised(to, texts) {
+      return postBody({ messages: to.map((t, i) => ({ to: t, text: texts[i]!, reference: `bench-${t.slice(1)}` })), from: SENDER });
     },
     hostPeakRssMiB() {
       if (pid === undefined) return undefined;

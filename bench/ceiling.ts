@@ -193,22 +193,27 @@ function stepFor(
   if (queue && op.kind === 'queue.delete') {
     return async () => {
       const m = received.shift();
-      if (m) await m.queue.deleteMessage(m.messageId, m.popReceipt).catch(ignoreStatus(404));
+      // 400: a concurrent update (below) changed the pop receipt first; the work is done either way.
+      if (m) await m.queue.deleteMessage(m.messageId, m.popReceipt).catch(ignoreStatus(404, 400));
       else await queue.getProperties();
     };
   }
   if (queue && op.kind === 'queue.update') {
     return async () => {
       const m = received[0];
-      if (m) await m.queue.updateMessage(m.messageId, m.popReceipt, undefined, 0).catch(ignoreStatus(404));
+      if (!m) return;
+      const updated = await m.queue.updateMessage(m.messageId, m.popReceipt, undefined, 0).catch(ignoreStatus(404, 400));
+      // The next operation on the message needs the receipt this one returned.
+      if (updated?.popReceipt) m.popReceipt = updated.popReceipt;
     };
   }
   return undefined;
 }
 
-function ignoreStatus(status: number) {
-  return (error: unknown) => {
-    if ((error as { statusCode?: number }).statusCode !== status) throw error;
+function ignoreStatus(...statuses: number[]) {
+  return (error: unknown): undefined => {
+    if (!statuses.includes((error as { statusCode?: number }).statusCode ?? 0)) throw error;
+    return undefined;
   };
 }
 

@@ -2,7 +2,7 @@
 // `delivered` recorded, with the ACS emulator at zero latency and no rate limit, and the function
 // host's peak resident memory over the run. `node dist/bench/endToEnd.js` runs it alone.
 import { describeMachine, formatMachine } from './machine.js';
-import { isMain, recipients, root, runPool, startBenchStack, type BenchStack } from './benchStack.js';
+import { isMain, personalisedTexts, recipients, root, runPool, startBenchStack, type BenchStack } from './benchStack.js';
 import { cpuMeter } from './processCpu.js';
 
 export interface EndToEndOptions {
@@ -10,6 +10,8 @@ export interface EndToEndOptions {
   requests: number;
   /** Requests in flight at once. */
   concurrency: number;
+  /** personalised: a text of its own per recipient (default uniform: one text per request). */
+  shape?: 'uniform' | 'personalised';
 }
 
 export interface EndToEndResult extends EndToEndOptions {
@@ -25,9 +27,11 @@ export interface EndToEndResult extends EndToEndOptions {
   cpuMsPerRecipient: Record<string, number | undefined>;
 }
 
-export const END_TO_END_DEFAULTS: Record<'one' | 'hundred', EndToEndOptions> = {
+export const END_TO_END_DEFAULTS: Record<'one' | 'hundred' | 'personalised', EndToEndOptions> = {
   one: { recipientsPerRequest: 1, requests: 1500, concurrency: 16 },
   hundred: { recipientsPerRequest: 100, requests: 50, concurrency: 4 },
+  // 1,000 personal reminders per request, every text different (issue 19).
+  personalised: { recipientsPerRequest: 1000, requests: 5, concurrency: 2, shape: 'personalised' },
 };
 
 /** Delivery reports arrive as soon as ACS accepts; Event Grid pushes them as fast as the subscriber takes them. */
@@ -57,10 +61,11 @@ async function run(bench: BenchStack, options: EndToEndOptions, log: (line: stri
   const cpu = cpuMeter(bench.processes);
   const started = performance.now();
   await runPool(options.requests, options.concurrency, async (i) => {
-    const result = await bench.post(
-      recipients(options.recipientsPerRequest, i * options.recipientsPerRequest),
-      `Benchmark message ${i}`,
-    );
+    const to = recipients(options.recipientsPerRequest, i * options.recipientsPerRequest);
+    const result =
+      options.shape === 'personalised'
+        ? await bench.postPersonalised(to, personalisedTexts(options.recipientsPerRequest, i * options.recipientsPerRequest))
+        : await bench.post(to, `Benchmark message ${i}`);
     if (result.status !== 202 || result.accepted !== options.recipientsPerRequest || !result.batchId) {
       throw new Error(`request ${i} answered ${result.status} with ${result.accepted} accepted`);
     }
@@ -102,10 +107,12 @@ async function run(bench: BenchStack, options: EndToEndOptions, log: (line: stri
 
 if (isMain(import.meta.url)) {
   console.log(formatMachine(describeMachine(root)));
-  for (const options of Object.values(END_TO_END_DEFAULTS)) {
+  const only = process.argv[2] as keyof typeof END_TO_END_DEFAULTS | undefined;
+  if (only && !END_TO_END_DEFAULTS[only]) throw new Error(`scenario must be one of ${Object.keys(END_TO_END_DEFAULTS).join(', ')}`);
+  for (const options of only ? [END_TO_END_DEFAULTS[only]] : Object.values(END_TO_END_DEFAULTS)) {
     const r = await measureEndToEnd(options, console.log);
     console.log(
-      `end to end, ${r.recipientsPerRequest}-recipient requests: ${r.recipients} recipients in ${r.seconds.toFixed(1)} s = ` +
+      `end to end, ${r.recipientsPerRequest}-recipient ${r.shape === 'personalised' ? 'personalised ' : ''}requests: ${r.recipients} recipients in ${r.seconds.toFixed(1)} s = ` +
         `${r.recipientsPerSecond.toFixed(1)} recipients/s; host peak RSS ${r.hostPeakRssMiB ?? '?'} MiB; executions ${JSON.stringify(r.executions)}; ` +
         `CPU ms per recipient ${JSON.stringify(r.cpuMsPerRecipient, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
     );
