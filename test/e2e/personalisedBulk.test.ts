@@ -2,8 +2,10 @@
 // ACS emulator: 1,000 messages with texts of their own in one request, each delivered and received
 // once with its own text, recipients of one text sharing ACS requests; references echoed in every
 // status event and found again; a template rendered per recipient with a locale's variant, its
-// per-recipient errors, a new version, the preview, and analytics by template version.
+// per-recipient errors, a new version, the preview, analytics by template version, and the
+// dashboard's template filter in headless Chromium.
 import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
@@ -259,4 +261,36 @@ describe('templates', () => {
     ]);
     expect((await report('template=appointment-reminder@2')).totals).toMatchObject({ submitted: 2, delivered: 2 });
   }, 120_000);
+});
+
+describe('the dashboard', () => {
+  it('filters by template and shows each version in its own row', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const today = new Date().toISOString().slice(0, 10);
+      await page.goto(`${stack.hostUrl}/api/dashboard?code=local-function-key&from=${today}&to=${today}`);
+      await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+      const kpi = (name: string) => page.locator(`[data-kpi="${name}"] .value`).textContent();
+      expect(await kpi('submitted')).toBe('1,004');
+      expect(await page.locator('#template option').allTextContents()).toEqual(['All templates', 'appointment-reminder']);
+      const rows = () => page.locator('#templates tbody tr > :first-child').allTextContents();
+      expect(await rows()).toEqual(['(no template)', 'appointment-reminder@1', 'appointment-reminder@2']);
+
+      const loads = await page.evaluate(() => (window as unknown as { smsDashboard: { loads: number } }).smsDashboard.loads);
+      await page.selectOption('#template', 'appointment-reminder');
+      await page.waitForFunction((n) => (window as unknown as { smsDashboard: { loads: number } }).smsDashboard.loads > n && document.body.dataset.state === 'ready', loads, {
+        timeout: 30_000,
+      });
+      expect(await kpi('submitted')).toBe('4');
+      expect(await kpi('delivered')).toBe('4');
+      expect(await rows()).toEqual(['appointment-reminder@1', 'appointment-reminder@2']);
+      expect(new URL(page.url()).searchParams.get('template')).toBe('appointment-reminder');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
