@@ -2,7 +2,7 @@
 // HMAC authentication, injected faults, validation in ACS's error shapes, per-sender rate limits.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorEnvelope, notFoundProblem, validationError } from './acsErrors.js';
-import { apiSupportedVersionsHeader, SMS_API_VERSIONS } from './acsFacts.js';
+import { apiSupportedVersionsHeader, SMS_API_VERSIONS } from '../../shared/domain/acsFacts.js';
 import { deliveryReportBody } from './events.js';
 import type { FaultInjector } from './faults.js';
 import { verifyAcsRequest } from './hmacAuth.js';

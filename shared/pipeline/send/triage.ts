@@ -1,13 +1,19 @@
 // The first look at a job's records: what is done already, what is a retry of an earlier
 // hand-over, what is new, and what can no longer be sent.
+import { REPEATABILITY } from '../../domain/acsFacts.js';
 import { moveTo, type MessageRecord } from '../../domain/message.js';
 import { isFinal } from '../../domain/messageStatus.js';
 import type { SendJob } from '../../domain/sendJob.js';
 import type { Logger } from '../../ports/runtime.js';
 import type { Tally } from './deps.js';
 
-/** ACS honours a repeatability id for five minutes after its first-sent time; keep a margin. */
-export const REPEATABILITY_WINDOW_MS = 5 * 60_000;
+/**
+ * How long ACS is assumed to honour a repeatability id after its first-sent time, with a margin.
+ * The 5 minutes are published for ACS Email and Rooms only (acsFacts.ts REPEATABILITY); for SMS
+ * nothing is, and its examples accept a first-sent years old as new — so this guard, not a 412,
+ * is what keeps an uncertain hand-over from being sent twice.
+ */
+export const REPEATABILITY_WINDOW_MS = REPEATABILITY.trackedMs;
 export const REPEATABILITY_MARGIN_MS = 30_000;
 
 export interface Triage {
