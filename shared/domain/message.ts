@@ -1,5 +1,6 @@
 // The message record: one per recipient, from submit to its final status, with its history —
 // the one way a record is made, and the one way its status moves.
+import type { CodeSource } from './deliveryStatusDetails.js';
 import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
 
@@ -16,6 +17,8 @@ export interface StatusChange {
   reason?: string;
   /** A machine-readable code: the ACS deliveryStatusDetails code or HTTP status, when there is one. */
   code?: string;
+  /** Where a delivery report's code came from: a leading "<code>:", a published text, or a field of its own. */
+  codeSource?: CodeSource;
   /** ACS delivery attempts reported with this change. */
   deliveryAttempts?: DeliveryAttempt[];
   /** When the event behind the change happened at its source (e.g. the carrier's report time). */
@@ -143,7 +146,8 @@ export interface DeliveryOutcome {
   acsMessageId?: string;
   /** The deliveryStatusDetails code, when there is one. */
   code?: string;
-  /** The deliveryStatusDetails text. */
+  codeSource?: CodeSource;
+  /** The deliveryStatusDetails text, exactly as received. */
   detail?: string;
   deliveryAttempts?: DeliveryAttempt[];
   /** When the carrier reported it. */
@@ -159,10 +163,15 @@ export interface DeliveryOutcome {
  */
 export function applyDeliveryOutcome(record: MessageRecord, outcome: DeliveryOutcome, now: Date): boolean {
   if (!record.acsMessageId && outcome.acsMessageId) record.acsMessageId = outcome.acsMessageId;
-  const reason = outcome.via ? (outcome.detail ? `${outcome.detail} (from ${outcome.via})` : `from ${outcome.via}`) : outcome.detail;
+  const reason = outcome.via
+    ? outcome.detail
+      ? `${outcome.detail} (from ${outcome.via})`
+      : `from ${outcome.via}`
+    : outcome.detail;
   const moved = moveTo(record, outcome.status, now, {
     ...(reason ? { reason } : {}),
     ...(outcome.code ? { code: outcome.code } : {}),
+    ...(outcome.code && outcome.codeSource ? { codeSource: outcome.codeSource } : {}),
     ...(outcome.deliveryAttempts?.length ? { deliveryAttempts: outcome.deliveryAttempts } : {}),
     ...(outcome.eventTime ? { eventTime: outcome.eventTime } : {}),
   });

@@ -26,13 +26,20 @@ export const submitMessagesBody = z
           .min(1, 'must list at least one recipient')
           .max(MAX_RECIPIENTS, `must list at most ${MAX_RECIPIENTS} recipients`),
       ])
-      .describe('E.164 number(s), e.g. "+14255550123". Spaces, dashes, parentheses and a missing "+" are tolerated; duplicates are sent once.'),
+      .describe(
+        'E.164 number(s), e.g. "+14255550123". Spaces, dashes, parentheses and a missing "+" are tolerated; duplicates are sent once.',
+      ),
     message: z
       .string()
       .min(1, 'must not be empty')
       .max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`)
       .describe('The text. GSM-7 or UCS-2 is chosen automatically; see `segments` in the response.'),
-    from: z.string().min(1).max(20).optional().describe('A sender of the configured pool. Without it, each recipient always gets the same number of the pool.'),
+    from: z
+      .string()
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('A sender of the configured pool. Without it, each recipient always gets the same number of the pool.'),
     tag: tagSchema.optional(),
     metadata: metadataSchema.optional(),
     deliveryReport: z.boolean().default(true).describe('Ask ACS for a delivery report (default true).'),
@@ -46,9 +53,17 @@ export const submitMessagesBody = z
       .min(5, 'must be at least 5 seconds')
       .max(MAX_SCHEDULE_AHEAD_MS / 1000, 'must be at most 35 days in seconds')
       .optional()
-      .describe('Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.'),
-    smartEncoding: z.boolean().default(true).describe('Replace typographic characters with GSM-7 equivalents when that keeps the message in GSM-7 (default true).'),
-    partial: z.boolean().default(false).describe('Accept the valid recipients and report the invalid ones instead of refusing the whole request.'),
+      .describe(
+        'Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.',
+      ),
+    smartEncoding: z
+      .boolean()
+      .default(true)
+      .describe('Replace typographic characters with GSM-7 equivalents when that keeps the message in GSM-7 (default true).'),
+    partial: z
+      .boolean()
+      .default(false)
+      .describe('Accept the valid recipients and report the invalid ones instead of refusing the whole request.'),
   })
   .strict();
 
@@ -81,8 +96,16 @@ export const statusChangeSchema = z.object({
   at: z.string(),
   reason: z.string().optional(),
   code: z.string().optional(),
+  codeSource: z
+    .enum(['details', 'text', 'field'])
+    .optional()
+    .describe(
+      'Where a delivery report code came from: "details" = a leading "<code>:" in ACS\'s deliveryStatusDetails, "text" = a published text recognised (e.g. "Sender blocked for given recipient." = 4007), "field" = a code property of its own. The raw details are in reason.',
+    ),
   eventTime: z.string().optional(),
-  deliveryAttempts: z.array(z.object({ timestamp: z.string(), segmentsSucceeded: z.number(), segmentsFailed: z.number() })).optional(),
+  deliveryAttempts: z
+    .array(z.object({ timestamp: z.string(), segmentsSucceeded: z.number(), segmentsFailed: z.number() }))
+    .optional(),
 });
 
 export const messageView = z.object({

@@ -5,7 +5,7 @@
 // not retry it all day. A Failed report with 4007 means the recipient opted out at the carrier:
 // that is recorded as an opt-out of the sender, so the pipeline stops texting them too.
 import { CARRIER_OPT_OUT_CODE, parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
-import { BATCH_ID_PATTERN } from '../domain/ids.js';
+import { acsMessageKey, BATCH_ID_PATTERN } from '../domain/ids.js';
 import { applyDeliveryOutcome, type DeliveryOutcome, type MessageRecord } from '../domain/message.js';
 import { maskPhoneNumber } from '../domain/phoneNumber.js';
 import type { EventPublisher, StatusEventSink } from '../ports/events.js';
@@ -90,6 +90,7 @@ export function outcomeOf(report: DeliveryReport): DeliveryOutcome {
     status: report.status,
     acsMessageId: report.acsMessageId,
     ...(report.code ? { code: report.code } : {}),
+    ...(report.codeSource ? { codeSource: report.codeSource } : {}),
     ...(report.detail ? { detail: report.detail } : {}),
     deliveryAttempts: report.deliveryAttempts,
     ...(eventTime ? { eventTime } : {}),
@@ -98,10 +99,11 @@ export function outcomeOf(report: DeliveryReport): DeliveryOutcome {
 
 async function findMessage(messages: MessageStore, report: DeliveryReport): Promise<MessageRecord | undefined> {
   // The sender puts the batch id in the ACS tag, so a report can be matched even when it
-  // overtakes the sender's own record of the ACS message id.
+  // overtakes the sender's own record of the ACS message id. Ids are compared by their key: the
+  // report may decorate the id differently from the send response (acsFacts.ts MESSAGE_ID_FORMS).
   if (report.tag && BATCH_ID_PATTERN.test(report.tag)) {
     const record = await messages.findInBatchByRecipient(report.tag, report.to);
-    if (record && (!record.acsMessageId || record.acsMessageId === report.acsMessageId)) return record;
+    if (record && (!record.acsMessageId || acsMessageKey(record.acsMessageId) === report.acsMessageKey)) return record;
   }
   const messageId = await messages.messageIdForAcsMessageId(report.acsMessageId);
   return messageId ? messages.get(messageId) : undefined;

@@ -131,7 +131,10 @@ function asksAcs(record: MessageRecord): boolean {
   return record.status === 'sent' && Boolean(record.acsMessageId);
 }
 
-/** Asks ACS for the report of one message and records it; 'pending' when there is none yet. */
+/**
+ * Asks ACS for the report of one message — by the id exactly as the send returned it, the form GET
+ * is published for — and records it; 'pending' when there is none yet.
+ */
 async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'delivered' | 'failed' | 'pending'> {
   if (!asksAcs(record)) return 'pending';
   let report;
@@ -152,6 +155,7 @@ async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'deli
       {
         status,
         ...(report.code ? { code: report.code } : {}),
+        ...(report.codeSource ? { codeSource: report.codeSource } : {}),
         ...(report.detail ? { detail: report.detail } : {}),
         ...(report.deliveryAttempts ? { deliveryAttempts: report.deliveryAttempts } : {}),
         ...(report.receivedAt ? { eventTime: report.receivedAt } : {}),

@@ -12,6 +12,7 @@ import type { ThreadEntry } from '../../shared/domain/conversation.js';
 import type { DeadLetter } from '../../shared/domain/deadLetter.js';
 import type { PipelineEvent } from '../../shared/domain/events.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
+import { acsMessageKey } from '../../shared/domain/ids.js';
 import type { OutboxMessage } from '../../shared/domain/outbox.js';
 import type { Sender } from '../../shared/domain/sender.js';
 import type { SendJob } from '../../shared/domain/sendJob.js';
@@ -21,7 +22,13 @@ import type { ConversationStore } from '../../shared/ports/conversations.js';
 import type { DeadLetterStore, TransportDeadLetters } from '../../shared/ports/deadLetters.js';
 import { ConcurrencyError, InvalidContinuationTokenError } from '../../shared/ports/errors.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from '../../shared/ports/events.js';
-import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../shared/ports/gateway.js';
+import {
+  GatewayError,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type SmsGateway,
+} from '../../shared/ports/gateway.js';
 import type { MessageStore } from '../../shared/ports/messages.js';
 import type { RateLimiter } from '../../shared/ports/pacing.js';
 import type { Page } from '../../shared/ports/paging.js';
@@ -83,7 +90,9 @@ export class FakeMessageStore implements MessageStore {
     return undefined;
   }
   async listBatch(batchId: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
-    const all = [...this.rows.values()].filter((r) => r.batchId === batchId).sort((a, b) => a.messageId.localeCompare(b.messageId));
+    const all = [...this.rows.values()]
+      .filter((r) => r.batchId === batchId)
+      .sort((a, b) => a.messageId.localeCompare(b.messageId));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
     const end = start + options.limit;
     return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
@@ -101,11 +110,12 @@ export class FakeMessageStore implements MessageStore {
   async save(record: MessageRecord) {
     await this.saveAll([record]);
   }
+  /** By key (acsMessageKey), as the table store keeps it. */
   async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>) {
-    for (const e of entries) this.acsIndex.set(e.acsMessageId, e.messageId);
+    for (const e of entries) this.acsIndex.set(acsMessageKey(e.acsMessageId), e.messageId);
   }
   async messageIdForAcsMessageId(id: string) {
-    return this.acsIndex.get(id);
+    return this.acsIndex.get(acsMessageKey(id));
   }
   async listByRecipient(to: string) {
     return [...this.rows.values()].filter((r) => r.to === to).map(clone);
@@ -134,7 +144,15 @@ export class FakeOptOuts implements OptOutStore {
     const key = `${change.sender}|${change.recipient}`;
     this.entries.add(key);
     const { sender, recipient, source, keyword, reason, inboundMessageId, at } = change;
-    this.details.set(key, { sender, recipient, source, at, ...(keyword ? { keyword } : {}), ...(reason ? { reason } : {}), ...(inboundMessageId ? { inboundMessageId } : {}) });
+    this.details.set(key, {
+      sender,
+      recipient,
+      source,
+      at,
+      ...(keyword ? { keyword } : {}),
+      ...(reason ? { reason } : {}),
+      ...(inboundMessageId ? { inboundMessageId } : {}),
+    });
   }
   async remove(change: ConsentChange) {
     this.entries.delete(`${change.sender}|${change.recipient}`);
@@ -149,7 +167,15 @@ export class FakeOptOuts implements OptOutStore {
   }
   async list(options: { sender?: string; limit: number; continuationToken?: string }) {
     const all = [...this.entries]
-      .map((k) => this.details.get(k) ?? { sender: k.split('|')[0]!, recipient: k.split('|')[1]!, source: 'api' as const, at: '2026-01-01T00:00:00.000Z' })
+      .map(
+        (k) =>
+          this.details.get(k) ?? {
+            sender: k.split('|')[0]!,
+            recipient: k.split('|')[1]!,
+            source: 'api' as const,
+            at: '2026-01-01T00:00:00.000Z',
+          },
+      )
       .filter((e) => options.sender === undefined || e.sender === options.sender)
       .sort((a, b) => `${a.sender}|${a.recipient}`.localeCompare(`${b.sender}|${b.recipient}`));
     let start = 0;
@@ -172,7 +198,10 @@ export class FakeConsentLog implements ConsentLog {
   async history(recipient: string, options: { limit: number; continuationToken?: string }) {
     const mine = this.entries.filter((e) => e.recipient === recipient).sort((a, b) => a.at.localeCompare(b.at));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
-    return { items: mine.slice(start, start + options.limit).map(clone), ...(start + options.limit < mine.length ? { continuationToken: String(start + options.limit) } : {}) };
+    return {
+      items: mine.slice(start, start + options.limit).map(clone),
+      ...(start + options.limit < mine.length ? { continuationToken: String(start + options.limit) } : {}),
+    };
   }
   async state(recipient: string, sender: string) {
     const s = this.states.get(`${recipient}|${sender}`);
@@ -218,7 +247,10 @@ export class FakeConversations implements ConversationStore {
   async thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }) {
     const all = this.threadOf(ourNumber, theirNumber);
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
-    return { items: all.slice(start, start + options.limit).map(clone), ...(start + options.limit < all.length ? { continuationToken: String(start + options.limit) } : {}) };
+    return {
+      items: all.slice(start, start + options.limit).map(clone),
+      ...(start + options.limit < all.length ? { continuationToken: String(start + options.limit) } : {}),
+    };
   }
   async eraseThreads(theirNumber: string, ourNumbers: readonly string[]) {
     let n = 0;
@@ -240,8 +272,9 @@ export class FakeGateway implements SmsGateway {
   private readonly seen = new Map<string, { acsMessageId: string; firstSentMs: number }>();
   private counter = 0;
   /**
-   * With a clock, ids are remembered only for ACS's window after their first-sent time, and a
-   * first-sent time older than the window is refused (412), as ACS does; without, for ever.
+   * With a clock, ids are remembered only for the window after their first-sent time; without, for
+   * ever. A first-sent time older than the window is taken as a new message, as both published
+   * ACS SMS examples take a first-sent of 2019 (acsFacts.ts REPEATABILITY): no 412.
    */
   window?: { clock: Clock; ms: number };
   /** Queue of behaviours for the next requests. */
@@ -251,7 +284,8 @@ export class FakeGateway implements SmsGateway {
   async send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]> {
     this.requests.push(clone(request));
     const step = this.script.shift() ?? 'ok';
-    if (step === '429') throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
+    if (step === '429')
+      throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
     if (step === 'timeout') throw new GatewayError('ACS request timed out', { transient: true, uncertain: true });
     const results = request.recipients.map((r): GatewayRecipientResult => {
       const failure = this.permanentFailures.get(r.to);
@@ -261,9 +295,6 @@ export class FakeGateway implements SmsGateway {
       if (previous && this.window && previous.firstSentMs + this.window.ms < now!) previous = undefined;
       if (previous) return { to: r.to, outcome: 'accepted', repeated: true, acsMessageId: previous.acsMessageId };
       const firstSentMs = Date.parse(r.repeatabilityFirstSent);
-      if (this.window && firstSentMs + this.window.ms < now!) {
-        return { to: r.to, outcome: 'rejected', code: '412', message: 'outside the window', transient: false, outsideRepeatabilityWindow: true };
-      }
       const id = `20261125100000${String(++this.counter).padStart(8, '0')}`;
       this.seen.set(r.repeatabilityRequestId, { acsMessageId: id, firstSentMs });
       this.delivered.push(`${r.to}|${request.message}`);
@@ -282,7 +313,7 @@ export class FakeGateway implements SmsGateway {
   async setOptOut(action: 'add' | 'remove', from: string, to: string) {
     if (this.optOutFailures > 0) {
       this.optOutFailures--;
-        throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
+      throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
     }
     this.optOutCalls.push(`${action}|${from}|${to}`);
   }
@@ -291,7 +322,10 @@ export class FakeGateway implements SmsGateway {
 
 export class FakeRateLimiter implements RateLimiter {
   readonly reservations: Array<{ sender: string; count: number }> = [];
-  constructor(private readonly clock: Clock, public delayMs = 0) {}
+  constructor(
+    private readonly clock: Clock,
+    public delayMs = 0,
+  ) {}
   async reserve(sender: Sender, count: number) {
     this.reservations.push({ sender: sender.number, count });
     return new Date(this.clock.now().getTime() + this.delayMs);
@@ -324,7 +358,8 @@ export class FakeTracker implements DeliveryTracker {
   readonly tracked = new Map<string, TrackedMessage>();
   readonly parkedReports: ParkedReport[] = [];
   async track(ids: readonly string[], at: Date) {
-    for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id });
+    for (const id of ids)
+      this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id });
   }
   async due(sentBefore: Date, now: Date, limit: number) {
     return [...this.tracked.values()]
@@ -416,7 +451,11 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
   return {
     storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
     outboundQueue: { transport: 'storage', name: 'sms-outbound' },
-    acs: { kind: 'connectionString', connectionString: 'endpoint=http://127.0.0.1:1/;accesskey=a2V5', endpoint: 'http://127.0.0.1:1/' },
+    acs: {
+      kind: 'connectionString',
+      connectionString: 'endpoint=http://127.0.0.1:1/;accesskey=a2V5',
+      endpoint: 'http://127.0.0.1:1/',
+    },
     senders: [tollFree, shortCode],
     maxSegments: 10,
     sendMaxAttempts: 8,
@@ -453,7 +492,9 @@ export interface FakeServices extends Services {
  * gives each use case exactly the deps the function app would, on fakes. Events go through the real
  * publisher and sink into the fake outbox (and the fake analytics store), so tests can read them there.
  */
-export function fakeServices(options: { config?: Partial<Config>; clock?: FakeClock; destinations?: EventDestination[] } = {}): FakeServices {
+export function fakeServices(
+  options: { config?: Partial<Config>; clock?: FakeClock; destinations?: EventDestination[] } = {},
+): FakeServices {
   const config = fakeConfig(options.config);
   const clock = options.clock ?? new FakeClock();
   const outbox = new FakeOutbox();

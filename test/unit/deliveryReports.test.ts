@@ -128,7 +128,8 @@ beforeEach(() => {
   deps = { messages, clock, log: silentLogger, tracker, events: new RecordingSink(), consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }) };
 });
 
-const acsId = '20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
+// The id as the send returned it (every 2021-03-07 recording has the "_noam" suffix).
+const acsId = 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
 
 describe('recordDeliveryReport', () => {
   it.each([

@@ -176,10 +176,37 @@ describe('reading GET /deliveryReports/{id} (2026-01-23)', () => {
       acsMessageId: 'abc123-message-id',
       status: 'delivered',
       code: '2000',
+      codeSource: 'details',
       detail: '2000: No Error',
       deliveryAttempts: official.deliveryAttempts,
       receivedAt: '2025-08-12T14:40:00Z',
     });
+  });
+
+  it.each([
+    ["the SMS FAQ's text, no code", 'Sender blocked for given recipient.', { code: '4007', codeSource: 'text' }],
+    ['a code table text', 'Message is blocked by Destination carrier.', { code: '4005', codeSource: 'text' }],
+    ['a number inside a sentence', 'Retried 3 times after 5000 ms', {}],
+  ])('reads a failure written as %s', (_name, details, expected) => {
+    const failed = { ...official, deliveryStatus: 'Failed', deliveryStatusDetails: details };
+    const report = parseGatewayReport('acs-1', JSON.stringify(failed));
+    expect(report).toMatchObject({ status: 'failed', detail: details, ...expected });
+    if (!('code' in expected)) expect(report.code).toBeUndefined();
+  });
+
+  it('asks GET for the id exactly as the send returned it, decoration and all', async () => {
+    const asSent = 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910_noam';
+    const asked: string[] = [];
+    gateway.getDeliveryReport = async (id: string) => {
+      asked.push(id);
+      return { acsMessageId: id, status: 'delivered' };
+    };
+    await messages.insertBatch([record(1, { acsMessageId: asSent })]);
+    await tracker.track([record(1).messageId], clock.now());
+    clock.advance(HOUR);
+    await reconcileDeliveries(deps);
+    expect(asked).toEqual([asSent]);
+    expect(messages.rows.get(record(1).messageId)!.status).toBe('delivered');
   });
 
   it('keeps the code of a failure, so a 4007 from the reconciler records the carrier opt-out too', async () => {

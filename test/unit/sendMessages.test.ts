@@ -107,7 +107,7 @@ describe('processSendJob', () => {
     for (const r of messages.rows.values()) {
       expect(r.acsMessageId).toMatch(/^2026/);
       expect(r.history.map((h) => h.status)).toEqual(['queued', 'sending', 'sent']);
-      expect(messages.acsIndex.get(r.acsMessageId!)).toBe(r.messageId);
+      expect(await messages.messageIdForAcsMessageId(r.acsMessageId!)).toBe(r.messageId);
     }
   });
 
