@@ -42,7 +42,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
 
   const routes = routesOf(functions, routePrefix);
-  const eventGrid = new Map(functions.filter((fn) => fn.trigger.type === 'eventGridTrigger').map((fn) => [fn.name.toLowerCase(), fn]));
+  // By exact name, as the host's Event Grid extension keeps its listeners (eventGridWebhook.ts).
+  const eventGrid = new Map(functions.filter((fn) => fn.trigger.type === 'eventGridTrigger').map((fn) => [fn.name, fn]));
   // Invocations under way: a clean close waits for them, as the host drains on shutdown.
   const inFlight = new Set<Promise<unknown>>();
   const track = async <T>(p: Promise<T>): Promise<T> => {

@@ -232,6 +232,18 @@ export const EVENT_GRID = {
   },
   /** The CloudEvents abuse-protection handshake: OPTIONS with WebHook-Request-Origin [eg-ce]; the origin the Functions host knows for the public cloud [fx-eventgrid]. */
   webhookRequestOrigin: 'eventgrid.azure.net',
+  /**
+   * The WebHook-Request-Origin values the Functions host echoes in Webhook-Allowed-Origin; for any
+   * other (or none) it answers the public cloud's [fx-eventgrid HttpRequestProcessor.cs
+   * GetAllowedOriginResponseHeader].
+   */
+  knownRequestOrigins: [
+    'eventgrid.azure.net',
+    'eventgrid.azure.us',
+    'eventgrid.azure.eaglex.ic.gov',
+    'eventgrid.azure.microsoft.scloud',
+    'eventgrid.azure.cn',
+  ],
   /** "By default, Event Grid delivers one event at a time … an array with a single event"; batching is per subscription, 1–5000 events [eg-retry]. */
   maxEventsPerBatchLimit: 5000,
   /** The SubscriptionValidationEvent example's versions [eg-webhook]. */

@@ -152,7 +152,9 @@ describe('Event Grid endpoints', () => {
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(15_000),
         });
-        expect(response.status).toBe(202);
+        // A body that is neither an array nor an object never reaches a function: the Functions
+        // host fails to read it and answers 500 (HttpRequestProcessor.cs), as the local host does.
+        expect(response.status).toBe(typeof body === 'object' && body !== null ? 202 : 500);
       }),
       options,
     );
