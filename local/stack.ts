@@ -1,5 +1,6 @@
-// The whole pipeline on one machine: Azurite, the ACS SMS emulator and the local function host,
-// wired the way Azure wires them (Event Grid subscriptions → the host's Event Grid webhook).
+// The whole pipeline on one machine: Azurite, the ACS SMS emulator, the local function host and,
+// when OUTBOUND_QUEUE_TRANSPORT is "servicebus", the Service Bus stand-in — wired the way Azure
+// wires them (Event Grid subscriptions → the host's Event Grid webhook).
 // `npm start` runs it with fixed ports and persistent data; tests run it on free ports in memory.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +8,8 @@ import { startAzurite } from './azurite.js';
 import { startAcsEmulator, type AcsEmulator, type AcsEmulatorOptions } from './acsEmulator/server.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './freePort.js';
+import { BICEP_QUEUE_DEFAULTS } from './serviceBus/entities.js';
+import { startServiceBusStandIn, type ServiceBusStandIn } from './serviceBus/server.js';
 import { loadConfig } from '../shared/config.js';
 import { buildServices } from '../shared/composition.js';
 
@@ -31,6 +34,13 @@ export interface LocalStackOptions {
    * directly, before the host starts.
    */
   hostStorage?: (azuriteConnectionString: string) => Promise<string>;
+  /**
+   * The Service Bus stand-in, started when OUTBOUND_QUEUE_TRANSPORT is "servicebus" and no
+   * ServiceBusConnection is given. Its queue has infra's settings; lockDurationMs shortens the lock
+   * for drills (default: LOCAL_QUEUE_LEASE_SECONDS when that is shorter than infra's minute, so a
+   * test that shortens the Storage queue's lease shortens the lock too).
+   */
+  serviceBus?: { port?: number; lockDurationMs?: number };
   log?: (line: string) => void;
 }
 
@@ -45,6 +55,8 @@ export interface LocalStack {
   hostUrl: string;
   host: HostProcess;
   emulator: AcsEmulator;
+  /** The Service Bus stand-in, when the stack runs on that transport. */
+  serviceBus?: ServiceBusStandIn;
   storageConnectionString: string;
   /** The settings the function host runs with. */
   settings: Record<string, string>;
@@ -52,6 +64,9 @@ export interface LocalStack {
   stopStorage(): Promise<void>;
   /** Starts Azurite again on the same ports and folder. */
   startStorage(): Promise<void>;
+  /** Takes the Service Bus stand-in offline (connections dropped and refused; messages and locks kept); a no-op on the Storage transport. */
+  stopServiceBus(): Promise<void>;
+  startServiceBus(): Promise<void>;
   /** Stops the function host (SIGKILL simulates a crash) and starts it again. */
   restartHost(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -77,6 +92,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stops: Array<() => Promise<void>> = [() => azurite.stop()];
   try {
     settings.AzureWebJobsStorage = azurite.connectionString;
+    // Before the services are built: the Service Bus transport needs its connection to exist.
+    const serviceBus = await startServiceBus(settings, options, log);
+    if (serviceBus) stops.unshift(() => serviceBus.close());
     // In Azure, infra creates the tables and the queue; here the stack does, before the host starts.
     await buildServices(loadConfig(settings)).ensureStorage();
     if (options.hostStorage) settings.AzureWebJobsStorage = await options.hostStorage(azurite.connectionString);
@@ -103,7 +121,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let host = await startHost();
     stops.unshift(() => host.stop());
     // Event Grid subscriptions, as infra/ creates them in Azure; the handshake is done by the emulator.
-    await emulator.addSubscriber(webhook('deliveryReports'), { eventTypes: ['Microsoft.Communication.SMSDeliveryReportReceived'] });
+    await emulator.addSubscriber(webhook('deliveryReports'), {
+      eventTypes: ['Microsoft.Communication.SMSDeliveryReportReceived'],
+    });
     await emulator.addSubscriber(webhook('inboundSms'), { eventTypes: ['Microsoft.Communication.SMSReceived'] });
 
     const stack: LocalStack = {
@@ -112,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return host;
       },
       emulator,
+      ...(serviceBus ? { serviceBus } : {}),
       storageConnectionString: azurite.connectionString,
       settings,
       async stopStorage() {
@@ -125,6 +146,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           tablePort: azurite.tablePort,
           silent: true,
         });
+      },
+      async stopServiceBus() {
+        await serviceBus?.goOffline();
+      },
+      async startServiceBus() {
+        await serviceBus?.goOnline();
       },
       async restartHost(signal: NodeJS.Signals = 'SIGTERM') {
         await host.stop(signal);
@@ -141,6 +168,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/**
+ * The stand-in for the Service Bus transport, with the outbound queue, when the settings ask for
+ * that transport and name no namespace of their own; its connection string (UseDevelopmentEmulator=true,
+ * so the SDK speaks plain AMQP to it) goes into ServiceBusConnection.
+ */
+async function startServiceBus(
+  settings: Record<string, string>,
+  options: LocalStackOptions,
+  log: (line: string) => void,
+): Promise<ServiceBusStandIn | undefined> {
+  if (settings.OUTBOUND_QUEUE_TRANSPORT !== 'servicebus' || settings.ServiceBusConnection) return undefined;
+  const leaseMs = Number(settings.LOCAL_QUEUE_LEASE_SECONDS) * 1000;
+  const lockDurationMs =
+    options.serviceBus?.lockDurationMs ?? (leaseMs > 0 && leaseMs < BICEP_QUEUE_DEFAULTS.lockDurationMs ? leaseMs : undefined);
+  const standIn = await startServiceBusStandIn({
+    port: options.serviceBus?.port ?? 0,
+    queues: [{ name: settings.OUTBOUND_QUEUE_NAME || 'sms-outbound', ...(lockDurationMs ? { lockDurationMs } : {}) }],
+    log,
+  });
+  settings.ServiceBusConnection = standIn.connectionString;
+  return standIn;
+}
+
 /** Starts `node dist/local/host/main.js` with exactly these settings and waits until it answers. */
 export async function startHostProcess(
   root: string,
@@ -148,11 +198,15 @@ export async function startHostProcess(
   settings: Record<string, string>,
   log: (line: string) => void,
 ): Promise<HostProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'dist/local/host/main.js'), '--port', String(port), '--settings-from-env'], {
-    cwd: root,
-    env: { ...process.env, ...settings, FUNCTIONS_HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'dist/local/host/main.js'), '--port', String(port), '--settings-from-env'],
+    {
+      cwd: root,
+      env: { ...process.env, ...settings, FUNCTIONS_HTTP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`[functions] ${line}`);
   };

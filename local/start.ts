@@ -1,5 +1,6 @@
 // `npm start`: the whole pipeline on this machine — Azurite (data kept in .azurite/), the ACS SMS
-// emulator on 7081 and the function host on 7071 — until Ctrl+C.
+// emulator on 7081, the function host on 7071 and, with OUTBOUND_QUEUE_TRANSPORT=servicebus in
+// local.settings.json, the Service Bus stand-in — until Ctrl+C.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack } from './stack.js';
@@ -16,10 +17,6 @@ const stack = await startLocalStack({
     queuePort: port('AZURITE_QUEUE_PORT', 10001),
     tablePort: port('AZURITE_TABLE_PORT', 10002),
   },
-  // Opt-in and temporary: ACS_EMULATOR_PRESET=pre-issue-15 brings back the emulator's old,
-  // unpublished forms for a pipeline that still depends on them (issue 15). Delete these lines
-  // once the pipeline reads every published form (docs/acs-fidelity-followup.md).
-  ...(process.env.ACS_EMULATOR_PRESET === 'pre-issue-15' ? { emulator: { preset: 'pre-issue-15' as const } } : {}),
 });
 
 console.log(`
@@ -27,7 +24,7 @@ SMS pipeline running locally
   Functions host     ${stack.hostUrl}/api   (health: ${stack.hostUrl}/api/health)
   Dashboard          ${stack.hostUrl}/api/dashboard
   ACS SMS emulator   ${stack.emulator.url}   (inbox: ${stack.emulator.url}/emulator/handsets/+14255550123/messages)
-  Azurite            data in .azurite/
+  Azurite            data in .azurite/${stack.serviceBus ? `\n  Service Bus        stand-in on amqp://127.0.0.1:${stack.serviceBus.port} (in memory)` : ''}
 
 Try:
   curl -X POST ${stack.hostUrl}/api/messages -H 'content-type: application/json' \\

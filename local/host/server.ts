@@ -1,16 +1,17 @@
 // The local function host: serves the app's registered functions the way the Azure Functions host
 // does, so the same code runs here and in Azure. This file assembles the parts, one file each:
-// httpRoutes (HTTP triggers), eventGridWebhook (Event Grid), storageQueueTrigger, timerTrigger,
-// hostJson (settings) and invocation (contexts and logging).
+// httpRoutes (HTTP triggers), eventGridWebhook (Event Grid), storageQueueTrigger, the Service Bus
+// trigger (local/serviceBus/trigger.ts), timerTrigger, hostJson (settings) and invocation
+// (contexts and logging).
 import { createServer } from 'node:http';
 import { captureRegistrations, type RegisteredFunction } from './functionsCore.js';
 import { handleEventGrid } from './eventGridWebhook.js';
 import { queueSettingsOf, readHostJson, routePrefixOf } from './hostJson.js';
 import { handleHttpRoute, routesOf } from './httpRoutes.js';
 import { isDisabled, loadFunctionsLib } from './invocation.js';
+import { serviceBusTriggerSettings, startServiceBusTrigger } from '../serviceBus/trigger.js';
 import { startQueueTrigger } from './storageQueueTrigger.js';
 import { startTimer } from './timerTrigger.js';
-
 
 export interface LocalHostOptions {
   entry: string;
@@ -60,7 +61,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const method = (req.method ?? 'GET').toUpperCase();
       if (url.pathname === '/admin/host/status') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ state: 'Running', functions: functions.map((f) => f.name) }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ state: 'Running', functions: functions.map((f) => f.name) }));
       } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
         await handleEventGrid(req, res, url, method, eventGrid, track, log);
       } else {
@@ -83,16 +86,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   for (const fn of functions) {
     if (fn.trigger.type === 'queueTrigger') stops.push(startQueueTrigger(fn, queueSettings, log, inFlight));
     else if (fn.trigger.type === 'timerTrigger') stops.push(startTimer(fn, log));
-    else if (fn.trigger.type === 'serviceBusTrigger') {
-      log(`Function '${fn.name}' uses a Service Bus trigger, which cannot run locally (no emulator); set OUTBOUND_QUEUE_TRANSPORT=storage.`);
-    }
+    // Against whatever namespace its connection setting names: the local stand-in, or Azure.
+    else if (fn.trigger.type === 'serviceBusTrigger')
+      stops.push(startServiceBusTrigger(fn, serviceBusTriggerSettings(hostJson), log, inFlight));
   }
 
   const url = `http://127.0.0.1:${port}`;
   log(`Functions (${url}):`);
   for (const fn of functions) {
     if (fn.trigger.type === 'httpTrigger') {
-      log(`  ${fn.name}: [${((fn.trigger.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${url}/${routePrefix}/${String(fn.trigger.route ?? fn.name)}`);
+      log(
+        `  ${fn.name}: [${((fn.trigger.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${url}/${routePrefix}/${String(fn.trigger.route ?? fn.name)}`,
+      );
     } else if (fn.trigger.type === 'eventGridTrigger') {
       log(`  ${fn.name}: eventGridTrigger ${url}/runtime/webhooks/EventGrid?functionName=${fn.name}`);
     } else {

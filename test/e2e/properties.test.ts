@@ -3,11 +3,11 @@
 // a crash; Event Grid payloads are acknowledged and logged; queue messages are dead-lettered
 // with the reason; and nothing invalid changes a record.
 import { TableClient } from '@azure/data-tables';
-import { QueueClient } from '@azure/storage-queue';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostileEvent, hostileJsonText, hostileSegment, nonUtf8Body, PROPERTY_RUNS, PROPERTY_SEED } from '../support/hostileInput.js';
 import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
+import { outboundTransport } from '../support/outboundTransport.js';
 
 let stack: TestStack;
 let accepted = 0;
@@ -164,7 +164,7 @@ describe('Event Grid endpoints', () => {
 
 describe('the outbound queue', () => {
   it('dead-letters every hostile queue message on first receipt, with the reason', async () => {
-    const queue = new QueueClient(stack.storageConnectionString, 'sms-outbound');
+    const transport = outboundTransport(stack);
     const before = await countRows('deadLetters');
     // A queue message holds at most 64 KiB; larger bodies cannot be enqueued in the first place.
     const bodies = fc
@@ -172,9 +172,9 @@ describe('the outbound queue', () => {
       .filter((b) => Buffer.byteLength(b) < 40_000)
       .slice(0, PROPERTY_RUNS);
     expect(bodies).toHaveLength(PROPERTY_RUNS);
-    for (const body of bodies) await queue.sendMessage(Buffer.from(body, 'utf8').toString('base64'));
+    for (const body of bodies) await transport.enqueue(body);
     await waitFor(async () => ((await countRows('deadLetters')) === before + bodies.length ? true : undefined), 60_000, 'every hostile job dead-lettered');
-    const poison = new QueueClient(stack.storageConnectionString, 'sms-outbound-poison');
-    expect(await poison.exists()).toBe(false);
+    expect(await transport.deadLetterCount()).toBe(0);
+    await transport.close();
   });
 });

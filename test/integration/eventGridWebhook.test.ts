@@ -157,7 +157,7 @@ describe('the CloudEvents OPTIONS handshake', () => {
   });
 
   it('answers the public cloud for an unknown origin or none', async () => {
-    for (const headers of [{ 'webhook-request-origin': 'evil.example.com' }, {}]) {
+    for (const headers of [{ 'webhook-request-origin': 'evil.example.com' }, {}] as Array<Record<string, string>>) {
       const response = await post('', headers, 'recorder', 'OPTIONS');
       expect(response.status).toBe(200);
       expect(response.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
