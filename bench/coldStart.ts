@@ -1,11 +1,11 @@
 // Cold start: how long a fresh Node process takes to import the compiled function app entry
 // (package.json "main") with the @azure/functions registrations captured as the local host and
 // the contract tests capture them. Three figures, the median of several fresh processes each:
-//   lazy     — the app as deployed: SDKs are imported by the adapters when first used;
+//   lazy     — the compiled app in dist/ (as `func start` runs it): SDKs are imported by the adapters when first used;
 //   eager    — the same, with every Azure SDK of package.json imported first, as an app that
 //              imports its SDKs at the top of its modules would;
-//   bundled  — the entry bundled by esbuild (lazy imports kept as separate chunks); measured
-//              only, not what is deployed (docs/benchmarks.md says why).
+//   bundled  — the entry bundled by esbuild (lazy imports kept as separate chunks), as the
+//              deployment package is (infra/tools/package.mjs).
 // `node dist/bench/coldStart.js` runs it alone.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -11,7 +11,7 @@ export const addOptOut: HttpFunctionOptions = {
   route: 'opt-outs/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, (log) =>
+    handleHttp(request, context, (log) =>
       withPhone(request, async (phone) => {
         const body = await readJsonBody(request, optOutPutBody);
         if (!body.ok) return body.result;

@@ -11,7 +11,7 @@ export const cancelMessage: HttpFunctionOptions = {
   route: 'messages/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async (log) => {
+    handleHttp(request, context, async (log) => {
       const id = request.params.id ?? '';
       const result = await cancel(deps().cancel(log), id);
       switch (result.kind) {

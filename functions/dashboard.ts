@@ -10,8 +10,8 @@ export const dashboard: HttpFunctionOptions = {
   methods: ['GET'],
   route: 'dashboard',
   authLevel: 'function',
-  handler: (_request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(request, context, async () => {
       page ??= dashboardPage(await dashboardScript());
       return {
         status: 200,

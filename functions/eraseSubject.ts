@@ -10,5 +10,5 @@ export const eraseSubject: HttpFunctionOptions = {
   route: 'subjects/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, (log) => withPhone(request, async (phone) => json(200, await erase(deps().erase(log), phone)))),
+    handleHttp(request, context, (log) => withPhone(request, async (phone) => json(200, await erase(deps().erase(log), phone)))),
 };

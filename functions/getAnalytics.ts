@@ -12,7 +12,7 @@ export const getAnalytics: HttpFunctionOptions = {
   route: 'analytics',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(request, context, async () => {
       const s = services();
       const resolved = resolveAnalyticsQuery(Object.fromEntries(request.query.entries()), s.clock.now());
       if (!resolved.ok) return validationProblem(resolved.errors);

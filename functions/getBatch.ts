@@ -11,7 +11,7 @@ export const getBatch: HttpFunctionOptions = {
   route: 'batches/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(request, context, async () => {
       const id = request.params.id ?? '';
       const query = readQuery(request, batchQuery, ['limit', 'continuationToken']);
       if (!query.ok) return query.result;

@@ -11,7 +11,7 @@ export const getConsentHistory: HttpFunctionOptions = {
   route: 'opt-outs/{phone}/history',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, () =>
+    handleHttp(request, context, () =>
       withPhone(request, async (phone) => {
         const query = readQuery(request, pageQuery, ['limit', 'continuationToken']);
         if (!query.ok) return query.result;

@@ -11,7 +11,7 @@ export const getConversation: HttpFunctionOptions = {
   route: 'conversations/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, () =>
+    handleHttp(request, context, () =>
       withPhone(request, async (phone) => {
         const query = readQuery(request, conversationQuery, ['from', 'limit', 'continuationToken']);
         if (!query.ok) return query.result;

@@ -11,7 +11,7 @@ export const getMessage: HttpFunctionOptions = {
   route: 'messages/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(request, context, async () => {
       const id = request.params.id ?? '';
       const record = await read(services().messages, id);
       return record ? json(200, toMessageView(record)) : problem('notFound', `No message has the id "${id.slice(0, 80)}".`);

@@ -10,7 +10,7 @@ export const getOptOut: HttpFunctionOptions = {
   route: 'opt-outs/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, () =>
+    handleHttp(request, context, () =>
       withPhone(request, async (phone) => {
         const s = services();
         return json(200, await getOptOutStatus({ optOuts: s.optOuts, senders: s.config.senders }, phone));

@@ -11,7 +11,7 @@ export const listOptOuts: HttpFunctionOptions = {
   route: 'opt-outs',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(request, context, async () => {
       const query = readQuery(request, optOutListQuery, ['from', 'limit', 'continuationToken']);
       if (!query.ok) return query.result;
       const page = await list(services(), query.value);

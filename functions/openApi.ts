@@ -7,8 +7,8 @@ export const openApi: HttpFunctionOptions = {
   methods: ['GET'],
   route: 'openapi.json',
   authLevel: 'anonymous',
-  handler: (_request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => ({
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleHttp(request, context, async () => ({
       status: 200,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' },
       body: openApiJson(),

@@ -11,7 +11,7 @@ export const previewMessages: HttpFunctionOptions = {
   route: 'messages/preview',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async () => {
+    handleHttp(request, context, async () => {
       const body = await readJsonBody(request, submitMessagesBody);
       if (!body.ok) return body.result;
       const result = await preview(deps().plan(), body.value);

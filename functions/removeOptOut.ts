@@ -11,7 +11,7 @@ export const removeOptOut: HttpFunctionOptions = {
   route: 'opt-outs/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, (log) =>
+    handleHttp(request, context, (log) =>
       withPhone(request, async (phone) => {
         const query = readQuery(request, optOutDeleteQuery, ['from', 'reason']);
         if (!query.ok) return query.result;

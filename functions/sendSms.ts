@@ -7,7 +7,9 @@ import { processSendJob } from '../shared/pipeline/send/processSendJob.js';
 
 async function handler(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
-  const outcome = await processSendJob(deps().send(log), message);
+  // Storage queue: dequeueCount counts from 1; Service Bus: deliveryCount from 1 (the host adds 1 to the broker's).
+  const deliveries = Number(context.triggerMetadata?.dequeueCount ?? context.triggerMetadata?.deliveryCount ?? 1);
+  const outcome = await processSendJob(deps().send(log), message, { redelivered: deliveries > 1 });
   log.info(`send job ${outcome.kind}`, outcome);
 }
 

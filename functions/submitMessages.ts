@@ -2,6 +2,7 @@
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { deps, services } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
+import { newBatchId } from '../shared/domain/ids.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, withIdempotency } from '../shared/http/idempotency.js';
 import { submitMessagesBody, submitResponse } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
@@ -12,7 +13,7 @@ export const submitMessages: HttpFunctionOptions = {
   route: 'messages',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(context, async (log) => {
+    handleHttp(request, context, async (log) => {
       const key = parseIdempotencyKey(request.headers.get(IDEMPOTENCY_KEY_HEADER));
       if (!key.ok) return key.result;
       const body = await readJsonBody(request, submitMessagesBody);
@@ -21,13 +22,13 @@ export const submitMessages: HttpFunctionOptions = {
         services().idempotency,
         key.key,
         body.value,
-        async () => {
-          const result = await submit(deps().submit(log), body.value);
+        async (operation) => {
+          const result = await submit(deps().submit(log), body.value, { ...(operation.operationId ? { batchId: operation.operationId } : {}), resumed: operation.resumed });
           if (result.kind === 'invalid') return validationProblem(result.errors);
           const response = submitResponse(result);
           return json(202, response, { location: response.statusUrl });
         },
-        { scope: 'submitMessages', clock: services().clock, log },
+        { scope: 'submitMessages', clock: services().clock, log, newOperationId: () => newBatchId(services().clock.now()) },
       );
     }),
 };

@@ -1,7 +1,8 @@
 // Stage two of the deployment: subscribe the functions to the ACS events. Event Grid checks that the
-// destination function exists when a subscription is created, so this cannot run in `azd provision`
-// (the code is not deployed yet). The azd postdeploy hook (infra/hooks/postdeploy.sh / .ps1) deploys
-// it with `az deployment group create`, passing main.bicep's outputs as parameters.
+// destination function exists when a subscription is created, so this cannot be part of main.bicep
+// (on a first `azd up` the code is not deployed yet). infra/hooks/stageTwo.mjs, the postprovision and
+// postdeploy hook, deploys it with `az deployment group create` into the system topic's resource
+// group, passing main.bicep's outputs as parameters, as soon as the functions are indexed.
 //
 // The destination is endpointType AzureFunction with the function's resource id: Event Grid calls the
 // function through the platform, so no system key or webhook URL is handled, stored or rotated.
@@ -13,11 +14,17 @@ param systemTopicName string
 @description('Name of the function app (AZURE_FUNCTION_APP_NAME).')
 param functionAppName string
 
+@description('Resource group of the function app and of the dead-letter storage account (AZURE_RESOURCE_GROUP); this deployment runs in the system topic\'s, which differs for an adopted topic.')
+param appResourceGroupName string = resourceGroup().name
+
 @description('Storage account that holds the dead-letter container (AZURE_STORAGE_ACCOUNT_NAME).')
 param deadLetterStorageAccountName string
 
 @description('Blob container for events that ran out of retries (EVENTGRID_DEADLETTER_CONTAINER).')
 param deadLetterContainerName string
+
+@description('Appended to the subscription names (EVENTGRID_SUBSCRIPTION_SUFFIX): empty on the environment\'s own system topic, -<environment> on a topic shared with others, so no environment overwrites another\'s.')
+param subscriptionNameSuffix string = ''
 
 @minValue(1)
 @maxValue(30)
@@ -35,10 +42,12 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
+  scope: resourceGroup(appResourceGroupName)
 }
 
 resource deadLetterStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: deadLetterStorageAccountName
+  scope: resourceGroup(appResourceGroupName)
 }
 
 var retryPolicy = {
@@ -63,7 +72,7 @@ var deadLetter = {
 
 resource deliveryReportSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'sms-delivery-reports'
+  name: 'sms-delivery-reports${subscriptionNameSuffix}'
   properties: {
     destination: {
       endpointType: 'AzureFunction'
@@ -86,7 +95,7 @@ resource deliveryReportSubscription 'Microsoft.EventGrid/systemTopics/eventSubsc
 
 resource inboundSmsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'sms-received'
+  name: 'sms-received${subscriptionNameSuffix}'
   properties: {
     destination: {
       endpointType: 'AzureFunction'

@@ -1,7 +1,8 @@
 // Everything `azd provision` creates for the SMS pipeline, in one resource group, reached only with
 // the function app's user-assigned managed identity (no connection strings, keys or SAS anywhere).
 // The Event Grid subscriptions to the functions are stage two: infra/eventgrid-subscriptions.bicep,
-// deployed by the azd postdeploy hook once the function code exists (see docs/deploy.md).
+// deployed by infra/hooks/stageTwo.mjs after provision and after deploy, once the function code
+// exists (see docs/deploy.md).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -9,7 +10,45 @@ targetScope = 'subscription'
 @description('Name of the azd environment. Seeds the resource token and the azd-env-name tag.')
 param environmentName string
 
+// Flex Consumption runs in some regions only. Listing them here makes azd offer only these and ARM
+// refuse any other before a single resource is created. The list is the one Microsoft's Flex
+// quickstart declares (Azure-Samples/functions-quickstart-typescript-azd infra/main.bicep, without
+// the eastus2euap canary); `az functionapp list-flexconsumption-locations` is the live answer, which
+// the preprovision hook also asks when the Azure CLI is signed in.
 @minLength(1)
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @description('Region of the resource group and of every regional resource. It must offer the Flex Consumption plan.')
 @metadata({
   azd: {
@@ -35,8 +74,80 @@ param existingCommunicationServiceResourceGroupName string = ''
 @description('Where a newly created Communication Services resource keeps its data at rest.')
 param communicationDataLocation string = 'United States'
 
-@description('Resource id of a role your administrators made for sending SMS with Entra ID. Empty creates the custom role "ACS SMS Sender" (see modules/communication-access.bicep).')
+@description('Resource id of a role your administrators made for sending SMS with Entra ID, or of a built-in role when ACS refuses the custom one (the deploy hook says when). Empty creates the custom role "ACS SMS Sender" (see modules/communication-access.bicep).')
 param acsSenderRoleDefinitionId string = ''
+
+@description('Name of an Event Grid system topic that already exists on the Communication Services resource (a resource can have only one). Empty creates one.')
+param existingSystemTopicName string = ''
+
+@description('Resource group of that existing system topic. Empty means the resource group of the Communication Services resource.')
+param existingSystemTopicResourceGroupName string = ''
+
+@allowed([
+  'servicebus'
+  'storage'
+])
+@description('Which queue carries send jobs (OUTBOUND_QUEUE_TRANSPORT): Service Bus (dead-lettering, scheduled messages, duplicate detection; about $10 a month) or a Storage queue. Only the chosen one is created and granted.')
+param outboundQueueTransport string = 'servicebus'
+
+@description('NCRONTAB schedule of the delivery-report reconciler (RECONCILE_SCHEDULE). The host resolves %RECONCILE_SCHEDULE% from app settings, so it is always set.')
+param reconcileSchedule string = '0 */5 * * * *'
+
+// Settings the code reads that azd may set from its environment (azd env set NAME value). Each is
+// passed on only when it has a value: an empty one leaves the app setting as it is on the site, so
+// a value set by hand in the portal survives `azd provision` (modules/app-settings.bicep merges).
+// Values are checked by the preprovision hook with the app's own settingsSchema before anything is
+// deployed, and again by the app at start-up.
+@description('OPT_OUT_SCOPE: how far a STOP reaches, sender or pool. Empty keeps the current setting.')
+param optOutScope string = ''
+
+@description('ACS_OPT_OUT_MIRROR: true also mirrors every opt-out to ACS\'s own list. Empty keeps the current setting.')
+param acsOptOutMirror string = ''
+
+@description('SMS_MAX_SEGMENTS: most segments one message may have. Empty keeps the current setting.')
+param smsMaxSegments string = ''
+
+@description('SEND_MAX_ATTEMPTS: hand-over attempts before a message is dead-lettered. Empty keeps the current setting.')
+param sendMaxAttempts string = ''
+
+@description('SEND_UNCERTAIN_POLICY: atMostOnce (default) or atLeastOnce, for a hand-over whose outcome is unknown. Empty keeps the current setting.')
+@allowed(['', 'atMostOnce', 'atLeastOnce'])
+param sendUncertainPolicy string = ''
+
+@description('RECOVERY_INTERVAL_SECONDS: how often half-done submits and hand-overs are finished (the recoverWork timer). Empty keeps the current setting.')
+param recoveryIntervalSeconds string = ''
+
+@description('RECONCILE_AFTER_SECONDS: when a message without a delivery report is looked up at ACS. Empty keeps the current setting.')
+param reconcileAfterSeconds string = ''
+
+@description('DELIVERY_REPORT_DEADLINE_HOURS: when a message without a final status ends unknown. Empty keeps the current setting.')
+param deliveryReportDeadlineHours string = ''
+
+@description('STATUS_WEBHOOK_URLS: comma-separated https URLs that receive status events. Empty keeps the current setting. Its secret, STATUS_WEBHOOK_SECRET, is set on the app by hand (docs/deploy.md), never through azd.')
+param statusWebhookUrls string = ''
+
+@description('STATUS_WEBHOOK_EVENT_TYPES: event types the webhooks receive. Empty keeps the current setting.')
+param statusWebhookEventTypes string = ''
+
+@description('EVENTS_SOURCE: CloudEvents source of the pipeline\'s events. Empty keeps the current setting.')
+param eventsSource string = ''
+
+@description('EVENTS_RETRY_BASE_SECONDS: first retry delay of a failed event delivery. Empty keeps the current setting.')
+param eventsRetryBaseSeconds string = ''
+
+@description('ANALYTICS_RESPONSE_WINDOW_HOURS: how soon a reply counts as an answer. Empty keeps the current setting.')
+param analyticsResponseWindowHours string = ''
+
+// JSON-valued settings are object parameters: azd parses an environment value as JSON only for
+// array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
+// of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES is not among them: its prices
+// are decimals, and ARM templates have no floating-point type (learn.microsoft.com, "Data types in
+// ARM templates"), so it is set on the site by hand, where the merge keeps it.
+@description('INBOUND_KEYWORDS as JSON, e.g. {"stop":["STOP","ARRET"]}. Empty keeps the current setting.')
+param inboundKeywords object = {}
+
+@description('INBOUND_REPLIES as JSON, e.g. {"help":"Acme alerts. Reply STOP to end."}. Empty keeps the current setting.')
+param inboundReplies object = {}
 
 @allowed([
   512
@@ -62,13 +173,14 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 // Flex Consumption keeps deployment packages in a blob container of its own (same shape as the azd templates).
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var eventGridDeadLetterContainerName = 'eventgrid-deadletters'
-// Must equal DEFAULT_OUTBOUND_QUEUE in shared/resourceNames.ts (test/contract/infra.test.ts checks it).
+// Must equal DEFAULT_OUTBOUND_QUEUE in shared/resourceNames.ts (test/infra/settings.test.ts checks it).
 var outboundQueueName = 'sms-outbound'
 // The event outbox: a Storage queue the dispatchEvents function drains (EVENTS_QUEUE_NAME).
 var eventsQueueName = 'sms-events'
 // One ACS request may take this long before it counts as timed out; the queue lock
 // (modules/servicebus.bicep) is sized from it, so it is pinned here rather than left to the default.
 var acsRequestTimeoutMs = 15000
+var useServiceBus = outboundQueueTransport == 'servicebus'
 var createCommunicationService = empty(existingCommunicationServiceName)
 var communicationServiceName = createCommunicationService
   ? '${abbrs.communicationServices}${resourceToken}'
@@ -76,6 +188,35 @@ var communicationServiceName = createCommunicationService
 var communicationResourceGroupName = empty(existingCommunicationServiceResourceGroupName)
   ? rgName
   : existingCommunicationServiceResourceGroupName
+var adoptSystemTopic = !empty(existingSystemTopicName)
+var ownSystemTopicName = '${abbrs.eventGridSystemTopics}acs-${resourceToken}'
+var systemTopicName = adoptSystemTopic ? existingSystemTopicName : ownSystemTopicName
+// On a topic this environment did not create (shared with another environment, or made in the
+// portal), the subscriptions carry the environment's name, so one environment never overwrites
+// another's subscriptions of the same name (which would silently take its events away).
+var eventSubscriptionSuffix = systemTopicName == ownSystemTopicName ? '' : '-${take(environmentName, 40)}'
+var systemTopicResourceGroupName = !adoptSystemTopic
+  ? rgName
+  : (empty(existingSystemTopicResourceGroupName) ? communicationResourceGroupName : existingSystemTopicResourceGroupName)
+// App settings azd may set from its environment, by setting name (modules/function-app.bicep passes
+// on the non-empty ones).
+var optionalSettings = {
+  OPT_OUT_SCOPE: optOutScope
+  ACS_OPT_OUT_MIRROR: acsOptOutMirror
+  SMS_MAX_SEGMENTS: smsMaxSegments
+  SEND_MAX_ATTEMPTS: sendMaxAttempts
+  SEND_UNCERTAIN_POLICY: sendUncertainPolicy
+  RECOVERY_INTERVAL_SECONDS: recoveryIntervalSeconds
+  RECONCILE_AFTER_SECONDS: reconcileAfterSeconds
+  DELIVERY_REPORT_DEADLINE_HOURS: deliveryReportDeadlineHours
+  STATUS_WEBHOOK_URLS: statusWebhookUrls
+  STATUS_WEBHOOK_EVENT_TYPES: statusWebhookEventTypes
+  EVENTS_SOURCE: eventsSource
+  EVENTS_RETRY_BASE_SECONDS: eventsRetryBaseSeconds
+  ANALYTICS_RESPONSE_WINDOW_HOURS: analyticsResponseWindowHours
+  INBOUND_KEYWORDS: empty(inboundKeywords) ? '' : string(inboundKeywords)
+  INBOUND_REPLIES: empty(inboundReplies) ? '' : string(inboundReplies)
+}
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   name: rgName
@@ -114,11 +255,13 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: eventGridDeadLetterContainerName
     outboundQueueName: outboundQueueName
+    useStorageTransport: !useServiceBus
     eventsQueueName: eventsQueueName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
-module serviceBus 'modules/servicebus.bicep' = {
+module serviceBus 'modules/servicebus.bicep' = if (useServiceBus) {
   name: 'servicebus'
   scope: rg
   params: {
@@ -126,6 +269,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     tags: tags
     queueName: outboundQueueName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -154,7 +298,6 @@ module communicationAccess 'modules/communication-access.bicep' = {
   name: 'communication-access-${resourceToken}'
   scope: resourceGroup(communicationResourceGroupName)
   dependsOn: [
-    rg
     communication
   ]
   params: {
@@ -165,13 +308,20 @@ module communicationAccess 'modules/communication-access.bicep' = {
   }
 }
 
+// An adopted system topic keeps its own tags; reading them needs the topic to exist, which it does.
+resource adoptedSystemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = if (adoptSystemTopic) {
+  name: systemTopicName
+  scope: resourceGroup(systemTopicResourceGroupName)
+}
+
 module acsEvents 'modules/eventgrid-system-topic.bicep' = {
-  name: 'eventgrid-system-topic'
-  scope: rg
+  name: 'eventgrid-system-topic-${resourceToken}'
+  scope: resourceGroup(systemTopicResourceGroupName)
   params: {
-    name: '${abbrs.eventGridSystemTopics}acs-${resourceToken}'
-    tags: tags
+    name: systemTopicName
+    tags: adoptSystemTopic ? (adoptedSystemTopic.?tags ?? {}) : tags
     communicationServiceId: communicationAccess.outputs.resourceId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -184,8 +334,8 @@ module rbac 'modules/rbac.bicep' = {
     functionBlobContainerNames: storage.outputs.functionContainerNames
     deadLetterContainerName: storage.outputs.deadLetterContainerName
     storageQueueNames: storage.outputs.queueNames
-    serviceBusNamespaceName: serviceBus.outputs.namespaceName
-    serviceBusQueueName: serviceBus.outputs.queueName
+    serviceBusNamespaceName: useServiceBus ? serviceBus!.outputs.namespaceName : ''
+    serviceBusQueueName: useServiceBus ? serviceBus!.outputs.queueName : ''
     eventGridTopicName: statusTopic.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     systemTopicPrincipalId: acsEvents.outputs.principalId
@@ -209,19 +359,22 @@ module api 'modules/function-app.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
-    outboundQueueName: serviceBus.outputs.queueName
+    outboundQueueTransport: outboundQueueTransport
+    serviceBusFullyQualifiedNamespace: useServiceBus ? serviceBus!.outputs.fullyQualifiedNamespace : ''
+    outboundQueueName: outboundQueueName
     eventsQueueName: eventsQueueName
     communicationServiceEndpoint: communicationAccess.outputs.endpoint
     eventGridTopicEndpoint: statusTopic.outputs.endpoint
     smsSenders: smsSenders
     acsRequestTimeoutMs: acsRequestTimeoutMs
+    reconcileSchedule: reconcileSchedule
+    optionalSettings: optionalSettings
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
   }
 }
 
-// Outputs become azd environment values (.azure/<env>/.env); the postdeploy hook reads them.
+// Outputs become azd environment values (.azure/<env>/.env); the hooks (infra/hooks) read them.
 @description('Region of the deployment.')
 output AZURE_LOCATION string = location
 
@@ -246,11 +399,14 @@ output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 @description('Storage account for tables, queues, deployment packages and Event Grid dead letters.')
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 
-@description('Service Bus namespace, fully qualified.')
-output AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+@description('Service Bus namespace, fully qualified; empty with the storage transport.')
+output AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = useServiceBus ? serviceBus!.outputs.fullyQualifiedNamespace : ''
 
-@description('Name of the outbound Service Bus queue.')
-output OUTBOUND_QUEUE_NAME string = serviceBus.outputs.queueName
+@description('Which queue carries send jobs: servicebus or storage.')
+output OUTBOUND_QUEUE_TRANSPORT string = outboundQueueTransport
+
+@description('Name of the outbound queue (Service Bus, or Storage with the storage transport).')
+output OUTBOUND_QUEUE_NAME string = outboundQueueName
 
 @description('Name of the Communication Services resource that sends the SMS.')
 output AZURE_COMMUNICATION_SERVICE_NAME string = communicationServiceName
@@ -266,6 +422,18 @@ output EVENTGRID_TOPIC_ENDPOINT string = statusTopic.outputs.endpoint
 
 @description('Event Grid system topic on the Communication Services resource; stage two subscribes the functions to it.')
 output EVENTGRID_SYSTEM_TOPIC_NAME string = acsEvents.outputs.name
+
+@description('Resource group of that system topic (this environment\'s, or the one of an adopted topic).')
+output EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroupName
+
+@description('Suffix of this environment\'s event subscription names: empty on its own system topic, -<environment> on an adopted one.')
+output EVENTGRID_SUBSCRIPTION_SUFFIX string = eventSubscriptionSuffix
+
+@description('Name of the custom ACS role this environment created (empty when ACS_SENDER_ROLE_DEFINITION_ID names one); tear-down deletes it by this name.')
+output AZURE_ACS_SENDER_ROLE_NAME string = communicationAccess.outputs.senderRoleName
+
+@description('Names of the app settings infra owns on the function app; every other setting is kept across provisions.')
+output FUNCTION_APP_MANAGED_SETTINGS array = api.outputs.managedSettingNames
 
 @description('Blob container that receives Event Grid deliveries that ran out of retries.')
 output EVENTGRID_DEADLETTER_CONTAINER string = storage.outputs.deadLetterContainerName

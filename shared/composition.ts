@@ -23,6 +23,7 @@ import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
 import type { OutboundQueue } from './ports/queue.js';
 import type { Clock, Logger } from './ports/runtime.js';
+import type { SubmissionStore } from './ports/submissions.js';
 import type { DeliveryTracker } from './ports/tracking.js';
 import { analyticsDestination } from './pipeline/analytics.js';
 import type { CancelDeps } from './pipeline/cancelMessage.js';
@@ -33,7 +34,9 @@ import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js'
 import type { EraseDeps } from './pipeline/eraseSubject.js';
 import type { InboundDeps } from './pipeline/inboundSms.js';
 import type { ReconcileDeps } from './pipeline/reconcileDeliveries.js';
+import type { RecoveryDeps } from './pipeline/recoverWork.js';
 import type { SendDeps } from './pipeline/send/deps.js';
+import { cachedHealth } from './pipeline/health.js';
 import { publishingSink } from './pipeline/statusEvents.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
 
@@ -54,6 +57,8 @@ export interface Services {
   queue: OutboundQueue;
   gateway: SmsGateway;
   idempotency: IdempotencyStore;
+  /** Submissions past their point of no return, until their records and jobs are written. */
+  submissions: SubmissionStore;
   /** The event outbox (a Storage queue): events for the destinations not reached at once, and retries. */
   outbox: EventOutbox;
   /** Where every use case publishes its events: analytics at once, the rest through the outbox. */
@@ -99,6 +104,7 @@ export function buildServices(cfg: Config): Services {
     queue,
     gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
     idempotency: tables.idempotency,
+    submissions: tables.submissions,
     outbox,
     publisher,
     events: publishingSink(publisher, cfg.events.source),
@@ -133,32 +139,38 @@ export function depsOf(s: Services) {
     tracker: s.tracker,
     consent: consent(log) satisfies CarrierConsentDeps,
   });
+  const send = (log: Logger): SendDeps => ({
+    messages: s.messages,
+    optOuts: s.optOuts,
+    queue: s.queue,
+    gateway: s.gateway,
+    rateLimiter: s.rateLimiter,
+    deadLetters: s.deadLetters,
+    clock: s.clock,
+    log,
+    senders: s.config.senders,
+    maxAttempts: s.config.sendMaxAttempts,
+    events: s.events,
+    tracker: s.tracker,
+    conversations: s.conversations,
+    uncertainPolicy: s.config.uncertainPolicy,
+  });
   return {
     consent,
     plan,
-    submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, log, events: s.events }),
-    send: (log: Logger): SendDeps => ({
-      messages: s.messages,
-      optOuts: s.optOuts,
-      queue: s.queue,
-      gateway: s.gateway,
-      rateLimiter: s.rateLimiter,
-      deadLetters: s.deadLetters,
-      clock: s.clock,
-      log,
-      senders: s.config.senders,
-      maxAttempts: s.config.sendMaxAttempts,
-      events: s.events,
-      tracker: s.tracker,
-      conversations: s.conversations,
-    }),
+    submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, submissions: s.submissions, log, events: s.events }),
+    send,
     deliveryReport,
     reconcile: (log: Logger): ReconcileDeps => ({
       ...deliveryReport(log),
       gateway: s.gateway,
+      queue: s.queue,
+      uncertainPolicy: s.config.uncertainPolicy,
       reconcileAfterMs: s.config.reconcile.afterMs,
       deadlineMs: s.config.reconcile.deadlineMs,
     }),
+    /** Work untouched for one interval (at least 30 s) is considered stopped. */
+    recovery: (log: Logger): RecoveryDeps => ({ ...send(log), submissions: s.submissions, staleAfterMs: Math.max(30_000, s.config.recovery.intervalMs) }),
     inbound: (log: Logger): InboundDeps => ({
       ...consent(log),
       messages: s.messages,
@@ -193,8 +205,8 @@ export function depsOf(s: Services) {
       clock: s.clock,
       events: s.events,
     }),
-    /** GET /api/health's checks: storage, the outbound queue and ACS. */
-    healthChecks: () => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping() }),
+    /** GET /api/health's report: storage, the outbound queue and ACS, kept for a few seconds. */
+    health: cachedHealth(() => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping(s.config.senders[0]?.number) }), s.clock),
   };
 }
 

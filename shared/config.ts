@@ -25,6 +25,10 @@ export interface Config {
   maxSegments: number;
   sendMaxAttempts: number;
   acsRequestTimeoutMs: number;
+  /** What a hand-over whose outcome cannot be known becomes (see pipeline/send/uncertain.ts). */
+  uncertainPolicy: 'atMostOnce' | 'atLeastOnce';
+  /** How often the recovery timer runs, and the six-field NCRONTAB schedule that says so. */
+  recovery: { intervalMs: number; schedule: string };
   reconcile: { afterMs: number; deadlineMs: number; schedule: string };
   /** The event outbox, the CloudEvents source of the pipeline's events and the first retry delay. */
   events: { queueName: string; source: string; retryBaseMs: number };
@@ -147,6 +151,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxSegments: s.SMS_MAX_SEGMENTS,
     sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
     acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
+    uncertainPolicy: s.SEND_UNCERTAIN_POLICY,
+    recovery: {
+      intervalMs: s.RECOVERY_INTERVAL_SECONDS * 1000,
+      schedule: s.RECOVERY_INTERVAL_SECONDS === 60 ? '0 * * * * *' : `*/${s.RECOVERY_INTERVAL_SECONDS} * * * * *`,
+    },
     reconcile: {
       afterMs: s.RECONCILE_AFTER_SECONDS * 1000,
       deadlineMs: s.DELIVERY_REPORT_DEADLINE_HOURS * 3600_000,

@@ -18,6 +18,8 @@ export const TABLES = {
   conversations: 'conversations',
   /** Send jobs that could not be processed, with the reason; replayable. */
   deadLetters: 'deadLetters',
+  /** Requests past their point of no return whose records and send jobs are not all written yet. */
+  submissions: 'submissions',
   /** Idempotency-Key reservations and the responses they answered with. */
   idempotency: 'idempotency',
   /** Pacing state per sender number, shared by every instance. */

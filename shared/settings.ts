@@ -133,6 +133,17 @@ export const settingsSchema = z.object({
   SEND_MAX_ATTEMPTS: intSetting(1, 50).default(8),
   /** Milliseconds before an ACS request counts as timed out. */
   ACS_REQUEST_TIMEOUT_MS: intSetting(1000, 120_000).default(15_000),
+  /**
+   * A hand-over whose outcome cannot be known once ACS can no longer recognise a repeat:
+   * atMostOnce (never a second text; it ends "unknown") or atLeastOnce (sent again).
+   */
+  SEND_UNCERTAIN_POLICY: z.enum(['atMostOnce', 'atLeastOnce'], { message: 'must be "atMostOnce" or "atLeastOnce"' }).default('atMostOnce'),
+  /**
+   * Seconds between runs of the recovery timer, which finishes submits and hand-overs whose process
+   * stopped. It must find an interrupted hand-over while ACS can still recognise a repeat (5 minutes),
+   * so at most 60; it must divide a minute.
+   */
+  RECOVERY_INTERVAL_SECONDS: z.enum(['5', '10', '15', '20', '30', '60'], { message: 'must be 5, 10, 15, 20, 30 or 60 (seconds that divide a minute, at most 60)' }).default('30').transform(Number),
   /** Seconds after the hand-over before a message without a delivery report is looked up at ACS. */
   RECONCILE_AFTER_SECONDS: intSetting(1, 24 * 3600).default(1800),
   /** Hours after the hand-over after which a message without a final status ends "unknown". */

@@ -26,7 +26,7 @@ param principalId string
 @description('Resource id of an existing role to assign instead of creating "ACS SMS Sender". Empty creates it.')
 param senderRoleDefinitionId string = ''
 
-@description('Suffix that makes the custom role\'s name unique in the tenant (the environment\'s resource token).')
+@description('The environment\'s resource token; with this resource group it decides the custom role\'s id and name.')
 param roleNameSuffix string
 
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
@@ -35,10 +35,17 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 
 var createSenderRole = empty(senderRoleDefinitionId)
 
+// Role names are unique in the tenant, role ids in the subscription. Both come from the same inputs
+// (this resource group and the resource token), so two environments that share a token but not a
+// resource group (same name, subscription and region; AZURE_RESOURCE_GROUP set differently) get two
+// roles instead of a RoleDefinitionWithSameNameExists failure, and re-running one is idempotent.
+var senderRoleGuid = guid(resourceGroup().id, 'ACS SMS Sender', roleNameSuffix)
+var senderRoleName = 'ACS SMS Sender (${take(senderRoleGuid, 8)}-${roleNameSuffix})'
+
 resource acsSmsSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (createSenderRole) {
-  name: guid(resourceGroup().id, 'ACS SMS Sender', roleNameSuffix)
+  name: senderRoleGuid
   properties: {
-    roleName: 'ACS SMS Sender (${roleNameSuffix})'
+    roleName: senderRoleName
     description: 'Send SMS through Azure Communication Services with Microsoft Entra ID. Read and write the Communication Services resource; no keys, no delete.'
     type: 'CustomRole'
     permissions: [
@@ -82,3 +89,6 @@ output endpoint string = 'https://${communicationService.properties.hostName}'
 
 @description('Resource id of the role assigned to the function identity.')
 output senderRoleDefinitionId string = senderRoleId
+
+@description('Name of the custom role created here, or empty when a role id was given.')
+output senderRoleName string = createSenderRole ? senderRoleName : ''

@@ -2,15 +2,24 @@
 // SMSDeliveryReportReceived and SMSReceived. Its system-assigned identity writes dead letters to blob
 // storage, so no storage key is ever handed to Event Grid. The subscriptions to the functions are
 // created later, by infra/eventgrid-subscriptions.bicep, once the function code is deployed.
+//
+// A Communication Services resource can have only one system topic. When it already has one (made in
+// the portal, or by another environment sharing the resource), main.bicep deploys this module with
+// that topic's name, in that topic's resource group: the same PUT adopts it, turning on the
+// system-assigned identity the dead letters need and keeping its other subscriptions, which are
+// child resources this template does not touch.
 
-@description('Name of the system topic.')
+@description('Name of the system topic (a new one, or the one the resource already has).')
 param name string
 
-@description('Tags for the system topic (azd-env-name).')
+@description('Tags for the system topic: azd-env-name for a new one, its own tags for an adopted one.')
 param tags object
 
 @description('Resource id of the Communication Services resource whose events the topic carries.')
 param communicationServiceId string
+
+@description('Log Analytics workspace that receives the topic\'s delivery failures and metrics.')
+param logAnalyticsWorkspaceId string
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: name
@@ -23,6 +32,28 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   properties: {
     source: communicationServiceId
     topicType: 'Microsoft.Communication.CommunicationServices'
+  }
+}
+
+// Delivery failures (an event Event Grid could not hand to a function, and why) and the delivery
+// metrics go to the workspace Application Insights uses.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: systemTopic
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

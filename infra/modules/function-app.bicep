@@ -1,6 +1,6 @@
-// The function app: Flex Consumption (FC1), Node 20, running as one user-assigned managed identity.
+// The function app: Flex Consumption (FC1), Node 22, running as one user-assigned managed identity.
 // Every connection below is identity-based; the app settings name endpoints, never secrets.
-// test/contract/infra.test.ts compares these settings with settingsSchema in shared/config.ts.
+// test/infra/settings.test.ts compares these settings with settingsSchema in shared/config.ts.
 
 @description('Name of the function app.')
 param name string
@@ -29,10 +29,17 @@ param deploymentContainerName string
 @description('Name of the Application Insights component.')
 param applicationInsightsName string
 
-@description('Fully qualified Service Bus namespace, e.g. sb-x.servicebus.windows.net.')
+@allowed([
+  'servicebus'
+  'storage'
+])
+@description('Which queue carries send jobs (OUTBOUND_QUEUE_TRANSPORT).')
+param outboundQueueTransport string
+
+@description('Fully qualified Service Bus namespace, e.g. sb-x.servicebus.windows.net; empty with the storage transport.')
 param serviceBusFullyQualifiedNamespace string
 
-@description('Name of the outbound Service Bus queue.')
+@description('Name of the outbound queue (a Service Bus queue, or a Storage queue with the storage transport).')
 param outboundQueueName string
 
 @description('Name of the event outbox queue on the storage account.')
@@ -44,7 +51,7 @@ param communicationServiceEndpoint string
 @description('Publishing endpoint of the status-event topic.')
 param eventGridTopicEndpoint string
 
-@description('The sender pool; written to SMS_SENDERS as JSON.')
+@description('The sender pool; written to SMS_SENDERS as JSON. Empty leaves SMS_SENDERS as it is (the app refuses to start without it).')
 param smsSenders array
 
 @minValue(1000)
@@ -53,7 +60,10 @@ param smsSenders array
 param acsRequestTimeoutMs int
 
 @description('NCRONTAB schedule of the delivery-report reconciler (six fields, seconds first).')
-param reconcileSchedule string = '0 */5 * * * *'
+param reconcileSchedule string
+
+@description('Settings azd passes from its environment by app setting name; an empty value leaves that setting as it is on the site.')
+param optionalSettings object
 
 @allowed([
   512
@@ -125,19 +135,22 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
       }
       runtime: {
+        // Node 22: Node 20 reached end of life on 30 April 2026, and Functions follows Node's support
+        // dates; Microsoft's Flex quickstart deploys 22 too (functions-quickstart-typescript-azd,
+        // infra/main.bicep runtimeVersion). npm run test:node22 runs the tests on it.
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }
 }
 
+var useServiceBus = outboundQueueTransport == 'servicebus'
+
 // Flex Consumption takes the runtime from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and
 // FUNCTIONS_EXTENSION_VERSION are not (and must not be) app settings here.
-resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
-  parent: functionApp
-  name: 'appsettings'
-  properties: {
+var ownedSettings = union(
+  {
     // Host storage with the managed identity: account name only, no connection string.
     AzureWebJobsStorage__accountName: storage.name
     AzureWebJobsStorage__credential: 'managedidentity'
@@ -147,23 +160,43 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // with an Entra token for the identity below (Monitoring Metrics Publisher).
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-    OUTBOUND_QUEUE_TRANSPORT: 'servicebus'
+    OUTBOUND_QUEUE_TRANSPORT: outboundQueueTransport
     OUTBOUND_QUEUE_NAME: outboundQueueName
     EVENTS_QUEUE_NAME: eventsQueueName
-    ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
-    ServiceBusConnection__credential: 'managedidentity'
-    ServiceBusConnection__clientId: identityClientId
     // ACS, Tables and Event Grid are reached through DefaultAzureCredential, which picks the
     // user-assigned identity named by AZURE_CLIENT_ID.
     ACS_ENDPOINT: communicationServiceEndpoint
     AZURE_CLIENT_ID: identityClientId
-    // string() of an array is its JSON text, which is what the code parses.
-    SMS_SENDERS: string(smsSenders)
     ACS_REQUEST_TIMEOUT_MS: string(acsRequestTimeoutMs)
     EVENTGRID_TOPIC_ENDPOINT: eventGridTopicEndpoint
     // The reconciler's timer trigger names its schedule as %RECONCILE_SCHEDULE%; the Functions host
     // resolves that from app settings (the code's default never reaches it), so it must be set here.
     RECONCILE_SCHEDULE: reconcileSchedule
+  },
+  useServiceBus
+    ? {
+        ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+        ServiceBusConnection__credential: 'managedidentity'
+        ServiceBusConnection__clientId: identityClientId
+      }
+    : {},
+  // string() of an array is its JSON text, which is what the code parses.
+  empty(smsSenders)
+    ? {}
+    : {
+        SMS_SENDERS: string(smsSenders)
+      },
+  toObject(filter(items(optionalSettings), s => !empty(s.value)), s => s.key, s => s.value)
+)
+
+// A module, not a child resource here, for the reason AVM gives: list() must read the site after it
+// exists, which a separate deployment that depends on it guarantees, on its first deployment too.
+module appSettings 'app-settings.bicep' = {
+  name: '${deployment().name}-appsettings'
+  params: {
+    appName: functionApp.name
+    currentAppSettings: list('${functionApp.id}/config/appsettings', '2024-04-01').properties
+    appSettings: ownedSettings
   }
 }
 
@@ -189,6 +222,9 @@ output name string = functionApp.name
 
 @description('Resource id of the function app (Event Grid subscriptions target <id>/functions/<name>).')
 output id string = functionApp.id
+
+@description('Names of the app settings this template owns; every other setting on the site is kept.')
+output managedSettingNames array = appSettings.outputs.managedSettingNames
 
 @description('Base URL of the function app.')
 output uri string = 'https://${functionApp.properties.defaultHostName}'

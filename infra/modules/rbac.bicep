@@ -14,13 +14,13 @@ param functionBlobContainerNames array
 @description('Blob container the Event Grid system topic writes dead letters to.')
 param deadLetterContainerName string
 
-@description('Storage queues, in this order: the outbound queue and its poison queue (storage-queue transport), the event outbox (EVENTS_QUEUE_NAME) and its poison queue.')
+@description('Every storage queue the pipeline uses: the event outbox (EVENTS_QUEUE_NAME) and its poison queue, and with the storage transport the outbound queue and its poison queue.')
 param storageQueueNames array
 
-@description('Name of the Service Bus namespace.')
+@description('Name of the Service Bus namespace; empty with the storage transport, which needs none.')
 param serviceBusNamespaceName string
 
-@description('Name of the outbound Service Bus queue.')
+@description('Name of the outbound Service Bus queue; empty with the storage transport.')
 param serviceBusQueueName string
 
 @description('Name of the Event Grid topic for status events.')
@@ -33,7 +33,7 @@ param applicationInsightsName string
 param systemTopicPrincipalId string
 
 // Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
-// test/contract/infraPolicy.test.ts checks each id against its name.
+// test/infra/policy.test.ts checks each id against its name.
 var roleDefinitionIds = {
   'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
@@ -93,31 +93,20 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-resource outboundStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
-  parent: queueService
-  name: storageQueueNames[0]
-}
+resource storageQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for queueName in storageQueueNames: {
+    parent: queueService
+    name: queueName
+  }
+]
 
-resource poisonStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
-  parent: queueService
-  name: storageQueueNames[1]
-}
+var useServiceBus = !empty(serviceBusNamespaceName)
 
-resource eventsStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
-  parent: queueService
-  name: storageQueueNames[2]
-}
-
-resource eventsPoisonStorageQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
-  parent: queueService
-  name: storageQueueNames[3]
-}
-
-resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = if (useServiceBus) {
   name: serviceBusNamespaceName
 }
 
-resource serviceBusQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = {
+resource serviceBusQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = if (useServiceBus) {
   parent: serviceBusNamespace
   name: serviceBusQueueName
 }
@@ -157,57 +146,35 @@ resource functionTableData 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-// The storage-queue transport (OUTBOUND_QUEUE_TRANSPORT=storage): send and receive on the outbound
-// queue, and move failures to its poison queue. Scoped to each queue, not the account.
-resource functionOutboundStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(outboundStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
-  scope: outboundStorageQueue
-  properties: {
-    roleDefinitionId: storageQueueDataContributor
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    description: 'Outbound storage queue (storage-queue transport).'
+// Every storage queue the pipeline uses, each on its own scope, not the account: the event outbox
+// (every function that records a status change enqueues its events there, and dispatchEvents
+// receives them, puts a failed destination's retry back with a delay and parks what cannot be
+// delivered in the poison queue), and with the storage transport the outbound queue and its poison
+// queue (send and receive, and move failures).
+resource functionStorageQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in storageQueueNames: {
+    name: guid(storageQueues[i].id, functionPrincipalId, storageQueueDataContributor)
+    scope: storageQueues[i]
+    properties: {
+      roleDefinitionId: storageQueueDataContributor
+      principalId: functionPrincipalId
+      principalType: 'ServicePrincipal'
+      description: 'Storage queue ${queueName}: enqueue, receive and move failures to the poison queue.'
+    }
   }
-}
+]
 
-resource functionPoisonStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(poisonStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
-  scope: poisonStorageQueue
-  properties: {
-    roleDefinitionId: storageQueueDataContributor
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    description: 'Poison queue of the outbound storage queue (storage-queue transport).'
-  }
-}
-
-// The event outbox: every function that records a status change enqueues its events there, and
-// dispatchEvents receives them, puts a failed destination's retry back with a delay and parks what
-// cannot be delivered in the poison queue. Scoped to each queue, not the account.
-resource functionEventsStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(eventsStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
-  scope: eventsStorageQueue
-  properties: {
-    roleDefinitionId: storageQueueDataContributor
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    description: 'Event outbox: enqueue status events, deliver and retry them (dispatchEvents).'
-  }
-}
-
-resource functionEventsPoisonStorageQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(eventsPoisonStorageQueue.id, functionPrincipalId, storageQueueDataContributor)
-  scope: eventsPoisonStorageQueue
-  properties: {
-    roleDefinitionId: storageQueueDataContributor
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    description: 'Poison queue of the event outbox: events no destination accepted.'
-  }
-}
-
+// With the storage transport there is no Service Bus, and no Service Bus role.
+//
+// Scaling: the Functions scale controller reads a queue's message count through the Service Bus
+// management API, which needs Manage rights (Azure Service Bus Data Owner for an identity); with
+// Listen rights "scaling isn't as accurate because the queue length can't be used" (Microsoft Learn,
+// azure-functions/event-driven-scaling; the extension then estimates the backlog by peeking, see
+// MicrosoftDocs/azure-docs PR #128626). Data Owner can also delete and reconfigure the queue, and
+// sending is paced per number anyway (200 a minute for a toll-free number), so exact scale-out buys
+// nothing here: the trade-off is documented in docs/deploy.md and the role is not granted.
 // submitMessages (and sendSms, re-enqueueing transient failures as a smaller job) sends to the queue.
-resource functionServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource functionServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useServiceBus) {
   name: guid(serviceBusQueue.id, functionPrincipalId, serviceBusDataSender)
   scope: serviceBusQueue
   properties: {
@@ -219,7 +186,7 @@ resource functionServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-
 }
 
 // sendSms's Service Bus trigger receives, completes, abandons and dead-letters on the queue.
-resource functionServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource functionServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useServiceBus) {
   name: guid(serviceBusQueue.id, functionPrincipalId, serviceBusDataReceiver)
   scope: serviceBusQueue
   properties: {

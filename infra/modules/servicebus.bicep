@@ -13,6 +13,9 @@ param tags object
 @description('Name of the outbound queue (OUTBOUND_QUEUE_NAME).')
 param queueName string
 
+@description('Log Analytics workspace that receives the namespace\'s logs and metrics.')
+param logAnalyticsWorkspaceId string
+
 @minValue(1)
 @maxValue(2000)
 @description('Deliveries of one job whose processing threw (a storage outage, a crash) before the broker moves it to the dead-letter queue.')
@@ -68,6 +71,28 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     maxSizeInMegabytes: 5120
     enablePartitioning: false
     enableBatchedOperations: true
+  }
+}
+
+// Operational logs (entity changes, throttling) and every metric, including dead-lettered and
+// active message counts per queue, go to the workspace Application Insights uses.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

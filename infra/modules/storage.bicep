@@ -1,6 +1,6 @@
 // The pipeline's storage account: its tables, the host's blobs, Flex Consumption deployment packages,
-// Event Grid dead letters, and the storage-queue variant of the outbound queue. Shared-key access is
-// off, so every request must carry an Entra token.
+// Event Grid dead letters, the event outbox, and the outbound queue when the storage transport is
+// chosen. Shared-key access is off, so every request must carry an Entra token.
 
 @description('Name of the storage account (3-24 lowercase letters and digits).')
 param name string
@@ -20,10 +20,16 @@ param deadLetterContainerName string
 @description('Name of the outbound queue; the storage-queue transport uses a queue of the same name.')
 param outboundQueueName string
 
+@description('Whether send jobs travel on a Storage queue (OUTBOUND_QUEUE_TRANSPORT=storage); only then is the outbound queue created here.')
+param useStorageTransport bool
+
+@description('Log Analytics workspace that receives the account\'s diagnostics.')
+param logAnalyticsWorkspaceId string
+
 @description('Name of the event outbox queue (EVENTS_QUEUE_NAME), drained by dispatchEvents.')
 param eventsQueueName string
 
-// Must equal the values of TABLES in shared/resourceNames.ts (test/contract/infra.test.ts checks it).
+// Must equal the values of TABLES in shared/resourceNames.ts (test/infra/settings.test.ts checks it).
 var tableNames = [
   'messages'
   'acsMessageIds'
@@ -34,6 +40,7 @@ var tableNames = [
   'conversations'
   'deadLetters'
   'idempotency'
+  'submissions'
   'rateLimits'
   'analytics'
 ]
@@ -59,14 +66,18 @@ var containerNames = concat(
   ]
 )
 
-// The outbound pair is only used when OUTBOUND_QUEUE_TRANSPORT is "storage"; the event outbox is
-// always used. Queue triggers move failures to <name>-poison.
-var queueNames = [
-  outboundQueueName
-  '${outboundQueueName}-poison'
+// The outbound pair exists only with the storage transport (an unused queue would still be granted
+// to the identity); the event outbox is always used. Queue triggers move failures to <name>-poison.
+var outboundQueueNames = useStorageTransport
+  ? [
+      outboundQueueName
+      '${outboundQueueName}-poison'
+    ]
+  : []
+var queueNames = concat(outboundQueueNames, [
   eventsQueueName
   '${eventsQueueName}-poison'
-]
+])
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -131,6 +142,71 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   }
 ]
 
+// Diagnostics go to the workspace Application Insights uses. Queue and blob requests are logged in
+// full (a few per send job, a few per deployment). Table requests are the pipeline's hot path (about
+// 3.6 per recipient, docs/benchmarks.md), so only their deletes (erasure, clean-up) are logged and
+// the rest is left to the Transaction metrics, which cost nothing to keep.
+var transactionMetrics = [
+  {
+    category: 'Transaction'
+    enabled: true
+  }
+]
+
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: transactionMetrics
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: transactionMetrics
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: transactionMetrics
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageDelete'
+        enabled: true
+      }
+    ]
+    metrics: transactionMetrics
+  }
+}
+
 @description('Name of the storage account.')
 output name string = storage.name
 
@@ -149,7 +225,7 @@ output deadLetterContainerName string = deadLetterContainerName
 @description('The blob containers the function app uses: deployment packages and the host\'s own.')
 output functionContainerNames array = functionContainerNames
 
-@description('Storage queues created, in this order: outbound queue, its poison queue, event outbox, its poison queue (modules/rbac.bicep grants each by position).')
+@description('Every storage queue created: the outbound pair (storage transport only), the event outbox and its poison queue. modules/rbac.bicep grants each to the function identity.')
 output queueNames array = queueNames
 
 @description('Tables created for the pipeline.')

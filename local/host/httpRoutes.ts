@@ -96,9 +96,16 @@ export async function handleHttpRoute(
   }
   const m = route.pattern.exec(path)!;
   const params: Record<string, string> = {};
-  route.names.forEach((name, i) => {
-    if (m[i + 1] !== undefined) params[name] = decodeURIComponent(m[i + 1]!);
-  });
+  try {
+    route.names.forEach((name, i) => {
+      if (m[i + 1] !== undefined) params[name] = decodeURIComponent(m[i + 1]!);
+    });
+  } catch {
+    // A malformed escape (%ud800, %C0%AF): the Functions host refuses the request with 400 before
+    // any function sees it.
+    res.writeHead(400).end();
+    return;
+  }
   const body = await readBody(req);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;

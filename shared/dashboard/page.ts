@@ -36,6 +36,7 @@ const KPIS: Array<[string, string]> = [
   ['delivered', 'Delivered'],
   ['deliveryRate', 'Delivery rate'],
   ['failed', 'Failed'],
+  ['uncertain', 'Uncertain hand-overs'],
   ['responseRate', 'Response rate'],
   ['optOutRate', 'Opt-out rate'],
   ['optOuts', 'Opt-outs'],

@@ -82,8 +82,7 @@ export function readEnvelope(event: unknown): Parsed<Envelope> {
     }
   }
   if (typeof type !== 'string') return { ok: false, reason: `event has no ${isCloudEvent ? 'type' : 'eventType'}` };
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    return { ok: false, reason: 'event data is not an object' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'event data is not an object' };
   return {
     ok: true,
     value: {
@@ -93,6 +92,15 @@ export function readEnvelope(event: unknown): Parsed<Envelope> {
       ...(typeof time === 'string' ? { time } : {}),
     },
   };
+}
+
+/** A UTF-16 surrogate without its other half: not a character, and not storable as text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** True when `value` has no lone surrogate (String.prototype.isWellFormed, ES2024). */
+export function isWellFormed(value: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return !LONE_SURROGATE.test(value);
 }
 
 function text(data: Record<string, unknown>, camel: string): string | undefined {
@@ -116,6 +124,10 @@ function readEvent<K extends string>(
   if (!env.ok) return env;
   if (env.value.type !== type) return { ok: false, reason: `unexpected event type ${env.value.type}` };
   const texts = Object.fromEntries(fields.map((f) => [f, text(env.value.data, f)])) as Record<K, string | undefined>;
+  // Text no storage key or URL can hold (a lone surrogate) is refused here, as bad input, rather
+  // than failing later in a store as a server error that Event Grid would retry all day.
+  const broken = fields.filter((f) => texts[f] !== undefined && !isWellFormed(texts[f]!));
+  if (broken.length > 0) return { ok: false, reason: `${broken.join(', ')} ${broken.length > 1 ? 'are' : 'is'} not well-formed text` };
   return { ok: true, value: { envelope: env.value, texts, missing: fields.filter((f) => !texts[f]) } };
 }
 
@@ -189,7 +201,8 @@ export function parseInboundSms(event: unknown): Parsed<InboundSms> {
     value: {
       ...addressing(envelope.id, texts),
       acsMessageId: normalizeAcsMessageId(texts.messageId!),
-      message,
+      // A lone surrogate cannot be stored or forwarded as text: it becomes U+FFFD, the rest is kept.
+      message: message.replace(LONE_SURROGATE, '\uFFFD'),
       receivedAt: text(envelope.data, 'receivedTimestamp') ?? envelope.time ?? '',
     },
   };

@@ -5,6 +5,7 @@
 import type { SenderType } from './sender.js';
 import { countryOf } from './countries.js';
 import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent } from './events.js';
+import { UNCERTAIN_HANDOVER_CODE } from './message.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
 
@@ -18,6 +19,7 @@ export const COUNTERS = [
   'expired',
   'canceled',
   'unknown',
+  'uncertain',
   'segmentsSent',
   'segmentsDelivered',
   'costMicros',
@@ -150,6 +152,8 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
       break;
     case 'unknown':
       tally.unknown = 1;
+      // Decided at once because its hand-over's outcome cannot be known (SEND_UNCERTAIN_POLICY).
+      if (d.code === UNCERTAIN_HANDOVER_CODE) tally.uncertain = 1;
       // Unknown straight from "sending": the hand-over's outcome was never learnt; ACS may have it.
       if (!COUNTED_AS_SENT.has(d.previousStatus)) handedOver();
       break;

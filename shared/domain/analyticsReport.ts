@@ -38,6 +38,8 @@ export interface Figures {
   expired: number;
   canceled: number;
   unknown: number;
+  /** Of unknown: hand-overs whose outcome could not be known, decided at once (not after the reporting deadline). */
+  uncertain: number;
   segmentsSent: number;
   segmentsDelivered: number;
   /** segments × price, in PRICE_CURRENCY. */
@@ -80,6 +82,7 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
     expired: n('expired'),
     canceled: n('canceled'),
     unknown: n('unknown'),
+    uncertain: n('uncertain'),
     segmentsSent: n('segmentsSent'),
     segmentsDelivered: n('segmentsDelivered'),
     estimatedCost: n('costMicros') / 1_000_000,

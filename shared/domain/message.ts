@@ -4,6 +4,12 @@ import type { CodeSource } from './deliveryStatusDetails.js';
 import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
 
+/**
+ * The code of the change to `unknown` of a hand-over whose outcome cannot be known (its process
+ * stopped mid-request and ACS can no longer recognise a repeat): counted apart in analytics.
+ */
+export const UNCERTAIN_HANDOVER_CODE = 'handover-uncertain';
+
 /** Messages can be scheduled up to this far ahead (Service Bus and ACS both allow it). */
 export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600_000;
 
@@ -91,6 +97,21 @@ export function moveTo(
   record.updatedAt = at.toISOString();
   record.history.push({ status, at: record.updatedAt, ...details });
   return true;
+}
+
+/**
+ * Takes back a hand-over that was recorded but never made: the pipeline marks a message `sending`
+ * before it waits for the pacing slot, and a last look after the wait (a STOP, an ended validity)
+ * may stop it before ACS is asked. The entry goes, and the first-sent time with it: nothing of
+ * this hand-over ever reached ACS, and nothing of it was announced. Only for that case.
+ */
+export function unrecordHandOver(record: MessageRecord): void {
+  if (record.status !== 'sending' || record.history.at(-1)?.status !== 'sending' || record.history.length < 2) return;
+  record.history.pop();
+  record.status = record.history.at(-1)!.status;
+  record.updatedAt = record.history.at(-1)!.at;
+  delete record.repeatabilityFirstSent;
+  record.attempts = Math.max(0, record.attempts - 1);
 }
 
 /** What a new record is made of. */

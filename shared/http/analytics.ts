@@ -113,6 +113,7 @@ export const analyticsFigures = z.object({
   expired: count('Messages not handed to ACS within their validity (validFor).'),
   canceled: count('Messages canceled with DELETE /api/messages/{id}.'),
   unknown: count('Messages without a final report by the reporting deadline (a later report still counts as delivered/failed).'),
+  uncertain: count('Of unknown: hand-overs interrupted mid-request past ACS\'s repeatability window, decided at once by SEND_UNCERTAIN_POLICY (see docs/sending.md).'),
   segmentsSent: count('Segments of the messages sent.'),
   segmentsDelivered: count('Segments the carrier reported delivered.'),
   estimatedCost: z.number().min(0).describe('segmentsSent x the price per segment of the sender type and destination country (ANALYTICS_SMS_PRICES), in `currency`.'),

@@ -199,7 +199,8 @@ export function submitResponse(accepted: { plan: SubmitPlan; records: readonly M
       messageId: r.messageId,
       to: r.to,
       from: r.from,
-      status: r.status as 'queued' | 'scheduled' | 'suppressed',
+      // The status it was accepted in, whatever happened since (a resumed batch answers from its records).
+      status: (r.history[0]?.status ?? r.status) as 'queued' | 'scheduled' | 'suppressed',
       segments: r.segments,
       encoding: r.encoding,
     })),

@@ -10,7 +10,7 @@ import { analyticsResponse, analyticsRoutes } from './analytics.js';
 import { batchResponse, batchRoutes } from './batches.js';
 import { conversationResponse, conversationRoutes } from './conversations.js';
 import { MAX_BODY_BYTES, messageRoutes, messageView, previewResponse, submitMessagesBody, submitMessagesResponse } from './messages.js';
-import { healthResponse, operationsRoutes } from './operations.js';
+import { healthResponse, healthSummaryResponse, operationsRoutes } from './operations.js';
 import { consentChangeResponse, consentHistoryResponse, optOutListResponse, optOutRoutes, optOutStatusResponse } from './optOuts.js';
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
 import { RETRY_AFTER_HEADER as RETRY_AFTER, type ApiRoute, type JsonObject } from './route.js';
@@ -25,7 +25,8 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [previewResponse, 'PreviewResponse'],
   [messageView, 'Message'],
   [batchResponse, 'Batch'],
-  [healthResponse, 'Health'],
+  [healthResponse, 'HealthDetails'],
+  [healthSummaryResponse, 'Health'],
   [optOutStatusResponse, 'OptOutStatus'],
   [consentChangeResponse, 'ConsentChange'],
   [optOutListResponse, 'OptOutList'],
@@ -51,7 +52,7 @@ export const API_ROUTES: ApiRoute[] = [
 function problemStatuses(route: ApiRoute): number[] {
   const statuses = new Set(route.problems ?? []);
   if (route.requestBody || route.query || route.headers?.length) statuses.add(400);
-  if (route.operationId !== 'health' && route.operationId !== 'openApi') statuses.add(503);
+  if (!['health', 'healthDetails', 'openApi'].includes(route.operationId)) statuses.add(503);
   statuses.add(500);
   return [...statuses].filter((s) => !route.responses[String(s)]).sort((a, b) => a - b);
 }

@@ -7,7 +7,8 @@
 import { CARRIER_OPT_OUT_CODE, parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
 import { acsMessageKey, BATCH_ID_PATTERN } from '../domain/ids.js';
 import { applyDeliveryOutcome, type DeliveryOutcome, type MessageRecord } from '../domain/message.js';
-import { maskPhoneNumber } from '../domain/phoneNumber.js';
+import { PENDING_STATUSES } from '../domain/messageStatus.js';
+import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
 import type { EventPublisher, StatusEventSink } from '../ports/events.js';
 import type { MessageStore } from '../ports/messages.js';
 import type { Clock, Logger } from '../ports/runtime.js';
@@ -57,11 +58,17 @@ export async function applyDeliveryReport(deps: Omit<DeliveryReportDeps, 'tracke
     return { kind: 'malformed', reason: parsed.reason };
   }
   const report = parsed.value;
+  if (!isE164(report.to)) {
+    deps.log.warn('delivery report rejected', { reason: 'to is not a phone number' });
+    return { kind: 'malformed', reason: 'to is not a phone number' };
+  }
   const outcome = outcomeOf(report);
 
   return retryOnConflict(async (): Promise<DeliveryReportOutcome> => {
     const record = await findMessage(deps.messages, report);
-    if (!record) return { kind: 'unknownMessage', acsMessageId: report.acsMessageId };
+    // Only a message handed to ACS can have a report. One that is not (yet) is parked like an
+    // unknown message: a report must never finalise a message that was never sent.
+    if (!record || PENDING_STATUSES.has(record.status)) return { kind: 'unknownMessage', acsMessageId: report.acsMessageId };
     // The sender indexes the ACS message ids it is given. Only a report that brings an id the
     // record did not have yet (it overtook the sender, or the hand-over's outcome was uncertain)
     // has one to add; indexing every report again would cost a storage write per message.

@@ -1,14 +1,23 @@
-// Health: whether storage, the outbound queue and the ACS endpoint answer, each named.
+// Health: whether storage, the outbound queue and the ACS endpoint answer, each named. Results are
+// kept for a few seconds, so a monitor polling the anonymous route costs no more than one check
+// per interval, however often it asks (each check is a storage read or a signed ACS request).
+import type { Clock } from '../ports/runtime.js';
 
 export type HealthCheck = () => Promise<void>;
 
 export interface HealthReport {
   status: 'healthy' | 'unhealthy';
   checks: Record<string, { ok: boolean; ms: number; error?: string }>;
+  /** When the checks ran. */
+  checkedAt: string;
 }
 
+/** How long a report is answered from memory. */
+export const HEALTH_CACHE_MS = 5_000;
+
 /** Runs the checks in parallel, each bounded by `timeoutMs`. */
-export async function checkHealth(checks: Record<string, HealthCheck>, timeoutMs = 5000): Promise<HealthReport> {
+export async function checkHealth(checks: Record<string, HealthCheck>, clock: Clock, timeoutMs = 5000): Promise<HealthReport> {
+  const checkedAt = clock.now().toISOString();
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const started = Date.now();
@@ -28,6 +37,15 @@ export async function checkHealth(checks: Record<string, HealthCheck>, timeoutMs
       }
     }),
   );
-  const result = Object.fromEntries(entries);
-  return { status: entries.every(([, c]) => c.ok) ? 'healthy' : 'unhealthy', checks: result };
+  return { status: entries.every(([, c]) => c.ok) ? 'healthy' : 'unhealthy', checks: Object.fromEntries(entries), checkedAt };
+}
+
+/** checkHealth, answered from memory for HEALTH_CACHE_MS; concurrent callers share one run. */
+export function cachedHealth(checks: () => Record<string, HealthCheck>, clock: Clock, ttlMs = HEALTH_CACHE_MS): () => Promise<HealthReport> {
+  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  return () => {
+    const now = clock.now().getTime();
+    if (!last || now - last.at >= ttlMs) last = { at: now, report: checkHealth(checks(), clock) };
+    return last.report;
+  };
 }

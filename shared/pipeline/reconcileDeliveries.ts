@@ -10,12 +10,19 @@ import { forEachLimited } from '../lib/concurrency.js';
 import { groupBy } from '../lib/collections.js';
 import { ConcurrencyError } from '../ports/errors.js';
 import { GatewayError, type SmsGateway } from '../ports/gateway.js';
+import type { OutboundQueue } from '../ports/queue.js';
 import type { TrackedMessage } from '../ports/tracking.js';
 import { applyDeliveryReport, recordCarrierOptOut, type DeliveryReportDeps } from './deliveryReports.js';
 import { retryOnConflict } from './optimistic.js';
+import { redriveJobs } from './recoverWork.js';
+import { insideWindow } from './send/triage.js';
+import { decideUncertain, type UncertainPolicy } from './send/uncertain.js';
 
 export interface ReconcileDeps extends DeliveryReportDeps {
   gateway: SmsGateway;
+  /** Where a stuck hand-over goes when the policy sends it again. */
+  queue: OutboundQueue;
+  uncertainPolicy: UncertainPolicy;
   /** Ask ACS about a message this long after its hand-over without a report. */
   reconcileAfterMs: number;
   /** Give up ("unknown") this long after the hand-over. */
@@ -41,10 +48,12 @@ export interface ReconcileSummary {
   unknown: number;
   stillPending: number;
   resolvedAlready: number;
+  /** Hand-overs found stuck in "sending" past ACS's repeatability window, decided by the policy. */
+  uncertain: number;
 }
 
 export async function reconcileDeliveries(deps: ReconcileDeps): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { parkedApplied: 0, parkedDropped: 0, checked: 0, delivered: 0, failed: 0, unknown: 0, stillPending: 0, resolvedAlready: 0 };
+  const summary: ReconcileSummary = { parkedApplied: 0, parkedDropped: 0, checked: 0, delivered: 0, failed: 0, unknown: 0, stillPending: 0, resolvedAlready: 0, uncertain: 0 };
   const limit = deps.limit ?? 500;
   const now = deps.clock.now();
 
@@ -90,6 +99,14 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
           resolved.push(t);
           continue;
         }
+        if (record.status === 'sending' && record.repeatabilityFirstSent && !insideWindow(record, now)) {
+          // A hand-over the recovery timer did not finish in time: decided now, not after the deadline.
+          summary.checked++;
+          summary.uncertain++;
+          await decideStuckHandOver(deps, record, now);
+          resolved.push(t);
+          continue;
+        }
         if (asksAcs(record)) {
           if (lookups >= limit) {
             leftForLater++;
@@ -124,6 +141,18 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
   if (summary.checked + summary.parkedApplied + summary.parkedDropped > 0) deps.log.info('reconciliation', { ...summary });
   return summary;
+}
+
+/** A stuck hand-over under the uncertain policy: `unknown`, or sent again under a new repeatability id. */
+async function decideStuckHandOver(deps: ReconcileDeps, record: MessageRecord, now: Date): Promise<void> {
+  let again = false;
+  await settle(deps, record, (r) => {
+    if (r.status !== 'sending') return false;
+    again = decideUncertain(r, now, deps.uncertainPolicy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+    // atLeastOnce changes no status (it stays "sending"); the record is saved all the same.
+    return true;
+  });
+  if (again) await deps.queue.enqueue(redriveJobs([record], now));
 }
 
 /** Whether looking a message up means a request to ACS (only a handed-over message has an ACS id). */

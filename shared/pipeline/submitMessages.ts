@@ -1,9 +1,15 @@
 // Accepting messages: validate recipients and text, choose senders, drop opted-out recipients,
 // and hand the rest to the outbound queue as send jobs of at most one ACS request each.
 //
-// Order matters for "nothing accepted is lost": jobs are enqueued first, records written second.
-// A job carries everything its records hold, so if the record write fails after the enqueue the
-// sender creates the records itself; and if the enqueue fails nothing was written at all.
+// A submit is all or nothing, whatever stops it. Each request has one point of no return — one
+// atomic write — after which the batch is complete or will be; before it, nothing was done:
+// - a batch of one send job: the job is that write. It carries everything its records hold, so
+//   if the record write fails after it, the sender creates the records itself;
+// - a larger batch: the whole submission (submission.ts) is stored first, in one entity; then its
+//   records and jobs are written and the submission removed. Whoever finds a submission left
+//   behind — a retry with the same Idempotency-Key, or the recovery timer — finishes it alike.
+// A retry with a key works under the batch id of the key's first request (resumed), so records,
+// jobs and ACS repeatability all recognise what the first attempt already did.
 import { analyzeMessage } from '../domain/encoding.js';
 import { messageIdOf, newBatchId } from '../domain/ids.js';
 import { MAX_SCHEDULE_AHEAD_MS, newMessageRecord, type MessageRecord } from '../domain/message.js';
@@ -12,11 +18,14 @@ import { stickySender, type Sender } from '../domain/sender.js';
 import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../domain/sendJob.js';
 import type { FieldError } from '../domain/validation.js';
 import { groupBy } from '../lib/collections.js';
+import type { Submission } from '../domain/submission.js';
 import type { OptOutStore } from '../ports/consent.js';
+import { DependencyUnavailableError, SubmitInterruptedError } from '../ports/errors.js';
 import type { StatusEventSink } from '../ports/events.js';
 import type { MessageStore } from '../ports/messages.js';
 import type { OutboundQueue } from '../ports/queue.js';
 import type { Clock, Logger } from '../ports/runtime.js';
+import type { SubmissionStore } from '../ports/submissions.js';
 
 /** What the app asks for (POST /api/messages, validated). */
 export interface SubmitRequest {
@@ -47,8 +56,15 @@ export interface PlanDeps {
 export interface SubmitDeps extends PlanDeps {
   messages: MessageStore;
   queue: OutboundQueue;
+  submissions: SubmissionStore;
   log: Logger;
   events: StatusEventSink;
+}
+
+/** Which batch a submit is: a new one, or (resumed) one an earlier attempt with the same key began. */
+export interface SubmitOperation {
+  batchId?: string;
+  resumed?: boolean;
 }
 
 /** What a submit would do, without doing it: shared by submit and preview. */
@@ -69,7 +85,8 @@ export type SubmitResult =
   | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] }
   | { kind: 'invalid'; errors: FieldError[] };
 
-export async function planSubmit(deps: PlanDeps, request: SubmitRequest): Promise<PlanResult> {
+/** Plans a submit under `batchId` (a new id when absent); nothing is written. */
+export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
   const now = deps.clock.now();
   const errors: FieldError[] = [];
 
@@ -117,11 +134,11 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest): Promis
   const expiresAt = request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
   if (errors.length > 0) return { kind: 'invalid', errors };
 
-  const batchId = newBatchId(now);
+  const id = batchId ?? newBatchId(now);
   const recipients = valid.map((to, i) => ({
     to,
     from: fixedSender ?? stickySender(deps.senders, to),
-    messageId: messageIdOf(batchId, i),
+    messageId: messageIdOf(id, i),
     optedOut: false,
   }));
 
@@ -136,7 +153,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest): Promis
   return {
     kind: 'plan',
     plan: {
-      batchId,
+      batchId: id,
       text: analysis.text,
       encoding: analysis.encoding,
       segments: analysis.segments,
@@ -148,75 +165,168 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest): Promis
   };
 }
 
-export async function submitMessages(deps: SubmitDeps, request: SubmitRequest): Promise<SubmitResult> {
-  const planned = await planSubmit(deps, request);
+export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, operation: SubmitOperation = {}): Promise<SubmitResult> {
+  const planned = await planSubmit(deps, request, operation.batchId);
   if (planned.kind === 'invalid') return planned;
-  const plan = planned.plan;
-  const now = deps.clock.now();
+  const submission = submissionOf(planned.plan, request, deps.clock.now());
 
-  const records = plan.recipients.map((r) =>
-    newMessageRecord(
-      {
-        messageId: r.messageId,
-        batchId: plan.batchId,
-        from: r.from.number,
-        to: r.to,
-        body: plan.text,
-        analysis: plan,
-        ...(request.tag ? { tag: request.tag } : {}),
-        ...(request.metadata ? { metadata: request.metadata } : {}),
-        deliveryReport: request.deliveryReport,
-        ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
-        ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
-        status: r.optedOut ? 'suppressed' : plan.scheduledAt ? 'scheduled' : 'queued',
-        ...(r.optedOut ? { reason: 'recipient opted out of this sender' } : {}),
-      },
-      now,
-    ),
-  );
+  if (!operation.resumed && sendJobs(submission, deps.senders).length <= 1) {
+    // One job: enqueueing it is the point of no return.
+    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)));
+    const records = recordsOf(submission);
+    await finishQuietly(deps, submission.batchId, () => recordAndAnnounce(deps, records));
+    return { kind: 'accepted', plan: planOf(submission, deps.senders), records };
+  }
 
-  const jobs = sendJobs(plan, request);
-  if (jobs.length > 0) await deps.queue.enqueue(jobs);
-  try {
-    await deps.messages.insertBatch(records);
-  } catch (error) {
-    // The jobs are on the queue and carry everything: the sender will create the records.
-    // The messages are accepted, so the caller must not be invited to send them again.
-    deps.log.error('message records not written after enqueue; the sender will create them', {
-      batchId: plan.batchId,
-      error: String(error),
-    });
-  }
-  try {
-    await deps.events.statusChanged(records);
-  } catch (error) {
-    // Accepted is accepted: a failed notification must not invite the caller to send again.
-    // The outbox lives on the same storage account as the records, so this is rare; the next
-    // change of each message is still published.
-    deps.log.error('queued events not published', { batchId: plan.batchId, error: String(error) });
-  }
-  return { kind: 'accepted', plan, records };
+  // Storing the submission is the point of no return; an earlier attempt's, when there is one, wins.
+  const stored = await beforeNoReturn(submission.batchId, () => deps.submissions.create(submission));
+  await finishQuietly(deps, stored.batchId, () => completeSubmission(deps, stored, { recovering: Boolean(operation.resumed) }));
+  // A resumed batch answers with what its records say: the first attempt may have written them
+  // (with its own opt-out verdicts) before this one looked.
+  const records = operation.resumed ? await acceptedRecords(deps, stored) : recordsOf(stored);
+  return { kind: 'accepted', plan: planOf(stored, deps.senders), records };
 }
 
-/** The plan's sendable recipients as send jobs: one per ACS request, of at most 100 and the sender's burst. */
-function sendJobs(plan: SubmitPlan, request: SubmitRequest): SendJob[] {
+/**
+ * Writes a stored submission's records and send jobs, then forgets it. Safe to repeat and to run
+ * twice at once: records are inserted where missing, jobs keep their ids (a second copy of a job
+ * sends nothing twice: the sender goes by the records and ACS repeatability), events keep theirs.
+ */
+export async function completeSubmission(deps: Omit<SubmitDeps, keyof PlanDeps> & Pick<PlanDeps, 'senders'>, submission: Submission, options: { recovering: boolean }): Promise<void> {
+  const records = recordsOf(submission);
+  if (options.recovering) {
+    // Some may be written already: insert only the missing ones (inserting existing ones costs a request each).
+    const existing = await deps.messages.getMany(submission.batchId, records.map((r) => r.messageId));
+    await recordAndAnnounce(deps, records.filter((r) => !existing.has(r.messageId)));
+  } else {
+    await recordAndAnnounce(deps, records);
+  }
+  await deps.queue.enqueue(sendJobs(submission, deps.senders));
+  await deps.submissions.remove(submission.batchId);
+}
+
+/** Runs the write that is the point of no return: a failure there may or may not have taken effect. */
+async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError && error.uncertain) throw new SubmitInterruptedError(batchId, error);
+    throw error;
+  }
+}
+
+/** After the point of no return the batch is accepted: a failure here is finished later, never reported as a refusal. */
+async function finishQuietly(deps: Pick<SubmitDeps, 'log'>, batchId: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    // Single job: the sender writes the records from the job. Submission: a retry with the key or
+    // the recovery timer completes it. The app must not be invited to send again.
+    deps.log.error('accepted batch not fully written yet; it is completed later', { batchId, error: String(error) });
+  }
+}
+
+async function recordAndAnnounce(deps: Pick<SubmitDeps, 'messages' | 'events'>, records: MessageRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await deps.messages.insertBatch(records);
+  await deps.events.statusChanged(records);
+}
+
+/** The batch's records as stored, in order; a record not written yet is made from the submission. */
+async function acceptedRecords(deps: Pick<SubmitDeps, 'messages'>, submission: Submission): Promise<MessageRecord[]> {
+  const made = recordsOf(submission);
+  const stored = await deps.messages.getMany(submission.batchId, made.map((r) => r.messageId));
+  return made.map((r) => stored.get(r.messageId) ?? r);
+}
+
+/** What is kept of a plan at its point of no return. */
+function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date): Submission {
+  return {
+    batchId: plan.batchId,
+    acceptedAt: now.toISOString(),
+    text: plan.text,
+    encoding: plan.encoding,
+    segments: plan.segments,
+    recipients: plan.recipients.map((r) => ({ to: r.to, from: r.from.number, optedOut: r.optedOut })),
+    rejected: plan.rejected,
+    ...(request.tag ? { tag: request.tag } : {}),
+    ...(request.metadata ? { metadata: request.metadata } : {}),
+    deliveryReport: request.deliveryReport,
+    ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
+    ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
+  };
+}
+
+/** A stored submission as a plan again (senders that left the pool keep their number and the defaults of a toll-free one). */
+function planOf(submission: Submission, senders: readonly Sender[]): SubmitPlan {
+  return {
+    batchId: submission.batchId,
+    text: submission.text,
+    encoding: submission.encoding,
+    segments: submission.segments,
+    recipients: submission.recipients.map((r, i) => ({
+      to: r.to,
+      from: senderOf(senders, r.from),
+      messageId: messageIdOf(submission.batchId, i),
+      optedOut: r.optedOut,
+    })),
+    rejected: submission.rejected,
+    ...(submission.scheduledAt ? { scheduledAt: new Date(submission.scheduledAt) } : {}),
+    ...(submission.expiresAt ? { expiresAt: new Date(submission.expiresAt) } : {}),
+  };
+}
+
+function senderOf(senders: readonly Sender[], number: string): Sender {
+  return senders.find((s) => s.number === number) ?? { number, type: 'tollFree', ratePerMinute: 200, burst: 1 };
+}
+
+/** The records of a submission: the same, whoever makes them, since they start at its acceptance time. */
+export function recordsOf(submission: Submission): MessageRecord[] {
+  const at = new Date(submission.acceptedAt);
+  return submission.recipients.map((r, i) =>
+    newMessageRecord(
+      {
+        messageId: messageIdOf(submission.batchId, i),
+        batchId: submission.batchId,
+        from: r.from,
+        to: r.to,
+        body: submission.text,
+        analysis: submission,
+        ...(submission.tag ? { tag: submission.tag } : {}),
+        ...(submission.metadata ? { metadata: submission.metadata } : {}),
+        deliveryReport: submission.deliveryReport,
+        ...(submission.scheduledAt ? { scheduledAt: submission.scheduledAt } : {}),
+        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
+        status: r.optedOut ? 'suppressed' : submission.scheduledAt ? 'scheduled' : 'queued',
+        ...(r.optedOut ? { reason: 'recipient opted out of this sender' } : {}),
+      },
+      at,
+    ),
+  );
+}
+
+/**
+ * The sendable recipients as send jobs: one per ACS request, of at most 100 and the sender's
+ * burst. Job ids follow from the batch, so every attempt makes the same jobs.
+ */
+export function sendJobs(submission: Submission, senders: readonly Sender[]): SendJob[] {
   const jobs: SendJob[] = [];
-  const sendable = plan.recipients.filter((r) => !r.optedOut);
-  for (const [sender, group] of groupBy(sendable, (r) => r.from.number)) {
-    const size = Math.min(100, group[0]!.from.burst);
+  const sendable = submission.recipients.map((r, i) => ({ ...r, messageId: messageIdOf(submission.batchId, i) })).filter((r) => !r.optedOut);
+  for (const [sender, group] of groupBy(sendable, (r) => r.from)) {
+    const size = Math.min(100, senderOf(senders, sender).burst);
     for (let i = 0; i < group.length; i += size) {
       jobs.push({
         schema: SEND_JOB_SCHEMA_VERSION,
-        jobId: `${plan.batchId}.${jobs.length}`,
-        batchId: plan.batchId,
+        jobId: `${submission.batchId}.${jobs.length}`,
+        batchId: submission.batchId,
         from: sender,
-        message: plan.text,
+        message: submission.text,
         recipients: group.slice(i, i + size).map((r) => ({ messageId: r.messageId, to: r.to })),
-        deliveryReport: request.deliveryReport,
-        ...(request.tag ? { tag: request.tag } : {}),
-        ...(request.metadata ? { metadata: request.metadata } : {}),
-        ...(plan.scheduledAt ? { notBefore: plan.scheduledAt.toISOString() } : {}),
-        ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
+        deliveryReport: submission.deliveryReport,
+        ...(submission.tag ? { tag: submission.tag } : {}),
+        ...(submission.metadata ? { metadata: submission.metadata } : {}),
+        ...(submission.scheduledAt ? { notBefore: submission.scheduledAt } : {}),
+        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
         attempt: 1,
         kind: 'message',
       });

@@ -91,5 +91,9 @@ export interface SmsGateway {
    * (POST /sms/optouts:add|remove). Throws GatewayError when ACS refuses or cannot be reached.
    */
   setOptOut(action: 'add' | 'remove', from: string, to: string): Promise<void>;
-  ping(): Promise<void>;
+  /**
+   * Proves ACS answers, and, given one of our numbers, that it accepts our credentials for SMS: a
+   * refusal (401/403) throws GatewayError with that status. Sends nothing.
+   */
+  ping(from?: string): Promise<void>;
 }

@@ -63,10 +63,14 @@ describe('storage outage', () => {
     for (let i = 0; i < 50; i++) {
       if (i === 20) {
         await stack.stopStorage();
-        const health = await stack.api('health');
+        const health = await stack.api('health/details');
         expect(health.status).toBe(503);
-        const report = (await health.json()) as { checks: Record<string, { ok: boolean }> };
+        const report = (await health.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
         expect(report.checks.storage!.ok).toBe(false);
+        // Anyone may ask whether the pipeline works; only a key holder sees why not.
+        const anonymous = await stack.api('health');
+        expect(anonymous.status).toBe(503);
+        expect(JSON.stringify(await anonymous.json())).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|storage/);
         expect(report.checks.acs!.ok).toBe(true);
       }
       if (i === 30) await stack.startStorage();
@@ -113,7 +117,7 @@ describe('ACS outage', () => {
       expect(result.status).toBe(202);
       accepted.push(result.body!);
     }
-    const health = await stack.api('health');
+    const health = await stack.api('health/details');
     expect(health.status).toBe(503);
     expect(((await health.json()) as { checks: Record<string, { ok: boolean }> }).checks.acs!.ok).toBe(false);
     await new Promise((r) => setTimeout(r, 3000));

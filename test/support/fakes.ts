@@ -34,6 +34,8 @@ import type { RateLimiter } from '../../shared/ports/pacing.js';
 import type { Page } from '../../shared/ports/paging.js';
 import type { OutboundQueue } from '../../shared/ports/queue.js';
 import type { Clock, Logger } from '../../shared/ports/runtime.js';
+import type { SubmissionStore } from '../../shared/ports/submissions.js';
+import type { Submission } from '../../shared/domain/submission.js';
 import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../shared/ports/tracking.js';
 import type { CarrierConsentDeps } from '../../shared/pipeline/deliveryReports.js';
 import { publishingSink } from '../../shared/pipeline/statusEvents.js';
@@ -355,17 +357,29 @@ export const tollFree: Sender = { number: '+18005550100', type: 'tollFree', rate
 export const shortCode: Sender = { number: '+18005550199', type: 'shortCode', ratePerMinute: 6000, burst: 100 };
 
 export class FakeTracker implements DeliveryTracker {
-  readonly tracked = new Map<string, TrackedMessage>();
+  readonly tracked = new Map<string, TrackedMessage & { inFlight: boolean }>();
   readonly parkedReports: ParkedReport[] = [];
   async track(ids: readonly string[], at: Date) {
-    for (const id of ids)
-      this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id });
+    for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id, inFlight: true });
+  }
+  async settle(ids: readonly string[], at: Date) {
+    for (const id of ids) {
+      const t = this.tracked.get(id);
+      if (t && t.sentAt === at.toISOString()) t.inFlight = false;
+    }
+  }
+  async inFlight(from: Date, to: Date, limit: number) {
+    return [...this.tracked.values()]
+      .filter((t) => t.inFlight && Date.parse(t.sentAt) >= from.getTime() && Date.parse(t.sentAt) < to.getTime())
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt))
+      .slice(0, limit)
+      .map(({ inFlight: _i, ...t }) => ({ ...t }));
   }
   async due(sentBefore: Date, now: Date, limit: number) {
     return [...this.tracked.values()]
       .filter((t) => Date.parse(t.sentAt) < sentBefore.getTime() && Date.parse(t.nextCheckAt) <= now.getTime())
       .slice(0, limit)
-      .map((t) => ({ ...t }));
+      .map(({ inFlight: _i, ...t }) => ({ ...t }));
   }
   async untrack(messages: readonly TrackedMessage[]) {
     for (const m of messages) this.tracked.delete(m.handle);
@@ -401,6 +415,34 @@ export class FakeOutbox implements EventOutbox {
   }
   async poison(message: OutboxMessage): Promise<void> {
     this.poisoned.push(message);
+  }
+}
+
+/** Submissions in memory: create is insert-if-absent, as in the table. */
+export class FakeSubmissions implements SubmissionStore {
+  readonly rows = new Map<string, Submission>();
+  /** Called before each create; lets a test fail the point of no return. */
+  beforeCreate?: () => void;
+  async create(submission: Submission) {
+    this.beforeCreate?.();
+    const existing = this.rows.get(submission.batchId);
+    if (existing) return clone(existing);
+    this.rows.set(submission.batchId, clone(submission));
+    return clone(submission);
+  }
+  async get(batchId: string) {
+    const s = this.rows.get(batchId);
+    return s ? clone(s) : undefined;
+  }
+  async remove(batchId: string) {
+    this.rows.delete(batchId);
+  }
+  async unfinished(before: Date, limit: number) {
+    return [...this.rows.values()]
+      .filter((s) => Date.parse(s.acceptedAt) < before.getTime())
+      .sort((a, b) => a.acceptedAt.localeCompare(b.acceptedAt))
+      .slice(0, limit)
+      .map(clone);
   }
 }
 
@@ -460,6 +502,8 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
     maxSegments: 10,
     sendMaxAttempts: 8,
     acsRequestTimeoutMs: 15_000,
+    uncertainPolicy: 'atMostOnce',
+    recovery: { intervalMs: 30_000, schedule: '*/30 * * * * *' },
     reconcile: { afterMs: 1_800_000, deadlineMs: 72 * 3600_000, schedule: '0 */5 * * * *' },
     events: { queueName: 'sms-events', source: '/sms-pipeline/test', retryBaseMs: 10_000 },
     webhooks: { urls: [] },
@@ -483,6 +527,7 @@ export interface FakeServices extends Services {
   queue: FakeQueue;
   gateway: FakeGateway;
   idempotency: MemoryIdempotencyStore;
+  submissions: FakeSubmissions;
   outbox: FakeOutbox;
   analytics: FakeAnalyticsStore;
 }
@@ -515,6 +560,7 @@ export function fakeServices(
     queue: new FakeQueue(),
     gateway: new FakeGateway(),
     idempotency: new MemoryIdempotencyStore(),
+    submissions: new FakeSubmissions(),
     outbox,
     publisher,
     events: publishingSink(publisher, config.events.source),

@@ -51,6 +51,7 @@ beforeEach(() => {
     log: silentLogger,
     senders: [tollFree, shortCode],
     maxAttempts: 4,
+    uncertainPolicy: 'atMostOnce',
     conversations,
     events: new RecordingSink(),
     tracker: new FakeTracker(),

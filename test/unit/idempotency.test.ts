@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { json, problem, type HttpResult } from '../../shared/http/problem.js';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_MS, fingerprintOf } from '../../shared/domain/idempotency.js';
-import { parseIdempotencyKey, withIdempotency as withIdempotencyOn, type IdempotencyOptions as Options } from '../../shared/http/idempotency.js';
+import { parseIdempotencyKey, withIdempotency as withIdempotencyOn, type IdempotencyOptions as Options, type IdempotentOperation } from '../../shared/http/idempotency.js';
 import { systemClock } from '../../shared/adapters/systemClock.js';
 import { FakeClock, silentLogger } from '../support/fakes.js';
 
 type IdempotencyOptions = Partial<Options>;
+let operations = 0;
 
 /** The middleware on the real clock and a silent log, unless a test gives its own. */
 function withIdempotency(
   store: Parameters<typeof withIdempotencyOn>[0],
   key: string | undefined,
   body: unknown,
-  run: () => Promise<HttpResult>,
+  run: (operation: IdempotentOperation) => Promise<HttpResult>,
   options: IdempotencyOptions = {},
 ): Promise<HttpResult> {
-  return withIdempotencyOn(store, key, body, run, { clock: systemClock, log: silentLogger, ...options });
+  return withIdempotencyOn(store, key, body, run, { clock: systemClock, log: silentLogger, newOperationId: () => `batch-${++operations}`, ...options });
 }
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
@@ -189,7 +190,7 @@ describe('withIdempotency', () => {
     const conflicts = results.filter((r) => r.status === 409);
     expect(conflicts).toHaveLength(9);
     for (const c of conflicts) {
-      expect(c.headers['retry-after']).toBe('1');
+      expect(c.headers['retry-after']).toBe('2');
       expect(parse(c)).toMatchObject({ status: 409, type: expect.stringMatching(/idempotency-key-in-progress$/) });
     }
     // Once the first has finished, a retry gets its response.
@@ -232,12 +233,18 @@ describe('withIdempotency', () => {
   it('takes over a reservation abandoned past its lease (its process died)', async () => {
     const clock = new FakeClock();
     const store = new MemoryIdempotencyStore();
-    const crashed = await store.reserve('submitMessages\nk1', fingerprintOf(body), clock.now());
+    const crashed = await store.reserve('submitMessages\nk1', fingerprintOf(body), clock.now(), 'first-batch');
     expect(crashed.kind).toBe('reserved');
     const s = submitter();
-    expect((await withIdempotency(store, 'k1', body, s.run, { clock, waitMs: 0 })).status).toBe(409);
+    const busy = await withIdempotency(store, 'k1', body, s.run, { clock, waitMs: 0 });
+    expect(busy.status).toBe(409);
+    // A retry soon: the lease lapses within seconds, not minutes.
+    expect(Number(busy.headers['retry-after'])).toBeLessThanOrEqual(2);
     clock.advance(IDEMPOTENCY_LEASE_MS);
-    expect((await withIdempotency(store, 'k1', body, s.run, { clock })).status).toBe(202);
+    let operation: IdempotentOperation | undefined;
+    const resumed = await withIdempotency(store, 'k1', body, (op) => ((operation = op), s.run()), { clock });
+    expect(resumed.status).toBe(202);
+    expect(operation).toEqual({ operationId: 'first-batch', resumed: true });
     expect(s.runs()).toBe(1);
   });
 

@@ -192,6 +192,7 @@ describe('STOP and START', () => {
       log: silentLogger,
       senders: deps.senders,
       maxAttempts: 4,
+      uncertainPolicy: 'atMostOnce' as const,
       conversations,
       events: new RecordingSink(),
       tracker: new FakeTracker(),

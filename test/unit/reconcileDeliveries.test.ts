@@ -3,7 +3,7 @@ import type { MessageRecord } from '../../shared/domain/message.js';
 import type { GatewayDeliveryReport } from '../../shared/ports/gateway.js';
 import { reconcileDeliveries, type ReconcileDeps } from '../../shared/pipeline/reconcileDeliveries.js';
 import { parseDeliveryReport as parseGatewayReport } from '../../shared/adapters/acs/smsGateway.js';
-import { carrierConsent, FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
+import { carrierConsent, FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
 
 const HOUR = 3600_000;
 let clock: FakeClock;
@@ -51,6 +51,8 @@ beforeEach(async () => {
     consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }),
     reconcileAfterMs: HOUR / 2,
     deadlineMs: 72 * HOUR,
+    queue: new FakeQueue(),
+    uncertainPolicy: 'atMostOnce',
   };
 });
 

@@ -48,6 +48,7 @@ beforeEach(() => {
     log: silentLogger,
     senders: [tollFree, shortCode],
     maxAttempts: 4,
+    uncertainPolicy: 'atMostOnce',
     random: () => 0.5,
     events: new RecordingSink(),
     tracker: new FakeTracker(),
@@ -142,7 +143,7 @@ describe('processSendJob', () => {
     expect(statuses()).toEqual(['sent', 'sent']);
   });
 
-  it('never sends again when the outcome is uncertain and the repeatability window has passed', async () => {
+  it('never sends again when the outcome is uncertain and the repeatability window has passed: unknown at once', async () => {
     const job = makeJob(1);
     await seed(job);
     gateway.script.push('timeout-processed');
@@ -151,7 +152,23 @@ describe('processSendJob', () => {
     const late = await processSendJob(deps, { ...job, jobId: `${job.batchId}.late` });
     expect(late).toMatchObject({ uncertain: 1, sent: 0 });
     expect(gateway.requests).toHaveLength(1);
-    expect(statuses()).toEqual(['sending']);
+    // Decided now, not left "sending" until the 72-hour deadline; a report that still comes moves it on.
+    expect(statuses()).toEqual(['unknown']);
+    expect([...messages.rows.values()][0]!.history.at(-1)).toMatchObject({ status: 'unknown', code: 'handover-uncertain' });
+  });
+
+  it('with SEND_UNCERTAIN_POLICY=atLeastOnce, sends such a message again under a new repeatability window', async () => {
+    deps = { ...deps, uncertainPolicy: 'atLeastOnce' };
+    const job = makeJob(1);
+    await seed(job);
+    gateway.script.push('timeout');
+    await processSendJob(deps, job);
+    const firstSent = [...messages.rows.values()][0]!.repeatabilityFirstSent;
+    clock.advance(REPEATABILITY_WINDOW_MS + 1000);
+    expect(await processSendJob(deps, { ...job, jobId: `${job.batchId}.late` })).toMatchObject({ uncertain: 1, sent: 1 });
+    expect(gateway.requests).toHaveLength(2);
+    expect(gateway.requests[1]!.recipients[0]!.repeatabilityFirstSent).not.toBe(firstSent);
+    expect(statuses()).toEqual(['sent']);
   });
 
   it('keeps the window of a hand-over that may have reached ACS, even after later 429s: never twice', async () => {
@@ -171,7 +188,7 @@ describe('processSendJob', () => {
     clock.advance(REPEATABILITY_WINDOW_MS + 60_000);
     expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
     expect(gateway.delivered).toHaveLength(1);
-    expect(statuses()).toEqual(['sending']); // its delivery report or the reconciler settles it
+    expect(statuses()).toEqual(['unknown']); // decided at once; its delivery report still moves it on
   });
 
   it("treats a recipient missing from ACS's answer as uncertain: the retry repeats its window", async () => {
@@ -236,7 +253,7 @@ describe('processSendJob', () => {
     expect(gateway.requests[0]!.recipients.map((r) => r.to)).not.toContain(job.recipients[1]!.to);
   });
 
-  it('does not repeat an uncertain hand-over to a recipient who opted out meanwhile, and leaves it to its report', async () => {
+  it('does not repeat an uncertain hand-over to a recipient who opted out meanwhile: unknown, left to its report', async () => {
     const job = makeJob(1);
     await seed(job);
     gateway.script.push('timeout');
@@ -246,7 +263,7 @@ describe('processSendJob', () => {
     clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
     expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
     expect(gateway.requests).toHaveLength(1);
-    expect(statuses()).toEqual(['sending']);
+    expect(statuses()).toEqual(['unknown']);
   });
 
   it('lets an opt-out confirmation through to an opted-out recipient', async () => {

@@ -29,6 +29,7 @@ import {
   FakeOutbox,
   FakeQueue,
   FakeRateLimiter,
+  FakeSubmissions,
   FakeTracker,
   FakeTransportDeadLetters,
   shortCode,
@@ -88,6 +89,7 @@ beforeEach(() => {
     log: silentLogger,
     senders: [shortCode],
     maxAttempts: 3,
+    uncertainPolicy: 'atMostOnce',
     random: () => 0.5,
     tracker,
     events: publishingSink(outbox, SOURCE),
@@ -117,7 +119,7 @@ function expectOneEventPerChange() {
 
 async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
-    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events() },
+    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events(), submissions: new FakeSubmissions() },
     submitMessagesBody.parse({ to, message: 'Your appointment is tomorrow at 10:00', ...extra }),
   );
   if (result.kind !== 'accepted') throw new Error('not accepted');
@@ -274,6 +276,8 @@ describe('one event per status change, on every path', () => {
       consent: carrierConsent({ optOuts, clock }),
       reconcileAfterMs: HOUR / 2,
       deadlineMs: 72 * HOUR,
+      queue,
+      uncertainPolicy: 'atMostOnce' as const,
     };
     clock.advance(HOUR);
     await reconcileDeliveries(reconcile);

@@ -6,6 +6,7 @@ import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, 
 import type { SMS_API_VERSIONS } from '../../domain/acsFacts.js';
 import { readStatusDetails } from '../../domain/deliveryStatusDetails.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';
+import { neverSent } from '../outage.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
 
 type VersionOf<K extends keyof typeof SMS_API_VERSIONS> = (typeof SMS_API_VERSIONS)[K][number];
@@ -18,10 +19,15 @@ type VersionOf<K extends keyof typeof SMS_API_VERSIONS> = (typeof SMS_API_VERSIO
  */
 export const ACS_API_VERSION = '2026-01-23' satisfies VersionOf<'send'> & VersionOf<'optOuts'> & VersionOf<'deliveryReports'>;
 
+/** The recipient of the health check's opt-out check: a fictional number (555-01xx), never texted. */
+export const PING_RECIPIENT = '+14255550100';
+
 interface Clients {
   sms: import('@azure/communication-sms').SmsClient;
   /** A raw pipeline with ACS authentication, for the operations SmsClient 1.1 lacks. */
-  send(request: import('@azure/core-rest-pipeline').PipelineRequest): Promise<import('@azure/core-rest-pipeline').PipelineResponse>;
+  send(
+    request: import('@azure/core-rest-pipeline').PipelineRequest,
+  ): Promise<import('@azure/core-rest-pipeline').PipelineResponse>;
   createRequest: typeof import('@azure/core-rest-pipeline').createPipelineRequest;
   endpoint: string;
 }
@@ -57,7 +63,10 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
 
     async getDeliveryReport(acsMessageId: string): Promise<GatewayDeliveryReport | undefined> {
       const c = await getClients();
-      const url = new URL(`deliveryReports/${encodeURIComponent(acsMessageId)}`, c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      const url = new URL(
+        `deliveryReports/${encodeURIComponent(acsMessageId)}`,
+        c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`,
+      );
       url.searchParams.set('api-version', ACS_API_VERSION);
       let response;
       try {
@@ -100,7 +109,8 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
       }
       let item: { httpStatusCode?: number; errorMessage?: string } | undefined;
       try {
-        item = (JSON.parse(response.bodyAsText ?? '{}') as { value?: Array<{ httpStatusCode?: number; errorMessage?: string }> }).value?.[0];
+        item = (JSON.parse(response.bodyAsText ?? '{}') as { value?: Array<{ httpStatusCode?: number; errorMessage?: string }> })
+          .value?.[0];
       } catch {
         item = undefined;
       }
@@ -113,15 +123,40 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
       }
     },
 
-    async ping(): Promise<void> {
+    async ping(from?: string): Promise<void> {
       const c = await getClients();
-      // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
-      try {
-        const url = new URL('deliveryReports/health-check', c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
+      const base = c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`;
+      let request;
+      if (from) {
+        // An opt-out check (POST /sms/optouts:check) for one of our numbers and a fictional recipient:
+        // it sends and changes nothing, and it is an SMS operation authorised like a send, so a
+        // 401/403 here is what the next send would get. The deploy hook reads it through /api/health.
+        const url = new URL('sms/optouts:check', base);
         url.searchParams.set('api-version', ACS_API_VERSION);
-        await c.send(c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 }));
+        request = c.createRequest({ url: url.toString(), method: 'POST', timeout: 5000 });
+        request.headers.set('content-type', 'application/json');
+        request.body = JSON.stringify({ from, recipients: [{ to: PING_RECIPIENT }] });
+      } else {
+        // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
+        const url = new URL('deliveryReports/health-check', base);
+        url.searchParams.set('api-version', ACS_API_VERSION);
+        request = c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 });
+      }
+      let response;
+      try {
+        response = await c.send(request);
       } catch (error) {
         throw toGatewayError(error);
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new GatewayError(
+          `ACS refused the app's credentials (HTTP ${response.status}) on ${from ? 'an opt-out check' : 'a delivery report lookup'}`,
+          {
+            transient: false,
+            uncertain: false,
+            status: response.status,
+          },
+        );
       }
     },
   };
@@ -185,7 +220,14 @@ export function toRecipientResult(r: {
   const status = r.httpStatusCode;
   if (status === 409 && r.messageId) return { to: r.to, outcome: 'accepted', repeated: true, ...acsMessageId };
   if (status === 412) {
-    return { to: r.to, outcome: 'rejected', code: '412', message: r.errorMessage ?? 'repeatability window expired', transient: false, outsideRepeatabilityWindow: true };
+    return {
+      to: r.to,
+      outcome: 'rejected',
+      code: '412',
+      message: r.errorMessage ?? 'repeatability window expired',
+      transient: false,
+      outsideRepeatabilityWindow: true,
+    };
   }
   return {
     to: r.to,
@@ -204,7 +246,13 @@ function retryAfter(header: string | undefined | null): { retryAfterMs?: number 
 /** Sorts an SDK failure into transient or permanent, and certain or uncertain. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  const e = error as { name?: string; code?: string; statusCode?: number; message?: string; response?: { headers?: { get(n: string): string | undefined } } };
+  const e = error as {
+    name?: string;
+    code?: string;
+    statusCode?: number;
+    message?: string;
+    response?: { headers?: { get(n: string): string | undefined } };
+  };
   if (typeof e.statusCode === 'number') {
     const status = e.statusCode;
     const transient = status === 408 || status === 429 || status >= 500;
@@ -221,8 +269,7 @@ export function toGatewayError(error: unknown): GatewayError {
   }
   const code = e.code ?? '';
   // A refused connection never reached ACS; a reset one may have.
-  const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code);
-  return new GatewayError(`ACS unreachable${code ? ` (${code})` : ''}`, { transient: true, uncertain: !neverSent });
+  return new GatewayError(`ACS unreachable${code ? ` (${code})` : ''}`, { transient: true, uncertain: !neverSent(error) });
 }
 
 /** Reads the GET /deliveryReports/{id} body, tolerant of casing. */

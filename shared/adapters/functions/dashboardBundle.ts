@@ -1,9 +1,13 @@
 // Finds the dashboard's script bundle, which `npm run build` writes to dist/dashboard/dashboard.js
-// (esbuild, Chart.js included). It is read relative to this compiled module, so it is found the
-// same way under the local host, `func start` and in the deployed package (dist/ is deployed).
+// (esbuild, Chart.js included). It is read relative to this module: three folders up in dist/ (the
+// local host, `func start`), or in dashboard/ beside it in the deployment package, where the app is
+// one bundle at the package root (infra/tools/package.mjs).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
-export const DASHBOARD_BUNDLE = new URL('../../../dashboard/dashboard.js', import.meta.url);
+const WHERE = [new URL('../../../dashboard/dashboard.js', import.meta.url), new URL('./dashboard/dashboard.js', import.meta.url)];
+
+export const DASHBOARD_BUNDLE = WHERE.find((url) => existsSync(url)) ?? WHERE[0]!;
 
 let cached: Promise<string> | undefined;
 
@@ -11,7 +15,9 @@ let cached: Promise<string> | undefined;
 export function dashboardScript(): Promise<string> {
   cached ??= readFile(DASHBOARD_BUNDLE, 'utf8').catch((error: unknown) => {
     cached = undefined;
-    throw new Error(`the dashboard bundle ${DASHBOARD_BUNDLE.pathname} is missing; run npm run build (${(error as Error).message})`);
+    throw new Error(
+      `the dashboard bundle ${DASHBOARD_BUNDLE.pathname} is missing; run npm run build (${(error as Error).message})`,
+    );
   });
   return cached;
 }

@@ -6,12 +6,37 @@ import type { z } from 'zod';
 import { problem, validationProblem, zodFieldErrors, type HttpResult } from '../../http/problem.js';
 import { MAX_BODY_BYTES } from '../../http/messages.js';
 import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
-import { DependencyUnavailableError, InvalidContinuationTokenError } from '../../ports/errors.js';
+import { DependencyUnavailableError, InvalidContinuationTokenError, SubmitInterruptedError } from '../../ports/errors.js';
 import type { Logger } from '../../ports/runtime.js';
 import { contextLogger } from './logger.js';
 
 export function toResponse(result: HttpResult): HttpResponseInit {
   return { status: result.status, headers: result.headers, ...(result.body !== undefined ? { body: result.body } : {}) };
+}
+
+/**
+ * The 503 for an outage, saying truthfully what became of the request: nothing (a read, or a write
+ * that certainly never arrived), or maybe something — then what the client can safely do.
+ */
+export function unavailable(method: string, error: DependencyUnavailableError): HttpResult {
+  const extra = { headers: { 'retry-after': '5' }, dependency: error.dependency };
+  if (error instanceof SubmitInterruptedError) {
+    return problem(
+      'unavailable',
+      `The ${error.dependency} did not answer while the messages were being accepted, so batch ${error.batchId} may or may not have been accepted. ` +
+        `Retrying with the same Idempotency-Key is safe: it finishes that batch and never sends a message twice. Without a key, ` +
+        `GET /api/batches/${error.batchId} before sending again.`,
+      { ...extra, batchId: error.batchId },
+    );
+  }
+  if (method === 'GET' || !error.uncertain) {
+    return problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, extra);
+  }
+  return problem(
+    'unavailable',
+    `The ${error.dependency} did not answer in time, so the request may or may not have taken effect. Repeating it is safe: it changes nothing twice.`,
+    extra,
+  );
 }
 
 /** Reads and validates a JSON body; returns the problem to answer with when it is not acceptable. */
@@ -35,8 +60,9 @@ export async function readJsonBody<T extends z.ZodType>(
   let value: unknown;
   try {
     value = JSON.parse(raw);
-  } catch (error) {
-    return { ok: false, result: problem('invalidJson', `The body is not valid JSON: ${(error as Error).message}`) };
+  } catch {
+    // Never the parser's message: it quotes the body back, and problems never echo input.
+    return { ok: false, result: problem('invalidJson', 'The body is not valid JSON. Send one JSON object, as the API reference shows.') };
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) return { ok: false, result: validationProblem(zodFieldErrors(parsed.error)) };
@@ -44,7 +70,11 @@ export async function readJsonBody<T extends z.ZodType>(
 }
 
 /** Runs an HTTP use case with the invocation's logger, turning thrown failures into problem responses. */
-export async function handleHttp(context: InvocationContext, run: (log: Logger) => Promise<HttpResult>): Promise<HttpResponseInit> {
+export async function handleHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+  run: (log: Logger) => Promise<HttpResult>,
+): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
     return toResponse(await run(log));
@@ -53,11 +83,8 @@ export async function handleHttp(context: InvocationContext, run: (log: Logger) 
       return toResponse(validationProblem([{ field: 'continuationToken', message: error.message }]));
     }
     if (error instanceof DependencyUnavailableError) {
-      log.warn('dependency unavailable', { dependency: error.dependency, error: error.message });
-      return toResponse(problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, {
-        headers: { 'retry-after': '5' },
-        dependency: error.dependency,
-      }));
+      log.warn('dependency unavailable', { dependency: error.dependency, uncertain: error.uncertain, error: error.message });
+      return toResponse(unavailable(request.method, error));
     }
     if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) {
       return toResponse(problem('invalidJson', 'The body is not valid UTF-8.'));

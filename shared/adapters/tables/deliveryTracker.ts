@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import type { DeliveryTracker, ParkedReport, TrackedMessage } from '../../ports/tracking.js';
+import { storageCall } from '../outage.js';
 import type { ClientFor } from './tableClients.js';
 
 /** "yyyyMMddHHmm" in UTC: sortable as text, one partition per minute. */
@@ -15,16 +16,41 @@ export class TableDeliveryTracker implements DeliveryTracker {
   constructor(private readonly client: ClientFor) {}
 
   async track(messageIds: readonly string[], at: Date): Promise<void> {
+    const sentAt = at.toISOString();
+    await this.write(messageIds, at, (partitionKey, id) => ['upsert', { partitionKey, rowKey: id, sentAt, nextCheckAt: sentAt, inFlight: true }, 'Replace']);
+  }
+
+  async settle(messageIds: readonly string[], at: Date): Promise<void> {
+    await this.write(messageIds, at, (partitionKey, id) => ['update', { partitionKey, rowKey: id, inFlight: false }, 'Merge']);
+  }
+
+  async inFlight(from: Date, to: Date, limit: number): Promise<TrackedMessage[]> {
+    const client = await this.client('deliveryTracking');
+    // Entries written before hand-overs were marked in flight lack the property: the filter skips them.
+    const filter =
+      `PartitionKey ge '${minuteBucket(from)}' and PartitionKey le '${minuteBucket(to)}' and inFlight eq true ` +
+      `and sentAt ge '${from.toISOString()}' and sentAt lt '${to.toISOString()}'`;
+    return storageCall('read hand-overs in flight', async () => {
+      const out: TrackedMessage[] = [];
+      for await (const e of client.listEntities<{ sentAt: string; nextCheckAt: string }>({ queryOptions: { filter } })) {
+        out.push({ messageId: e.rowKey!, sentAt: e.sentAt, nextCheckAt: e.nextCheckAt, handle: JSON.stringify([e.partitionKey, e.rowKey]) });
+        if (out.length >= limit) break;
+      }
+      return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+    });
+  }
+
+  /** One transaction per 100 messages of the minute `at` falls in. */
+  private async write(messageIds: readonly string[], at: Date, action: (partitionKey: string, id: string) => TransactionAction): Promise<void> {
     if (messageIds.length === 0) return;
     const client = await this.client('deliveryTracking');
     const partitionKey = minuteBucket(at);
-    const sentAt = at.toISOString();
-    for (let i = 0; i < messageIds.length; i += 100) {
-      const actions: TransactionAction[] = messageIds
-        .slice(i, i + 100)
-        .map((id) => ['upsert', { partitionKey, rowKey: id, sentAt, nextCheckAt: sentAt }, 'Replace']);
-      await client.submitTransaction(actions);
-    }
+    const unique = [...new Set(messageIds)];
+    await storageCall('track hand-overs', async () => {
+      for (let i = 0; i < unique.length; i += 100) {
+        await client.submitTransaction(unique.slice(i, i + 100).map((id) => action(partitionKey, id)));
+      }
+    });
   }
 
   async due(sentBefore: Date, now: Date, limit: number): Promise<TrackedMessage[]> {

@@ -4,15 +4,13 @@
 //
 // PartitionKey is sha256(key) in hex: client keys may hold characters table keys forbid (/ \ # ?)
 // and spreading keys over partitions keeps every operation a point operation. Responses are kept
-// gzip-compressed in Binary properties of at most 64 KiB each (a 1,000-recipient submit answers
-// with ~150 KB of JSON); an entity holds at most 1 MiB, so a response may compress to ~900 KiB.
+// gzip-compressed (compressedText.ts; a 1,000-recipient submit answers with ~150 KB of JSON).
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { ConcurrencyError } from '../../ports/errors.js';
 import { TABLES } from '../../resourceNames.js';
 import { storageCall as reportOutage } from '../outage.js';
+import { compressedProperties, readCompressed } from './compressedText.js';
 import type { ClientFor } from './tableClients.js';
 import {
   DEFAULT_IDEMPOTENCY_POLICY,
@@ -23,19 +21,14 @@ import {
 } from '../../domain/idempotency.js';
 import type { IdempotencyStore, Reservation } from '../../ports/idempotency.js';
 
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
-
-/** Largest Binary property value Table Storage accepts. */
-export const MAX_CHUNK_BYTES = 64 * 1024;
-/** Chunks per entity: 14 x 64 KiB leaves room for the other properties within the 1 MiB entity limit. */
-export const MAX_CHUNKS = 14;
 const ROW_KEY = 'key';
 
 interface IdempotencyEntity {
   state: 'pending' | 'completed';
   fingerprint: string;
   reservedAt: string;
+  leaseUntil?: string;
+  operationId?: string;
   status?: number;
   headers?: string;
   /** -1 when the response had no body. */
@@ -60,16 +53,25 @@ export class TableIdempotencyStore implements IdempotencyStore {
     await storageCall(() => client.createTable());
   }
 
-  async reserve(key: string, fingerprint: string, now: Date): Promise<Reservation> {
+  async reserve(key: string, fingerprint: string, now: Date, operationId: string): Promise<Reservation> {
     const client = await this.client();
     const partitionKey = partitionKeyOf(key);
-    const pending = { partitionKey, rowKey: ROW_KEY, state: 'pending', fingerprint, reservedAt: now.toISOString() };
+    const leaseUntil = new Date(now.getTime() + this.policy.leaseMs);
+    const pending = (id: string) => ({
+      partitionKey,
+      rowKey: ROW_KEY,
+      state: 'pending',
+      fingerprint,
+      reservedAt: now.toISOString(),
+      leaseUntil: leaseUntil.toISOString(),
+      operationId: id,
+    });
     // Each round ends in a decision unless the entity changed under us (released, taken over);
     // a handful of rounds is plenty, and "in progress" is the honest answer after that.
     for (let round = 0; round < 5; round++) {
       try {
-        const created = await storageCall(() => client.createEntity(pending));
-        return { kind: 'reserved', token: created.etag ?? (await this.etagOf(client, partitionKey)) };
+        const created = await storageCall(() => client.createEntity(pending(operationId)));
+        return { kind: 'reserved', token: created.etag ?? (await this.etagOf(client, partitionKey)), operationId, resumed: false, leaseUntil };
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
       }
@@ -80,34 +82,50 @@ export class TableIdempotencyStore implements IdempotencyStore {
         if (statusOf(error) === 404) continue; // released meanwhile: try the insert again
         throw error;
       }
-      const verdict = judgeEntry(await toEntry(existing), fingerprint, now, this.policy);
+      const entry = await toEntry(existing);
+      const verdict = judgeEntry(entry, fingerprint, now, this.policy);
       if (verdict.kind !== 'takeOver') return verdict;
+      const resumed = verdict.operationId !== undefined;
+      const id = verdict.operationId ?? operationId;
+      // A resumed operation keeps its first reservation time: its 24 hours count from the first request.
+      const replacement = resumed ? { ...pending(id), reservedAt: existing.reservedAt } : pending(id);
       try {
         // Replace (not merge) drops the old response's chunks; the etag makes the take-over atomic.
-        const replaced = await storageCall(() => client.updateEntity(pending, 'Replace', { etag: existing.etag }));
-        return { kind: 'reserved', token: replaced.etag ?? (await this.etagOf(client, partitionKey)) };
+        const replaced = await storageCall(() => client.updateEntity(replacement, 'Replace', { etag: existing.etag }));
+        return { kind: 'reserved', token: replaced.etag ?? (await this.etagOf(client, partitionKey)), operationId: id, resumed, leaseUntil };
       } catch (error) {
         const status = statusOf(error);
         if (status !== 412 && status !== 404) throw error;
       }
     }
-    return { kind: 'inProgress' };
+    return { kind: 'inProgress', retryAfterMs: 1000 };
+  }
+
+  async renew(key: string, token: string, leaseUntil: Date): Promise<string> {
+    const client = await this.client();
+    try {
+      const entity = { partitionKey: partitionKeyOf(key), rowKey: ROW_KEY, leaseUntil: leaseUntil.toISOString() };
+      const updated = await storageCall(() => client.updateEntity(entity, 'Merge', { etag: token }));
+      return updated.etag ?? (await this.etagOf(client, entity.partitionKey));
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 404) throw new ConcurrencyError('the idempotency reservation was taken over');
+      throw error;
+    }
   }
 
   async complete(key: string, token: string, response: StoredResponse): Promise<void> {
     const client = await this.client();
-    const chunks = await compressBody(response.body);
     const entity: Record<string, unknown> = {
       partitionKey: partitionKeyOf(key),
       rowKey: ROW_KEY,
       state: 'completed',
       status: response.status,
       headers: JSON.stringify(response.headers),
-      bodyChunks: chunks ? chunks.length : -1,
+      ...(await compressedProperties('body', response.body, 'response')),
     };
-    chunks?.forEach((chunk, i) => (entity[`body${i}`] = chunk));
     try {
-      // Merge keeps the fingerprint and reservedAt of the reservation.
+      // Merge keeps the fingerprint, reservedAt and operation of the reservation.
       await storageCall(() => client.updateEntity(entity as never, 'Merge', { etag: token }));
     } catch (error) {
       const status = statusOf(error);
@@ -168,26 +186,15 @@ export function partitionKeyOf(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** Splits a body into gzip chunks of at most 64 KiB; undefined for no body. */
-export async function compressBody(body: string | undefined): Promise<Uint8Array[] | undefined> {
-  if (body === undefined) return undefined;
-  const zipped = await gzipAsync(Buffer.from(body, 'utf8'));
-  const chunks: Uint8Array[] = [];
-  for (let i = 0; i < zipped.length; i += MAX_CHUNK_BYTES) chunks.push(new Uint8Array(zipped.subarray(i, i + MAX_CHUNK_BYTES)));
-  if (chunks.length === 0) chunks.push(new Uint8Array(0));
-  if (chunks.length > MAX_CHUNKS) {
-    throw new Error(
-      `response too large to keep for idempotency: ${zipped.length} bytes compressed, at most ${MAX_CHUNKS * MAX_CHUNK_BYTES}`,
-    );
-  }
-  return chunks;
-}
-
 async function toEntry(entity: TableEntityResult<IdempotencyEntity>): Promise<IdempotencyEntry> {
+  const reservedAt = new Date(entity.reservedAt);
   const entry: IdempotencyEntry = {
     state: entity.state === 'completed' ? 'completed' : 'pending',
     fingerprint: entity.fingerprint,
-    reservedAt: new Date(entity.reservedAt),
+    reservedAt,
+    // Entries written before leases existed: their reservation time stands in.
+    leaseUntil: entity.leaseUntil ? new Date(entity.leaseUntil) : reservedAt,
+    operationId: entity.operationId ?? '',
   };
   if (entry.state === 'completed' && typeof entity.status === 'number') {
     const response = await readResponse(entity);
@@ -199,18 +206,11 @@ async function toEntry(entity: TableEntityResult<IdempotencyEntity>): Promise<Id
 async function readResponse(entity: TableEntityResult<IdempotencyEntity>): Promise<StoredResponse | undefined> {
   try {
     const headers = JSON.parse(entity.headers ?? '{}') as Record<string, string>;
-    const count = entity.bodyChunks ?? -1;
-    if (count < 0) return { status: entity.status!, headers };
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
-      const part = entity[`body${i}`];
-      if (!(part instanceof Uint8Array)) return undefined;
-      parts.push(part);
-    }
-    const body = (await gunzipAsync(Buffer.concat(parts))).toString('utf8');
-    return { status: entity.status!, headers, body };
+    const body = await readCompressed(entity as unknown as Record<string, unknown>, 'body');
+    if (body === undefined) return undefined; // unreadable: judgeEntry treats it as absent
+    return { status: entity.status!, headers, ...(body !== null ? { body } : {}) };
   } catch {
-    return undefined; // unreadable: judgeEntry treats it as absent
+    return undefined;
   }
 }
 

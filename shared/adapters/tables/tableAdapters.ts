@@ -11,6 +11,7 @@ import { TableIdempotencyStore } from './idempotencyStore.js';
 import { TableMessageStore } from './messageStore.js';
 import { TableOptOutStore } from './optOutStore.js';
 import { TableRateLimiter } from './rateLimiter.js';
+import { TableSubmissionStore } from './submissionStore.js';
 import { createTableClientFactory, type ClientFor, type TableClientOptions } from './tableClients.js';
 
 export interface TableAdapters {
@@ -22,6 +23,7 @@ export interface TableAdapters {
   consentLog: TableConsentLog;
   conversations: TableConversationStore;
   idempotency: TableIdempotencyStore;
+  submissions: TableSubmissionStore;
   analytics: TableAnalyticsStore;
   clientFor: ClientFor;
   /** Creates the tables when missing (infra creates them in Azure). */
@@ -39,6 +41,7 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     consentLog: new TableConsentLog(clientFor),
     conversations: new TableConversationStore(clientFor),
     idempotency: TableIdempotencyStore.fromClientFor(clientFor),
+    submissions: new TableSubmissionStore(clientFor),
     analytics: new TableAnalyticsStore(clientFor),
     clientFor,
     async ensureTables() {

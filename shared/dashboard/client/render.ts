@@ -85,6 +85,7 @@ export function renderKpis(t: Figures, currency: string) {
     responseRate: pct(t.responseRate),
     optOutRate: pct(t.optOutRate),
     optOuts: num(t.optOuts),
+    uncertain: num(t.uncertain),
     inbound: num(t.inbound),
     segmentsSent: num(t.segmentsSent),
     estimatedCost: money(t.estimatedCost, currency),

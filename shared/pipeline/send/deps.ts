@@ -10,6 +10,7 @@ import type { RateLimiter } from '../../ports/pacing.js';
 import type { OutboundQueue } from '../../ports/queue.js';
 import type { Clock, Logger } from '../../ports/runtime.js';
 import type { DeliveryTracker } from '../../ports/tracking.js';
+import type { UncertainPolicy } from './uncertain.js';
 
 export interface SendDeps {
   messages: MessageStore;
@@ -27,6 +28,8 @@ export interface SendDeps {
   tracker: DeliveryTracker;
   /** Conversations: each message handed over becomes an entry of its thread (one write per job). */
   conversations: ConversationStore;
+  /** What to do with a hand-over whose outcome cannot be known (see uncertain.ts). */
+  uncertainPolicy: UncertainPolicy;
   random?: () => number;
 }
 

@@ -7,26 +7,61 @@ import { maskPhoneNumber } from '../../domain/phoneNumber.js';
 import type { SendJob } from '../../domain/sendJob.js';
 import { GatewayError, type GatewayRecipientResult } from '../../ports/gateway.js';
 import type { SendDeps, Tally } from './deps.js';
-import { saveChanged, updateWithRetry } from './records.js';
+import { updateWithRetry } from './records.js';
 import { retryLater } from './retry.js';
+import { decideUncertain } from './uncertain.js';
 
-/** Marks the candidates `sending` with their first-sent time and saves that before ACS is asked. */
+/**
+ * Records the hand-over before it happens: first in flight (the recovery timer finds it should
+ * this process stop), then each message `sending` with its first-sent time — what makes any later
+ * try a repeat that ACS recognises. Saved in one write with the job's other changes, which are
+ * announced now; the hand-over itself is announced after the last look (announceHandOver), since
+ * the last look may still take it back.
+ */
 export async function recordHandOver(
   deps: SendDeps,
   candidates: MessageRecord[],
-  loaded: ReadonlyMap<string, number>,
   changed: Set<MessageRecord>,
+  announced: Map<string, number>,
+  handoverAt: Date,
 ): Promise<void> {
-  const handoverAt = deps.clock.now();
+  await deps.tracker.track(candidates.map((r) => r.messageId), handoverAt);
+  const others = [...changed].filter((r) => !candidates.includes(r));
   for (const record of candidates) {
     if (record.status !== 'sending') moveTo(record, 'sending', handoverAt);
     record.repeatabilityFirstSent ??= handoverAt.toUTCString();
     record.attempts += 1;
     changed.add(record);
   }
-  await saveChanged(deps, loaded, changed);
+  await deps.messages.saveAll([...changed]);
   changed.clear();
-  await deps.tracker.track(candidates.map((r) => r.messageId), handoverAt);
+  if (others.length > 0) {
+    await deps.events.statusChanged(others, { since: announced });
+    for (const r of others) announced.set(r.messageId, r.history.length);
+  }
+}
+
+/**
+ * After the last look: saves what it changed (nothing, mostly) and announces the hand-over's
+ * changes — `sending` for those that go to ACS, the taken-back ones as suppressed or expired.
+ * `reannounce`: retries whose `sending` may never have been announced (the job was redelivered
+ * after its invocation stopped); announced again, under the same event id.
+ */
+export async function announceHandOver(
+  deps: SendDeps,
+  candidates: MessageRecord[],
+  reannounce: readonly MessageRecord[],
+  changed: Set<MessageRecord>,
+  announced: Map<string, number>,
+): Promise<void> {
+  if (changed.size > 0) await deps.messages.saveAll([...changed]);
+  changed.clear();
+  for (const r of reannounce) {
+    const sending = r.history.findLastIndex((h) => h.status === 'sending');
+    if (sending >= 0) announced.set(r.messageId, Math.min(announced.get(r.messageId) ?? sending, sending));
+  }
+  await deps.events.statusChanged(candidates, { since: announced });
+  for (const r of candidates) announced.set(r.messageId, r.history.length);
 }
 
 /** Asks ACS to send, and records what it said for each recipient. */
@@ -95,12 +130,13 @@ async function recordVerdicts(
   const failed: MessageRecord[] = [];
   const transient: MessageRecord[] = [];
   const unanswered: MessageRecord[] = [];
+  const outsideWindow: MessageRecord[] = [];
   for (const record of candidates) {
     const result = byTo.get(record.to);
     if (result?.outcome === 'rejected' && result.outsideRepeatabilityWindow) {
-      // Left "sending": its report (found by the batch tag) or the reconciler settles it.
+      // ACS no longer knows whether it sent it: decided now, by the policy.
       tally.uncertain++;
-      deps.log.warn('ACS no longer knows the repeatability id; not sent again', { messageId: record.messageId });
+      outsideWindow.push(record);
       continue;
     }
     if (!result) {
@@ -140,6 +176,17 @@ async function recordVerdicts(
       : undefined,
   ]);
 
+  const sendAgain = new Map<string, MessageRecord>();
+  await updateWithRetry(deps, job.batchId, outsideWindow, (record, fromStore) => {
+    const target = fromStore ?? record;
+    if (target.status === 'sending' && decideUncertain(target, after, deps.uncertainPolicy, 'ACS no longer recognises the repeatability id of an earlier hand-over')) {
+      sendAgain.set(target.messageId, target);
+    }
+    return target;
+  });
+  if (sendAgain.size > 0) {
+    await retryLater(deps, job, [...sendAgain.values()], new GatewayError('sent again under a new repeatability id (SEND_UNCERTAIN_POLICY=atLeastOnce)', { transient: true, uncertain: false }));
+  }
   if (transient.length > 0) {
     await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
   }

@@ -9,14 +9,17 @@
 // its delivery report (the batch id travels as the ACS tag) or ends "unknown".
 //
 // The steps, each in its own file: triage → (out of attempts?) → split to the sender's burst →
-// pacing slot → last look → record the hand-over → hand over → record ACS's verdicts.
+// pacing slot → record the hand-over (in flight, then `sending`) → wait for the slot → last look
+// → hand over → record ACS's verdicts → settle the hand-over. A process that stops anywhere in
+// between leaves the hand-over in flight, where the recovery timer finds it while ACS can still
+// deduplicate a repeat (shared/pipeline/recoverWork.ts).
 import { storedOutboundEntry } from '../../domain/conversation.js';
 import { moveTo, type MessageRecord } from '../../domain/message.js';
 import type { Sender } from '../../domain/sender.js';
 import { parseSendJob, type SendJob } from '../../domain/sendJob.js';
 import { retryOnConflict } from '../optimistic.js';
 import { newTally, processed, type SendDeps, type SendOutcome, type Tally } from './deps.js';
-import { handOver, recordHandOver } from './handOver.js';
+import { announceHandOver, handOver, recordHandOver } from './handOver.js';
 import { rejectInvalidJob, rejectUnknownSender } from './invalidJob.js';
 import { lastLook } from './lastLook.js';
 import { deferToSlot, MAX_INLINE_WAIT_MS, slotFor, splitToBurst } from './pacing.js';
@@ -26,8 +29,14 @@ import { triage } from './triage.js';
 
 export type { SendDeps, SendOutcome } from './deps.js';
 
+/** How the queue message came. */
+export interface Delivery {
+  /** Not its first delivery: an earlier invocation may have stopped before announcing what it saved. */
+  redelivered?: boolean;
+}
+
 /** Handles one queue message; throws only when storage or the queue is unavailable (the trigger then retries). */
-export async function processSendJob(deps: SendDeps, body: unknown): Promise<SendOutcome> {
+export async function processSendJob(deps: SendDeps, body: unknown, delivery: Delivery = {}): Promise<SendOutcome> {
   const parsed = parseSendJob(body);
   if (!parsed.ok) {
     // Never retried: the same body fails the same way every time.
@@ -48,36 +57,41 @@ export async function processSendJob(deps: SendDeps, body: unknown): Promise<Sen
 
   // Someone else (a delivery report, a cancel, a second copy of this job) may change a record
   // between our read and our write; then read again and decide again.
-  return retryOnConflict(() => processOnce(deps, job, sender));
+  return retryOnConflict(() => processOnce(deps, job, sender, delivery));
 }
 
-async function processOnce(deps: SendDeps, job: SendJob, sender: Sender): Promise<SendOutcome> {
+async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, delivery: Delivery): Promise<SendOutcome> {
   const records = await loadRecords(deps, job, deps.clock.now());
-  const loaded = storedHistoryLengths(records);
+  const stored = storedHistoryLengths(records);
   const changed = new Set<MessageRecord>();
   const tally = newTally();
-  const { done, retries, fresh } = triage(records, job, deps.clock.now(), changed, tally, deps.log);
+  const { done, retries, fresh } = triage(records, job, deps.clock.now(), changed, tally, deps.log, deps.uncertainPolicy);
 
   await repeatAnnouncements(deps, done);
 
   let candidates = [...retries, ...fresh];
-  if (candidates.length === 0) return finish(deps, loaded, changed, tally);
-  if (job.attempt > deps.maxAttempts) return giveUp(deps, job, candidates, loaded, changed, tally);
+  if (candidates.length === 0) return finish(deps, stored, changed, tally);
+  if (job.attempt > deps.maxAttempts) return giveUp(deps, job, candidates, stored, changed, tally);
 
   candidates = await splitToBurst(deps, job, sender, candidates);
   const startAt = await slotFor(deps, job, sender, candidates.length);
-  const wait = startAt - deps.clock.now().getTime();
-  if (wait > MAX_INLINE_WAIT_MS) {
-    await saveChanged(deps, loaded, changed);
+  if (startAt - deps.clock.now().getTime() > MAX_INLINE_WAIT_MS) {
+    await saveChanged(deps, stored, changed);
     return { kind: 'deferred', until: await deferToSlot(deps, job, candidates, startAt), reason: 'pacing' };
   }
+
+  // The writes of the hand-over go before the wait for the slot, so that after it only the last
+  // look stands between the slot and the request: sends keep to their slots, not slot + writes.
+  const handoverAt = deps.clock.now();
+  await recordHandOver(deps, candidates, changed, stored, handoverAt);
+  const wait = startAt - deps.clock.now().getTime();
   if (wait > 0) await deps.clock.sleep(wait);
 
-  candidates = await lastLook(deps, job, sender, candidates, changed, tally, deps.clock.now());
-  if (candidates.length === 0) return finish(deps, loaded, changed, tally);
-
-  await recordHandOver(deps, candidates, loaded, changed);
-  await handOver(deps, job, candidates, tally);
+  const live = await lastLook(deps, job, sender, candidates, new Set(retries), changed, tally, deps.clock.now());
+  await announceHandOver(deps, candidates, delivery.redelivered ? retries : [], changed, stored);
+  if (live.length > 0) await handOver(deps, job, live, tally);
+  // ACS's answers (or the retries) are stored: the hand-over is no longer in flight.
+  await deps.tracker.settle(candidates.map((r) => r.messageId), handoverAt);
   return processed(tally);
 }
 
@@ -92,8 +106,8 @@ async function repeatAnnouncements(deps: SendDeps, done: MessageRecord[]): Promi
   await Promise.all([deps.events.statusChanged(done), entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined]);
 }
 
-async function finish(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>, tally: Tally): Promise<SendOutcome> {
-  await saveChanged(deps, loaded, changed);
+async function finish(deps: SendDeps, stored: Map<string, number>, changed: Set<MessageRecord>, tally: Tally): Promise<SendOutcome> {
+  await saveChanged(deps, stored, changed);
   return processed(tally);
 }
 
@@ -102,7 +116,7 @@ async function giveUp(
   deps: SendDeps,
   job: SendJob,
   candidates: MessageRecord[],
-  loaded: ReadonlyMap<string, number>,
+  stored: Map<string, number>,
   changed: Set<MessageRecord>,
   tally: Tally,
 ): Promise<SendOutcome> {
@@ -114,7 +128,7 @@ async function giveUp(
       changed.add(record);
     }
   }
-  await saveChanged(deps, loaded, changed);
+  await saveChanged(deps, stored, changed);
   await deps.deadLetters.add({ reason, body: JSON.stringify(job), jobId: job.jobId, batchId: job.batchId });
   deps.log.warn('send job dead-lettered after max attempts', { jobId: job.jobId, recipients: candidates.length });
   tally.failed += candidates.length;

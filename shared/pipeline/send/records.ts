@@ -37,15 +37,18 @@ export function storedHistoryLengths(records: readonly MessageRecord[]): Map<str
 }
 
 /**
- * Saves the records and announces the changes they gained since they were read: every change of
- * a record this write creates (a job enqueued directly by another app, queued and sent at once),
- * none for a record saved only for its bookkeeping (a retry's attempt count).
+ * Saves the changed records and announces the changes they gained since they were last stored
+ * (`stored`, updated here): every change of a record this write creates (a job enqueued directly
+ * by another app, queued and sent at once), none for a record saved only for its bookkeeping (a
+ * retry's attempt count). `changed` is emptied.
  */
-export async function saveChanged(deps: SendDeps, loaded: ReadonlyMap<string, number>, changed: Set<MessageRecord>): Promise<void> {
+export async function saveChanged(deps: SendDeps, stored: Map<string, number>, changed: Set<MessageRecord>): Promise<void> {
   if (changed.size === 0) return;
   const records = [...changed];
   await deps.messages.saveAll(records);
-  await deps.events.statusChanged(records, { since: loaded });
+  await deps.events.statusChanged(records, { since: stored });
+  for (const r of records) stored.set(r.messageId, r.history.length);
+  changed.clear();
 }
 
 /**

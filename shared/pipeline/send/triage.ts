@@ -6,12 +6,13 @@ import { isFinal } from '../../domain/messageStatus.js';
 import type { SendJob } from '../../domain/sendJob.js';
 import type { Logger } from '../../ports/runtime.js';
 import type { Tally } from './deps.js';
+import { decideUncertain, type UncertainPolicy } from './uncertain.js';
 
 /**
  * How long ACS is assumed to honour a repeatability id after its first-sent time, with a margin.
  * The 5 minutes are published for ACS Email and Rooms only (acsFacts.ts REPEATABILITY); for SMS
- * nothing is, and its examples accept a first-sent years old as new — so this guard, not a 412,
- * is what keeps an uncertain hand-over from being sent twice.
+ * nothing is, and its examples accept a first-sent years old as new — so the send path's own rules
+ * (this window, the uncertain-hand-over policy), never a 412, keep a message from being sent twice.
  */
 export const REPEATABILITY_WINDOW_MS = REPEATABILITY.trackedMs;
 export const REPEATABILITY_MARGIN_MS = 30_000;
@@ -30,8 +31,22 @@ export function isRetry(record: MessageRecord): boolean {
   return record.status === 'sending' && record.repeatabilityFirstSent !== undefined;
 }
 
-/** Sorts the records; expired ones move to `expired` (added to `changed`). */
-export function triage(records: readonly MessageRecord[], job: SendJob, now: Date, changed: Set<MessageRecord>, tally: Tally, log: Logger): Triage {
+/** Whether ACS would still recognise a repeat of this hand-over (its first-sent time is recent enough). */
+export function insideWindow(record: MessageRecord, now: Date): boolean {
+  const age = now.getTime() - Date.parse(record.repeatabilityFirstSent!);
+  return age < REPEATABILITY_WINDOW_MS - REPEATABILITY_MARGIN_MS;
+}
+
+/** Sorts the records; expired ones move to `expired`, uncertain ones are decided (both added to `changed`). */
+export function triage(
+  records: readonly MessageRecord[],
+  job: SendJob,
+  now: Date,
+  changed: Set<MessageRecord>,
+  tally: Tally,
+  log: Logger,
+  policy: UncertainPolicy,
+): Triage {
   const out: Triage = { done: [], retries: [], fresh: [] };
   for (const record of records) {
     if (!record.etag) changed.add(record); // created from a job enqueued directly by another app
@@ -41,16 +56,16 @@ export function triage(records: readonly MessageRecord[], job: SendJob, now: Dat
       continue;
     }
     if (isRetry(record)) {
-      const age = now.getTime() - Date.parse(record.repeatabilityFirstSent!);
-      if (age < REPEATABILITY_WINDOW_MS - REPEATABILITY_MARGIN_MS) {
+      if (insideWindow(record, now)) {
         out.retries.push(record);
-      } else {
-        // ACS may have sent it and would no longer recognise the id: sending again could text
-        // the person twice. Its delivery report (tagged with the batch id) or the reconciler decides.
-        tally.uncertain++;
-        log.warn('hand-over outcome uncertain and outside the repeatability window; not sent again', { messageId: record.messageId });
+        continue;
       }
-      continue;
+      // ACS may have it and would no longer recognise the id: decided now, by the policy.
+      tally.uncertain++;
+      changed.add(record);
+      const again = decideUncertain(record, now, policy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+      log.warn('hand-over outcome uncertain outside the repeatability window', { messageId: record.messageId, sentAgain: again });
+      if (!again) continue;
     }
     const expiresAt = record.expiresAt ?? job.expiresAt;
     if (expiresAt && Date.parse(expiresAt) <= now.getTime()) {

@@ -104,22 +104,22 @@ export function idempotencyStoreContract(name: string, make: () => Promise<Idemp
     it('reserves a key once; a repeat is in progress, then replayed once completed; another body is a mismatch', async () => {
       const store = await make();
       const key = `k-${randomUUID()}`;
-      const first = await store.reserve(key, 'fp', now);
+      const first = await store.reserve(key, 'fp', now, 'op-1');
       expect(first.kind).toBe('reserved');
-      expect((await store.reserve(key, 'fp', now)).kind).toBe('inProgress');
+      expect((await store.reserve(key, 'fp', now, 'op-1')).kind).toBe('inProgress');
       if (first.kind !== 'reserved') return;
       await store.complete(key, first.token, { status: 202, headers: { a: 'b' }, body: '{"ok":true}' });
-      expect(await store.reserve(key, 'fp', now)).toEqual({ kind: 'completed', response: { status: 202, headers: { a: 'b' }, body: '{"ok":true}' } });
-      expect((await store.reserve(key, 'other', now)).kind).toBe('mismatch');
+      expect(await store.reserve(key, 'fp', now, 'op-1')).toEqual({ kind: 'completed', response: { status: 202, headers: { a: 'b' }, body: '{"ok":true}' } });
+      expect((await store.reserve(key, 'other', now, 'op-1')).kind).toBe('mismatch');
     });
 
     it('a released key can be reserved again; a lost reservation cannot complete', async () => {
       const store = await make();
       const key = `k-${randomUUID()}`;
-      const first = await store.reserve(key, 'fp', now);
+      const first = await store.reserve(key, 'fp', now, 'op-1');
       if (first.kind !== 'reserved') throw new Error(first.kind);
       await store.release(key, first.token);
-      const second = await store.reserve(key, 'fp', now);
+      const second = await store.reserve(key, 'fp', now, 'op-1');
       expect(second.kind).toBe('reserved');
       await expect(store.complete(key, first.token, { status: 202, headers: {} })).rejects.toBeInstanceOf(ConcurrencyError);
     });
@@ -127,7 +127,7 @@ export function idempotencyStoreContract(name: string, make: () => Promise<Idemp
     it('of concurrent reservations of one key exactly one wins', async () => {
       const store = await make();
       const key = `k-${randomUUID()}`;
-      const results = await Promise.all(Array.from({ length: 8 }, () => store.reserve(key, 'fp', now)));
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.reserve(key, 'fp', now, 'op-1')));
       expect(results.filter((r) => r.kind === 'reserved')).toHaveLength(1);
     });
   });
