@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseDeliveryReport, parseInboundSms } from '../../shared/domain/acsEvents.js';
 import { codeOfPublishedText, readStatusDetails } from '../../shared/domain/deliveryStatusDetails.js';
 import { acsMessageKey } from '../../shared/domain/ids.js';
-import type { MessageRecord } from '../../shared/domain/message.js';
+import { moveTo, newMessageRecord, type MessageRecord } from '../../shared/domain/message.js';
 import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
 import {
   carrierConsent,
@@ -141,22 +141,22 @@ beforeEach(() => {
 
 /** A message handed to ACS and answered with `acsMessageId`; indexed only when asked to. */
 async function sentMessage(acsMessageId: string, options: { index: boolean }): Promise<MessageRecord> {
-  const record: MessageRecord = {
-    messageId: `${BATCH}-000`,
-    batchId: BATCH,
-    from: '+15555555555',
-    to: '+15555555555',
-    body: 'hi',
-    encoding: 'GSM-7',
-    segments: 1,
-    deliveryReport: true,
-    status: 'sent',
-    history: [{ status: 'sent', at: '2020-09-18T00:22:13Z' }],
-    createdAt: '2020-09-18T00:22:13Z',
-    updatedAt: '2020-09-18T00:22:13Z',
-    acsMessageId,
-    attempts: 1,
-  };
+  const at = new Date('2020-09-18T00:22:13Z');
+  const record = newMessageRecord(
+    {
+      messageId: `${BATCH}-000`,
+      batchId: BATCH,
+      from: '+15555555555',
+      to: '+15555555555',
+      body: 'hi',
+      deliveryReport: true,
+      status: 'queued',
+    },
+    at,
+  );
+  moveTo(record, 'sending', at);
+  moveTo(record, 'sent', at);
+  record.acsMessageId = acsMessageId;
   await messages.insertBatch([record]);
   if (options.index) await messages.indexAcsMessageIds([{ acsMessageId, messageId: record.messageId }]);
   return record;
