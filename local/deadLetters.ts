@@ -70,3 +70,6 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+// The Service Bus transport's clients keep their AMQP connection open, so the process would not end
+// by itself: end it once what was printed has been written.
+process.stdout.write('', () => process.exit());
