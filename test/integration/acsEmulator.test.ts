@@ -357,7 +357,7 @@ describe('ACS SMS emulator', () => {
         body,
       });
       expect(response.status).toBe(401);
-      expect((await response.json()).error.code).toBe('Denied');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('Denied');
 
       const unsigned = await fetch(`${emulator.url}${path}`, {
         method: 'POST',

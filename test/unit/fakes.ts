@@ -267,7 +267,7 @@ export class FakeGateway implements SmsGateway {
     if (step === '500') throw new GatewayError('ACS answered 500', { transient: true, uncertain: true, status: 500 });
     return results;
   }
-  async getDeliveryReport(): Promise<GatewayDeliveryReport | undefined> {
+  async getDeliveryReport(_acsMessageId: string): Promise<GatewayDeliveryReport | undefined> {
     return undefined;
   }
   /** ACS's opt-out list as mirrored: "add|from|to" per call. */
