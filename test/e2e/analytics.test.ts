@@ -62,7 +62,7 @@ beforeAll(async () => {
     },
   });
   services = buildServices(loadConfig(stack.settings));
-}, 120_000);
+}); // the e2e project's hook timeout: it covers waiting for a stack slot
 
 afterAll(async () => {
   await stack?.stop();

@@ -874,6 +874,8 @@ describe('ACS SMS emulator', () => {
 
   describe('api-version 2026-01-23: delivery reports and opt-out management', () => {
     it('GET /deliveryReports/{id} returns the report, with or without the Outgoing_ prefix; 404 when unknown', async () => {
+      // Long enough that the report cannot exist yet when the first GET comes, on a busy machine too.
+      emulator.configure({ deliveryReports: { delayMs: 2000 } });
       const [sent] = await send(smsClient(emulator), { from: TOLL_FREE, to: [ALICE], message: 'report' }, { tag: 't1' });
       // Not there until the (emulated) carrier reported.
       expect((await acsRequest(emulator, 'GET', `/deliveryReports/${sent.messageId}?api-version=2026-01-23`)).status).toBe(404);
