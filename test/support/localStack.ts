@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,8 +53,11 @@ function holder(file: string): number {
 }
 
 let waiters = 0;
-/** When this file first asked: its later stacks (one per describe) keep their place in the queue. */
-let firstAsked: number | undefined;
+/**
+ * When each test file first asked: its later stacks (one per describe) keep their place in the
+ * queue. By file, because a worker runs several files one after another (isolate: false).
+ */
+const firstAsked = new Map<string, number>();
 
 /**
  * Takes `count` of the run's stack slots (directories created atomically), in the order asked.
@@ -65,8 +69,10 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
   const dir = path.join(tmpdir(), `sms-pipeline-test-stacks-${process.ppid}`);
   const queue = path.join(dir, 'queue');
   mkdirSync(queue, { recursive: true });
-  firstAsked ??= Date.now();
-  const ticket = path.join(queue, `${String(firstAsked).padStart(15, '0')}-${process.pid}-${waiters++}`);
+  const file = expect.getState().testPath ?? '';
+  const asked = firstAsked.get(file) ?? Date.now();
+  firstAsked.set(file, asked);
+  const ticket = path.join(queue, `${String(asked).padStart(15, '0')}-${process.pid}-${waiters++}`);
   writeFileSync(ticket, String(process.pid));
   const held: string[] = [];
   const leave = () => rmSync(ticket, { force: true });
