@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { buildServices, type Services } from '../../shared/composition.js';
@@ -15,6 +15,7 @@ import { hourOf, latencyBucket, LATENCY_BUCKETS } from '../../shared/domain/anal
 import { percentile, type Figures } from '../../shared/domain/analyticsReport.js';
 import { messageEvent, type InboundEventData, type MessageEventData, type PipelineEvent } from '../../shared/domain/events.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
+import { launchChromium } from '../support/browser.js';
 import { root, startTestStack, waitFor, type TestStack } from '../support/localStack.js';
 
 const S1 = '+18005550100';
@@ -62,7 +63,7 @@ beforeAll(async () => {
     },
   });
   services = buildServices(loadConfig(stack.settings));
-}, 120_000);
+}); // the e2e project's hook timeout: it covers waiting for a stack slot
 
 afterAll(async () => {
   await stack?.stop();
@@ -133,8 +134,8 @@ function expectedByHour(views: View[]): Map<string, Record<string, number>> {
   return hours;
 }
 
-function pick(figures: Record<string, unknown>, names: string[]) {
-  return Object.fromEntries(names.map((n) => [n, figures[n] ?? 0]));
+function pick(figures: object, names: string[]) {
+  return Object.fromEntries(names.map((n) => [n, (figures as Record<string, unknown>)[n] ?? 0]));
 }
 
 describe('GET /api/analytics after a known set of messages', () => {
@@ -265,7 +266,7 @@ describe('the dashboard in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   }, 60_000);
 

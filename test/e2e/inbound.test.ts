@@ -39,7 +39,7 @@ beforeAll(async () => {
     emulator: { optOut: { keywordTypes: ['tollFree'] } },
   });
   events = new QueueClient(stack.storageConnectionString, 'sms-events');
-}, 120_000);
+}); // the e2e project's hook timeout: it covers waiting for a stack slot
 
 afterAll(async () => {
   await stack?.stop();
