@@ -69,7 +69,12 @@ export async function countRoundTrips(
     deliveryReportDelayMs: REPORT_DELAY_MS,
     countStorage: true,
     ...(receiver
-      ? { settings: { STATUS_WEBHOOK_URLS: receiver.url, STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('bench webhook secret, 32 bytes..').toString('base64')}` } }
+      ? {
+          settings: {
+            STATUS_WEBHOOK_URLS: receiver.url,
+            STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('bench webhook secret, 32 bytes..').toString('base64')}`,
+          },
+        }
       : {}),
   });
   try {

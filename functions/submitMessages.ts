@@ -23,7 +23,10 @@ export const submitMessages: HttpFunctionOptions = {
         key.key,
         body.value,
         async (operation) => {
-          const result = await submit(deps().submit(log), body.value, { ...(operation.operationId ? { batchId: operation.operationId } : {}), resumed: operation.resumed });
+          const result = await submit(deps().submit(log), body.value, {
+            ...(operation.operationId ? { batchId: operation.operationId } : {}),
+            resumed: operation.resumed,
+          });
           if (result.kind === 'invalid') return validationProblem(result.errors);
           const response = submitResponse(result);
           return json(202, response, { location: response.statusUrl });

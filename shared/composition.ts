@@ -83,7 +83,8 @@ export function services(): Services {
 /** Builds a fresh set of services for the given configuration (tests, tools). */
 export function buildServices(cfg: Config): Services {
   const tables = createTableAdapters(cfg.storage);
-  const storageQueue = cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
+  const storageQueue =
+    cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
   const queue = storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
   const destinations = [...eventDestinations(cfg), analyticsDestination(tables.analytics, cfg.analytics, cfg.senders)];
@@ -130,7 +131,12 @@ export function depsOf(s: Services) {
     publisher: s.publisher,
     mirror: s.config.inbound.mirrorOptOutsToAcs ? s.gateway : null,
   });
-  const plan = (): PlanDeps => ({ optOuts: s.optOuts, clock: s.clock, senders: s.config.senders, maxSegments: s.config.maxSegments });
+  const plan = (): PlanDeps => ({
+    optOuts: s.optOuts,
+    clock: s.clock,
+    senders: s.config.senders,
+    maxSegments: s.config.maxSegments,
+  });
   const deliveryReport = (log: Logger): DeliveryReportDeps => ({
     messages: s.messages,
     clock: s.clock,
@@ -158,7 +164,14 @@ export function depsOf(s: Services) {
   return {
     consent,
     plan,
-    submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, submissions: s.submissions, log, events: s.events }),
+    submit: (log: Logger): SubmitDeps => ({
+      ...plan(),
+      messages: s.messages,
+      queue: s.queue,
+      submissions: s.submissions,
+      log,
+      events: s.events,
+    }),
     send,
     deliveryReport,
     reconcile: (log: Logger): ReconcileDeps => ({
@@ -170,7 +183,11 @@ export function depsOf(s: Services) {
       deadlineMs: s.config.reconcile.deadlineMs,
     }),
     /** Work untouched for one interval (at least 30 s) is considered stopped. */
-    recovery: (log: Logger): RecoveryDeps => ({ ...send(log), submissions: s.submissions, staleAfterMs: Math.max(30_000, s.config.recovery.intervalMs) }),
+    recovery: (log: Logger): RecoveryDeps => ({
+      ...send(log),
+      submissions: s.submissions,
+      staleAfterMs: Math.max(30_000, s.config.recovery.intervalMs),
+    }),
     inbound: (log: Logger): InboundDeps => ({
       ...consent(log),
       messages: s.messages,
@@ -206,7 +223,14 @@ export function depsOf(s: Services) {
       events: s.events,
     }),
     /** GET /api/health's report: storage, the outbound queue and ACS, kept for a few seconds. */
-    health: cachedHealth(() => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping(s.config.senders[0]?.number) }), s.clock),
+    health: cachedHealth(
+      () => ({
+        storage: () => s.messages.ping(),
+        queue: () => s.queue.ping(),
+        acs: () => s.gateway.ping(s.config.senders[0]?.number),
+      }),
+      s.clock,
+    ),
   };
 }
 

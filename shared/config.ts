@@ -74,7 +74,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let storage: Config['storage'] | undefined;
   if (s.AzureWebJobsStorage) {
     storage = { kind: 'connectionString', connectionString: s.AzureWebJobsStorage };
-  } else if (s.AzureWebJobsStorage__accountName || (s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {
+  } else if (
+    s.AzureWebJobsStorage__accountName ||
+    (s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)
+  ) {
     const account = s.AzureWebJobsStorage__accountName;
     storage = {
       kind: 'identity',
@@ -111,7 +114,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else if (s.ACS_ENDPOINT) {
     acs = { kind: 'identity', endpoint: s.ACS_ENDPOINT, ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}) };
   } else {
-    problems.push('ACS_ENDPOINT is required (or ACS_CONNECTION_STRING locally, e.g. endpoint=http://127.0.0.1:7081/;accesskey=...)');
+    problems.push(
+      'ACS_ENDPOINT is required (or ACS_CONNECTION_STRING locally, e.g. endpoint=http://127.0.0.1:7081/;accesskey=...)',
+    );
   }
 
   const seen = new Set<string>();

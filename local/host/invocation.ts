@@ -39,12 +39,17 @@ export function functionsLib(): FunctionsLib {
   return lib;
 }
 
-export function context(fn: RegisteredFunction, log: Log, extra: Partial<NonNullable<ConstructorParameters<typeof InvocationContextType>[0]>> = {}) {
+export function context(
+  fn: RegisteredFunction,
+  log: Log,
+  extra: Partial<NonNullable<ConstructorParameters<typeof InvocationContextType>[0]>> = {},
+) {
   return new (functionsLib().InvocationContext)({
     invocationId: randomUUID(),
     functionName: fn.name,
     options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
-    logHandler: (level, ...args) => log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
+    logHandler: (level, ...args) =>
+      log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
     ...extra,
   });
 }
@@ -60,4 +65,3 @@ export async function invoke(fn: RegisteredFunction, log: Log, args: unknown[], 
     throw error;
   }
 }
-

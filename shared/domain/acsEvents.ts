@@ -82,7 +82,8 @@ export function readEnvelope(event: unknown): Parsed<Envelope> {
     }
   }
   if (typeof type !== 'string') return { ok: false, reason: `event has no ${isCloudEvent ? 'type' : 'eventType'}` };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'event data is not an object' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return { ok: false, reason: 'event data is not an object' };
   return {
     ok: true,
     value: {
@@ -127,7 +128,8 @@ function readEvent<K extends string>(
   // Text no storage key or URL can hold (a lone surrogate) is refused here, as bad input, rather
   // than failing later in a store as a server error that Event Grid would retry all day.
   const broken = fields.filter((f) => texts[f] !== undefined && !isWellFormed(texts[f]!));
-  if (broken.length > 0) return { ok: false, reason: `${broken.join(', ')} ${broken.length > 1 ? 'are' : 'is'} not well-formed text` };
+  if (broken.length > 0)
+    return { ok: false, reason: `${broken.join(', ')} ${broken.length > 1 ? 'are' : 'is'} not well-formed text` };
   return { ok: true, value: { envelope: env.value, texts, missing: fields.filter((f) => !texts[f]) } };
 }
 

@@ -40,7 +40,8 @@ export type Tally = Record<string, number>;
 
 /** Upper bounds (inclusive, ms) of the delivery-latency buckets; one more bucket holds the rest. */
 export const LATENCY_BOUNDS_MS = [
-  250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000, 259_200_000,
+  250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000,
+  259_200_000,
 ] as const;
 export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
 
@@ -113,7 +114,8 @@ export function factsOf(event: PipelineEvent, ctx: FactContext): AnalyticsFact[]
   if (!Number.isFinite(Date.parse(event.time))) return [];
   if (event.type.startsWith('sms.message.')) return messageFacts(event as PipelineEvent<MessageEventData>, ctx);
   if (event.type === 'sms.inbound.received') return inboundFacts(event as PipelineEvent<InboundEventData>, ctx);
-  if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed') return consentFacts(event as PipelineEvent<ConsentEventData>);
+  if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed')
+    return consentFacts(event as PipelineEvent<ConsentEventData>);
   return [];
 }
 

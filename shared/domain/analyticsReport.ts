@@ -1,7 +1,18 @@
 // Analytics reports, pure: summed counters (rows) turned into figures — rates, latency
 // percentiles from the histogram, failures by code — totalled and grouped by day, hour, tag or
 // sender. (What each event adds to which counter is domain/analytics.ts.)
-import { FAILURE_CODE_PREFIX, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, addTally, dayOf, failureCodeOf, hourOf, latencyProperty, type CounterName, type Tally } from './analytics.js';
+import {
+  FAILURE_CODE_PREFIX,
+  LATENCY_BOUNDS_MS,
+  LATENCY_BUCKETS,
+  addTally,
+  dayOf,
+  failureCodeOf,
+  hourOf,
+  latencyProperty,
+  type CounterName,
+  type Tally,
+} from './analytics.js';
 
 /** Prometheus-style quantile of a histogram: linear within the bucket; the last bucket answers its lower bound. */
 export function percentile(histogram: readonly number[], q: number): number | null {
@@ -171,6 +182,6 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
   const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     totals: figuresOf(totals),
-    groups: ordered.map(([key, tally]) => ({ key: (query.groupBy === 'tag' && key === '') ? null : key, ...figuresOf(tally) })),
+    groups: ordered.map(([key, tally]) => ({ key: query.groupBy === 'tag' && key === '' ? null : key, ...figuresOf(tally) })),
   };
 }

@@ -138,7 +138,14 @@ function messageEventAt(source: string, record: MessageRecord, index: number): P
   return cloudEvent(source, `sms.message.${change.status}`, `messages/${record.messageId}`, id, change, data);
 }
 
-function cloudEvent<T>(source: string, type: PipelineEventType, subject: string, id: string, change: StatusChange, data: T): PipelineEvent<T> {
+function cloudEvent<T>(
+  source: string,
+  type: PipelineEventType,
+  subject: string,
+  id: string,
+  change: StatusChange,
+  data: T,
+): PipelineEvent<T> {
   return { specversion: '1.0', id, source, type, subject, time: change.at, datacontenttype: 'application/json', data };
 }
 

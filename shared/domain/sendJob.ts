@@ -53,7 +53,11 @@ export const sendJobSchema = z
     const seen = new Set<string>();
     job.recipients.forEach((r, i) => {
       if (!r.messageId.startsWith(`${job.batchId}-`)) {
-        ctx.addIssue({ code: 'custom', path: ['recipients', i, 'messageId'], message: `must start with the batch id "${job.batchId}-"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['recipients', i, 'messageId'],
+          message: `must start with the batch id "${job.batchId}-"`,
+        });
       }
       if (seen.has(r.to)) ctx.addIssue({ code: 'custom', path: ['recipients', i, 'to'], message: 'appears twice in the job' });
       seen.add(r.to);

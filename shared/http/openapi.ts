@@ -9,9 +9,22 @@ import { z } from 'zod';
 import { analyticsResponse, analyticsRoutes } from './analytics.js';
 import { batchResponse, batchRoutes } from './batches.js';
 import { conversationResponse, conversationRoutes } from './conversations.js';
-import { MAX_BODY_BYTES, messageRoutes, messageView, previewResponse, submitMessagesBody, submitMessagesResponse } from './messages.js';
+import {
+  MAX_BODY_BYTES,
+  messageRoutes,
+  messageView,
+  previewResponse,
+  submitMessagesBody,
+  submitMessagesResponse,
+} from './messages.js';
 import { healthResponse, healthSummaryResponse, operationsRoutes } from './operations.js';
-import { consentChangeResponse, consentHistoryResponse, optOutListResponse, optOutRoutes, optOutStatusResponse } from './optOuts.js';
+import {
+  consentChangeResponse,
+  consentHistoryResponse,
+  optOutListResponse,
+  optOutRoutes,
+  optOutStatusResponse,
+} from './optOuts.js';
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
 import { RETRY_AFTER_HEADER as RETRY_AFTER, type ApiRoute, type JsonObject } from './route.js';
 import { erasureResponse, subjectRoutes } from './subjects.js';
@@ -169,7 +182,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
       { name: 'messages', description: 'Sending and following messages.' },
       { name: 'opt-outs', description: 'Consent: opt-outs in force, changes through the API, the consent log.' },
       { name: 'conversations', description: 'Threads of texts sent and received.' },
-      { name: 'privacy', description: 'Erasure at a person\'s request.' },
+      { name: 'privacy', description: "Erasure at a person's request." },
       { name: 'analytics', description: 'Usage and engagement figures, and the dashboard.' },
       { name: 'operations', description: 'Health and this document.' },
     ],

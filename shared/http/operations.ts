@@ -32,7 +32,11 @@ export const operationsRoutes: ApiRoute[] = [
     auth: 'anonymous',
     responses: {
       '200': { description: 'Every dependency answered.', schema: healthSummaryResponse },
-      '503': { description: 'A dependency did not answer (GET /api/health/details says which).', schema: healthSummaryResponse, headers: { 'Retry-After': RETRY_AFTER } },
+      '503': {
+        description: 'A dependency did not answer (GET /api/health/details says which).',
+        schema: healthSummaryResponse,
+        headers: { 'Retry-After': RETRY_AFTER },
+      },
     },
   },
   {
@@ -44,7 +48,11 @@ export const operationsRoutes: ApiRoute[] = [
     auth: 'function',
     responses: {
       '200': { description: 'Every dependency answered.', schema: healthResponse },
-      '503': { description: 'A dependency did not answer; see checks.', schema: healthResponse, headers: { 'Retry-After': RETRY_AFTER } },
+      '503': {
+        description: 'A dependency did not answer; see checks.',
+        schema: healthResponse,
+        headers: { 'Retry-After': RETRY_AFTER },
+      },
     },
   },
   {

@@ -26,7 +26,11 @@ export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set([
 export const ANALYTICS_DESTINATION = 'analytics';
 
 /** The destination dispatchEvents delivers to; safe to deliver the same events again. */
-export function analyticsDestination(store: AnalyticsStore, settings: AnalyticsSettings, senders: readonly Sender[]): EventDestination {
+export function analyticsDestination(
+  store: AnalyticsStore,
+  settings: AnalyticsSettings,
+  senders: readonly Sender[],
+): EventDestination {
   const types = new Map(senders.map((s) => [s.number, s.type]));
   const context: FactContext = {
     senderType: (number) => types.get(number) ?? guessSenderType(number),

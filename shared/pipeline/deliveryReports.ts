@@ -51,7 +51,10 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
 }
 
 /** Applies one report event to its message, when the message is known; parks nothing. */
-export async function applyDeliveryReport(deps: Omit<DeliveryReportDeps, 'tracker'>, event: unknown): Promise<DeliveryReportOutcome> {
+export async function applyDeliveryReport(
+  deps: Omit<DeliveryReportDeps, 'tracker'>,
+  event: unknown,
+): Promise<DeliveryReportOutcome> {
   const parsed = parseDeliveryReport(event);
   if (!parsed.ok) {
     deps.log.warn('delivery report rejected', { reason: parsed.reason });
@@ -84,7 +87,8 @@ export async function applyDeliveryReport(deps: Omit<DeliveryReportDeps, 'tracke
       return { kind: 'duplicate', messageId: record.messageId };
     }
     await deps.messages.save(record);
-    if (learnedAcsMessageId) await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
+    if (learnedAcsMessageId)
+      await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
     await deps.events.statusChanged([record]);
     return { kind: 'applied', messageId: record.messageId, status: report.status };
   });
@@ -142,5 +146,9 @@ export async function recordCarrierOptOut(
     at,
   });
   if (outcome.events.length > 0) await deps.consent.publisher.publish(outcome.events);
-  deps.log.info('carrier opt-out recorded', { messageId: record.messageId, from: maskPhoneNumber(record.from), to: maskPhoneNumber(record.to) });
+  deps.log.info('carrier opt-out recorded', {
+    messageId: record.messageId,
+    from: maskPhoneNumber(record.from),
+    to: maskPhoneNumber(record.to),
+  });
 }

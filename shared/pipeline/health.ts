@@ -41,7 +41,11 @@ export async function checkHealth(checks: Record<string, HealthCheck>, clock: Cl
 }
 
 /** checkHealth, answered from memory for HEALTH_CACHE_MS; concurrent callers share one run. */
-export function cachedHealth(checks: () => Record<string, HealthCheck>, clock: Clock, ttlMs = HEALTH_CACHE_MS): () => Promise<HealthReport> {
+export function cachedHealth(
+  checks: () => Record<string, HealthCheck>,
+  clock: Clock,
+  ttlMs = HEALTH_CACHE_MS,
+): () => Promise<HealthReport> {
   let last: { at: number; report: Promise<HealthReport> } | undefined;
   return () => {
     const now = clock.now().getTime();

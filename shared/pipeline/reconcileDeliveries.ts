@@ -53,7 +53,17 @@ export interface ReconcileSummary {
 }
 
 export async function reconcileDeliveries(deps: ReconcileDeps): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { parkedApplied: 0, parkedDropped: 0, checked: 0, delivered: 0, failed: 0, unknown: 0, stillPending: 0, resolvedAlready: 0, uncertain: 0 };
+  const summary: ReconcileSummary = {
+    parkedApplied: 0,
+    parkedDropped: 0,
+    checked: 0,
+    delivered: 0,
+    failed: 0,
+    unknown: 0,
+    stillPending: 0,
+    resolvedAlready: 0,
+    uncertain: 0,
+  };
   const limit = deps.limit ?? 500;
   const now = deps.clock.now();
 
@@ -90,7 +100,10 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     byBatch.delete('');
     let leftForLater = 0;
     await forEachLimited([...byBatch], BATCHES_IN_PARALLEL, async ([batchId, tracked]) => {
-      const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+      const records = await deps.messages.getMany(
+        batchId,
+        tracked.map((t) => t.messageId),
+      );
       for (const t of tracked) {
         const record = records.get(t.messageId);
         if (!record || isFinal(record.status) || record.status === 'unknown') {
@@ -121,7 +134,13 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
           summary[verdict]++;
           resolved.push(t);
         } else if (age >= deps.deadlineMs) {
-          if (await settle(deps, record, (r) => moveTo(r, 'unknown', deps.clock.now(), { reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours` }))) {
+          if (
+            await settle(deps, record, (r) =>
+              moveTo(r, 'unknown', deps.clock.now(), {
+                reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours`,
+              }),
+            )
+          ) {
             summary.unknown++;
           }
           resolved.push(t);
@@ -148,7 +167,12 @@ async function decideStuckHandOver(deps: ReconcileDeps, record: MessageRecord, n
   let again = false;
   await settle(deps, record, (r) => {
     if (r.status !== 'sending') return false;
-    again = decideUncertain(r, now, deps.uncertainPolicy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+    again = decideUncertain(
+      r,
+      now,
+      deps.uncertainPolicy,
+      'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+    );
     // atLeastOnce changes no status (it stays "sending"); the record is saved all the same.
     return true;
   });

@@ -54,7 +54,10 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
   const stuck = await deps.tracker.inFlight(new Date(now.getTime() - 2 * REPEATABILITY_WINDOW_MS), staleBefore, PER_RUN);
   for (const [batchId, tracked] of groupBy(stuck, (t) => parseMessageId(t.messageId)?.batchId ?? '')) {
     if (batchId === '') continue;
-    const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+    const records = await deps.messages.getMany(
+      batchId,
+      tracked.map((t) => t.messageId),
+    );
     const resume: MessageRecord[] = [];
     const decide: MessageRecord[] = [];
     for (const record of records.values()) {
@@ -65,7 +68,15 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
     const again: MessageRecord[] = [];
     await updateWithRetry(deps, batchId, decide, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (target.status === 'sending' && decideUncertain(target, now, deps.uncertainPolicy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message')) {
+      if (
+        target.status === 'sending' &&
+        decideUncertain(
+          target,
+          now,
+          deps.uncertainPolicy,
+          'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+        )
+      ) {
         again.push(target);
       }
       return target;
@@ -76,11 +87,20 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
     const sending = resume.filter((r) => r.status === 'sending');
     if (sending.length > 0) await deps.events.statusChanged(sending);
     // Sent on their way again (or decided): no longer this run's to find. The jobs track them anew.
-    for (const [sentAt, group] of groupBy(tracked, (t) => t.sentAt)) await deps.tracker.settle(group.map((t) => t.messageId), new Date(sentAt));
+    for (const [sentAt, group] of groupBy(tracked, (t) => t.sentAt))
+      await deps.tracker.settle(
+        group.map((t) => t.messageId),
+        new Date(sentAt),
+      );
     summary.handOversResumed += resume.length + again.length;
     summary.handOversDecided += decide.length;
     if (resume.length + decide.length > 0) {
-      deps.log.warn('interrupted hand-overs recovered', { batchId, resumed: resume.length, decided: decide.length, policy: deps.uncertainPolicy });
+      deps.log.warn('interrupted hand-overs recovered', {
+        batchId,
+        resumed: resume.length,
+        decided: decide.length,
+        policy: deps.uncertainPolicy,
+      });
     }
   }
   return summary;
@@ -92,9 +112,13 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
  * first-sent time.
  */
 export function redriveJobs(records: readonly MessageRecord[], now: Date): SendJob[] {
-  const shape = (r: MessageRecord) => JSON.stringify([r.from, r.body, r.tag, r.metadata, r.deliveryReport, r.expiresAt, r.scheduledAt]);
+  const shape = (r: MessageRecord) =>
+    JSON.stringify([r.from, r.body, r.tag, r.metadata, r.deliveryReport, r.expiresAt, r.scheduledAt]);
   const jobs: SendJob[] = [];
-  for (const group of groupBy(records.filter((r) => !r.erasedAt && r.body !== ''), shape).values()) {
+  for (const group of groupBy(
+    records.filter((r) => !r.erasedAt && r.body !== ''),
+    shape,
+  ).values()) {
     const first = group[0]!;
     for (let i = 0; i < group.length; i += 100) {
       const chunk = group.slice(i, i + 100);

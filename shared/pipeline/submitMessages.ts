@@ -82,8 +82,7 @@ export interface SubmitPlan {
 export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] };
 
 export type SubmitResult =
-  | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] }
-  | { kind: 'invalid'; errors: FieldError[] };
+  { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] } | { kind: 'invalid'; errors: FieldError[] };
 
 /** Plans a submit under `batchId` (a new id when absent); nothing is written. */
 export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
@@ -106,7 +105,10 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     }
   });
   if (errors.length > 0 && (!request.partial || valid.length === 0)) {
-    return { kind: 'invalid', errors: valid.length === 0 && request.partial ? [...errors, { field: 'to', message: 'no valid recipient' }] : errors };
+    return {
+      kind: 'invalid',
+      errors: valid.length === 0 && request.partial ? [...errors, { field: 'to', message: 'no valid recipient' }] : errors,
+    };
   }
   errors.length = 0;
 
@@ -121,14 +123,19 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   let fixedSender: Sender | undefined;
   if (request.from !== undefined) {
     fixedSender = deps.senders.find((s) => s.number === request.from);
-    if (!fixedSender) errors.push({ field: 'from', message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})` });
+    if (!fixedSender)
+      errors.push({
+        field: 'from',
+        message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})`,
+      });
   }
 
   let scheduledAt: Date | undefined;
   if (request.scheduledAt) {
     scheduledAt = new Date(request.scheduledAt);
     if (scheduledAt.getTime() < now.getTime() - 60_000) errors.push({ field: 'scheduledAt', message: 'is in the past' });
-    else if (scheduledAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) errors.push({ field: 'scheduledAt', message: 'is more than 35 days ahead' });
+    else if (scheduledAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS)
+      errors.push({ field: 'scheduledAt', message: 'is more than 35 days ahead' });
     if (scheduledAt.getTime() <= now.getTime()) scheduledAt = undefined;
   }
   const expiresAt = request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
@@ -145,7 +152,10 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   // The cheap opt-out check: the sender checks again, authoritatively, right before the hand-over.
   await Promise.all(
     [...groupBy(recipients, (r) => r.from.number)].map(async ([sender, group]) => {
-      const optedOut = await deps.optOuts.optedOut(sender, group.map((r) => r.to));
+      const optedOut = await deps.optOuts.optedOut(
+        sender,
+        group.map((r) => r.to),
+      );
       for (const r of group) r.optedOut = optedOut.has(r.to);
     }),
   );
@@ -165,7 +175,11 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   };
 }
 
-export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, operation: SubmitOperation = {}): Promise<SubmitResult> {
+export async function submitMessages(
+  deps: SubmitDeps,
+  request: SubmitRequest,
+  operation: SubmitOperation = {},
+): Promise<SubmitResult> {
   const planned = await planSubmit(deps, request, operation.batchId);
   if (planned.kind === 'invalid') return planned;
   const submission = submissionOf(planned.plan, request, deps.clock.now());
@@ -192,12 +206,22 @@ export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, o
  * twice at once: records are inserted where missing, jobs keep their ids (a second copy of a job
  * sends nothing twice: the sender goes by the records and ACS repeatability), events keep theirs.
  */
-export async function completeSubmission(deps: Omit<SubmitDeps, keyof PlanDeps> & Pick<PlanDeps, 'senders'>, submission: Submission, options: { recovering: boolean }): Promise<void> {
+export async function completeSubmission(
+  deps: Omit<SubmitDeps, keyof PlanDeps> & Pick<PlanDeps, 'senders'>,
+  submission: Submission,
+  options: { recovering: boolean },
+): Promise<void> {
   const records = recordsOf(submission);
   if (options.recovering) {
     // Some may be written already: insert only the missing ones (inserting existing ones costs a request each).
-    const existing = await deps.messages.getMany(submission.batchId, records.map((r) => r.messageId));
-    await recordAndAnnounce(deps, records.filter((r) => !existing.has(r.messageId)));
+    const existing = await deps.messages.getMany(
+      submission.batchId,
+      records.map((r) => r.messageId),
+    );
+    await recordAndAnnounce(
+      deps,
+      records.filter((r) => !existing.has(r.messageId)),
+    );
   } else {
     await recordAndAnnounce(deps, records);
   }
@@ -235,7 +259,10 @@ async function recordAndAnnounce(deps: Pick<SubmitDeps, 'messages' | 'events'>, 
 /** The batch's records as stored, in order; a record not written yet is made from the submission. */
 async function acceptedRecords(deps: Pick<SubmitDeps, 'messages'>, submission: Submission): Promise<MessageRecord[]> {
   const made = recordsOf(submission);
-  const stored = await deps.messages.getMany(submission.batchId, made.map((r) => r.messageId));
+  const stored = await deps.messages.getMany(
+    submission.batchId,
+    made.map((r) => r.messageId),
+  );
   return made.map((r) => stored.get(r.messageId) ?? r);
 }
 
@@ -311,7 +338,9 @@ export function recordsOf(submission: Submission): MessageRecord[] {
  */
 export function sendJobs(submission: Submission, senders: readonly Sender[]): SendJob[] {
   const jobs: SendJob[] = [];
-  const sendable = submission.recipients.map((r, i) => ({ ...r, messageId: messageIdOf(submission.batchId, i) })).filter((r) => !r.optedOut);
+  const sendable = submission.recipients
+    .map((r, i) => ({ ...r, messageId: messageIdOf(submission.batchId, i) }))
+    .filter((r) => !r.optedOut);
   for (const [sender, group] of groupBy(sendable, (r) => r.from)) {
     const size = Math.min(100, senderOf(senders, sender).burst);
     for (let i = 0; i < group.length; i += size) {

@@ -49,7 +49,12 @@ describe('storage outage', () => {
     // A job that fails while storage is down cannot be put back; it reappears when its lease ends,
     // as a Service Bus message does when its lock expires. Delivery reports that exhaust their
     // retries during the outage are fetched by the reconciler. Short times keep the drill short.
-    const env = { SMS_SENDERS: senders, LOCAL_QUEUE_LEASE_SECONDS: '4', RECONCILE_AFTER_SECONDS: '5', RECONCILE_SCHEDULE: '*/2 * * * * *' };
+    const env = {
+      SMS_SENDERS: senders,
+      LOCAL_QUEUE_LEASE_SECONDS: '4',
+      RECONCILE_AFTER_SECONDS: '5',
+      RECONCILE_SCHEDULE: '*/2 * * * * *',
+    };
     stack = await startTestStack({ env, azurite: { location: dir }, emulator: { deliveryReports: { delayMs: 50 } } });
   });
   afterAll(async () => {
@@ -88,10 +93,23 @@ describe('storage outage', () => {
     expect(sawUnavailable).toBe(true);
     expect(accepted.length).toBeGreaterThanOrEqual(30);
 
-    await waitFor(async () => ((await allFinal(stack, accepted.map((a) => a.batchId))) ? true : undefined), 120_000, 'every accepted message final');
+    await waitFor(
+      async () =>
+        (await allFinal(
+          stack,
+          accepted.map((a) => a.batchId),
+        ))
+          ? true
+          : undefined,
+      120_000,
+      'every accepted message final',
+    );
     for (const batch of accepted) {
       for (const m of batch.messages) {
-        expect(stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'), m.to).toHaveLength(1);
+        expect(
+          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
+          m.to,
+        ).toHaveLength(1);
         const view = (await (await stack.api(`messages/${m.messageId}`)).json()) as { status: string };
         expect(view.status).toBe('delivered');
       }
@@ -114,7 +132,10 @@ describe('ACS outage', () => {
     const accepted: Accepted[] = [];
     for (let i = 0; i < 50; i++) {
       if (i === 15) await stack.emulator.goOffline();
-      const result = await post(stack, Array.from({ length: 10 }, (_, j) => handset(2, i * 10 + j)));
+      const result = await post(
+        stack,
+        Array.from({ length: 10 }, (_, j) => handset(2, i * 10 + j)),
+      );
       expect(result.status).toBe(202);
       accepted.push(result.body!);
     }
@@ -124,11 +145,24 @@ describe('ACS outage', () => {
     await new Promise((r) => setTimeout(r, 3000));
     await stack.emulator.goOnline();
 
-    await waitFor(async () => ((await allFinal(stack, accepted.map((a) => a.batchId))) ? true : undefined), 120_000, 'every message final');
+    await waitFor(
+      async () =>
+        (await allFinal(
+          stack,
+          accepted.map((a) => a.batchId),
+        ))
+          ? true
+          : undefined,
+      120_000,
+      'every message final',
+    );
     let delivered = 0;
     for (const batch of accepted) {
       for (const m of batch.messages) {
-        expect(stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'), m.to).toHaveLength(1);
+        expect(
+          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
+          m.to,
+        ).toHaveLength(1);
         delivered++;
       }
     }
@@ -179,10 +213,23 @@ describe.runIf(testTransport().OUTBOUND_QUEUE_TRANSPORT === 'servicebus')('Servi
     expect(sawUnavailable).toBe(true);
     expect(accepted.length).toBeGreaterThanOrEqual(25);
 
-    await waitFor(async () => ((await allFinal(stack, accepted.map((a) => a.batchId))) ? true : undefined), 120_000, 'every accepted message final');
+    await waitFor(
+      async () =>
+        (await allFinal(
+          stack,
+          accepted.map((a) => a.batchId),
+        ))
+          ? true
+          : undefined,
+      120_000,
+      'every accepted message final',
+    );
     for (const batch of accepted) {
       for (const m of batch.messages) {
-        expect(stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'), m.to).toHaveLength(1);
+        expect(
+          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
+          m.to,
+        ).toHaveLength(1);
       }
     }
     for (const to of refused) expect(stack.emulator.inbox(to), to).toHaveLength(0);

@@ -5,7 +5,12 @@ import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
-import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
+import {
+  conversationStoreContract,
+  deadLetterStoreContract,
+  deliveryTrackerContract,
+  idempotencyStoreContract,
+} from '../contract/ports/otherStores.js';
 
 let azurite: Azurite;
 let tables: TableAdapters;

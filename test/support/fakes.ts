@@ -360,7 +360,14 @@ export class FakeTracker implements DeliveryTracker {
   readonly tracked = new Map<string, TrackedMessage & { inFlight: boolean }>();
   readonly parkedReports: ParkedReport[] = [];
   async track(ids: readonly string[], at: Date) {
-    for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id, inFlight: true });
+    for (const id of ids)
+      this.tracked.set(id, {
+        messageId: id,
+        sentAt: at.toISOString(),
+        nextCheckAt: at.toISOString(),
+        handle: id,
+        inFlight: true,
+      });
   }
   async settle(ids: readonly string[], at: Date) {
     for (const id of ids) {

@@ -54,7 +54,9 @@ class PagingStore extends FakeMessageStore {
     options?: { limit: number; continuationToken?: string },
   ): Promise<Page<MessageRecord>> {
     this.listCalls++;
-    const all = (await super.listBatch(batchId, { limit: Number.MAX_SAFE_INTEGER })).items.sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+    const all = (await super.listBatch(batchId, { limit: Number.MAX_SAFE_INTEGER })).items.sort((a, b) =>
+      a.messageId < b.messageId ? -1 : 1,
+    );
     const start = Number(options?.continuationToken ?? 0);
     const size = Math.min(options?.limit ?? 1000, this.pageCap);
     const items = all.slice(start, start + size);

@@ -125,7 +125,8 @@ describe('OpenAPI document', () => {
     for (const item of Object.values<Json>(doc.paths)) {
       for (const op of Object.values<Json>(item)) {
         for (const [status, response] of Object.entries<Json>(op.responses)) {
-          if (Number(status) < 400 || status === '401' || op.operationId === 'health' || op.operationId === 'healthDetails') continue;
+          if (Number(status) < 400 || status === '401' || op.operationId === 'health' || op.operationId === 'healthDetails')
+            continue;
           expect(deref(response).content?.['application/problem+json']?.schema, `${op.operationId} ${status}`).toEqual({
             $ref: '#/components/schemas/ProblemDetails',
           });

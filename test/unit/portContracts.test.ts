@@ -3,8 +3,20 @@
 // against Table Storage on Azurite).
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
-import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
-import { FakeConsentLog, FakeConversations, FakeDeadLetters, FakeMessageStore, FakeOptOuts, FakeTracker } from '../support/fakes.js';
+import {
+  conversationStoreContract,
+  deadLetterStoreContract,
+  deliveryTrackerContract,
+  idempotencyStoreContract,
+} from '../contract/ports/otherStores.js';
+import {
+  FakeConsentLog,
+  FakeConversations,
+  FakeDeadLetters,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeTracker,
+} from '../support/fakes.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());

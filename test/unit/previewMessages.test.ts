@@ -21,7 +21,10 @@ describe('previewMessages', () => {
   it('answers encoding, segments, the smart-encoded text, sender and opt-out verdict per recipient', async () => {
     const { deps, optOuts } = setup();
     await optOuts.add({ sender: '*', recipient: '+14255550124', source: 'keyword', at: '2026-11-01T00:00:00Z' });
-    const result = await previewMessages(deps, body({ to: ['+1 (425) 555-0123', '+14255550124', '+14255550123'], message: 'It’s “on”' }));
+    const result = await previewMessages(
+      deps,
+      body({ to: ['+1 (425) 555-0123', '+14255550124', '+14255550123'], message: 'It’s “on”' }),
+    );
     expect(result.kind).toBe('preview');
     if (result.kind !== 'preview') return;
     const p = result.response;
@@ -37,14 +40,20 @@ describe('previewMessages', () => {
   it('lists rejected recipients with partial: true, and refuses them without', async () => {
     const { deps } = setup();
     const partial = await previewMessages(deps, body({ to: ['+14255550123', 'nope'], message: 'Hi', partial: true }));
-    expect(partial).toMatchObject({ kind: 'preview', response: { rejected: [{ to: 'nope', reason: expect.any(String) }], totals: { rejected: 1 } } });
+    expect(partial).toMatchObject({
+      kind: 'preview',
+      response: { rejected: [{ to: 'nope', reason: expect.any(String) }], totals: { rejected: 1 } },
+    });
     const strict = await previewMessages(deps, body({ to: ['+14255550123', 'nope'], message: 'Hi' }));
     expect(strict).toMatchObject({ kind: 'invalid', errors: [{ field: 'to[1]' }] });
   });
 
   it('shows a scheduled send as scheduled, with its validity', async () => {
     const { deps } = setup();
-    const result = await previewMessages(deps, body({ to: '+14255550123', message: 'Later', from: tollFree.number, scheduledAt: '2026-11-26T10:00:00Z', validFor: 3600 }));
+    const result = await previewMessages(
+      deps,
+      body({ to: '+14255550123', message: 'Later', from: tollFree.number, scheduledAt: '2026-11-26T10:00:00Z', validFor: 3600 }),
+    );
     expect(result).toMatchObject({
       kind: 'preview',
       response: {

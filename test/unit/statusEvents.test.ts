@@ -119,7 +119,17 @@ function expectOneEventPerChange() {
 
 async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
-    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events(), submissions: new FakeSubmissions() },
+    {
+      messages,
+      optOuts,
+      queue,
+      clock,
+      log: silentLogger,
+      senders: [shortCode],
+      maxSegments: 10,
+      events: events(),
+      submissions: new FakeSubmissions(),
+    },
     submitMessagesBody.parse({ to, message: 'Your appointment is tomorrow at 10:00', ...extra }),
   );
   if (result.kind !== 'accepted') throw new Error('not accepted');
@@ -166,7 +176,14 @@ function report(
   };
 }
 
-const reportDeps = () => ({ messages, clock, log: silentLogger, events: events(), tracker, consent: carrierConsent({ optOuts, clock }) });
+const reportDeps = () => ({
+  messages,
+  clock,
+  log: silentLogger,
+  events: events(),
+  tracker,
+  consent: carrierConsent({ optOuts, clock }),
+});
 const stored = (id: string) => messages.rows.get(id)!;
 const statusesOf = (id: string) => stored(id).history.map((h) => h.status);
 
@@ -299,7 +316,10 @@ describe('one event per status change, on every path', () => {
     const job = queue.take()!;
     await processSendJob(send, { ...job, attempt: 4 }); // past maxAttempts: failed, dead-lettered
     expect(statusesOf(id)).toEqual(['queued', 'failed']);
-    await replayDeadLetter({ deadLetters, transportDeadLetters: new FakeTransportDeadLetters(), messages, queue, clock, events: events() }, deadLetters.letters[0]!);
+    await replayDeadLetter(
+      { deadLetters, transportDeadLetters: new FakeTransportDeadLetters(), messages, queue, clock, events: events() },
+      deadLetters.letters[0]!,
+    );
     await drain();
     expect(statusesOf(id)).toEqual(['queued', 'failed', 'queued', 'sending', 'sent']);
     expectOneEventPerChange();

@@ -2,7 +2,13 @@
 // repeatability policy), and the same authentication for GET /deliveryReports/{id}.
 // SDKs are imported on first use so loading the function app stays fast.
 import type { Config } from '../../config.js';
-import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../ports/gateway.js';
+import {
+  GatewayError,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type SmsGateway,
+} from '../../ports/gateway.js';
 import type { SMS_API_VERSIONS } from '../../domain/acsFacts.js';
 import { readStatusDetails } from '../../domain/deliveryStatusDetails.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';

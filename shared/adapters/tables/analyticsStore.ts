@@ -37,7 +37,8 @@ export function partitionKeyOf(fact: Pick<AnalyticsFact, 'key' | 'at'>): string 
 
 const knownKey = (pk: string, rowKey: string) => `${pk}\n${rowKey}`;
 export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
-const hourRowKey = (hour: string, tag: string, sender: string) => `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}`;
+const hourRowKey = (hour: string, tag: string, sender: string) =>
+  `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}`;
 const dayRowKey = (tag: string, sender: string) => `d|${escapeKey(tag)}|${escapeKey(sender)}`;
 
 interface CounterChange {
@@ -57,7 +58,11 @@ function counterChanges(facts: readonly AnalyticsFact[]): Map<string, CounterCha
   for (const fact of facts) {
     const hour = hourOf(fact.at);
     add(hourRowKey(hour, fact.tag, fact.sender), { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender }, fact.tally);
-    add(dayRowKey(fact.tag, fact.sender), { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender }, fact.tally);
+    add(
+      dayRowKey(fact.tag, fact.sender),
+      { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender },
+      fact.tally,
+    );
   }
   return out;
 }
@@ -127,7 +132,9 @@ export class TableAnalyticsStore implements AnalyticsStore {
       byPartition.set(pk, partition);
     }
     // Every partition is written; one that fails does not stop the others (their facts are kept).
-    const results = await Promise.allSettled([...byPartition].map(([pk, partitionFacts]) => this.inTurn(pk, [...partitionFacts.values()])));
+    const results = await Promise.allSettled(
+      [...byPartition].map(([pk, partitionFacts]) => this.inTurn(pk, [...partitionFacts.values()])),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -177,7 +184,9 @@ export class TableAnalyticsStore implements AnalyticsStore {
         if (pending.length === 0) return;
       }
       const changes = [...counterChanges(pending).values()];
-      const current = await Promise.all(changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))));
+      const current = await Promise.all(
+        changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))),
+      );
       const actions: TransactionAction[] = pending.map((f) => [
         'create',
         { partitionKey: pk, rowKey: factRowKey(f.key), at: f.at, tag: f.tag, sender: f.sender, tally: JSON.stringify(f.tally) },
@@ -202,7 +211,10 @@ export class TableAnalyticsStore implements AnalyticsStore {
         const rowKeys = actions.map((a) => a[1].rowKey as string);
         for (const [rowKey, values] of after) {
           const sub = response.subResponses[rowKeys.indexOf(rowKey)];
-          const etag = sub && (sub.rowKey === undefined || sub.rowKey === rowKey || safeDecode(sub.rowKey) === rowKey) ? sub.etag : undefined;
+          const etag =
+            sub && (sub.rowKey === undefined || sub.rowKey === rowKey || safeDecode(sub.rowKey) === rowKey)
+              ? sub.etag
+              : undefined;
           if (etag) this.remember(pk, rowKey, { etag, values });
           else this.known.delete(knownKey(pk, rowKey));
         }
@@ -232,18 +244,25 @@ export class TableAnalyticsStore implements AnalyticsStore {
     const entity = await this.getRow(client, pk, rowKey);
     if (!entity) return undefined;
     const values: Record<string, number> = {};
-    for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) values[name] = value;
+    for (const [name, value] of Object.entries(entity))
+      if (typeof value === 'number' && isTallyProperty(name)) values[name] = value;
     const row = { etag: entity.etag, values };
     this.remember(pk, rowKey, row);
     return row;
   }
 
   private async existingFacts(client: TableClient, pk: string, facts: readonly AnalyticsFact[]): Promise<Set<string>> {
-    const found = await Promise.all(facts.map(async (f) => ((await this.getRow(client, pk, factRowKey(f.key))) ? f.key : undefined)));
+    const found = await Promise.all(
+      facts.map(async (f) => ((await this.getRow(client, pk, factRowKey(f.key))) ? f.key : undefined)),
+    );
     return new Set(found.filter((k): k is string => k !== undefined));
   }
 
-  private async getRow(client: TableClient, pk: string, rowKey: string): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
+  private async getRow(
+    client: TableClient,
+    pk: string,
+    rowKey: string,
+  ): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
     try {
       return await storageCall('read analytics', () => client.getEntity<Record<string, unknown>>(pk, rowKey));
     } catch (error) {
@@ -256,7 +275,10 @@ export class TableAnalyticsStore implements AnalyticsStore {
     const client = await this.clientFor('analytics');
     const firstDay = dayOf(query.from).replace(/-/g, '');
     // The day after the last day of the range (to is exclusive).
-    const afterLastDay = dayOf(new Date(Date.parse(`${dayOf(new Date(query.to.getTime() - 1))}T00:00:00Z`) + 86_400_000)).replace(/-/g, '');
+    const afterLastDay = dayOf(new Date(Date.parse(`${dayOf(new Date(query.to.getTime() - 1))}T00:00:00Z`) + 86_400_000)).replace(
+      /-/g,
+      '',
+    );
     const prefix = query.resolution === 'day' ? 'd' : 'h';
     const conditions = [
       `PartitionKey ge ${odataString(firstDay)}`,
@@ -271,9 +293,12 @@ export class TableAnalyticsStore implements AnalyticsStore {
     if (query.sender !== undefined) conditions.push(`sender eq ${odataString(query.sender)}`);
     const rows: AnalyticsRow[] = [];
     await storageCall('read analytics', async () => {
-      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: conditions.join(' and ') } })) {
+      for await (const entity of client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: conditions.join(' and ') },
+      })) {
         const tally: Tally = {};
-        for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) tally[name] = value;
+        for (const [name, value] of Object.entries(entity))
+          if (typeof value === 'number' && isTallyProperty(name)) tally[name] = value;
         rows.push({ bucket: String(entity.bucket), tag: String(entity.tag ?? ''), sender: String(entity.sender ?? ''), tally });
       }
     });

@@ -126,12 +126,10 @@ export class TableMessageStore implements MessageStore {
     const client = await this.messages();
     const filter = `PartitionKey eq ${odataString(batchId)}`;
     return storageCall('list batch', async () => {
-      const pages = client
-        .listEntities<Row>({ queryOptions: { filter } })
-        .byPage({
-          maxPageSize: options.limit,
-          ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}),
-        });
+      const pages = client.listEntities<Row>({ queryOptions: { filter } }).byPage({
+        maxPageSize: options.limit,
+        ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}),
+      });
       for await (const page of pages) {
         return {
           items: page.map(fromEntity),

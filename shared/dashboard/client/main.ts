@@ -57,7 +57,13 @@ function initialFilters(): Filters {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   const to = day.test(params.get('to') ?? '') ? params.get('to')! : today;
   const from = day.test(params.get('from') ?? '') ? params.get('from')! : isoDay(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000);
-  return { from, to, tag: params.get('tag') ?? '', sender: params.get('sender') ?? '', groupBy: params.get('groupBy') === 'hour' ? 'hour' : 'day' };
+  return {
+    from,
+    to,
+    tag: params.get('tag') ?? '',
+    sender: params.get('sender') ?? '',
+    groupBy: params.get('groupBy') === 'hour' ? 'hour' : 'day',
+  };
 }
 
 /** The page's own URL for the filters (the function key stays), so a view can be bookmarked or shared. */
@@ -78,7 +84,9 @@ function analyticsUrl(query: Record<string, string>): URL {
 }
 
 async function fetchAnalytics(query: Record<string, string>, accept = 'application/json'): Promise<Response> {
-  const response = await fetch(analyticsUrl(query), { headers: { accept, ...(functionKey ? { 'x-functions-key': functionKey } : {}) } });
+  const response = await fetch(analyticsUrl(query), {
+    headers: { accept, ...(functionKey ? { 'x-functions-key': functionKey } : {}) },
+  });
   if (response.status === 401 || response.status === 403) {
     throw new Error('The function key is missing or not valid: open this page as …/api/dashboard?code=<function key>.');
   }
@@ -132,8 +140,18 @@ async function load() {
       ['latencyP95Ms', (g) => ms(g.latencyP95Ms)],
       ['optOuts', (g) => num(g.optOuts)],
     ]);
-    fillSelect($('#tag'), byTag.groups.map((g) => g.key), f.tag, 'All tags');
-    fillSelect($('#sender'), bySender.groups.map((g) => g.key), f.sender, 'All senders');
+    fillSelect(
+      $('#tag'),
+      byTag.groups.map((g) => g.key),
+      f.tag,
+      'All tags',
+    );
+    fillSelect(
+      $('#sender'),
+      bySender.groups.map((g) => g.key),
+      f.sender,
+      'All senders',
+    );
     $('#empty').hidden = series.totals.submitted + series.totals.inbound + series.totals.optOuts + series.totals.optIns > 0;
     const range = `${series.from.slice(0, 16).replace('T', ' ')} – ${series.to.slice(0, 16).replace('T', ' ')} UTC`;
     status.textContent = `${range} · updated ${new Date().toISOString().slice(11, 19)} UTC`;
@@ -148,7 +166,10 @@ async function load() {
 async function downloadCsv() {
   const f = state.filters;
   try {
-    const response = await fetchAnalytics({ from: f.from, to: f.to, tag: f.tag, sender: f.sender, groupBy: f.groupBy }, 'text/csv');
+    const response = await fetchAnalytics(
+      { from: f.from, to: f.to, tag: f.tag, sender: f.sender, groupBy: f.groupBy },
+      'text/csv',
+    );
     const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'sms-analytics.csv';
     const link = document.createElement('a');
     link.href = URL.createObjectURL(await response.blob());

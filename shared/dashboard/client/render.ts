@@ -49,8 +49,10 @@ export const FAILURE_TEXT: Record<string, string> = {
 
 export const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
 export const num = (v: number) => v.toLocaleString('en-US');
-export const money = (v: number, currency: string) => `${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency}`;
-export const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`);
+export const money = (v: number, currency: string) =>
+  `${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency}`;
+export const ms = (v: number | null) =>
+  v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
 
 export function label(key: string | null, groupBy: string): string {
   if (key === null) return '(no tag)';
@@ -101,9 +103,17 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     type: 'bar',
     data: {
       labels,
-      datasets: statuses.map((s) => ({ label: s, data: series.groups.map((g) => g[s]), backgroundColor: COLORS[s], stack: 'status' })),
+      datasets: statuses.map((s) => ({
+        label: s,
+        data: series.groups.map((g) => g[s]),
+        backgroundColor: COLORS[s],
+        stack: 'status',
+      })),
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } },
+    options: {
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { position: 'bottom' } },
+    },
   });
   const percent = { beginAtZero: true, max: 100, ticks: { callback: (v: string | number) => `${v} %` } };
   const asPercent = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 10);
@@ -112,7 +122,13 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     data: {
       labels,
       datasets: [
-        { label: 'delivery rate', data: series.groups.map((g) => asPercent(g.deliveryRate)), borderColor: COLORS.delivered, backgroundColor: COLORS.delivered, spanGaps: true },
+        {
+          label: 'delivery rate',
+          data: series.groups.map((g) => asPercent(g.deliveryRate)),
+          borderColor: COLORS.delivered,
+          backgroundColor: COLORS.delivered,
+          spanGaps: true,
+        },
       ],
     },
     options: { scales: { y: percent }, plugins: { legend: { display: false } } },
@@ -121,18 +137,37 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
   draw('failures', {
     type: 'bar',
     data: {
-      labels: codes.map(([code]) => `${code} · ${FAILURE_TEXT[code] ?? (code.startsWith('acs-') ? `ACS request refused (${code.slice(4)})` : 'other')}`),
+      labels: codes.map(
+        ([code]) =>
+          `${code} · ${FAILURE_TEXT[code] ?? (code.startsWith('acs-') ? `ACS request refused (${code.slice(4)})` : 'other')}`,
+      ),
       datasets: [{ label: 'failed messages', data: codes.map(([, n]) => n), backgroundColor: COLORS.failed }],
     },
-    options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
+    options: {
+      indexAxis: 'y',
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { display: false } },
+    },
   });
   draw('engagement', {
     type: 'line',
     data: {
       labels,
       datasets: [
-        { label: 'response rate', data: series.groups.map((g) => asPercent(g.responseRate)), borderColor: COLORS.answered, backgroundColor: COLORS.answered, spanGaps: true },
-        { label: 'opt-out rate', data: series.groups.map((g) => asPercent(g.optOutRate)), borderColor: COLORS.optOuts, backgroundColor: COLORS.optOuts, spanGaps: true },
+        {
+          label: 'response rate',
+          data: series.groups.map((g) => asPercent(g.responseRate)),
+          borderColor: COLORS.answered,
+          backgroundColor: COLORS.answered,
+          spanGaps: true,
+        },
+        {
+          label: 'opt-out rate',
+          data: series.groups.map((g) => asPercent(g.optOutRate)),
+          borderColor: COLORS.optOuts,
+          backgroundColor: COLORS.optOuts,
+          spanGaps: true,
+        },
       ],
     },
     options: { scales: { y: percent }, plugins: { legend: { position: 'bottom' } } },
@@ -142,12 +177,28 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     data: {
       labels,
       datasets: [
-        { type: 'bar', label: 'segments sent', data: series.groups.map((g) => g.segmentsSent), backgroundColor: COLORS.segments, yAxisID: 'y' },
-        { type: 'line', label: `estimated cost (${series.currency})`, data: series.groups.map((g) => g.estimatedCost), borderColor: COLORS.cost, backgroundColor: COLORS.cost, yAxisID: 'cost' },
+        {
+          type: 'bar',
+          label: 'segments sent',
+          data: series.groups.map((g) => g.segmentsSent),
+          backgroundColor: COLORS.segments,
+          yAxisID: 'y',
+        },
+        {
+          type: 'line',
+          label: `estimated cost (${series.currency})`,
+          data: series.groups.map((g) => g.estimatedCost),
+          borderColor: COLORS.cost,
+          backgroundColor: COLORS.cost,
+          yAxisID: 'cost',
+        },
       ],
     },
     options: {
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, cost: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } } },
+      scales: {
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+        cost: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } },
+      },
       plugins: { legend: { position: 'bottom' } },
     },
   });
@@ -163,7 +214,13 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     type: 'bar',
     data: {
       labels: bySender.groups.map((g) => g.key ?? ''),
-      datasets: [{ label: 'delivery rate', data: bySender.groups.map((g) => asPercent(g.deliveryRate)), backgroundColor: COLORS.delivered }],
+      datasets: [
+        {
+          label: 'delivery rate',
+          data: bySender.groups.map((g) => asPercent(g.deliveryRate)),
+          backgroundColor: COLORS.delivered,
+        },
+      ],
     },
     options: { indexAxis: 'y', scales: { x: percent }, plugins: { legend: { display: false } } },
   });
@@ -176,7 +233,11 @@ export function cell(text: string, numeric = true): HTMLTableCellElement {
   return td;
 }
 
-export function renderTable(selector: string, response: AnalyticsResponse, columns: Array<[string, (g: AnalyticsResponse['groups'][number]) => string]>) {
+export function renderTable(
+  selector: string,
+  response: AnalyticsResponse,
+  columns: Array<[string, (g: AnalyticsResponse['groups'][number]) => string]>,
+) {
   const body = $<HTMLTableSectionElement>(`${selector} tbody`);
   body.replaceChildren(
     ...response.groups.map((g) => {

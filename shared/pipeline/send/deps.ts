@@ -37,7 +37,16 @@ export interface SendDeps {
 export type SendOutcome =
   | { kind: 'deadLettered'; reason: string }
   | { kind: 'deferred'; until: string; reason: 'notBefore' | 'pacing' }
-  | { kind: 'processed'; sent: number; failed: number; suppressed: number; expired: number; skipped: number; retrying: number; uncertain: number };
+  | {
+      kind: 'processed';
+      sent: number;
+      failed: number;
+      suppressed: number;
+      expired: number;
+      skipped: number;
+      retrying: number;
+      uncertain: number;
+    };
 
 /** Counts of a processed job, filled in step by step. */
 export interface Tally {

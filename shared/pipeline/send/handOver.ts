@@ -25,7 +25,10 @@ export async function recordHandOver(
   announced: Map<string, number>,
   handoverAt: Date,
 ): Promise<void> {
-  await deps.tracker.track(candidates.map((r) => r.messageId), handoverAt);
+  await deps.tracker.track(
+    candidates.map((r) => r.messageId),
+    handoverAt,
+  );
   const others = [...changed].filter((r) => !candidates.includes(r));
   for (const record of candidates) {
     if (record.status !== 'sending') moveTo(record, 'sending', handoverAt);
@@ -88,8 +91,15 @@ export async function handOver(deps: SendDeps, job: SendJob, candidates: Message
 }
 
 /** The whole request failed: a refusal fails the messages, anything else is tried again later. */
-async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRecord[], error: unknown, tally: Tally): Promise<void> {
-  const gatewayError = error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true });
+async function requestFailed(
+  deps: SendDeps,
+  job: SendJob,
+  candidates: MessageRecord[],
+  error: unknown,
+  tally: Tally,
+): Promise<void> {
+  const gatewayError =
+    error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true });
   const status = gatewayError.details.status;
   // A refused request (400 and the like) fails the same way every time. Authentication and
   // authorisation failures are configuration problems that get fixed, so those are retried
@@ -99,7 +109,8 @@ async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRe
     const code = `acs-${status}`;
     await updateWithRetry(deps, job.batchId, candidates, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (moveTo(target, 'failed', after, { reason: gatewayError.message, code })) target.error = { code, message: gatewayError.message };
+      if (moveTo(target, 'failed', after, { reason: gatewayError.message, code }))
+        target.error = { code, message: gatewayError.message };
       return target;
     });
     deps.log.warn('ACS refused the request', { jobId: job.jobId, status });
@@ -172,26 +183,54 @@ async function recordVerdicts(
   await Promise.all([
     indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
     accepted.length > 0
-      ? deps.conversations.recordOutbound(accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt)))
+      ? deps.conversations.recordOutbound(
+          accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt)),
+        )
       : undefined,
   ]);
 
   const sendAgain = new Map<string, MessageRecord>();
   await updateWithRetry(deps, job.batchId, outsideWindow, (record, fromStore) => {
     const target = fromStore ?? record;
-    if (target.status === 'sending' && decideUncertain(target, after, deps.uncertainPolicy, 'ACS no longer recognises the repeatability id of an earlier hand-over')) {
+    if (
+      target.status === 'sending' &&
+      decideUncertain(
+        target,
+        after,
+        deps.uncertainPolicy,
+        'ACS no longer recognises the repeatability id of an earlier hand-over',
+      )
+    ) {
       sendAgain.set(target.messageId, target);
     }
     return target;
   });
   if (sendAgain.size > 0) {
-    await retryLater(deps, job, [...sendAgain.values()], new GatewayError('sent again under a new repeatability id (SEND_UNCERTAIN_POLICY=atLeastOnce)', { transient: true, uncertain: false }));
+    await retryLater(
+      deps,
+      job,
+      [...sendAgain.values()],
+      new GatewayError('sent again under a new repeatability id (SEND_UNCERTAIN_POLICY=atLeastOnce)', {
+        transient: true,
+        uncertain: false,
+      }),
+    );
   }
   if (transient.length > 0) {
-    await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
+    await retryLater(
+      deps,
+      job,
+      transient,
+      new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }),
+    );
   }
   if (unanswered.length > 0) {
-    await retryLater(deps, job, unanswered, new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }));
+    await retryLater(
+      deps,
+      job,
+      unanswered,
+      new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }),
+    );
   }
   if (failed.length > 0) {
     deps.log.warn('ACS refused recipients permanently', {

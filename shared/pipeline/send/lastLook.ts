@@ -35,7 +35,10 @@ export async function lastLook(
   });
   if (live.length === 0 || job.kind === 'optOutConfirmation') return live;
 
-  const optedOut = await deps.optOuts.optedOut(sender.number, live.map((r) => r.to));
+  const optedOut = await deps.optOuts.optedOut(
+    sender.number,
+    live.map((r) => r.to),
+  );
   return live.filter((record) => {
     if (!optedOut.has(record.to)) return true;
     changed.add(record);

@@ -91,7 +91,10 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, deliver
   await announceHandOver(deps, candidates, delivery.redelivered ? retries : [], changed, stored);
   if (live.length > 0) await handOver(deps, job, live, tally);
   // ACS's answers (or the retries) are stored: the hand-over is no longer in flight.
-  await deps.tracker.settle(candidates.map((r) => r.messageId), handoverAt);
+  await deps.tracker.settle(
+    candidates.map((r) => r.messageId),
+    handoverAt,
+  );
   return processed(tally);
 }
 
@@ -103,10 +106,18 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, deliver
 async function repeatAnnouncements(deps: SendDeps, done: MessageRecord[]): Promise<void> {
   if (done.length === 0) return;
   const entries = done.map(storedOutboundEntry).filter((e) => e !== undefined);
-  await Promise.all([deps.events.statusChanged(done), entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined]);
+  await Promise.all([
+    deps.events.statusChanged(done),
+    entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined,
+  ]);
 }
 
-async function finish(deps: SendDeps, stored: Map<string, number>, changed: Set<MessageRecord>, tally: Tally): Promise<SendOutcome> {
+async function finish(
+  deps: SendDeps,
+  stored: Map<string, number>,
+  changed: Set<MessageRecord>,
+  tally: Tally,
+): Promise<SendOutcome> {
   await saveChanged(deps, stored, changed);
   return processed(tally);
 }

@@ -27,7 +27,10 @@ export function recordFromJob(job: SendJob, recipient: SendJob['recipients'][num
 
 /** The records of a job's recipients: as stored, or made from the job when it was enqueued directly. */
 export async function loadRecords(deps: SendDeps, job: SendJob, now: Date): Promise<MessageRecord[]> {
-  const stored = await deps.messages.getMany(job.batchId, job.recipients.map((r) => r.messageId));
+  const stored = await deps.messages.getMany(
+    job.batchId,
+    job.recipients.map((r) => r.messageId),
+  );
   return job.recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
 }
 
@@ -71,7 +74,13 @@ export async function updateWithRetry(
     return { target, moved: target.history.length > before };
   };
   await retryOnConflict(async (round) => {
-    const fresh = round === 1 ? undefined : await deps.messages.getMany(batchId, records.map((r) => r.messageId));
+    const fresh =
+      round === 1
+        ? undefined
+        : await deps.messages.getMany(
+            batchId,
+            records.map((r) => r.messageId),
+          );
     const applied = records.map((r) => apply(r, fresh?.get(r.messageId)));
     await deps.messages.saveAll(applied.map((a) => a.target));
     await deps.events.statusChanged(applied.filter((a) => a.moved).map((a) => a.target));

@@ -63,7 +63,12 @@ export function triage(
       // ACS may have it and would no longer recognise the id: decided now, by the policy.
       tally.uncertain++;
       changed.add(record);
-      const again = decideUncertain(record, now, policy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+      const again = decideUncertain(
+        record,
+        now,
+        policy,
+        'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+      );
       log.warn('hand-over outcome uncertain outside the repeatability window', { messageId: record.messageId, sentAgain: again });
       if (!again) continue;
     }
