@@ -73,7 +73,7 @@ function notRunBecause(block: CodeBlock): string | undefined {
   const listed = NOT_RUN.find((n) => n.file === block.file && block.text.includes(n.contains));
   if (listed) return listed.why;
   if (/(^|\$\(|;|&&)\s*(az|azd)\s/m.test(block.text)) return 'needs an Azure subscription';
-  if (/^\s*(npm (ci|start|test|run (build|bench))|func start|npx azurite)\b/m.test(block.text))
+  if (/^\s*(npm (ci|start|test|run (build|bench|infra:check|test(:[\w-]+)?))|func start|npx azurite)(?=\s|$)/m.test(block.text))
     return 'sets up, builds, starts or benchmarks the project itself';
   return undefined;
 }

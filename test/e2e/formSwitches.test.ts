@@ -15,7 +15,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     env: { SMS_SENDERS: JSON.stringify([{ number: SENDER, type: 'shortCode', ratePerMinute: 60000 }]) },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await stack?.stop();

@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   services = buildServices(loadConfig(stack.settings));
   events = new QueueClient(stack.storageConnectionString, 'sms-events');
-}, 120_000);
+});
 
 afterAll(async () => {
   await stack?.stop();
