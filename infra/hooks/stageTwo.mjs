@@ -48,23 +48,18 @@ function required(names) {
     );
 }
 
+/** The function app, as `az functionapp …` commands name it. */
+const theApp = () => [
+  '--subscription',
+  env.AZURE_SUBSCRIPTION_ID,
+  '--resource-group',
+  env.AZURE_RESOURCE_GROUP,
+  '--name',
+  env.AZURE_FUNCTION_APP_NAME,
+];
+
 function listFunctions() {
-  const listed = az(
-    [
-      'functionapp',
-      'function',
-      'list',
-      '--subscription',
-      env.AZURE_SUBSCRIPTION_ID,
-      '--resource-group',
-      env.AZURE_RESOURCE_GROUP,
-      '--name',
-      env.AZURE_FUNCTION_APP_NAME,
-      '--query',
-      '[].name',
-    ],
-    { json: true },
-  );
+  const listed = az(['functionapp', 'function', 'list', ...theApp(), '--query', '[].name'], { json: true });
   if (!listed.ok) fail(`could not list the functions of ${env.AZURE_FUNCTION_APP_NAME}: ${listed.err}`);
   // ARM names them <app>/<function>.
   return (Array.isArray(listed.out) ? listed.out : []).map((n) => String(n).split('/').pop());
@@ -179,20 +174,7 @@ function builtInRoleAdvice() {
 
 /** The app's default function key (functionKeys.default of `az functionapp keys list`), for /api/health/details. */
 function functionKey() {
-  const keys = az(
-    [
-      'functionapp',
-      'keys',
-      'list',
-      '--subscription',
-      env.AZURE_SUBSCRIPTION_ID,
-      '--resource-group',
-      env.AZURE_RESOURCE_GROUP,
-      '--name',
-      env.AZURE_FUNCTION_APP_NAME,
-    ],
-    { json: true },
-  );
+  const keys = az(['functionapp', 'keys', 'list', ...theApp()], { json: true });
   const key = keys.ok ? keys.out?.functionKeys?.default : undefined;
   return typeof key === 'string' && key ? { key } : { problem: keys.ok ? 'it has no default function key' : keys.err };
 }

@@ -37,19 +37,10 @@ export interface SendDeps {
 export type SendOutcome =
   | { kind: 'deadLettered'; reason: string }
   | { kind: 'deferred'; until: string; reason: 'notBefore' | 'pacing' }
-  | {
-      kind: 'processed';
-      sent: number;
-      failed: number;
-      suppressed: number;
-      expired: number;
-      skipped: number;
-      retrying: number;
-      uncertain: number;
-    };
+  | ({ kind: 'processed' } & Tally);
 
 /** Counts of a processed job, filled in step by step. */
-export interface Tally {
+export type Tally = {
   sent: number;
   failed: number;
   suppressed: number;
@@ -57,7 +48,7 @@ export interface Tally {
   skipped: number;
   retrying: number;
   uncertain: number;
-}
+};
 
 export function newTally(): Tally {
   return { sent: 0, failed: 0, suppressed: 0, expired: 0, skipped: 0, retrying: 0, uncertain: 0 };
