@@ -7,6 +7,7 @@ import { normalizeAcsMessageId } from '../../domain/ids.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';
 import { neverSent } from '../outage.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
+import { traceparentPolicy } from './traceparentPolicy.js';
 
 /** The ACS API version that has GET /deliveryReports/{id} and the opt-out list (/sms/optouts:*). */
 export const DELIVERY_REPORTS_API_VERSION = '2026-01-23';
@@ -166,7 +167,10 @@ async function buildClients(acs: Config['acs']): Promise<Clients> {
   const clientOptions = {
     retryOptions: { maxRetries: 0 },
     allowInsecureConnection: insecure,
-    additionalPolicies: [{ policy: repeatabilityPolicy, position: 'perCall' as const }],
+    additionalPolicies: [
+      { policy: repeatabilityPolicy, position: 'perCall' as const },
+      { policy: traceparentPolicy, position: 'perCall' as const },
+    ],
   };
   let sms: InstanceType<typeof SmsClient>;
   let credential: import('@azure/core-auth').KeyCredential | import('@azure/core-auth').TokenCredential;
