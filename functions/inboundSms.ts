@@ -4,7 +4,7 @@
 import type { EventGridEvent, EventGridFunctionOptions, InvocationContext } from '@azure/functions';
 import { deps, services } from '../shared/composition.js';
 import { ATTRIBUTES, SPANS } from '../shared/adapters/functions/telemetry.js';
-import { SpanKind, traced } from '../shared/adapters/functions/tracing.js';
+import { linkTo, SpanKind, traced } from '../shared/adapters/functions/tracing.js';
 import { receiveInboundSms } from '../shared/pipeline/inboundSms.js';
 
 export const inboundSms: EventGridFunctionOptions = {
@@ -16,11 +16,8 @@ export const inboundSms: EventGridFunctionOptions = {
         [ATTRIBUTES.outcome]: outcomes.map((o) => o.kind).join(','),
         ...(answered.length > 0 ? { [ATTRIBUTES.inReplyTo]: answered.join(',') } : {}),
       });
-      for (const messageId of answered) {
-        const traceparent = (await services().messages.get(messageId).catch(() => undefined))?.traceparent;
-        const linked = traceparent ? /^00-([0-9a-f]{32})-([0-9a-f]{16})-/.exec(traceparent) : null;
-        if (linked) span.addLink({ context: { traceId: linked[1]!, spanId: linked[2]!, traceFlags: 1, isRemote: true } });
-      }
+      // Telemetry only: a record that cannot be read now just leaves the reply unlinked.
+      for (const messageId of answered) linkTo(span, (await services().messages.get(messageId).catch(() => undefined))?.traceparent);
       log.info(`inbound sms ${outcomes.map((o) => o.kind).join(', ')}`, { durationMs: elapsedMs() });
     }),
 };

@@ -12,6 +12,7 @@ import { startTestStack, waitFor, type TestStack } from '../support/localStack.j
 const RECIPIENT = '+14255550187';
 const SENDER = '+18005550100';
 const TEXT = 'Telemetry check: your code is 8642, valid for ten minutes';
+const REPLY = 'Thanks, got code 8642';
 
 let stack: TestStack;
 
@@ -103,6 +104,20 @@ describe('telemetry on the local stack (in-memory exporter)', () => {
     expect(logs.every((l) => typeof l.attributes.function === 'string' && typeof l.attributes.invocationId === 'string')).toBe(true);
   });
 
+  it('links a reply to the trace of the message it answers', { timeout: 60_000 }, async () => {
+    const span = (messageId: string) => async () =>
+      (await captured()).find((l): l is SpanLine => l.type === 'span' && l.name === SPANS.inbound && l.attributes['sms.in_reply_to'] === messageId);
+    const sent = (await captured()).find((l): l is SpanLine => l.type === 'span' && l.name === SPANS.deliveryReport);
+    expect(sent).toBeDefined();
+    const messageId = String(sent!.attributes['sms.message_id']);
+    await stack.emulator.injectInbound({ from: RECIPIENT, to: SENDER, message: REPLY });
+    const inbound = await waitFor(span(messageId), 30_000, 'the inbound span of the reply');
+    // A new operation the person began: its own trace, linked to the message's.
+    expect(inbound.traceId).not.toBe(sent!.traceId);
+    expect(inbound.links.map((l) => l.traceId)).toContain(sent!.traceId);
+    expect(inbound.kind).toBe('consumer');
+  });
+
   it('counts the message in the metrics, per masked sender', async () => {
     const metrics = (await captured()).filter((l): l is MetricLine => l.type === 'metric');
     for (const line of metrics) expect(METRIC_NAMES).toContain(line.name);
@@ -125,5 +140,6 @@ describe('telemetry on the local stack (in-memory exporter)', () => {
     expect(exposed).not.toMatch(/\+[1-9]\d{7,14}/);
     expect(exposed).not.toContain('8642');
     expect(exposed).not.toContain('Telemetry check');
+    expect(exposed).not.toContain('Thanks, got');
   });
 });

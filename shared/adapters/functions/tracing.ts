@@ -83,6 +83,12 @@ export async function traced<T>(context: InvocationContext, spec: SpanSpec, run:
   }
 }
 
+/** Links `span` to the trace a stored traceparent names (a reply to the message it answers); ignores an invalid one. */
+export function linkTo(span: Span, traceparent: string | undefined): void {
+  const spanContext = trace.getSpanContext(contextOf(traceparent));
+  if (spanContext) span.addLink({ context: spanContext });
+}
+
 /**
  * A span for work already done, placed in the trace it belongs to once that is known: a delivery
  * report's, whose message (and so its trace) is found only by handling it.
