@@ -2,6 +2,7 @@
 // host. Each function's options live in its own file; this file only decides which to register.
 import { app } from '@azure/functions';
 import { config } from '../shared/config.js';
+import { startTelemetry } from '../shared/adapters/functions/telemetry.js';
 import { addOptOut } from './addOptOut.js';
 import { cancelMessage } from './cancelMessage.js';
 import { dashboard } from './dashboard.js';
@@ -17,6 +18,7 @@ import { getOptOut } from './getOptOut.js';
 import { health, healthDetails } from './health.js';
 import { inboundSms } from './inboundSms.js';
 import { listOptOuts } from './listOptOuts.js';
+import { observeQueues } from './observeQueues.js';
 import { openApi } from './openApi.js';
 import { previewMessages } from './previewMessages.js';
 import { reconcileDeliveries } from './reconcileDeliveries.js';
@@ -27,6 +29,15 @@ import { submitMessages } from './submitMessages.js';
 
 // Parsing the settings here makes a bad setting stop the app at start, naming the setting.
 const settings = config();
+
+// Traces, metrics and logs (docs/operations.md), before anything runs. When the app sends its own
+// telemetry to Application Insights it tells the host so, and the host stops sending the app's log
+// lines a second time: the capability Microsoft's Functions instrumentation sets
+// (Azure/azure-functions-nodejs-opentelemetry src/instrumentation.ts, "so that the host doesn't
+// duplicate"); host.json's telemetryMode OpenTelemetry is the host's half.
+if (startTelemetry(settings.telemetry).exporter === 'azureMonitor') {
+  app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
+}
 
 app.http('submitMessages', submitMessages);
 app.http('previewMessages', previewMessages);
@@ -52,3 +63,4 @@ app.eventGrid('inboundSms', inboundSms);
 app.timer('reconcileDeliveries', reconcileDeliveries);
 app.timer('recoverWork', recoverWork(settings.recovery.schedule));
 app.storageQueue('dispatchEvents', dispatchEvents);
+app.timer('observeQueues', observeQueues);

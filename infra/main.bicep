@@ -149,6 +149,9 @@ param inboundKeywords object = {}
 @description('INBOUND_REPLIES as JSON, e.g. {"help":"Acme alerts. Reply STOP to end."}. Empty keeps the current setting.')
 param inboundReplies object = {}
 
+@description('E-mail address the alerts go to (azd env ALERT_EMAIL). Empty creates the alert rules without anyone to notify; docs/operations.md lists them.')
+param alertEmail string = ''
+
 @allowed([
   512
   2048
@@ -240,6 +243,29 @@ module monitoring 'modules/monitoring.bicep' = {
   params: {
     logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Alerts and the workbook read the app's OpenTelemetry metrics and logs in Application Insights.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    location: location
+    tags: tags
+    namePrefix: resourceToken
+    alertEmail: alertEmail
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
     location: location
     tags: tags
   }

@@ -12,6 +12,16 @@ import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { StoragePoisonQueue } from './adapters/storagequeue/poisonQueue.js';
 import { systemClock } from './adapters/systemClock.js';
 import { createTableAdapters } from './adapters/tables/tableAdapters.js';
+import {
+  measuredGateway,
+  measuredRateLimiter,
+  telemetryDestination,
+  tracedMessageStore,
+  tracedQueue,
+} from './adapters/telemetry/instrumented.js';
+import { observeQueues, type QueueObservation } from './adapters/telemetry/queueObserver.js';
+import { ServiceBusQueueProbe } from './adapters/servicebus/queueProbe.js';
+import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
 import type { AnalyticsStore } from './ports/analytics.js';
 import type { ConsentLog, OptOutStore } from './ports/consent.js';
 import type { ConversationStore } from './ports/conversations.js';
@@ -71,6 +81,8 @@ export interface Services {
   destinations: EventDestination[];
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
+  /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
+  observeQueues(): Promise<QueueObservation & { tableDeadLetters: number }>;
 }
 
 let cached: Services | undefined;
@@ -85,14 +97,26 @@ export function buildServices(cfg: Config): Services {
   const tables = createTableAdapters(cfg.storage);
   const storageQueue =
     cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
-  const queue = storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
+  // Telemetry wraps the ports (adapters/telemetry/instrumented.ts); without an exporter it costs nothing.
+  const queue = tracedQueue(
+    storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
+    cfg.outboundQueue.transport,
+    cfg.outboundQueue.name,
+  );
+  const probe = storageQueue
+    ? new StorageQueueProbe(cfg.storage, cfg.outboundQueue.name)
+    : new ServiceBusQueueProbe(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
-  const destinations = [...eventDestinations(cfg), analyticsDestination(tables.analytics, cfg.analytics, cfg.senders)];
+  const destinations = [
+    ...eventDestinations(cfg),
+    analyticsDestination(tables.analytics, cfg.analytics, cfg.senders),
+    telemetryDestination(),
+  ];
   const publisher = eventPublisher({ destinations, outbox, retryBaseMs: cfg.events.retryBaseMs });
   return {
     config: cfg,
     clock: systemClock,
-    messages: tables.messages,
+    messages: tracedMessageStore(tables.messages),
     optOuts: tables.optOuts,
     consentLog: tables.consentLog,
     conversations: tables.conversations,
@@ -100,10 +124,10 @@ export function buildServices(cfg: Config): Services {
     transportDeadLetters: storageQueue
       ? new StoragePoisonQueue(cfg.storage, cfg.outboundQueue.name)
       : new ServiceBusDeadLetterQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
-    rateLimiter: tables.rateLimiter,
+    rateLimiter: measuredRateLimiter(tables.rateLimiter),
     tracker: tables.tracker,
     queue,
-    gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
+    gateway: measuredGateway(createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }), new URL(cfg.acs.endpoint).host),
     idempotency: tables.idempotency,
     submissions: tables.submissions,
     outbox,
@@ -111,6 +135,7 @@ export function buildServices(cfg: Config): Services {
     events: publishingSink(publisher, cfg.events.source),
     analytics: tables.analytics,
     destinations,
+    observeQueues: () => observeQueues(probe, tables.deadLetters),
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();

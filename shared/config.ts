@@ -40,7 +40,20 @@ export interface Config {
   inbound: InboundPolicy & { mirrorOptOutsToAcs: boolean };
   /** Analytics: the response-rate window and the price list of the cost estimate. */
   analytics: { responseWindowMs: number; prices: PriceTable };
+  /** Traces, metrics and logs (shared/adapters/telemetry): where they go, and under which service name. */
+  telemetry: TelemetryConfig;
 }
+
+export type TelemetryConfig =
+  | { exporter: 'none' | 'console' | 'memory'; serviceName: string }
+  | { exporter: 'file'; serviceName: string; file: string }
+  | {
+      exporter: 'azureMonitor';
+      serviceName: string;
+      connectionString: string;
+      /** Entra authentication (APPLICATIONINSIGHTS_AUTHENTICATION_STRING): the managed identity, a user-assigned one by client id. */
+      entra?: { clientId?: string };
+    };
 
 /** A setting is missing or malformed; the message names every such setting. */
 export class ConfigError extends Error {
@@ -146,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (!poolConflicts.includes(conflict)) problems.push(`INBOUND_KEYWORDS: ${conflict} for ${number}`);
     }
   }
+  const telemetry = telemetryConfig(s, problems);
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
 
   return {
@@ -187,6 +201,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : {}),
     inbound: { scope: s.OPT_OUT_SCOPE, keywords, replies, mirrorOptOutsToAcs: s.ACS_OPT_OUT_MIRROR },
     analytics: { responseWindowMs: s.ANALYTICS_RESPONSE_WINDOW_HOURS * 3600_000, prices: mergePrices(s.ANALYTICS_SMS_PRICES) },
+    telemetry,
+  };
+}
+
+function telemetryConfig(s: ReturnType<typeof settingsSchema.parse>, problems: string[]): TelemetryConfig {
+  // service.name becomes cloud_RoleName in Application Insights: the app's name in Azure.
+  const serviceName = s.WEBSITE_SITE_NAME ?? 'sms-pipeline';
+  const exporter =
+    s.TELEMETRY_EXPORTER === 'auto' ? (s.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'azureMonitor' : 'none') : s.TELEMETRY_EXPORTER;
+  if (exporter === 'file') return { exporter, serviceName, file: s.TELEMETRY_FILE };
+  if (exporter !== 'azureMonitor') return { exporter, serviceName };
+  if (!s.APPLICATIONINSIGHTS_CONNECTION_STRING) {
+    problems.push('TELEMETRY_EXPORTER=azureMonitor needs APPLICATIONINSIGHTS_CONNECTION_STRING');
+    return { exporter: 'none', serviceName };
+  }
+  const auth = s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING;
+  const clientId = auth ? /ClientId=([0-9a-fA-F-]{36})/i.exec(auth)?.[1] : undefined;
+  return {
+    exporter,
+    serviceName,
+    connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    ...(auth ? { entra: clientId ? { clientId } : {} } : {}),
   };
 }
 

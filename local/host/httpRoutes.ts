@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRequest as HttpRequestType, HttpResponseInit } from '@azure/functions';
 import type { RegisteredFunction } from './functionsCore.js';
-import { context, functionsLib, invoke, type Log } from './invocation.js';
+import { context, functionsLib, invocationTraceContext, invoke, type Log } from './invocation.js';
 
 export interface Route {
   fn: RegisteredFunction;
@@ -123,5 +123,9 @@ export async function handleHttpRoute(
     params,
     ...(body.length > 0 ? { body: { bytes: body } } : {}),
   });
-  await writeResponse(res, await track(invoke(route.fn, log, [request], context(route.fn, log))));
+  const incoming = { traceparent: headers.traceparent, tracestate: headers.tracestate };
+  await writeResponse(
+    res,
+    await track(invoke(route.fn, log, [request], context(route.fn, log, { traceContext: invocationTraceContext(incoming) }))),
+  );
 }

@@ -12,6 +12,7 @@ import { isDisabled, loadFunctionsLib } from './invocation.js';
 import { serviceBusTriggerSettings, startServiceBusTrigger } from '../serviceBus/trigger.js';
 import { startQueueTrigger } from './storageQueueTrigger.js';
 import { startTimer } from './timerTrigger.js';
+import { telemetryHandle } from '../../shared/adapters/telemetry/setup.js';
 
 export interface LocalHostOptions {
   entry: string;
@@ -64,6 +65,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify({ state: 'Running', functions: functions.map((f) => f.name) }));
+      } else if (url.pathname === '/admin/telemetry' && method === 'GET') {
+        // Local only (the real host has no such route): what TELEMETRY_EXPORTER=memory captured in
+        // this process — spans, metric points and log records as JSON lines (docs/operations.md).
+        const memory = telemetryHandle()?.memory;
+        if (!memory) res.writeHead(404, { 'content-type': 'text/plain' }).end('TELEMETRY_EXPORTER is not memory');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await memory()));
       } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
         await handleEventGrid(req, res, url, method, eventGrid, track, log);
       } else {
@@ -112,6 +119,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     async close() {
       await Promise.all(stops.map((s) => s()));
       await Promise.allSettled([...inFlight]);
+      await telemetryHandle()?.flush();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
     },

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { invocationTraceContext } from '../host/invocation.js';
 
 /** What the trigger needs of a registered function; local/host/functionsCore.ts RegisteredFunction has it. */
 export interface ServiceBusTriggeredFunction {
@@ -167,6 +168,9 @@ export function startServiceBusTrigger(
         functionName: fn.name,
         options: { trigger: fn.trigger as never, extraInputs: [], extraOutputs: [] },
         triggerMetadata: triggerMetadata(message),
+        // A new trace per invocation, as for the Storage queue trigger; the app parents its `sms.send`
+        // span on the job's own traceparent (which the message also carries as Diagnostic-Id).
+        traceContext: invocationTraceContext(),
         logHandler: (level, ...args) =>
           log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
       });

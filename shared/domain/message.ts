@@ -75,6 +75,11 @@ export interface MessageRecord {
   attempts: number;
   /** The last error, for failed messages. */
   error?: { code: string; message: string };
+  /**
+   * W3C traceparent of the operation that created the record (the submit, or the send of a job
+   * enqueued directly): its delivery report joins that trace. Set by the telemetry adapters.
+   */
+  traceparent?: string;
   /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
   erasedAt?: string;
   /** Optimistic concurrency token of the stored entity. */

@@ -4,6 +4,7 @@
 // validated as strictly as an HTTP body.
 import { z } from 'zod';
 import { EXTERNAL_BATCH_ID_PATTERN, MESSAGE_ID_PATTERN } from './ids.js';
+import { isTraceparent } from './traceContext.js';
 
 export const SEND_JOB_SCHEMA_VERSION = 'sms.sendjob/1';
 
@@ -47,6 +48,15 @@ export const sendJobSchema = z
     reservedAt: isoDate.optional(),
     /** Why the previous attempt failed, kept for the dead-letter reason. */
     lastError: z.string().max(1000).optional(),
+    /**
+     * W3C trace context of whoever enqueued the job (optional since sms.sendjob/1 began; jobs
+     * without it are accepted as before): the send joins that trace. Kept by retries and splits.
+     */
+    traceparent: z
+      .string()
+      .max(55)
+      .refine(isTraceparent, 'must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+      .optional(),
   })
   .strict()
   .superRefine((job, ctx) => {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_SCHEDULE_AHEAD_MS, type MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
+import { traceIdOf } from '../domain/traceContext.js';
 import type { SubmitPlan } from '../pipeline/submitMessages.js';
 import { metadataSchema, tagSchema } from './common.js';
 import { idempotencyKeyHeader } from './idempotency.js';
@@ -124,6 +125,12 @@ export const messageView = z.object({
   expiresAt: z.string().optional(),
   acsMessageId: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  traceId: z
+    .string()
+    .optional()
+    .describe(
+      'W3C trace id of the message: its submit, hand-over and delivery report are one trace in Application Insights (operation_Id); see docs/operations.md.',
+    ),
   history: z.array(statusChangeSchema),
 });
 
@@ -180,6 +187,7 @@ export function toMessageView(record: MessageRecord): MessageView {
     ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
     ...(record.acsMessageId ? { acsMessageId: record.acsMessageId } : {}),
     ...(record.error ? { error: record.error } : {}),
+    ...(traceIdOf(record.traceparent) ? { traceId: traceIdOf(record.traceparent)! } : {}),
     history: record.history,
   };
 }

@@ -30,9 +30,10 @@ export interface DeliveryReportDeps {
 /** The consent path (consent.ts) and where its events go. */
 export type CarrierConsentDeps = ConsentDeps & { publisher: EventPublisher };
 
+/** `traceparent`: the message's trace (set at submit), which the report's span joins. */
 export type DeliveryReportOutcome =
-  | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed' }
-  | { kind: 'duplicate'; messageId: string }
+  | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed'; traceparent?: string }
+  | { kind: 'duplicate'; messageId: string; traceparent?: string }
   | { kind: 'unknownMessage'; acsMessageId: string }
   | { kind: 'malformed'; reason: string };
 
@@ -84,14 +85,18 @@ export async function applyDeliveryReport(
     if (!changed) {
       // A redelivery may follow a publish that failed after the save: publish again (same id).
       if (record.status === report.status) await deps.events.statusChanged([record]);
-      return { kind: 'duplicate', messageId: record.messageId };
+      return { kind: 'duplicate', messageId: record.messageId, ...traceOf(record) };
     }
     await deps.messages.save(record);
     if (learnedAcsMessageId)
       await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
     await deps.events.statusChanged([record]);
-    return { kind: 'applied', messageId: record.messageId, status: report.status };
+    return { kind: 'applied', messageId: record.messageId, status: report.status, ...traceOf(record) };
   });
+}
+
+function traceOf(record: MessageRecord): { traceparent?: string } {
+  return record.traceparent ? { traceparent: record.traceparent } : {};
 }
 
 /** What a report says became of its message. */

@@ -135,6 +135,9 @@ describe('Functions v4 conventions', () => {
       'AZURE_CLIENT_ID',
       // Set by the platform in Azure (the app's name).
       'WEBSITE_SITE_NAME',
+      // Application Insights, set by infra; locally telemetry goes to TELEMETRY_EXPORTER instead.
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
     ]);
     for (const name of Object.keys(settingsSchema.shape)) {
       if (!azureOnly.has(name))

@@ -20,6 +20,7 @@ import type { AnalyticsReadQuery, AnalyticsStore } from '../../shared/ports/anal
 import type { ConsentLog, OptOutStore } from '../../shared/ports/consent.js';
 import type { ConversationStore } from '../../shared/ports/conversations.js';
 import type { DeadLetterStore, TransportDeadLetters } from '../../shared/ports/deadLetters.js';
+import { observeQueues } from '../../shared/adapters/telemetry/queueObserver.js';
 import { ConcurrencyError, InvalidContinuationTokenError } from '../../shared/ports/errors.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from '../../shared/ports/events.js';
 import {
@@ -127,12 +128,25 @@ export class FakeMessageStore implements MessageStore {
 
 export class FakeQueue implements OutboundQueue {
   readonly jobs: SendJob[] = [];
+  /** When each job in `jobs` was put (ms), for the queue-age probe. */
+  private readonly putAt: number[] = [];
+  constructor(private readonly now: () => number = Date.now) {}
   async enqueue(jobs: readonly SendJob[]) {
     this.jobs.push(...jobs.map(clone));
+    this.putAt.push(...jobs.map(() => this.now()));
   }
   async ping() {}
   take(): SendJob | undefined {
+    this.putAt.shift();
     return this.jobs.shift();
+  }
+  /** Seconds the oldest waiting job has waited (a job not yet due counts from its notBefore). */
+  oldestAgeSeconds(): number {
+    const now = this.now();
+    const ages = this.jobs.map(
+      (job, i) => (now - Math.max(this.putAt[i] ?? now, job.notBefore ? Date.parse(job.notBefore) : 0)) / 1000,
+    );
+    return Math.max(0, ...ages);
   }
 }
 
@@ -516,6 +530,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
     webhooks: { urls: [] },
     inbound: { ...DEFAULT_INBOUND_POLICY, mirrorOptOutsToAcs: false },
     analytics: { responseWindowMs: 72 * 3600_000, prices: mergePrices() },
+    telemetry: { exporter: 'none', serviceName: 'sms-pipeline-test' },
     ...overrides,
   };
 }
@@ -553,6 +568,9 @@ export function fakeServices(
   const analytics = new FakeAnalyticsStore();
   const destinations = options.destinations ?? [];
   const publisher = eventPublisher({ destinations, outbox, retryBaseMs: config.events.retryBaseMs });
+  const queue = new FakeQueue(() => clock.now().getTime());
+  const deadLetters = new FakeDeadLetters();
+  const transportDeadLetters = new FakeTransportDeadLetters();
   return {
     config,
     clock,
@@ -560,11 +578,11 @@ export function fakeServices(
     optOuts: new FakeOptOuts(),
     consentLog: new FakeConsentLog(),
     conversations: new FakeConversations(),
-    deadLetters: new FakeDeadLetters(),
-    transportDeadLetters: new FakeTransportDeadLetters(),
+    deadLetters,
+    transportDeadLetters,
     rateLimiter: new FakeRateLimiter(clock),
     tracker: new FakeTracker(),
-    queue: new FakeQueue(),
+    queue,
     gateway: new FakeGateway(),
     idempotency: new MemoryIdempotencyStore(),
     submissions: new FakeSubmissions(),
@@ -574,6 +592,18 @@ export function fakeServices(
     analytics,
     destinations,
     async ensureStorage() {},
+    observeQueues: () =>
+      observeQueues(
+        {
+          system: 'fake',
+          queueName: config.outboundQueue.name,
+          observe: async () => ({
+            oldestAgeSeconds: queue.oldestAgeSeconds(),
+            transportDeadLetters: transportDeadLetters.letters.length,
+          }),
+        },
+        deadLetters,
+      ),
   };
 }
 

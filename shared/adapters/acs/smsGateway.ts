@@ -14,6 +14,7 @@ import { readStatusDetails } from '../../domain/deliveryStatusDetails.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';
 import { neverSent } from '../outage.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
+import { traceparentPolicy } from './traceparentPolicy.js';
 
 type VersionOf<K extends keyof typeof SMS_API_VERSIONS> = (typeof SMS_API_VERSIONS)[K][number];
 
@@ -181,7 +182,10 @@ async function buildClients(acs: Config['acs']): Promise<Clients> {
     apiVersion: ACS_API_VERSION,
     retryOptions: { maxRetries: 0 },
     allowInsecureConnection: insecure,
-    additionalPolicies: [{ policy: repeatabilityPolicy, position: 'perCall' as const }],
+    additionalPolicies: [
+      { policy: repeatabilityPolicy, position: 'perCall' as const },
+      { policy: traceparentPolicy, position: 'perCall' as const },
+    ],
   };
   let sms: InstanceType<typeof SmsClient>;
   let credential: import('@azure/core-auth').KeyCredential | import('@azure/core-auth').TokenCredential;
