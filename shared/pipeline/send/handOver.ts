@@ -164,6 +164,17 @@ async function recordVerdicts(
     }
   }
 
+  // The ACS id index and the conversation entries: one transaction each, side by side, so the
+  // thread costs one storage request per job and no extra latency. The index is written before the
+  // records say `sent`: a report that comes as soon as they do (untagged, its id decorated unlike
+  // the send's) finds its message through it instead of being parked.
+  const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
+  const sentAt = after.toISOString();
+  await Promise.all([
+    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
+    accepted.length > 0 ? deps.conversations.recordOutbound(accepted.map((r) => outboundEntry(r, sentAt))) : undefined,
+  ]);
+
   await updateWithRetry(deps, job.batchId, [...accepted, ...failed], (record, fromStore) => {
     const target = fromStore ?? record;
     if (record.acsMessageId) target.acsMessageId = record.acsMessageId;
@@ -175,19 +186,6 @@ async function recordVerdicts(
     }
     return target;
   });
-
-  // The ACS id index and the conversation entries: one transaction each, side by side, so the
-  // thread costs one storage request per job and no extra latency.
-  const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
-  const sentAt = after.toISOString();
-  await Promise.all([
-    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
-    accepted.length > 0
-      ? deps.conversations.recordOutbound(
-          accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt)),
-        )
-      : undefined,
-  ]);
 
   const sendAgain = new Map<string, MessageRecord>();
   await updateWithRetry(deps, job.batchId, outsideWindow, (record, fromStore) => {
