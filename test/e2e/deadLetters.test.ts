@@ -99,7 +99,7 @@ describe('npm run dead-letters', () => {
     expect(carried(to, text)).toBe(1);
     expect(stack.emulator.inbox(to).filter((m) => m.message === text)).toHaveLength(1);
     expect(parseList(await deadLetters(['list'])).some((l) => l.id === letter!.id)).toBe(false);
-  }, 90_000);
+  }, 180_000);
 
   it('replays a job whose message ACS already took: nothing is sent twice', async () => {
     const to = '+14255550202';
@@ -128,7 +128,7 @@ describe('npm run dead-letters', () => {
     } finally {
       stack.emulator.configure({ deliveryReports: { delayMs: 50 } });
     }
-  }, 90_000);
+  }, 180_000);
 
   it("lists a job from the transport's dead letters and replays only what was not sent yet, once", async () => {
     // A report that overtakes the sender's own write is parked until the reconciler's next run
@@ -181,5 +181,5 @@ describe('npm run dead-letters', () => {
     } finally {
       await transport.close();
     }
-  }, 90_000);
+  }, 180_000);
 });

@@ -53,7 +53,7 @@ describe('bulk and idempotent', () => {
 
     await waitFor(
       async () => ((await batchCounts(first.batchId)).delivered === 1000 ? true : undefined),
-      60_000,
+      150_000,
       'all 1,000 delivered',
     );
     const requests = stack.emulator.sends().filter((s) => s.from === SHORT_CODE);
@@ -67,7 +67,7 @@ describe('bulk and idempotent', () => {
         to,
       ).toHaveLength(1);
     }
-  });
+  }, 180_000);
 
   it('an idempotent retry of that request returns the original answer and creates nothing', async () => {
     const before = stack.emulator.sends().length;
@@ -105,7 +105,7 @@ describe('schedule, cancel, expire', () => {
     expect(Date.parse(received.receivedAt)).toBeGreaterThanOrEqual(at.getTime());
     await waitFor(
       async () => ((await statusOf(accepted.messages[0]!.messageId)) === 'delivered' ? true : undefined),
-      10_000,
+      30_000,
       'delivered',
     );
   });
