@@ -6,6 +6,7 @@ import { newBatchId } from '../shared/domain/ids.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, withIdempotency } from '../shared/http/idempotency.js';
 import { submitMessagesBody, submitResponse } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
+import { budgetProblem, destinationProblem } from '../shared/http/sending.js';
 import { submitMessages as submit } from '../shared/pipeline/submitMessages.js';
 
 export const submitMessages: HttpFunctionOptions = {
@@ -25,6 +26,8 @@ export const submitMessages: HttpFunctionOptions = {
         async (operation) => {
           const result = await submit(deps().submit(log), body.value, { ...(operation.operationId ? { batchId: operation.operationId } : {}), resumed: operation.resumed });
           if (result.kind === 'invalid') return validationProblem(result.errors);
+          if (result.kind === 'refused') return destinationProblem(result.refusals);
+          if (result.kind === 'budgetExceeded') return budgetProblem(result, services().clock.now());
           const response = submitResponse(result);
           return json(202, response, { location: response.statusUrl });
         },

@@ -74,6 +74,8 @@ export interface MessageRecord {
   error?: { code: string; message: string };
   /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
   erasedAt?: string;
+  /** When the app reported the message used (an OTP entered: POST /api/messages/{id}/conversion). */
+  convertedAt?: string;
   /** Optimistic concurrency token of the stored entity. */
   etag?: string;
 }

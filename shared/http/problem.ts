@@ -34,6 +34,8 @@ export const PROBLEM_TYPES = {
   conflict: { slug: 'conflict', title: 'The request conflicts with the current state', status: 409 },
   idempotencyMismatch: { slug: 'idempotency-key-reused', title: 'The Idempotency-Key was used with a different request', status: 422 },
   idempotencyInProgress: { slug: 'idempotency-key-in-progress', title: 'A request with this Idempotency-Key is still being processed', status: 409 },
+  destinationNotPermitted: { slug: 'destination-not-permitted', title: 'Sending to this destination is not permitted', status: 403 },
+  budgetExceeded: { slug: 'budget-exceeded', title: 'A sending budget is reached', status: 429 },
   unavailable: { slug: 'service-unavailable', title: 'A dependency is unavailable; try again later', status: 503 },
   internal: { slug: 'internal-error', title: 'Something went wrong on our side', status: 500 },
 } as const;

@@ -36,6 +36,11 @@ import { eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
 import { DEFAULT_INBOUND_POLICY } from '../../shared/domain/inboundPolicy.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
+import { DEFAULT_PUMPING_POLICY } from '../../shared/domain/fraudWatch.js';
+import { defaultAllowedCountries } from '../../shared/domain/geo.js';
+import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from './guardFakes.js';
+
+export { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls, openGuard } from './guardFakes.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -471,6 +476,11 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
     webhooks: { urls: [] },
     inbound: { ...DEFAULT_INBOUND_POLICY, mirrorOptOutsToAcs: false },
     analytics: { responseWindowMs: 72 * 3600_000, prices: mergePrices() },
+    guard: {
+      allowedCountries: defaultAllowedCountries(overrides.senders ?? [tollFree, shortCode]),
+      budgets: { rules: [], whenReached: 'refuse' },
+      pumping: DEFAULT_PUMPING_POLICY,
+    },
     ...overrides,
   };
 }
@@ -492,6 +502,9 @@ export interface FakeServices extends Services {
   submissions: FakeSubmissions;
   outbox: FakeOutbox;
   analytics: FakeAnalyticsStore;
+  sendingControls: FakeSendingControls;
+  budgets: FakeBudgetLedger;
+  fraudWatch: FakeFraudWatch;
 }
 
 /**
@@ -526,6 +539,9 @@ export function fakeServices(options: { config?: Partial<Config>; clock?: FakeCl
     events: publishingSink(publisher, config.events.source),
     analytics,
     destinations,
+    sendingControls: new FakeSendingControls(() => clock.now().getTime()),
+    budgets: new FakeBudgetLedger(),
+    fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
   };
 }

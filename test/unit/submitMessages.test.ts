@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { stickySender } from '../../shared/domain/sender.js';
 import { submitMessagesBody, submitResponse } from '../../shared/http/messages.js';
 import { submitMessages, type SubmitDeps } from '../../shared/pipeline/submitMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeSubmissions, RecordingSink, shortCode, silentLogger, tollFree } from '../support/fakes.js';
+import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeSubmissions, openGuard, RecordingSink, shortCode, silentLogger, tollFree } from '../support/fakes.js';
 
 let clock: FakeClock;
 let messages: FakeMessageStore;
@@ -15,7 +15,7 @@ beforeEach(() => {
   messages = new FakeMessageStore();
   queue = new FakeQueue();
   optOuts = new FakeOptOuts();
-  deps = { messages, queue, optOuts, clock, log: silentLogger, senders: [shortCode], maxSegments: 3, events: new RecordingSink(), submissions: new FakeSubmissions() };
+  deps = { ...openGuard(), messages, queue, optOuts, clock, log: silentLogger, senders: [shortCode], maxSegments: 3, events: new RecordingSink(), submissions: new FakeSubmissions() };
 });
 
 /** A submit, its accepted result with the response the API answers with. */
