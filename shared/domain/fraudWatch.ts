@@ -7,8 +7,9 @@
 //   about an hour). Requests, not recipients: a bot triggers one OTP per request, while one bulk
 //   request to many numbers of a range is a campaign (and is capped by budgets and geo permissions);
 // - a collapse of conversions: per destination country, the share of OTP messages the app reports
-//   as used (POST /api/messages/{id}/conversion) over the last half hour against that country's own
-//   share over the last day. Judged only where the app reports conversions at all.
+//   as used (POST /api/messages/{id}/conversion) over the last quarter hour against that country's
+//   own share over the last day (moving averages with those half-lives). Judged only where the app
+//   reports conversions at all.
 // Either holds further sends (a Hold: the prefix, or the country's OTP traffic).
 import { countryOf } from './countries.js';
 
@@ -20,7 +21,7 @@ export interface PumpingPolicy {
   burstFactor: number;
   /** Tags of one-time-password traffic, whose conversions are watched. */
   otpTags: readonly string[];
-  /** OTP messages in the last half hour (weighted) before a country's conversions are judged. */
+  /** OTP messages in the last quarter hour (weighted) before a country's conversions are judged. */
   minOtpVolume: number;
   /** Conversions below this percentage of the country's own share are a collapse. */
   collapsePercent: number;
@@ -48,7 +49,7 @@ export function prefixOf(e164: string): string {
 
 /** Weight of the newest minute in a prefix's baseline (forgets in about an hour). */
 const BASELINE_ALPHA = 1 / 60;
-const FAST_HALF_LIFE_MS = 30 * 60_000;
+const FAST_HALF_LIFE_MS = 15 * 60_000;
 const SLOW_HALF_LIFE_MS = 24 * 3600_000;
 /** Conversions are judged only where the app reports them: a day's share of at least this. */
 const MIN_BASELINE_CONVERSION = 0.05;

@@ -43,6 +43,12 @@ export interface Hold {
   etag?: string;
 }
 
+/**
+ * A hold released with "cancel" is looked at this long after its release: its held messages come
+ * back to the queue within seconds and are canceled then; after a week none can be left.
+ */
+export const CANCELING_HOLDS_FOR_MS = 7 * 24 * 3600_000;
+
 /** The controls in force, as read at `readAt` (ms). */
 export interface ControlsSnapshot {
   pauses: Pause[];
@@ -109,7 +115,7 @@ export function holdOf(country: string, suspicion: Suspicion, otpTags: readonly 
     rule: 'conversions',
     reason: FRAUD_SUSPECTED,
     detail:
-      `only ${pct(suspicion.conversionRate)} of the last half hour's ${Math.round(suspicion.otpVolume)} OTP messages to ${country} were used, ` +
+      `only ${pct(suspicion.conversionRate)} of the last quarter hour's ${Math.round(suspicion.otpVolume)} OTP messages to ${country} were used, ` +
       `against ${pct(suspicion.baselineConversionRate)} over the last day: OTPs nobody uses look like SMS pumping`,
     state: 'active',
     placedAt,

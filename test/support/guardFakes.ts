@@ -21,6 +21,7 @@ import {
   type WatchState,
 } from '../../shared/domain/fraudWatch.js';
 import {
+  CANCELING_HOLDS_FOR_MS,
   mayPlaceOver,
   pauseKey,
   type ControlsSnapshot,
@@ -49,7 +50,12 @@ export class FakeSendingControls implements SendingControlStore {
     this.reads++;
     this.kept = {
       pauses: [...this.pauses.values()].map(clone),
-      holds: [...this.holds.values()].filter((h) => h.state === 'active' || h.heldMessages === 'cancel').map(clone),
+      holds: [...this.holds.values()]
+        .filter(
+          (h) =>
+            h.state === 'active' || (h.heldMessages === 'cancel' && Date.parse(h.releasedAt!) >= now - CANCELING_HOLDS_FOR_MS),
+        )
+        .map(clone),
       readAt: now,
     };
     return clone(this.kept);

@@ -88,6 +88,11 @@ export class TableBudgetLedger implements BudgetLedger {
     for (let round = 1; ; round++) {
       const stored = await this.readRange(client, request.at);
       const plan = planCharge(policy, request, stored);
+      if (plan.kind === 'exceeded') {
+        // A batch charged before may have filled the budget itself: its retry is answered as charged.
+        const earlier = await this.chargeOf(client, request.batchId);
+        if (earlier) return earlier;
+      }
       const actions = this.counterActions(plan.counters, stored);
       if (plan.kind === 'fits') {
         actions.unshift([

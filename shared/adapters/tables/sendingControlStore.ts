@@ -6,6 +6,7 @@
 // however many jobs it runs.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import {
+  CANCELING_HOLDS_FOR_MS,
   mayPlaceOver,
   pauseKey,
   type ControlsSnapshot,
@@ -23,8 +24,6 @@ type Row = Record<string, unknown>;
 
 const PAUSES = 'pause';
 const HOLDS = 'hold';
-/** Released holds whose messages are canceled stay in the snapshot this long: their messages come back within seconds. */
-const CANCELING_FOR_MS = 7 * 24 * 3600_000;
 
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
@@ -86,7 +85,7 @@ export class TableSendingControlStore implements SendingControlStore {
 
   private async read(now: number): Promise<ControlsSnapshot> {
     const client = await this.table();
-    const since = new Date(now - CANCELING_FOR_MS).toISOString();
+    const since = new Date(now - CANCELING_HOLDS_FOR_MS).toISOString();
     const filter =
       `PartitionKey eq '${PAUSES}' or (PartitionKey eq '${HOLDS}' and ` +
       `(state eq 'active' or (heldMessages eq 'cancel' and releasedAt ge ${odataString(since)})))`;
