@@ -37,6 +37,7 @@ const HOST_SETTING =
 const SET_BY_HAND = [
   'STATUS_WEBHOOK_SECRET',
   'ANALYTICS_SMS_PRICES',
+  'SMS_BUDGETS',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__queueServiceUri',
 ];
