@@ -3,6 +3,7 @@
 // end with at most 100 accepted; every other request gets a 429 problem with Retry-After at the end
 // of the UTC day; retries of accepted requests charge nothing more; and what the handsets receive
 // is exactly what was accepted.
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/freePort.js';
 import { startHostProcess, type HostProcess } from '../../local/stack.js';
@@ -112,4 +113,27 @@ describe('a daily budget of 100 messages, raced by 5 clients on two instances', 
     for (const o of accepted) expect(stack.emulator.inbox(numberOf(o.client, o.i)).filter((m) => m.message === TEXT)).toHaveLength(1);
     for (const o of outcomes.filter((x) => x.status === 429)) expect(stack.emulator.inbox(numberOf(o.client, o.i))).toEqual([]);
   }, 120_000);
+
+  it('shows on the dashboard: the pool budget used up, 100 of 100', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${stack.hostUrl}/api/dashboard?code=local-function-key`);
+      await page.waitForSelector('#sending tbody tr', { timeout: 30_000 });
+      const shown = await page.evaluate(() => ({
+        state: document.querySelector('#sending-state')!.textContent,
+        rows: [...document.querySelectorAll('#sending tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
+        meter: (document.querySelector('#sending tbody meter') as HTMLMeterElement).value,
+      }));
+      expect(shown.state).toBe('Sending: active');
+      expect(shown.rows).toHaveLength(1);
+      expect(shown.rows[0]!.slice(0, 4)).toEqual(['pool · messages', new Date().toISOString().slice(0, 10), '100', '100']);
+      expect(shown.meter).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });

@@ -3,6 +3,7 @@
 // within one pacing slot (at most one burst more reaches ACS), nothing is lost while paused, a
 // message whose validity ends while paused is reported expired and never sent, and resuming sends
 // every waiting message exactly once — counted in the emulator's handset inboxes.
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/freePort.js';
 import { startHostProcess, type HostProcess } from '../../local/stack.js';
@@ -68,6 +69,16 @@ describe('the pause switch, across two instances', () => {
       expect(health.sending).toBe('paused');
       const details = (await (await fetch(`${base}/api/health/details`)).json()) as { sending?: { state: string; pauses: number } };
       expect(details.sending).toMatchObject({ state: 'paused', pauses: 1 });
+    }
+    // The dashboard says so too.
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${secondUrl}/api/dashboard?code=local-function-key`);
+      await page.waitForSelector('#sending[data-state="paused"]', { timeout: 30_000 });
+      expect(await page.locator('#sending-state').textContent()).toMatch(/^Sending paused: the whole pool \(since /);
+    } finally {
+      await browser.close();
     }
     const expired = await waitFor(
       async () => {
