@@ -230,6 +230,45 @@ export function shardOf(prefix: string): string {
   return `s${String(h % WATCH_SHARDS).padStart(2, '0')}`;
 }
 
+/**
+ * Prefixes kept in one shard row. A row holds its prefixes as one Table Storage string property, at
+ * most 64 KiB (32,768 UTF-16 characters: learn.microsoft.com, "Understanding the Table service data
+ * model", property types); a prefix takes about 50 characters, so 400 fill well under half of it.
+ */
+export const MAX_PREFIXES_PER_SHARD = 400;
+
+/**
+ * The prefixes of one shard row to keep when traffic spreads over more than `max` of them (a big
+ * campaign sent one request per recipient): first those this request touched (so a range that is
+ * starting a burst keeps counting), then those nearest to a burst — most requests in the last
+ * minute, or the usual rate that raises their threshold most. The ones dropped had about one
+ * request each among hundreds of others; forgetting one loses that request and a baseline too
+ * small to raise its threshold above the floor. A burst is judged before this, on the whole state.
+ */
+export function trimShard(
+  policy: Pick<PumpingPolicy, 'burstFactor'>,
+  prefixes: Record<string, PrefixState>,
+  nowMs: number,
+  touched: ReadonlySet<string>,
+  max = MAX_PREFIXES_PER_SHARD,
+): Record<string, PrefixState> {
+  const entries = Object.entries(prefixes);
+  if (entries.length <= max) return prefixes;
+  const weight = (s: PrefixState) => Math.max(ratePerMinute(s, nowMs), policy.burstFactor * s[3]);
+  return Object.fromEntries(
+    entries
+      .map(([prefix, s]) => [prefix, s, touched.has(prefix) ? 1 : 0, weight(s)] as const)
+      .sort((a, b) => b[2] - a[2] || b[3] - a[3])
+      .slice(0, max)
+      .map(([prefix, s]) => [prefix, s]),
+  );
+}
+
+/** The prefixes observations count a request for. */
+export function touchedPrefixes(observations: readonly Observation[]): Set<string> {
+  return new Set(observations.flatMap((o) => (o.kind === 'sent' ? [o.prefix] : [])));
+}
+
 /** Which rows of a country observations touch. */
 export function shardsOf(observations: readonly Observation[]): string[] {
   const shards = new Set<string>();

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { budgetRules, counterKey, type BudgetPolicy } from '../../shared/domain/budget.js';
-import { DEFAULT_PUMPING_POLICY } from '../../shared/domain/fraudWatch.js';
+import { TableClient } from '@azure/data-tables';
+import { DEFAULT_PUMPING_POLICY, MAX_PREFIXES_PER_SHARD, type Observation } from '../../shared/domain/fraudWatch.js';
 
 let azurite: Azurite;
 let a: TableAdapters;
@@ -84,5 +85,24 @@ describe('a pause written by one instance', () => {
     const after = await a.sendingControls.snapshot(200);
     expect(after.pauses.some((p) => p.scope.kind === 'tag' && p.scope.tag === tag)).toBe(true);
     await b.sendingControls.setPause({ kind: 'tag', tag }, undefined);
+  });
+});
+
+describe('a country whose traffic spreads over many prefixes', () => {
+  it('keeps each row of the watch within a Table property (64 KiB), at most 400 prefixes a row', async () => {
+    const country = `Y${randomUUID().slice(0, 6)}`;
+    const at = Date.parse('2026-11-25T10:00:00Z');
+    for (let chunk = 0; chunk < 20; chunk++) {
+      const observations = Array.from({ length: 1000 }, (_, i): Observation => ({ kind: 'sent', prefix: `+1${3_000_000 + chunk * 1000 + i}`, count: 1, otp: 0 }));
+      await (chunk % 2 ? a : b).fraudWatch.observe(DEFAULT_PUMPING_POLICY, country, observations, new Date(at + chunk * 100));
+    }
+    const client = TableClient.fromConnectionString(azurite.connectionString, 'fraudWatch', { allowInsecureConnection: true });
+    let rows = 0;
+    for await (const row of client.listEntities<{ state: string }>({ queryOptions: { filter: `PartitionKey eq '${country}'` } })) {
+      rows++;
+      expect(row.state.length).toBeLessThan(32_768 / 2);
+      expect(Object.keys(JSON.parse(row.state) as object).length).toBeLessThanOrEqual(MAX_PREFIXES_PER_SHARD);
+    }
+    expect(rows).toBe(16);
   });
 });

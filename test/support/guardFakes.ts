@@ -15,7 +15,11 @@ import { mergePrices } from '../../shared/domain/pricing.js';
 import {
   DEFAULT_PUMPING_POLICY,
   observe,
+  shardOf,
+  touchedPrefixes,
+  trimShard,
   type Observation,
+  type PrefixState,
   type PumpingPolicy,
   type Suspicion,
   type WatchState,
@@ -158,7 +162,15 @@ export class FakeFraudWatch implements FraudWatchStore {
   async observe(policy: PumpingPolicy, country: string, observations: readonly Observation[], now: Date): Promise<Suspicion[]> {
     this.observed.push({ country, observations: clone([...observations]) });
     const result = observe(policy, this.states.get(country) ?? { prefixes: {} }, observations, now.getTime());
-    this.states.set(country, result.state);
+    // As the Table adapter keeps them: at most MAX_PREFIXES_PER_SHARD per shard row.
+    const shards = new Map<string, Record<string, PrefixState>>();
+    for (const [prefix, s] of Object.entries(result.state.prefixes)) {
+      const shard = shards.get(shardOf(prefix)) ?? {};
+      shard[prefix] = s;
+      shards.set(shardOf(prefix), shard);
+    }
+    const prefixes = Object.assign({}, ...[...shards.values()].map((shard) => trimShard(policy, shard, now.getTime(), touchedPrefixes(observations)))) as Record<string, PrefixState>;
+    this.states.set(country, { ...result.state, prefixes });
     return result.suspicions;
   }
 }

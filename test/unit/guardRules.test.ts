@@ -19,6 +19,9 @@ import {
   prefixOf,
   shardOf,
   shardsOf,
+  trimShard,
+  MAX_PREFIXES_PER_SHARD,
+  type PrefixState,
   type WatchState,
 } from '../../shared/domain/fraudWatch.js';
 import { defaultAllowedCountries, geoVerdict, reachOf, sendersReaching } from '../../shared/domain/geo.js';
@@ -286,6 +289,20 @@ describe('pumping watch', () => {
     expect(shardsOf([{ kind: 'sent', prefix: '+44770090', count: 1, otp: 1 }, { kind: 'converted' }])).toEqual(
       ['conv', shardOf('+44770090')].sort(),
     );
+  });
+
+  it('keeps a row within its size: the prefixes a request touched first, then those nearest to a burst', () => {
+    const now = Date.parse('2026-11-25T10:00:30Z');
+    const minute = Math.floor(now / 60_000);
+    const row: Record<string, PrefixState> = {};
+    for (let i = 0; i < 1000; i++) row[`+1${2_000_000 + i}`] = [minute, 1, 0, 0];
+    row['+12999998'] = [minute, 0, 0, 0.5]; // usual 0.5 a minute: threshold raised to its 10 times
+    row['+12999999'] = [minute, 7, 0, 0]; // 7 requests this minute
+    row['+13000000'] = [minute, 1, 0, 0]; // new, touched by this request
+    const kept = trimShard(policy, row, now, new Set(['+13000000']));
+    expect(Object.keys(kept)).toHaveLength(MAX_PREFIXES_PER_SHARD);
+    expect(Object.keys(kept).slice(0, 3)).toEqual(['+13000000', '+12999999', '+12999998']);
+    expect(trimShard(policy, { '+1425555': [minute, 1, 0, 0] }, now, new Set())).toEqual({ '+1425555': [minute, 1, 0, 0] });
   });
 });
 

@@ -10,6 +10,8 @@ import {
   observe,
   shardOf,
   shardsOf,
+  touchedPrefixes,
+  trimShard,
   type ConversionState,
   type Observation,
   type PrefixState,
@@ -88,6 +90,10 @@ export class TableFraudWatchStore implements FraudWatchStore {
       if (rowKeys.includes(CONVERSION_SHARD))
         byRow.set(CONVERSION_SHARD, result.state.conversions ?? [now.getTime(), 0, 0, 0, 0]);
       const stored = new Map(rows);
+      // A row is one string property of at most 64 KiB: traffic spread over many prefixes keeps the busiest.
+      const touched = touchedPrefixes(observations);
+      for (const [rowKey, s] of byRow)
+        if (rowKey !== CONVERSION_SHARD) byRow.set(rowKey, trimShard(policy, s as Record<string, PrefixState>, now.getTime(), touched));
       const actions = [...byRow].map(([rowKey, s]): TransactionAction => {
         const entity = { partitionKey: pk, rowKey, state: JSON.stringify(s) };
         const before = stored.get(rowKey);

@@ -194,6 +194,23 @@ export function fraudWatchStoreContract(name: string, make: () => Promise<FraudW
       expect(found).toEqual([20, 21, 22, 23, 24]);
     });
 
+    it('takes traffic spread over 20,000 prefixes in a minute, and still finds a burst among them', async () => {
+      const store = await make();
+      const country = `X${randomUUID().slice(0, 6)}`;
+      const t = at.getTime();
+      for (let chunk = 0; chunk < 20; chunk++) {
+        const observations = Array.from({ length: 1000 }, (_, i): Observation => ({ kind: 'sent', prefix: `+1${2_000_000 + chunk * 1000 + i}`, count: 1, otp: 0 }));
+        expect(await store.observe(DEFAULT_PUMPING_POLICY, country, observations, new Date(t + chunk * 100))).toEqual([]);
+      }
+      const p = '+19999999';
+      const found: number[] = [];
+      for (let i = 0; i < 22; i++) {
+        const suspicions = await store.observe(DEFAULT_PUMPING_POLICY, country, [{ kind: 'sent', prefix: p, count: 1, otp: 0 }], new Date(t + 3_000 + i * 10));
+        if (suspicions.some((x) => x.rule === 'burst' && x.prefix === p)) found.push(i);
+      }
+      expect(found).toEqual([20, 21]);
+    });
+
     it('keeps countries and prefixes apart', async () => {
       const store = await make();
       const p = prefix();
