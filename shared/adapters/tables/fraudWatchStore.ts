@@ -3,6 +3,8 @@
 // the country's OTP conversions. A request's observations of a country are one entity group
 // transaction over the rows they touch, conditional on the etags read (or last written by this
 // instance, which then needs no read): counting is shared by every instance, and a race is a retry.
+// An instance writes a country's rows one write at a time; the requests that arrive meanwhile are
+// written together in the next one, so a busy country costs a write per round trip, not per request.
 // Prefixes that no longer matter are dropped on every write (domain observe), so rows stay small.
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import {
@@ -38,26 +40,78 @@ const MAX_KNOWN = 2000;
 
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
+/** A request's observations waiting for their country's write. */
+interface Waiting {
+  policy: PumpingPolicy;
+  observations: readonly Observation[];
+  now: Date;
+  resolve: (suspicions: Suspicion[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most requests written together: their rows are a country's at most 17 whatever their number. */
+const MAX_GROUP = 100;
+
+/** Takes the next group off `waiting` (in place): the first one's policy, at most MAX_GROUP. */
+function takeGroup(waiting: Waiting[]): Waiting[] {
+  let n = 1;
+  while (n < waiting.length && n < MAX_GROUP && waiting[n]!.policy === waiting[0]!.policy) n++;
+  return waiting.splice(0, n);
+}
+
+/** Whether a suspicion found in a group's write concerns one request of it: a prefix it reached, or its OTPs. */
+function concerns(suspicion: Suspicion, observations: readonly Observation[]): boolean {
+  return observations.some((o) =>
+    o.kind === 'sent' && (suspicion.rule === 'burst' ? o.prefix === suspicion.prefix : o.otp > 0),
+  );
+}
+
 export class TableFraudWatchStore implements FraudWatchStore {
   private readonly known = new Map<string, KnownRow>();
-  /** Per country: this instance's write now running, so its own writes take turns instead of racing. */
-  private readonly turns = new Map<string, Promise<unknown>>();
+  /**
+   * Per country: the observations waiting while this instance's write for that country runs. Its
+   * own writes never race each other; the requests that arrive meanwhile go together in the next
+   * write (one transaction), so a busy country costs one write per round trip, not per request.
+   */
+  private readonly groups = new Map<string, Waiting[]>();
 
   constructor(
     private readonly client: ClientFor,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
-  async observe(policy: PumpingPolicy, country: string, observations: readonly Observation[], now: Date): Promise<Suspicion[]> {
-    if (observations.length === 0) return [];
+  observe(policy: PumpingPolicy, country: string, observations: readonly Observation[], now: Date): Promise<Suspicion[]> {
+    if (observations.length === 0) return Promise.resolve([]);
     const pk = escapeKey(country);
-    const previous = this.turns.get(pk) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => this.observeNow(policy, pk, observations, now));
-    this.turns.set(pk, mine);
-    try {
-      return await mine;
-    } finally {
-      if (this.turns.get(pk) === mine) this.turns.delete(pk);
+    return new Promise<Suspicion[]>((resolve, reject) => {
+      const waiting = this.groups.get(pk);
+      const item = { policy, observations, now, resolve, reject };
+      if (waiting) waiting.push(item);
+      else {
+        this.groups.set(pk, [item]);
+        void this.drain(pk);
+      }
+    });
+  }
+
+  /** Writes a country's waiting observations, a group at a time, until none wait. */
+  private async drain(pk: string): Promise<void> {
+    for (;;) {
+      const waiting = this.groups.get(pk)!;
+      if (waiting.length === 0) {
+        this.groups.delete(pk);
+        return;
+      }
+      // One policy per write (in practice there is one); at most MAX_GROUP requests.
+      const group = takeGroup(waiting);
+      const all = group.flatMap((w) => w.observations);
+      const now = new Date(Math.max(...group.map((w) => w.now.getTime())));
+      try {
+        const suspicions = await this.observeNow(group[0]!.policy, pk, all, now);
+        for (const w of group) w.resolve(suspicions.filter((s) => concerns(s, w.observations)));
+      } catch (error) {
+        for (const w of group) w.reject(error);
+      }
     }
   }
 

@@ -211,6 +211,25 @@ export function fraudWatchStoreContract(name: string, make: () => Promise<FraudW
       expect(found).toEqual([20, 21]);
     });
 
+    it('counts every one of many requests at once, and tells a burst only to the requests that reached the prefix', async () => {
+      const store = await make();
+      const p = prefix();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store
+            .observe(DEFAULT_PUMPING_POLICY, 'GB', [{ kind: 'sent', prefix: i % 2 ? prefix() : p, count: 1, otp: 0 }], at)
+            .then((suspicions) => ({ toP: i % 2 === 0, suspicions })),
+        ),
+      );
+      const others = results.filter((r) => !r.toP);
+      expect(others.every((r) => r.suspicions.length === 0)).toBe(true);
+      const told = results.filter((r) => r.toP && r.suspicions.some((x) => x.rule === 'burst' && x.prefix === p));
+      expect(told.length).toBeGreaterThanOrEqual(5); // the 21st to the 25th request, at least
+      // Every request was counted: the next one sees all 26.
+      const next = await store.observe(DEFAULT_PUMPING_POLICY, 'GB', [{ kind: 'sent', prefix: p, count: 1, otp: 0 }], at);
+      expect(next).toEqual([expect.objectContaining({ rule: 'burst', prefix: p, requestsPerMinute: 26 })]);
+    });
+
     it('keeps countries and prefixes apart', async () => {
       const store = await make();
       const p = prefix();
