@@ -56,6 +56,58 @@ describe('two instances charging one budget', () => {
   }, 120_000);
 });
 
+describe('two instances charging one budget with many charges in flight each', () => {
+  it('400 charges, 32 at once per instance, against 100: exactly 100 fit; all again at once, mixed with new ones, charge nothing more', async () => {
+    const at = new Date('2026-11-26T10:00:00Z');
+    const policy: BudgetPolicy = { rules: budgetRules({ daily: { messages: 100 } }), whenReached: 'refuse' };
+    const ids = Array.from({ length: 400 }, (_, i) => `flood${i}x${randomUUID().slice(0, 6)}`);
+    const charge = (batchId: string, i: number) =>
+      (i % 2 ? a : b).budgets.charge(policy, { batchId, at, amounts: { messages: 1, costMicros: 7_500 } });
+    const inFlight = async (work: ReadonlyArray<() => Promise<{ kind: string; repeated?: boolean }>>) => {
+      const results: Array<{ kind: string; repeated?: boolean }> = new Array(work.length);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (next < work.length) {
+            const i = next++;
+            results[i] = await work[i]!();
+          }
+        }),
+      );
+      return results;
+    };
+    const first = await inFlight(ids.map((id, i) => () => charge(id, i)));
+    const fitted = ids.filter((_, i) => first[i]!.kind === 'fits');
+    expect(fitted).toHaveLength(100);
+    expect((await a.budgets.counters(at)).get(counterKey({ scope: '*', period: 'day' }, at))?.messages).toBe(100);
+
+    // The accepted ones retried at once (from the other instance), among new ones that must not fit.
+    const fresh = Array.from({ length: 100 }, (_, i) => `late${i}x${randomUUID().slice(0, 6)}`);
+    const mixed = fitted.flatMap((id, i) => [id, fresh[i]!]);
+    const again = await inFlight(mixed.map((id, i) => () => charge(id, i + 1)));
+    mixed.forEach((id, i) => {
+      if (fitted.includes(id)) expect(again[i], id).toMatchObject({ kind: 'fits', repeated: true });
+      else expect(again[i]!.kind, id).toBe('exceeded');
+    });
+    expect((await b.budgets.counters(at)).get(counterKey({ scope: '*', period: 'day' }, at))?.messages).toBe(100);
+  }, 120_000);
+
+  it('a retry that still fits, written together with new charges, is answered as the first charge and charged once', async () => {
+    const at = new Date('2026-11-27T10:00:00Z');
+    const policy: BudgetPolicy = { rules: budgetRules({ daily: { messages: 1000 } }), whenReached: 'refuse' };
+    const charge = (batchId: string, i: number) =>
+      (i % 2 ? a : b).budgets.charge(policy, { batchId, at, amounts: { messages: 1, costMicros: 7_500 } });
+    const first = Array.from({ length: 50 }, (_, i) => `once${i}x${randomUUID().slice(0, 6)}`);
+    expect((await Promise.all(first.map((id, i) => charge(id, i)))).map((o) => o.kind)).toEqual(first.map(() => 'fits'));
+    expect((await a.budgets.counters(at)).get(counterKey({ scope: '*', period: 'day' }, at))?.messages).toBe(50);
+    const fresh = Array.from({ length: 50 }, (_, i) => `more${i}x${randomUUID().slice(0, 6)}`);
+    const mixed = first.flatMap((id, i) => [id, fresh[i]!]);
+    const outcomes = await Promise.all(mixed.map((id, i) => charge(id, i)));
+    mixed.forEach((id, i) => expect(outcomes[i], id).toMatchObject({ kind: 'fits', repeated: first.includes(id) }));
+    expect((await a.budgets.counters(at)).get(counterKey({ scope: '*', period: 'day' }, at))?.messages).toBe(100);
+  }, 60_000);
+});
+
 describe('two instances watching one prefix', () => {
   it('counts every request of a burst that both instances take at once', async () => {
     const now = new Date('2026-11-25T10:00:00Z');

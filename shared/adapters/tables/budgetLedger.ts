@@ -3,8 +3,10 @@
 // the batch was charged before) and every counter it adds to ("n|<period>|<scope>", each updated
 // conditionally on the etag it was read with). Either all of it is stored or none, so two instances
 // charging at once cannot both spend the last of a budget: the second one's etag check fails, it
-// reads again and decides again (domain planCharge). Batch ids sort by time, so old charge records
-// can be found by range when a retention job is wanted.
+// reads again and decides again (domain planCharge). The charges an instance takes while its last
+// one of the same day is written go together in its next transaction (up to 50), planned one after
+// another on the same counters. Batch ids sort by time, so old charge records can be found by range
+// when a retention job is wanted.
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import {
   counterRange,
@@ -12,6 +14,7 @@ import {
   type BudgetCounter,
   type BudgetCrossing,
   type BudgetPolicy,
+  type ChargePlan,
   type ChargeRequest,
   periodKey,
 } from '../../domain/budget.js';
@@ -42,7 +45,48 @@ function counterOf(entity: TableEntityResult<Row>): StoredCounter {
   };
 }
 
+/** A charge waiting for its day's write. */
+interface PendingCharge {
+  policy: BudgetPolicy;
+  request: ChargeRequest;
+  resolve: (outcome: ChargeOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most charges written together: with their counters, well within a transaction's 100 operations. */
+const MAX_GROUP = 50;
+
+/** Takes the next group off `queue` (in place): one policy, distinct batches, at most MAX_GROUP. */
+function takeCharges(queue: PendingCharge[]): PendingCharge[] {
+  const batches = new Set([queue[0]!.request.batchId]);
+  let n = 1;
+  while (n < queue.length && n < MAX_GROUP && queue[n]!.policy === queue[0]!.policy && !batches.has(queue[n]!.request.batchId)) {
+    batches.add(queue[n]!.request.batchId);
+    n++;
+  }
+  return queue.splice(0, n);
+}
+
+/** The record of a batch's charge: inserted, so a second charge of the batch fails with 409. */
+function chargeEntity(request: ChargeRequest, plan: Extract<ChargePlan, { kind: 'fits' }>) {
+  return {
+    partitionKey: PARTITION,
+    rowKey: chargeRow(request.batchId),
+    at: plan.at.toISOString(),
+    messages: request.amounts.messages,
+    costMicros: request.amounts.costMicros,
+    counters: JSON.stringify([...plan.counters.keys()]),
+    crossings: JSON.stringify(plan.crossings),
+  };
+}
+
+/** A write of several charges met one already stored (or a counter another instance just created). */
+class RepeatInGroup extends Error {}
+
 export class TableBudgetLedger implements BudgetLedger {
+  /** Per day: charges waiting while this instance's last charge of that day is written. */
+  private readonly waiting = new Map<string, PendingCharge[]>();
+
   constructor(
     private readonly client: ClientFor,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -83,7 +127,90 @@ export class TableBudgetLedger implements BudgetLedger {
     });
   }
 
-  async charge(policy: BudgetPolicy, request: ChargeRequest): Promise<ChargeOutcome> {
+  /**
+   * Charges taken by this instance while its last charge of the same day was being written go
+   * together in the next write: one read and one transaction for all of them, planned one after
+   * another on the same counters, so a busy budget costs a write per round trip, not per request.
+   */
+  charge(policy: BudgetPolicy, request: ChargeRequest): Promise<ChargeOutcome> {
+    const day = periodKey('day', request.at);
+    return new Promise<ChargeOutcome>((resolve, reject) => {
+      const item = { policy, request, resolve, reject };
+      const queue = this.waiting.get(day);
+      if (queue) queue.push(item);
+      else {
+        this.waiting.set(day, [item]);
+        void this.drain(day);
+      }
+    });
+  }
+
+  private async drain(day: string): Promise<void> {
+    for (;;) {
+      const queue = this.waiting.get(day)!;
+      if (queue.length === 0) {
+        this.waiting.delete(day);
+        return;
+      }
+      const group = takeCharges(queue);
+      let outcomes: ChargeOutcome[] | undefined;
+      try {
+        outcomes =
+          group.length === 1
+            ? [await this.chargeOne(group[0]!.policy, group[0]!.request)]
+            : await this.chargeGroup(group[0]!.policy, group.map((g) => g.request));
+      } catch (error) {
+        if (!(error instanceof RepeatInGroup)) {
+          for (const g of group) g.reject(error);
+          continue;
+        }
+        // A batch among them was charged before (a retry): each on its own, which answers a repeat.
+        await Promise.all(group.map((g) => this.chargeOne(g.policy, g.request).then(g.resolve, g.reject)));
+        continue;
+      }
+      group.forEach((g, i) => g.resolve(outcomes[i]!));
+    }
+  }
+
+  private async chargeGroup(policy: BudgetPolicy, requests: readonly ChargeRequest[]): Promise<ChargeOutcome[]> {
+    const client = await this.table();
+    for (let round = 1; ; round++) {
+      const stored = await this.readRange(client, requests[0]!.at);
+      const working = new Map<string, BudgetCounter>(stored);
+      const outcomes: ChargeOutcome[] = [];
+      const charges: TransactionAction[] = [];
+      for (const request of requests) {
+        const plan = planCharge(policy, request, working);
+        if (plan.kind === 'exceeded') {
+          const earlier = await this.chargeOf(client, request.batchId);
+          if (earlier) {
+            outcomes.push(earlier);
+            continue;
+          }
+        }
+        for (const [key, counter] of plan.counters) working.set(key, counter);
+        if (plan.kind === 'fits') {
+          charges.push(['create', chargeEntity(request, plan)]);
+          outcomes.push({ ...plan, repeated: false });
+        } else outcomes.push(plan);
+      }
+      const changed = new Map([...working].filter(([key, counter]) => stored.get(key) !== counter));
+      const actions = [...charges, ...this.counterActions(changed, stored)];
+      if (actions.length === 0) return outcomes;
+      try {
+        await storageCall('charge budget', () => client.submitTransaction(actions));
+        return outcomes;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 409) throw new RepeatInGroup();
+        if (status !== 412) throw error;
+        if (round >= MAX_ROUNDS) throw new Error('could not charge the budget: too much contention', { cause: error });
+        if (round > 1) await this.sleep(5 + Math.random() * Math.min(400, 15 * round));
+      }
+    }
+  }
+
+  private async chargeOne(policy: BudgetPolicy, request: ChargeRequest): Promise<ChargeOutcome> {
     const client = await this.table();
     for (let round = 1; ; round++) {
       const stored = await this.readRange(client, request.at);
@@ -94,20 +221,7 @@ export class TableBudgetLedger implements BudgetLedger {
         if (earlier) return earlier;
       }
       const actions = this.counterActions(plan.counters, stored);
-      if (plan.kind === 'fits') {
-        actions.unshift([
-          'create',
-          {
-            partitionKey: PARTITION,
-            rowKey: chargeRow(request.batchId),
-            at: plan.at.toISOString(),
-            messages: request.amounts.messages,
-            costMicros: request.amounts.costMicros,
-            counters: JSON.stringify([...plan.counters.keys()]),
-            crossings: JSON.stringify(plan.crossings),
-          },
-        ]);
-      }
+      if (plan.kind === 'fits') actions.unshift(['create', chargeEntity(request, plan)]);
       if (actions.length === 0) return plan.kind === 'fits' ? { ...plan, repeated: false } : plan;
       try {
         await storageCall('charge budget', () => client.submitTransaction(actions));
