@@ -57,11 +57,15 @@ export function sampleSettings(): Record<string, string> {
   return { ...sample.Values };
 }
 
-/** `count` distinct valid North American numbers, starting at `offset`. */
+/**
+ * `count` distinct valid North American numbers, starting at `offset`. Consecutive numbers fall in
+ * different exchanges (+1425 200…999): sequential numbers of one block, one request each, are what
+ * SMS pumping looks like, and the pumping watch (docs/security.md) would hold them.
+ */
 export function recipients(count: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => {
-    const n = offset + i;
-    return `+1425${String(2_000_000 + (n % 8_000_000)).padStart(7, '0')}`;
+    const n = (offset + i) % 8_000_000;
+    return `+1425${200 + (n % 800)}${String(Math.floor(n / 800)).padStart(4, '0')}`;
   });
 }
 

@@ -4,6 +4,7 @@ import { deps } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
 import { previewView, submitMessagesBody } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
+import { destinationProblem } from '../shared/http/sending.js';
 import { previewMessages as preview } from '../shared/pipeline/previewMessages.js';
 
 export const previewMessages: HttpFunctionOptions = {
@@ -16,6 +17,7 @@ export const previewMessages: HttpFunctionOptions = {
       if (!body.ok) return body.result;
       const result = await preview(deps().plan(), body.value);
       if (result.kind === 'invalid') return validationProblem(result.errors);
+      if (result.kind === 'refused') return destinationProblem(result.refusals);
       return json(200, previewView(result.plan, body.value.message));
     }),
 };

@@ -8,6 +8,7 @@ import { newBatchId } from '../shared/domain/ids.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, withIdempotency } from '../shared/http/idempotency.js';
 import { submitMessagesBody, submitResponse } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
+import { budgetProblem, destinationProblem } from '../shared/http/sending.js';
 import { submitMessages as submit } from '../shared/pipeline/submitMessages.js';
 
 export const submitMessages: HttpFunctionOptions = {
@@ -33,6 +34,8 @@ export const submitMessages: HttpFunctionOptions = {
               resumed: operation.resumed,
             });
             if (result.kind === 'invalid') return validationProblem(result.errors);
+            if (result.kind === 'refused') return destinationProblem(result.refusals);
+            if (result.kind === 'budgetExceeded') return budgetProblem(result, services().clock.now());
             const response = submitResponse(result);
             set({
               [ATTRIBUTES.batchId]: response.batchId,

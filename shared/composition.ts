@@ -28,6 +28,7 @@ import type { ConversationStore } from './ports/conversations.js';
 import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
+import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
@@ -42,11 +43,16 @@ import type { DeadLetterDeps } from './pipeline/deadLetters.js';
 import type { CarrierConsentDeps, DeliveryReportDeps } from './pipeline/deliveryReports.js';
 import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js';
 import type { EraseDeps } from './pipeline/eraseSubject.js';
+import type { ConversionDeps } from './pipeline/guard/conversions.js';
+import type { HoldDeps } from './pipeline/guard/holds.js';
+import type { SendingDeps } from './pipeline/guard/sending.js';
+import type { SubmitGuardDeps } from './pipeline/guard/submitGuard.js';
 import type { InboundDeps } from './pipeline/inboundSms.js';
 import type { ReconcileDeps } from './pipeline/reconcileDeliveries.js';
 import type { RecoveryDeps } from './pipeline/recoverWork.js';
 import type { SendDeps } from './pipeline/send/deps.js';
-import { cachedHealth } from './pipeline/health.js';
+import { cachedHealth, sendingHealth } from './pipeline/health.js';
+import { PRICE_CURRENCY } from './domain/pricing.js';
 import { publishingSink } from './pipeline/statusEvents.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
 
@@ -79,6 +85,12 @@ export interface Services {
   analytics: AnalyticsStore;
   /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
   destinations: EventDestination[];
+  /** The pause switch and fraud holds, read before every hand-over. */
+  sendingControls: SendingControlStore;
+  /** Spend budgets, charged at submit. */
+  budgets: BudgetLedger;
+  /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
+  fraudWatch: FraudWatchStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
   /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
@@ -136,6 +148,9 @@ export function buildServices(cfg: Config): Services {
     analytics: tables.analytics,
     destinations,
     observeQueues: () => observeQueues(probe, tables.deadLetters),
+    sendingControls: tables.sendingControls,
+    budgets: tables.budgets,
+    fraudWatch: tables.fraudWatch,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
@@ -161,6 +176,22 @@ export function depsOf(s: Services) {
     clock: s.clock,
     senders: s.config.senders,
     maxSegments: s.config.maxSegments,
+    allowedCountries: s.config.guard.allowedCountries,
+  });
+  const guard = (log: Logger): SubmitGuardDeps => ({
+    budgets: s.budgets,
+    fraudWatch: s.fraudWatch,
+    controls: s.sendingControls,
+    publisher: s.publisher,
+    clock: s.clock,
+    log,
+    guardPolicy: {
+      budgets: s.config.guard.budgets,
+      pumping: s.config.guard.pumping,
+      prices: s.config.analytics.prices,
+      currency: PRICE_CURRENCY,
+    },
+    eventSource: s.config.events.source,
   });
   const deliveryReport = (log: Logger): DeliveryReportDeps => ({
     messages: s.messages,
@@ -185,12 +216,15 @@ export function depsOf(s: Services) {
     tracker: s.tracker,
     conversations: s.conversations,
     uncertainPolicy: s.config.uncertainPolicy,
+    controls: s.sendingControls,
+    allowedCountries: s.config.guard.allowedCountries,
   });
   return {
     consent,
     plan,
     submit: (log: Logger): SubmitDeps => ({
       ...plan(),
+      ...guard(log),
       messages: s.messages,
       queue: s.queue,
       submissions: s.submissions,
@@ -247,7 +281,34 @@ export function depsOf(s: Services) {
       clock: s.clock,
       events: s.events,
     }),
-    /** GET /api/health's report: storage, the outbound queue and ACS, kept for a few seconds. */
+    /** PUT and GET /api/sending: the pause switch and the state of sending. */
+    sending: (log: Logger): SendingDeps => ({
+      controls: s.sendingControls,
+      budgets: s.budgets,
+      publisher: s.publisher,
+      clock: s.clock,
+      log,
+      senders: s.config.senders,
+      budgetPolicy: s.config.guard.budgets,
+      allowedCountries: s.config.guard.allowedCountries,
+      eventSource: s.config.events.source,
+    }),
+    holds: (log: Logger): HoldDeps => ({
+      controls: s.sendingControls,
+      publisher: s.publisher,
+      clock: s.clock,
+      log,
+      pumping: s.config.guard.pumping,
+      eventSource: s.config.events.source,
+    }),
+    conversions: (log: Logger): ConversionDeps => ({
+      messages: s.messages,
+      fraudWatch: s.fraudWatch,
+      clock: s.clock,
+      log,
+      pumping: s.config.guard.pumping,
+    }),
+    /** GET /api/health's report: storage, the outbound queue and ACS, and whether sending is paused, kept for a few seconds. */
     health: cachedHealth(
       () => ({
         storage: () => s.messages.ping(),
@@ -255,6 +316,8 @@ export function depsOf(s: Services) {
         acs: () => s.gateway.ping(s.config.senders[0]?.number),
       }),
       s.clock,
+      undefined,
+      async () => sendingHealth(await s.sendingControls.snapshot(1_000)),
     ),
   };
 }

@@ -1,6 +1,9 @@
 // The configuration: every setting (shared/settings.ts) parsed once from the environment and
 // cross-checked. A missing or malformed setting stops start-up with a message that names it and
 // says what is expected.
+import { budgetRules, type BudgetPolicy } from './domain/budget.js';
+import { DEFAULT_PUMPING_POLICY, type PumpingPolicy } from './domain/fraudWatch.js';
+import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js';
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
@@ -42,6 +45,8 @@ export interface Config {
   analytics: { responseWindowMs: number; prices: PriceTable };
   /** Traces, metrics and logs (shared/adapters/telemetry): where they go, and under which service name. */
   telemetry: TelemetryConfig;
+  /** The fraud and spend guard: geo permissions, budgets, pumping detection (docs/security.md). */
+  guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
 }
 
 export type TelemetryConfig =
@@ -160,13 +165,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   const telemetry = telemetryConfig(s, problems);
+  for (const tag of Object.keys(s.SMS_BUDGETS?.tags ?? {})) {
+    const limits = s.SMS_BUDGETS!.tags![tag]!;
+    if (!limits.daily && !limits.monthly) problems.push(`SMS_BUDGETS names tag "${tag}" without a daily or monthly limit`);
+  }
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
+  const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
   return {
     storage,
     outboundQueue: { transport: s.OUTBOUND_QUEUE_TRANSPORT, name: s.OUTBOUND_QUEUE_NAME, ...(serviceBus ? { serviceBus } : {}) },
     acs,
-    senders: s.SMS_SENDERS.map(senderWithDefaults),
+    senders,
     maxSegments: s.SMS_MAX_SEGMENTS,
     sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
     acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
@@ -202,6 +212,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inbound: { scope: s.OPT_OUT_SCOPE, keywords, replies, mirrorOptOutsToAcs: s.ACS_OPT_OUT_MIRROR },
     analytics: { responseWindowMs: s.ANALYTICS_RESPONSE_WINDOW_HOURS * 3600_000, prices: mergePrices(s.ANALYTICS_SMS_PRICES) },
     telemetry,
+    guard: {
+      allowedCountries:
+        s.SMS_ALLOWED_COUNTRIES === '*' ? 'any' : new Set(s.SMS_ALLOWED_COUNTRIES ?? defaultAllowedCountries(senders)),
+      budgets: { rules: budgetRules(s.SMS_BUDGETS), whenReached: s.SMS_BUDGET_WHEN_REACHED },
+      pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
+    },
   };
 }
 

@@ -26,6 +26,12 @@ export const TABLES = {
   rateLimits: 'rateLimits',
   /** Analytics: counted facts and counters per day and hour, by day × shard (docs/analytics.md). */
   analytics: 'analytics',
+  /** The pause switch and fraud holds, read before every hand-over (docs/security.md). */
+  sendingControls: 'sendingControls',
+  /** Spend budgets: counters per period and scope, and one charge per batch (docs/security.md). */
+  budgets: 'budgets',
+  /** Pumping detection: recent traffic per number prefix and OTP conversions per country. */
+  fraudWatch: 'fraudWatch',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

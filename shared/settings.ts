@@ -107,6 +107,13 @@ const replyOverrides = z.strictObject({ stop: replyText.optional(), start: reply
 
 const booleanSetting = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
 
+const budgetLimits = z.strictObject({
+  messages: z.number().int('must be a whole number of messages').positive('must be more than 0').max(1e9).optional(),
+  cost: z.number().positive('must be more than 0').max(1e7).optional(),
+});
+const budgetPeriods = z.strictObject({ daily: budgetLimits.optional(), monthly: budgetLimits.optional() });
+const budgetTag = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'tags are 1-64 letters, digits, _ . : -');
+
 /** The raw settings, named exactly as they appear in app settings and local.settings.json. */
 export const settingsSchema = z.object({
   /** Storage for tables (and the queue when the transport is "storage"): a connection string locally. */
@@ -306,6 +313,58 @@ export const settingsSchema = z.object({
       'must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id of a user-assigned identity>"',
     )
     .optional(),
+  /**
+   * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may
+   * go to, or "*" for any; unset: the countries the configured senders can reach.
+   */
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .transform((text, ctx): string[] | '*' => {
+      if (text.trim() === '*') return '*';
+      const codes = text
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      if (codes.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'lists no country; leave it unset for the countries the senders reach, or "*" for any',
+        });
+      for (const code of codes) {
+        if (!/^[A-Z]{2}$/.test(code))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${code.slice(0, 20)}" is not a country: use ISO 3166 alpha-2 codes such as US, CA, GB (comma separated), or "*" for any`,
+          });
+      }
+      return codes;
+    })
+    .optional(),
+  /** Daily and monthly limits in messages and estimated cost (USD), pool-wide and per tag. */
+  SMS_BUDGETS: jsonOf(
+    budgetPeriods.extend({ tags: z.record(budgetTag, budgetPeriods).optional() }),
+    '{"daily":{"messages":10000,"cost":75},"monthly":{"cost":1500},"tags":{"otp":{"daily":{"messages":2000}}}}',
+  ).optional(),
+  /** What a submit gets once a budget is reached: refuse (429 with Retry-After) or queue (scheduled for the next period). */
+  SMS_BUDGET_WHEN_REACHED: z.enum(['refuse', 'queue'], { message: 'must be "refuse" or "queue"' }).default('refuse'),
+  /** SMS pumping detection: bursts per number prefix and OTP conversions per country, against their own baselines. */
+  SMS_PUMPING_PROTECTION: jsonOf(
+    z.strictObject({
+      enabled: z.boolean().optional(),
+      burstPerMinute: z.number().int().min(1).max(100_000).optional(),
+      burstFactor: z.number().int().min(1).max(1000).optional(),
+      otpTags: z.array(budgetTag).max(20).optional(),
+      minOtpVolume: z.number().int().min(1).max(100_000).optional(),
+      collapsePercent: z.number().int().min(1).max(100).optional(),
+      exemptHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .optional(),
+    }),
+    '{"burstPerMinute":20,"burstFactor":10,"otpTags":["otp","login"],"minOtpVolume":30,"collapsePercent":25,"exemptHours":24}',
+  ).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

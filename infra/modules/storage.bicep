@@ -43,6 +43,9 @@ var tableNames = [
   'submissions'
   'rateLimits'
   'analytics'
+  'sendingControls'
+  'budgets'
+  'fraudWatch'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

@@ -4,7 +4,7 @@
 // recording the same event twice can be recognised, and lands in the same bucket, every time.
 import type { SenderType } from './sender.js';
 import { countryOf } from './countries.js';
-import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent } from './events.js';
+import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent, RefusalEventData } from './events.js';
 import { UNCERTAIN_HANDOVER_CODE } from './message.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
@@ -20,6 +20,8 @@ export const COUNTERS = [
   'canceled',
   'unknown',
   'uncertain',
+  'held',
+  'geoRefused',
   'segmentsSent',
   'segmentsDelivered',
   'costMicros',
@@ -116,6 +118,7 @@ export function factsOf(event: PipelineEvent, ctx: FactContext): AnalyticsFact[]
   if (event.type === 'sms.inbound.received') return inboundFacts(event as PipelineEvent<InboundEventData>, ctx);
   if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed')
     return consentFacts(event as PipelineEvent<ConsentEventData>);
+  if (event.type === 'sms.destination.refused') return refusalFacts(event as PipelineEvent<RefusalEventData>);
   return [];
 }
 
@@ -162,6 +165,7 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
     case 'suppressed':
     case 'expired':
     case 'canceled':
+    case 'held':
       tally[d.status] = 1;
       break;
     default:
@@ -201,6 +205,13 @@ function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
   if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
   const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
   return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, tally }];
+}
+
+/** Recipients refused by the geo permissions, counted pool-wide ("*": no sender was chosen for them). */
+function refusalFacts(event: PipelineEvent<RefusalEventData>): AnalyticsFact[] {
+  const d = event.data;
+  if (!d || !Number.isInteger(d.recipients) || d.recipients <= 0) return [];
+  return [{ key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: '*', tally: { geoRefused: d.recipients } }];
 }
 
 // ---------- Buckets ----------

@@ -51,6 +51,10 @@ export interface Figures {
   unknown: number;
   /** Of unknown: hand-overs whose outcome could not be known, decided at once (not after the reporting deadline). */
   uncertain: number;
+  /** Messages held by a fraud hold (each time one was held). */
+  held: number;
+  /** Recipients refused at submit by the geo permissions. */
+  geoRefused: number;
   segmentsSent: number;
   segmentsDelivered: number;
   /** segments × price, in PRICE_CURRENCY. */
@@ -94,6 +98,8 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
     canceled: n('canceled'),
     unknown: n('unknown'),
     uncertain: n('uncertain'),
+    held: n('held'),
+    geoRefused: n('geoRefused'),
     segmentsSent: n('segmentsSent'),
     segmentsDelivered: n('segmentsDelivered'),
     estimatedCost: n('costMicros') / 1_000_000,

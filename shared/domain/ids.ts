@@ -37,6 +37,14 @@ export function newBatchId(now: Date = new Date(), random: Uint8Array = randomBy
   return time + base32(random, 12);
 }
 
+/** When a batch id made by newBatchId was made; undefined for any other id. */
+export function batchTimeOf(batchId: string): Date | undefined {
+  if (!BATCH_ID_PATTERN.test(batchId)) return undefined;
+  let ms = 0;
+  for (const c of batchId.slice(0, 10)) ms = ms * 32 + CROCKFORD.indexOf(c);
+  return new Date(ms);
+}
+
 /** The id of the recipient at `index` (0-based) of a batch. */
 export function messageIdOf(batchId: string, index: number): string {
   return `${batchId}-${String(index).padStart(3, '0')}`;

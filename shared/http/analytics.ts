@@ -130,6 +130,12 @@ export const analyticsFigures = z.object({
   uncertain: count(
     "Of unknown: hand-overs interrupted mid-request past ACS's repeatability window, decided at once by SEND_UNCERTAIN_POLICY (see docs/sending.md).",
   ),
+  held: count(
+    'Messages held by a fraud hold as suspected SMS pumping (status "held"; each time one was held). See GET /api/holds.',
+  ),
+  geoRefused: count(
+    'Recipients refused at submit by the geo permissions (SMS_ALLOWED_COUNTRIES); counted without a sender ("*").',
+  ),
   segmentsSent: count('Segments of the messages sent.'),
   segmentsDelivered: count('Segments the carrier reported delivered.'),
   estimatedCost: z

@@ -88,6 +88,12 @@ export const submitMessagesResponse = z.object({
   rejected: z.array(z.object({ to: z.string(), reason: z.string() })).describe('Invalid recipients (only with partial: true).'),
   segments: z.number().int().describe('Segments per message.'),
   encoding: z.enum(['GSM-7', 'UCS-2']),
+  deferredUntil: z
+    .string()
+    .optional()
+    .describe(
+      'A budget is reached and SMS_BUDGET_WHEN_REACHED=queue: the messages are scheduled for the start of the period that takes them.',
+    ),
 });
 
 export type SubmitMessagesResponse = z.infer<typeof submitMessagesResponse>;
@@ -198,7 +204,11 @@ export function batchUrl(batchId: string): string {
 }
 
 /** The 202 answer to an accepted submit. */
-export function submitResponse(accepted: { plan: SubmitPlan; records: readonly MessageRecord[] }): SubmitMessagesResponse {
+export function submitResponse(accepted: {
+  plan: SubmitPlan;
+  records: readonly MessageRecord[];
+  deferredUntil?: Date;
+}): SubmitMessagesResponse {
   const { plan, records } = accepted;
   return {
     batchId: plan.batchId,
@@ -215,6 +225,7 @@ export function submitResponse(accepted: { plan: SubmitPlan; records: readonly M
     rejected: plan.rejected,
     segments: plan.segments,
     encoding: plan.encoding,
+    ...(accepted.deferredUntil ? { deferredUntil: accepted.deferredUntil.toISOString() } : {}),
   };
 }
 
@@ -277,7 +288,7 @@ export const messageRoutes: ApiRoute[] = [
         },
       },
     },
-    problems: [409, 413, 415, 422],
+    problems: [403, 409, 413, 415, 422, 429],
   },
   {
     method: 'post',
@@ -289,7 +300,7 @@ export const messageRoutes: ApiRoute[] = [
     auth: 'function',
     requestBody: { schema: submitMessagesBody },
     responses: { '200': { description: 'What the send would do.', schema: previewResponse } },
-    problems: [413, 415],
+    problems: [403, 413, 415],
   },
   {
     method: 'get',

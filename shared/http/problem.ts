@@ -42,6 +42,12 @@ export const PROBLEM_TYPES = {
     title: 'A request with this Idempotency-Key is still being processed',
     status: 409,
   },
+  destinationNotPermitted: {
+    slug: 'destination-not-permitted',
+    title: 'Sending to this destination is not permitted',
+    status: 403,
+  },
+  budgetExceeded: { slug: 'budget-exceeded', title: 'A sending budget is reached', status: 429 },
   unavailable: { slug: 'service-unavailable', title: 'A dependency is unavailable; try again later', status: 503 },
   internal: { slug: 'internal-error', title: 'Something went wrong on our side', status: 500 },
 } as const;

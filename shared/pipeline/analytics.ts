@@ -21,6 +21,7 @@ export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set([
   'sms.inbound.received',
   'sms.optout.added',
   'sms.optout.removed',
+  'sms.destination.refused',
 ]);
 
 export const ANALYTICS_DESTINATION = 'analytics';

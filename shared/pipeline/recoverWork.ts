@@ -6,9 +6,10 @@
 //    are written (pipeline/submitMessages.ts completeSubmission), so a request that died leaves a
 //    complete batch, never a partial one.
 // 2. Hand-overs still in flight: their process stopped between recording the hand-over and
-//    recording ACS's answer. Inside ACS's repeatability window they are sent again under the same
-//    repeatability id — ACS sends each once whether or not the first request reached it. Past the
-//    window the uncertain policy decides (send/uncertain.ts). Either way nothing stays "sending".
+//    recording ACS's answer (or sending a paused or held job back to wait). Inside ACS's
+//    repeatability window they are sent again under the same repeatability id — ACS sends each
+//    once whether or not the first request reached it. Past the window the uncertain policy
+//    decides (send/uncertain.ts). Either way nothing stays "sending".
 //
 // Everything here is safe to run while the original process is merely slow: a repeat under the
 // same repeatability id is one text, and records only move forward.
@@ -61,7 +62,7 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
     const resume: MessageRecord[] = [];
     const decide: MessageRecord[] = [];
     for (const record of records.values()) {
-      if (record.status === 'queued' || record.status === 'scheduled') resume.push(record);
+      if (record.status === 'queued' || record.status === 'scheduled' || record.status === 'held') resume.push(record);
       else if (record.status === 'sending' && record.repeatabilityFirstSent && insideWindow(record, now)) resume.push(record);
       else if (record.status === 'sending') decide.push(record);
     }

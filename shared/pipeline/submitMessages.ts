@@ -10,7 +10,10 @@
 //   behind — a retry with the same Idempotency-Key, or the recovery timer — finishes it alike.
 // A retry with a key works under the batch id of the key's first request (resumed), so records,
 // jobs and ACS repeatability all recognise what the first attempt already did.
+// The fraud and spend guard comes before the point of no return: geo permissions in the plan, then
+// pumping detection and the budget charge, once per batch id (guard/).
 import { analyzeMessage } from '../domain/encoding.js';
+import { sendersReaching, type AllowedCountries } from '../domain/geo.js';
 import { messageIdOf, newBatchId } from '../domain/ids.js';
 import { MAX_SCHEDULE_AHEAD_MS, newMessageRecord, type MessageRecord } from '../domain/message.js';
 import { normalizePhoneNumber } from '../domain/phoneNumber.js';
@@ -26,6 +29,14 @@ import type { MessageStore } from '../ports/messages.js';
 import type { OutboundQueue } from '../ports/queue.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 import type { SubmissionStore } from '../ports/submissions.js';
+import { permitDestinations, type GeoRefused } from './guard/geoPermissions.js';
+import {
+  guardSubmit,
+  publishQuietly,
+  refuseDestinations,
+  type BudgetExceeded,
+  type SubmitGuardDeps,
+} from './guard/submitGuard.js';
 
 /** What the app asks for (POST /api/messages, validated). */
 export interface SubmitRequest {
@@ -51,9 +62,11 @@ export interface PlanDeps {
   clock: Clock;
   senders: readonly Sender[];
   maxSegments: number;
+  /** Geo permissions: recipients in other countries are refused. */
+  allowedCountries: AllowedCountries;
 }
 
-export interface SubmitDeps extends PlanDeps {
+export interface SubmitDeps extends PlanDeps, SubmitGuardDeps {
   messages: MessageStore;
   queue: OutboundQueue;
   submissions: SubmissionStore;
@@ -75,14 +88,20 @@ export interface SubmitPlan {
   segments: number;
   recipients: Array<{ to: string; from: Sender; messageId: string; optedOut: boolean }>;
   rejected: Array<{ to: string; reason: string }>;
+  /** Of `rejected`, those the geo permissions refused, by country (partial requests). */
+  geoRefused?: Record<string, number>;
   scheduledAt?: Date;
   expiresAt?: Date;
 }
 
-export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] };
+export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] } | GeoRefused;
 
 export type SubmitResult =
-  { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] } | { kind: 'invalid'; errors: FieldError[] };
+  /** `deferredUntil`: a budget is reached and SMS_BUDGET_WHEN_REACHED=queue scheduled the batch for its next period. */
+  | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[]; deferredUntil?: Date }
+  | { kind: 'invalid'; errors: FieldError[] }
+  | GeoRefused
+  | BudgetExceeded;
 
 /** Plans a submit under `batchId` (a new id when absent); nothing is written. */
 export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
@@ -91,7 +110,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
 
   const list = Array.isArray(request.to) ? request.to : [request.to];
   const fieldOf = (i: number) => (Array.isArray(request.to) ? `to[${i}]` : 'to');
-  const valid: string[] = [];
+  const normalized: Array<{ to: string; field: string }> = [];
   const seen = new Set<string>();
   const rejected: Array<{ to: string; reason: string }> = [];
   list.forEach((raw, i) => {
@@ -101,16 +120,20 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       errors.push({ field: fieldOf(i), message: result.reason });
     } else if (!seen.has(result.e164)) {
       seen.add(result.e164);
-      valid.push(result.e164);
+      normalized.push({ to: result.e164, field: fieldOf(i) });
     }
   });
-  if (errors.length > 0 && (!request.partial || valid.length === 0)) {
+  if (errors.length > 0 && (!request.partial || normalized.length === 0)) {
     return {
       kind: 'invalid',
-      errors: valid.length === 0 && request.partial ? [...errors, { field: 'to', message: 'no valid recipient' }] : errors,
+      errors: normalized.length === 0 && request.partial ? [...errors, { field: 'to', message: 'no valid recipient' }] : errors,
     };
   }
   errors.length = 0;
+
+  // Geo permissions: a recipient in a country not allowed is refused, like an invalid number.
+  const { valid, refusals, byCountry } = permitDestinations(deps.allowedCountries, normalized, rejected);
+  if (refusals.length > 0 && (!request.partial || valid.length === 0)) return { kind: 'refused', refusals };
 
   const analysis = analyzeMessage(request.message, { smartEncoding: request.smartEncoding });
   if (analysis.segments > deps.maxSegments) {
@@ -144,7 +167,8 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   const id = batchId ?? newBatchId(now);
   const recipients = valid.map((to, i) => ({
     to,
-    from: fixedSender ?? stickySender(deps.senders, to),
+    // Of the pool, the senders that can reach the recipient's country (all, when none can).
+    from: fixedSender ?? stickySender(sendersReaching(deps.senders, to), to),
     messageId: messageIdOf(id, i),
     optedOut: false,
   }));
@@ -169,6 +193,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       segments: analysis.segments,
       recipients,
       rejected,
+      ...(refusals.length > 0 ? { geoRefused: byCountry } : {}),
       ...(scheduledAt ? { scheduledAt } : {}),
       ...(expiresAt ? { expiresAt } : {}),
     },
@@ -181,24 +206,34 @@ export async function submitMessages(
   operation: SubmitOperation = {},
 ): Promise<SubmitResult> {
   const planned = await planSubmit(deps, request, operation.batchId);
+  if (planned.kind === 'refused') return refuseDestinations(deps, planned, request.tag);
   if (planned.kind === 'invalid') return planned;
-  const submission = submissionOf(planned.plan, request, deps.clock.now());
+  const guarded = await guardSubmit(deps, planned.plan, request.tag, Boolean(operation.resumed));
+  if (guarded.kind !== 'go') return guarded;
+  const deferred = guarded.deferredUntil ? { deferredUntil: guarded.deferredUntil } : {};
+  const submission = submissionOf(guarded.plan, request, deps.clock.now());
 
   if (!operation.resumed && sendJobs(submission, deps.senders).length <= 1) {
     // One job: enqueueing it is the point of no return.
-    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)));
+    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)), guarded.refund);
     const records = recordsOf(submission);
     await finishQuietly(deps, submission.batchId, () => recordAndAnnounce(deps, records));
-    return { kind: 'accepted', plan: planOf(submission, deps.senders), records };
+    await publishQuietly(deps, guarded.announce);
+    return { kind: 'accepted', plan: planOf(submission, deps.senders), records, ...deferred };
   }
 
   // Storing the submission is the point of no return; an earlier attempt's, when there is one, wins.
-  const stored = await beforeNoReturn(submission.batchId, () => deps.submissions.create(submission));
+  const stored = await beforeNoReturn(
+    submission.batchId,
+    () => deps.submissions.create(submission),
+    operation.resumed ? undefined : guarded.refund,
+  );
   await finishQuietly(deps, stored.batchId, () => completeSubmission(deps, stored, { recovering: Boolean(operation.resumed) }));
+  await publishQuietly(deps, guarded.announce);
   // A resumed batch answers with what its records say: the first attempt may have written them
   // (with its own opt-out verdicts) before this one looked.
   const records = operation.resumed ? await acceptedRecords(deps, stored) : recordsOf(stored);
-  return { kind: 'accepted', plan: planOf(stored, deps.senders), records };
+  return { kind: 'accepted', plan: planOf(stored, deps.senders), records, ...deferred };
 }
 
 /**
@@ -207,7 +242,7 @@ export async function submitMessages(
  * sends nothing twice: the sender goes by the records and ACS repeatability), events keep theirs.
  */
 export async function completeSubmission(
-  deps: Omit<SubmitDeps, keyof PlanDeps> & Pick<PlanDeps, 'senders'>,
+  deps: Pick<SubmitDeps, 'messages' | 'events' | 'queue' | 'submissions' | 'senders'>,
   submission: Submission,
   options: { recovering: boolean },
 ): Promise<void> {
@@ -229,12 +264,13 @@ export async function completeSubmission(
   await deps.submissions.remove(submission.batchId);
 }
 
-/** Runs the write that is the point of no return: a failure there may or may not have taken effect. */
-async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>): Promise<T> {
+/** Runs the write that is the point of no return: a failure there may or may not have taken effect; one that did not is undone. */
+async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>, undo?: () => Promise<void>): Promise<T> {
   try {
     return await write();
   } catch (error) {
     if (error instanceof DependencyUnavailableError && error.uncertain) throw new SubmitInterruptedError(batchId, error);
+    await undo?.();
     throw error;
   }
 }

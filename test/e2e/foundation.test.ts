@@ -51,7 +51,8 @@ describe('the curl flow of the README', () => {
     const response = await stack.api('health');
     expect(response.status).toBe(200);
     const summary = (await response.json()) as Record<string, unknown>;
-    expect(summary).toEqual({ status: 'healthy', checkedAt: expect.any(String) });
+    // The verdict, and whether sending is paused (docs/security.md): nothing about which part is which.
+    expect(summary).toEqual({ status: 'healthy', checkedAt: expect.any(String), sending: 'active' });
     const details = await stack.api('health/details');
     const body = (await details.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(body.status).toBe('healthy');

@@ -156,6 +156,28 @@ describe('opt-out, conversation and erasure routes', () => {
   });
 });
 
+describe('the spend guard routes', () => {
+  it('hostile paths, queries and bodies get a 4xx problem (or an answer), never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileSegment, hostileSegment, hostileJsonText, async (id, state, body) => {
+        const p = encodeURIComponent(id);
+        const json = { 'content-type': 'application/json' };
+        await expectClientError(await call('sending', { method: 'PUT', headers: json, body }), [200]);
+        await expectClientError(await call(`holds?${new URLSearchParams({ state, limit: state }).toString()}`), [200]);
+        await expectClientError(await call(`holds/${p}`), [200]);
+        await expectClientError(await call(`holds/${p}/release`, { method: 'POST', headers: json, body }), [200]);
+        await expectClientError(await call(`messages/${p}/conversion`, { method: 'POST' }), [200]);
+      }),
+      options,
+    );
+    // Whatever the bodies did, a pause left behind is lifted for the tests that follow.
+    expect(
+      (await call('sending', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"paused":false}' }))
+        .status,
+    ).toBe(200);
+  });
+});
+
 describe('Event Grid endpoints', () => {
   it.each(['deliveryReports', 'inboundSms'])(
     '%s acknowledges hostile events without a 5xx and changes no record',

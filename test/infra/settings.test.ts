@@ -39,6 +39,7 @@ const SET_BY_HAND = [
   'TELEMETRY_EXPORTER',
   'STATUS_WEBHOOK_SECRET',
   'ANALYTICS_SMS_PRICES',
+  'SMS_BUDGETS',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__queueServiceUri',
 ];

@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
 import {
   conversationStoreContract,
@@ -32,3 +33,6 @@ conversationStoreContract('Table Storage', async () => tables.conversations);
 deadLetterStoreContract('Table Storage', async () => tables.deadLetters);
 deliveryTrackerContract('Table Storage', async () => tables.tracker);
 idempotencyStoreContract('Table Storage', async () => tables.idempotency);
+sendingControlStoreContract('Table Storage', async () => tables.sendingControls);
+budgetLedgerContract('Table Storage', async () => tables.budgets);
+fraudWatchStoreContract('Table Storage', async () => tables.fraudWatch);

@@ -44,6 +44,11 @@ import { eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
 import { DEFAULT_INBOUND_POLICY } from '../../shared/domain/inboundPolicy.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
+import { DEFAULT_PUMPING_POLICY } from '../../shared/domain/fraudWatch.js';
+import { defaultAllowedCountries } from '../../shared/domain/geo.js';
+import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from './guardFakes.js';
+
+export { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls, openGuard } from './guardFakes.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -531,6 +536,11 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
     inbound: { ...DEFAULT_INBOUND_POLICY, mirrorOptOutsToAcs: false },
     analytics: { responseWindowMs: 72 * 3600_000, prices: mergePrices() },
     telemetry: { exporter: 'none', serviceName: 'sms-pipeline-test' },
+    guard: {
+      allowedCountries: defaultAllowedCountries(overrides.senders ?? [tollFree, shortCode]),
+      budgets: { rules: [], whenReached: 'refuse' },
+      pumping: DEFAULT_PUMPING_POLICY,
+    },
     ...overrides,
   };
 }
@@ -552,6 +562,9 @@ export interface FakeServices extends Services {
   submissions: FakeSubmissions;
   outbox: FakeOutbox;
   analytics: FakeAnalyticsStore;
+  sendingControls: FakeSendingControls;
+  budgets: FakeBudgetLedger;
+  fraudWatch: FakeFraudWatch;
 }
 
 /**
@@ -591,6 +604,9 @@ export function fakeServices(
     events: publishingSink(publisher, config.events.source),
     analytics,
     destinations,
+    sendingControls: new FakeSendingControls(() => clock.now().getTime()),
+    budgets: new FakeBudgetLedger(),
+    fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
     observeQueues: () =>
       observeQueues(

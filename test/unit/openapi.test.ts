@@ -93,6 +93,12 @@ describe('OpenAPI document', () => {
       'get /api/health',
       'get /api/health/details',
       'get /api/openapi.json',
+      'get /api/sending',
+      'put /api/sending',
+      'get /api/holds',
+      'get /api/holds/{id}',
+      'post /api/holds/{id}/release',
+      'post /api/messages/{id}/conversion',
     ];
     const actual = Object.entries<Json>(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(actual.sort()).toEqual(expected.sort());

@@ -2,6 +2,7 @@
 // the promises the real adapters keep (test/integration/portContracts.test.ts runs the same suites
 // against Table Storage on Azurite).
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
 import {
   conversationStoreContract,
@@ -17,6 +18,7 @@ import {
   FakeOptOuts,
   FakeTracker,
 } from '../support/fakes.js';
+import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from '../support/guardFakes.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());
@@ -26,3 +28,6 @@ conversationStoreContract('fake', async () => new FakeConversations());
 deadLetterStoreContract('fake', async () => new FakeDeadLetters());
 deliveryTrackerContract('fake', async () => new FakeTracker());
 idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
+sendingControlStoreContract('fake', async () => new FakeSendingControls());
+budgetLedgerContract('fake', async () => new FakeBudgetLedger());
+fraudWatchStoreContract('fake', async () => new FakeFraudWatch());

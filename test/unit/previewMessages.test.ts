@@ -5,7 +5,13 @@ import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, shortCode, tollFre
 
 function setup() {
   const optOuts = new FakeOptOuts();
-  const deps = { optOuts, clock: new FakeClock(), senders: [tollFree, shortCode], maxSegments: 10 };
+  const deps: PlanDeps = {
+    optOuts,
+    clock: new FakeClock(),
+    senders: [tollFree, shortCode],
+    maxSegments: 10,
+    allowedCountries: new Set(['US', 'CA']),
+  };
   return { deps, optOuts };
 }
 

@@ -18,6 +18,7 @@ import {
   shortCode,
   silentLogger,
   tollFree,
+  FakeSendingControls,
 } from '../support/fakes.js';
 
 let clock: FakeClock;
@@ -49,6 +50,8 @@ beforeEach(() => {
     senders: [tollFree, shortCode],
     maxAttempts: 4,
     uncertainPolicy: 'atMostOnce',
+    controls: new FakeSendingControls(), // no pause, no hold
+    allowedCountries: 'any' as const,
     random: () => 0.5,
     events: new RecordingSink(),
     tracker: new FakeTracker(),

@@ -34,6 +34,8 @@ import {
   FakeTransportDeadLetters,
   shortCode,
   silentLogger,
+  FakeSendingControls,
+  openGuard,
 } from '../support/fakes.js';
 
 const SOURCE = '/sms-pipeline/test';
@@ -90,6 +92,8 @@ beforeEach(() => {
     senders: [shortCode],
     maxAttempts: 3,
     uncertainPolicy: 'atMostOnce',
+    controls: new FakeSendingControls(), // no pause, no hold
+    allowedCountries: 'any' as const,
     random: () => 0.5,
     tracker,
     events: publishingSink(outbox, SOURCE),
@@ -120,6 +124,7 @@ function expectOneEventPerChange() {
 async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
     {
+      ...openGuard(),
       messages,
       optOuts,
       queue,

@@ -8,6 +8,7 @@ import {
   FakeOptOuts,
   FakeQueue,
   FakeSubmissions,
+  openGuard,
   RecordingSink,
   shortCode,
   silentLogger,
@@ -26,6 +27,7 @@ beforeEach(() => {
   queue = new FakeQueue();
   optOuts = new FakeOptOuts();
   deps = {
+    ...openGuard(),
     messages,
     queue,
     optOuts,

@@ -175,8 +175,9 @@ export const METRICS = {
  */
 export const LOG_EVENTS = {
   /**
-   * The spend guard (issue #22) writes `log.warn('sms.budget.reached', { period, limit, spent,
-   * currency })` when sending stops because the budget is reached; the budget alert watches for it.
+   * The spend guard (shared/pipeline/guard/submitGuard.ts) writes `log.warn('sms.budget.reached',
+   * { scope, period, metric, limit, spent })` once per limit and period when a budget is reached
+   * (limit and spent in messages, or millionths of USD for cost); the budget alert watches for it.
    */
   budgetReached: 'sms.budget.reached',
 } as const;

@@ -14,7 +14,8 @@ import {
   Tooltip,
 } from 'chart.js';
 import type { AnalyticsResponse } from '../../http/analytics.js';
-import { charts, num, pct, ms, money, renderCharts, renderKpis, renderTable } from './render.js';
+import type { SendingResponse } from '../../http/sending.js';
+import { charts, num, pct, ms, money, renderCharts, renderKpis, renderSending, renderTable } from './render.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 Chart.defaults.animation = false;
@@ -37,6 +38,7 @@ interface DashboardState {
   series?: AnalyticsResponse;
   byTag?: AnalyticsResponse;
   bySender?: AnalyticsResponse;
+  sending?: SendingResponse;
   charts: Record<string, Chart>;
   loads: number;
 }
@@ -95,6 +97,27 @@ async function fetchAnalytics(query: Record<string, string>, accept = 'applicati
     throw new Error(problem.detail ?? `GET /api/analytics answered ${response.status}`);
   }
   return response;
+}
+
+/** Sending now: its own request, so a key that may read analytics but not GET /api/sending still gets the charts. */
+async function loadSending() {
+  try {
+    const response = await fetch(new URL('sending', location.href), {
+      headers: { accept: 'application/json', ...(functionKey ? { 'x-functions-key': functionKey } : {}) },
+    });
+    if (!response.ok) {
+      renderSending(
+        response.status === 401 || response.status === 403
+          ? 'Sending state: this key may not read GET /api/sending.'
+          : `Sending state: GET /api/sending answered ${response.status}.`,
+      );
+      return;
+    }
+    state.sending = (await response.json()) as SendingResponse;
+    renderSending(state.sending);
+  } catch (error) {
+    renderSending(`Sending state unavailable: ${(error as Error).message}`);
+  }
 }
 
 function fillSelect(select: HTMLSelectElement, values: Array<string | null>, chosen: string, none: string) {
@@ -209,3 +232,4 @@ function bindFilters() {
 
 bindFilters();
 void load();
+void loadSending();

@@ -2,6 +2,7 @@
 // (main.ts reads the filters, fetches the figures and calls these.)
 import { Chart, type ChartConfiguration } from 'chart.js';
 import type { AnalyticsResponse } from '../../http/analytics.js';
+import type { SendingResponse } from '../../http/sending.js';
 
 type Figures = AnalyticsResponse['totals'];
 
@@ -88,6 +89,8 @@ export function renderKpis(t: Figures, currency: string) {
     optOutRate: pct(t.optOutRate),
     optOuts: num(t.optOuts),
     uncertain: num(t.uncertain),
+    held: num(t.held),
+    geoRefused: num(t.geoRefused),
     inbound: num(t.inbound),
     segmentsSent: num(t.segmentsSent),
     estimatedCost: money(t.estimatedCost, currency),
@@ -224,6 +227,68 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     },
     options: { indexAxis: 'y', scales: { x: percent }, plugins: { legend: { display: false } } },
   });
+}
+
+/** Sending now (GET /api/sending): paused or not, each budget spent against its limit, fraud holds. */
+export function renderSending(state: SendingResponse | string) {
+  const section = $('#sending');
+  const rows = $<HTMLTableSectionElement>('#sending tbody');
+  if (typeof state === 'string') {
+    section.dataset.state = 'unknown';
+    $('#sending-state').textContent = state;
+    rows.replaceChildren();
+    $('#sending-holds').textContent = '';
+    return;
+  }
+  section.dataset.state = state.state;
+  const pauses = state.pauses.map((p) =>
+    p.scope === 'pool' ? 'the whole pool' : p.scope === 'sender' ? `sender ${p.sender}` : `tag ${p.tag}`,
+  );
+  $('#sending-state').textContent =
+    state.state === 'active'
+      ? 'Sending: active'
+      : `Sending paused: ${pauses.join(', ')} (since ${state.pauses[0]?.since.slice(0, 16).replace('T', ' ')} UTC)`;
+  rows.replaceChildren(
+    ...state.budgets.flatMap((b) =>
+      [
+        b.messages
+          ? {
+              what: 'messages',
+              spent: num(b.messages.spent),
+              limit: num(b.messages.limit),
+              share: b.messages.spent / b.messages.limit,
+            }
+          : undefined,
+        b.cost
+          ? {
+              what: 'cost',
+              spent: money(b.cost.spent, b.cost.currency),
+              limit: money(b.cost.limit, b.cost.currency),
+              share: b.cost.spent / b.cost.limit,
+            }
+          : undefined,
+      ]
+        .filter((x) => x !== undefined)
+        .map((x) => {
+          const tr = document.createElement('tr');
+          const meter = document.createElement('meter');
+          Object.assign(meter, { min: 0, max: 1, low: 0.8, high: 0.99, optimum: 0, value: Math.min(1, x.share) });
+          const use = cell(pct(x.share), false);
+          use.prepend(meter, ' ');
+          tr.append(
+            cell(`${b.scope === 'pool' ? 'pool' : `tag ${b.tag}`} · ${x.what}`, false),
+            cell(b.period === 'day' ? b.periodStart.slice(0, 10) : b.periodStart.slice(0, 7), false),
+            cell(x.spent),
+            cell(x.limit),
+            use,
+          );
+          return tr;
+        }),
+    ),
+  );
+  $('#sending-holds').textContent =
+    `${state.activeHolds === 0 ? 'No fraud holds' : `${state.activeHolds} fraud hold${state.activeHolds === 1 ? '' : 's'} in force (GET /api/holds)`}` +
+    `${state.budgets.length === 0 ? ' · no budgets set (SMS_BUDGETS)' : ''}`;
 }
 
 export function cell(text: string, numeric = true): HTMLTableCellElement {
