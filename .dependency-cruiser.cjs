@@ -10,10 +10,17 @@
 // may use the composition root. No file of the project's library may do network or file I/O
 // outside adapters (and config, which reads the environment). No cycles anywhere in shared/.
 // docs/architecture.md says where each kind of change goes.
-const IO_MODULES = '^(node:)?(http|https|http2|net|tls|dgram|dns|fs|fs/promises|child_process|cluster|worker_threads|readline|repl|inspector)$';
+const IO_MODULES =
+  '^(node:)?(http|https|http2|net|tls|dgram|dns|fs|fs/promises|child_process|cluster|worker_threads|readline|repl|inspector)$';
 
 /** Paths a layer may not import, as a `to.path` pattern. */
-const layer = (name, comment, fromPath, forbiddenTo) => ({ name, comment, severity: 'error', from: { path: fromPath }, to: forbiddenTo });
+const layer = (name, comment, fromPath, forbiddenTo) => ({
+  name,
+  comment,
+  severity: 'error',
+  from: { path: fromPath },
+  to: forbiddenTo,
+});
 
 module.exports = {
   forbidden: [
@@ -34,7 +41,10 @@ module.exports = {
       'domain-is-pure',
       'shared/domain imports only domain and lib (and zod, node:crypto): no ports, no settings, no SDK.',
       '^shared/domain/',
-      { path: '^(shared/(?!domain/|lib/)|functions/|local/|bench/|test/)|node_modules/(?!zod/)', pathNot: '^node_modules/@types/' },
+      {
+        path: '^(shared/(?!domain/|lib/)|functions/|local/|bench/|test/)|node_modules/(?!zod/)',
+        pathNot: '^node_modules/@types/',
+      },
     ),
     layer(
       'ports-speak-domain',
@@ -52,7 +62,9 @@ module.exports = {
       'http-above-pipeline',
       'shared/http (contracts, problems, views, the idempotency middleware) may use pipeline, ports, domain and lib — never adapters, settings or the composition root.',
       '^shared/http/',
-      { path: '^(shared/(adapters|dashboard)/|shared/(config|settings|composition)\\.ts$|functions/|local/|bench/|test/)|node_modules/(?!zod/)' },
+      {
+        path: '^(shared/(adapters|dashboard)/|shared/(config|settings|composition)\\.ts$|functions/|local/|bench/|test/)|node_modules/(?!zod/)',
+      },
     ),
     layer(
       'adapters-never-call-use-cases',
@@ -81,7 +93,8 @@ module.exports = {
     },
     {
       name: 'functions-are-thin',
-      comment: 'A function file reaches the world through the composition root and its Functions glue (adapters/functions), never an adapter directly.',
+      comment:
+        'A function file reaches the world through the composition root and its Functions glue (adapters/functions), never an adapter directly.',
       severity: 'error',
       from: { path: '^functions/' },
       to: { path: '^shared/adapters/(?!functions/)' },
@@ -98,7 +111,11 @@ module.exports = {
     exclude: { path: '^(dist|node_modules|coverage|\\.azurite)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
     moduleSystems: ['es6', 'cjs'],
   },
 };

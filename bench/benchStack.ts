@@ -41,7 +41,10 @@ export interface BenchStack {
   waitForApplied(count: number, timeoutMs: number): Promise<void>;
   post(recipients: string[], text: string): Promise<{ status: number; batchId?: string; accepted: number }>;
   /** Personalised bulk: one request, a text of its own per recipient (personalisedTexts). */
-  postPersonalised(recipients: string[], texts: readonly string[]): Promise<{ status: number; batchId?: string; accepted: number }>;
+  postPersonalised(
+    recipients: string[],
+    texts: readonly string[],
+  ): Promise<{ status: number; batchId?: string; accepted: number }>;
   /** Process ids of the parts: the function host, Azurite, and this process (load, ACS emulator). */
   processes: { host: number | undefined; azurite: number | undefined; bench: number };
   /** Peak resident set size of the function host process so far, in MiB (Linux: VmHWM). */
@@ -74,11 +77,15 @@ export function personalisedTexts(count: number, offset = 0): string[] {
   });
 }
 
-/** `count` distinct valid North American numbers, starting at `offset`. */
+/**
+ * `count` distinct valid North American numbers, starting at `offset`. Consecutive numbers fall in
+ * different exchanges (+1425 200…999): sequential numbers of one block, one request each, are what
+ * SMS pumping looks like, and the pumping watch (docs/security.md) would hold them.
+ */
 export function recipients(count: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => {
-    const n = offset + i;
-    return `+1425${String(2_000_000 + (n % 8_000_000)).padStart(7, '0')}`;
+    const n = (offset + i) % 8_000_000;
+    return `+1425${200 + (n % 800)}${String(Math.floor(n / 800)).padStart(4, '0')}`;
   });
 }
 
@@ -119,10 +126,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     emulator: {
       senders: [{ number: SENDER, type: 'tollFree', ratePerMinute: 1e9, burst: 1e9 }],
       deliveryReports: { delayMs: options.deliveryReportDelayMs },
-      // Events carry the message id exactly as the send returned it. The published forms differ
-      // (Outgoing_…_noam sent, Outgoing_… in events), which the pipeline does not match yet
-      // (docs/acs-fidelity-followup.md P2); the cost counted here is the same either way.
-      forms: { messageIds: { events: 'asSent' } },
       ...(options.emulator ?? {}),
     },
     ...(options.countStorage
@@ -180,7 +183,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       return postBody({ to, message: text, from: SENDER });
     },
     postPersonalised(to, texts) {
-      return postBody({ messages: to.map((t, i) => ({ to: t, text: texts[i]!, reference: `bench-${t.slice(1)}` })), from: SENDER });
+      return postBody({
+        messages: to.map((t, i) => ({ to: t, text: texts[i]!, reference: `bench-${t.slice(1)}` })),
+        from: SENDER,
+      });
     },
     hostPeakRssMiB() {
       if (pid === undefined) return undefined;

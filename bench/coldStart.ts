@@ -5,7 +5,10 @@
 //   eager    — the same, with every Azure SDK of package.json imported first, as an app that
 //              imports its SDKs at the top of its modules would;
 //   bundled  — the entry bundled by esbuild (lazy imports kept as separate chunks), as the
-//              deployment package is (infra/tools/package.mjs).
+//              deployment package is (infra/tools/package.mjs);
+//   bundled, telemetry on — the same with telemetry exporting to Azure Monitor, as in Azure (an
+//              Application Insights connection string set): the OpenTelemetry providers start with
+//              the app; the Azure Monitor exporters load on their first export, after the figure.
 // `node dist/bench/coldStart.js` runs it alone.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { describeMachine, formatMachine } from './machine.js';
 import { isMain, root, sampleSettings } from './benchStack.js';
 
 export interface ColdStartFigure {
-  mode: 'lazy' | 'eager' | 'bundled';
+  mode: 'lazy' | 'eager' | 'bundled' | 'bundled, telemetry on';
   /** Median time to import the entry and register the functions. */
   importMs: number;
   /** Median time from process start to registered (Node's own start-up included). */
@@ -39,7 +42,18 @@ export function sdkPackages(): string[] {
   return Object.keys(pkg.dependencies ?? {}).filter((name) => name.startsWith('@azure/') && name !== '@azure/functions');
 }
 
-function once(entry: string, preload: string[]): { importMs: number; processMs: number; rssMiB: number; functions: number } {
+/** Settings of an app that exports its telemetry to Application Insights (a well-formed, unused connection string). */
+const TELEMETRY_ON = {
+  TELEMETRY_EXPORTER: 'azureMonitor',
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+};
+
+function once(
+  entry: string,
+  preload: string[],
+  env: Record<string, string> = {},
+): { importMs: number; processMs: number; rssMiB: number; functions: number } {
   const script = `
     const started = performance.now();
     for (const name of ${JSON.stringify(preload)}) await import(name);
@@ -50,16 +64,21 @@ function once(entry: string, preload: string[]): { importMs: number; processMs: 
   `;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...sampleSettings() },
+    env: { PATH: process.env.PATH ?? '', ...sampleSettings(), ...env },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return JSON.parse(out) as { importMs: number; processMs: number; rssMiB: number; functions: number };
 }
 
-function measure(mode: ColdStartFigure['mode'], entry: string, preload: string[]): ColdStartFigure {
-  once(entry, preload); // the first process warms the file system cache; not counted
-  const runs = Array.from({ length: RUNS }, () => once(entry, preload));
+function measure(
+  mode: ColdStartFigure['mode'],
+  entry: string,
+  preload: string[],
+  env: Record<string, string> = {},
+): ColdStartFigure {
+  once(entry, preload, env); // the first process warms the file system cache; not counted
+  const runs = Array.from({ length: RUNS }, () => once(entry, preload, env));
   return {
     mode,
     importMs: median(runs.map((r) => r.importMs)),
@@ -97,7 +116,8 @@ export async function measureColdStart(): Promise<ColdStartFigure[]> {
   const figures = [measure('lazy', entry, []), measure('eager', entry, sdkPackages())];
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'sms-bench-bundle-'));
   try {
-    figures.push(measure('bundled', await bundle(entry, outdir), []));
+    const bundled = await bundle(entry, outdir);
+    figures.push(measure('bundled', bundled, []), measure('bundled, telemetry on', bundled, [], TELEMETRY_ON));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

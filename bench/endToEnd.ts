@@ -108,7 +108,8 @@ async function run(bench: BenchStack, options: EndToEndOptions, log: (line: stri
 if (isMain(import.meta.url)) {
   console.log(formatMachine(describeMachine(root)));
   const only = process.argv[2] as keyof typeof END_TO_END_DEFAULTS | undefined;
-  if (only && !END_TO_END_DEFAULTS[only]) throw new Error(`scenario must be one of ${Object.keys(END_TO_END_DEFAULTS).join(', ')}`);
+  if (only && !END_TO_END_DEFAULTS[only])
+    throw new Error(`scenario must be one of ${Object.keys(END_TO_END_DEFAULTS).join(', ')}`);
   for (const options of only ? [END_TO_END_DEFAULTS[only]] : Object.values(END_TO_END_DEFAULTS)) {
     const r = await measureEndToEnd(options, console.log);
     console.log(

@@ -87,7 +87,12 @@ export async function countRoundTrips(
     deliveryReportDelayMs: REPORT_DELAY_MS,
     countStorage: true,
     ...(receiver
-      ? { settings: { STATUS_WEBHOOK_URLS: receiver.url, STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('bench webhook secret, 32 bytes..').toString('base64')}` } }
+      ? {
+          settings: {
+            STATUS_WEBHOOK_URLS: receiver.url,
+            STATUS_WEBHOOK_SECRET: `whsec_${Buffer.from('bench webhook secret, 32 bytes..').toString('base64')}`,
+          },
+        }
       : {}),
   });
   try {
@@ -186,7 +191,14 @@ async function countScenario(bench: BenchStack, size: number, requests: number, 
     perRequest.push(proxy.ops.slice(mark).filter((o) => !o.empty));
   }
   const ops = [...proxy.ops];
-  const acs = [...new Set(bench.stack.emulator.sends().slice(sendsBefore).map((s) => s.requestId))];
+  const acs = [
+    ...new Set(
+      bench.stack.emulator
+        .sends()
+        .slice(sendsBefore)
+        .map((s) => s.requestId),
+    ),
+  ];
   const events = bench.stack.emulator
     .eventDeliveries()
     .slice(eventsBefore)

@@ -113,7 +113,13 @@ const rows: Row[] = [
     fmt(byN(kindCeilings, 1000)?.recipientsPerSecond, 1),
     '',
   ],
-  ['  end to end / that ceiling', fmt(ratioTo(kindCeilings, 1), 2), fmt(ratioTo(kindCeilings, 100), 2), fmt(ratioTo(kindCeilings, 1000), 2), ''],
+  [
+    '  end to end / that ceiling',
+    fmt(ratioTo(kindCeilings, 1), 2),
+    fmt(ratioTo(kindCeilings, 100), 2),
+    fmt(ratioTo(kindCeilings, 1000), 2),
+    '',
+  ],
   [
     '  CPU ms per recipient: host / Azurite / load + ACS emulator',
     cpuOf(byN(endToEnd, 1)?.cpuMsPerRecipient, ['host', 'azurite', 'bench']),
@@ -206,7 +212,19 @@ if (jsonFile) {
   writeFileSync(
     jsonFile,
     JSON.stringify(
-      { machine, at: new Date(began).toISOString(), coldStart, roundTrips, ceilings, kindCeilings, submit, endToEnd, latency, codesSteady, codesSparse },
+      {
+        machine,
+        at: new Date(began).toISOString(),
+        coldStart,
+        roundTrips,
+        ceilings,
+        kindCeilings,
+        submit,
+        endToEnd,
+        latency,
+        codesSteady,
+        codesSparse,
+      },
       null,
       2,
     ),

@@ -100,7 +100,10 @@ export async function measureSendLatency(options: SendLatencyOptions): Promise<S
 }
 
 export function formatSendLatency(r: SendLatencyResult): string {
-  const what = r.pattern === 'steady' ? `steady, one every ${r.intervalMs} ms` : `sparse, one every ${(r.intervalMs / 1000).toFixed(0)} s on average`;
+  const what =
+    r.pattern === 'steady'
+      ? `steady, one every ${r.intervalMs} ms`
+      : `sparse, one every ${(r.intervalMs / 1000).toFixed(0)} s on average`;
   return (
     `one-time codes, POST → ACS request (${what}, ${r.requests} requests): p50 ${r.p50Ms.toFixed(0)} ms, p90 ${r.p90Ms.toFixed(0)} ms, ` +
     `p99 ${r.p99Ms.toFixed(0)} ms, max ${r.maxMs.toFixed(0)} ms; POST → 202 p50 ${r.acceptedP50Ms.toFixed(0)} ms, p99 ${r.acceptedP99Ms.toFixed(0)} ms; failed ${r.failed}`

@@ -18,9 +18,13 @@ export const cancelMessage: HttpFunctionOptions = {
         case 'canceled':
           return json(200, toMessageView(result.message));
         case 'notCancelable':
-          return problem('conflict', `The message is "${result.status}": only queued or scheduled messages can be canceled.`, {
-            messageStatus: result.status,
-          });
+          return problem(
+            'conflict',
+            `The message is "${result.status}": only queued, scheduled or held messages can be canceled.`,
+            {
+              messageStatus: result.status,
+            },
+          );
         case 'notFound':
           return problem('notFound', `No message has the id "${id.slice(0, 80)}".`);
       }

@@ -18,13 +18,20 @@ export const getAnalytics: HttpFunctionOptions = {
       if (!resolved.ok) return validationProblem(resolved.errors);
       const { format, ...query } = resolved.query;
       const report = await readAnalytics(s.analytics, query);
-      const body = analyticsBody(query, report, { currency: PRICE_CURRENCY, responseWindowMs: s.config.analytics.responseWindowMs });
+      const body = analyticsBody(query, report, {
+        currency: PRICE_CURRENCY,
+        responseWindowMs: s.config.analytics.responseWindowMs,
+      });
       const csv = format === 'csv' || (format === undefined && /\btext\/csv\b/i.test(request.headers.get('accept') ?? ''));
       if (!csv) return json(200, body, { 'cache-control': 'no-store' });
       const name = `sms-analytics-${body.from.slice(0, 13)}-${body.to.slice(0, 13)}-by-${body.groupBy}.csv`.replace(/:/g, '');
       return {
         status: 200,
-        headers: { 'content-type': 'text/csv; charset=utf-8; header=present', 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' },
+        headers: {
+          'content-type': 'text/csv; charset=utf-8; header=present',
+          'content-disposition': `attachment; filename="${name}"`,
+          'cache-control': 'no-store',
+        },
         body: analyticsCsv(body),
       };
     }),

@@ -18,7 +18,12 @@ export const getTemplate: HttpFunctionOptions = {
       if (!query.ok) return query.result;
       const template = await read(deps().templates(), name.name, query.value.version);
       if (!template) {
-        return problem('notFound', query.value.version ? `Template "${name.name}" has no version ${query.value.version}.` : `No template is named "${name.name}".`);
+        return problem(
+          'notFound',
+          query.value.version
+            ? `Template "${name.name}" has no version ${query.value.version}.`
+            : `No template is named "${name.name}".`,
+        );
       }
       return json(200, toTemplateView(template));
     }),

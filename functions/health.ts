@@ -8,7 +8,10 @@ import { healthSummary } from '../shared/http/operations.js';
 import { json } from '../shared/http/problem.js';
 
 const answer = (status: 'healthy' | 'unhealthy', body: unknown) =>
-  json(status === 'healthy' ? 200 : 503, body, { 'cache-control': 'no-store', ...(status === 'healthy' ? {} : { 'retry-after': '10' }) });
+  json(status === 'healthy' ? 200 : 503, body, {
+    'cache-control': 'no-store',
+    ...(status === 'healthy' ? {} : { 'retry-after': '10' }),
+  });
 
 export const health: HttpFunctionOptions = {
   methods: ['GET'],

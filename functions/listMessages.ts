@@ -16,6 +16,9 @@ export const listMessages: HttpFunctionOptions = {
       if (!query.ok) return query.result;
       const { reference, ...page } = query.value;
       const found = await findMessagesByReference(services().messages, reference, page);
-      return json(200, { items: found.items.map(toMessageView), ...(found.continuationToken ? { continuationToken: found.continuationToken } : {}) });
+      return json(200, {
+        items: found.items.map(toMessageView),
+        ...(found.continuationToken ? { continuationToken: found.continuationToken } : {}),
+      });
     }),
 };

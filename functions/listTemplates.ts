@@ -15,6 +15,9 @@ export const listTemplates: HttpFunctionOptions = {
       const query = readQuery(request, templateListQuery, ['limit', 'continuationToken']);
       if (!query.ok) return query.result;
       const page = await list(deps().templates(), query.value);
-      return json(200, { items: page.items.map(toTemplateView), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+      return json(200, {
+        items: page.items.map(toTemplateView),
+        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+      });
     }),
 };

@@ -2,8 +2,10 @@
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { deps } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
-import { previewView, submitMessagesRequest } from '../shared/http/messages.js';
+import { previewView } from '../shared/http/messagePreview.js';
+import { submitMessagesRequest } from '../shared/http/messages.js';
 import { json, validationProblem } from '../shared/http/problem.js';
+import { destinationProblem } from '../shared/http/sending.js';
 import { previewMessages as preview } from '../shared/pipeline/previewMessages.js';
 
 export const previewMessages: HttpFunctionOptions = {
@@ -16,6 +18,7 @@ export const previewMessages: HttpFunctionOptions = {
       if (!body.ok) return body.result;
       const result = await preview(deps().preview(), body.value);
       if (result.kind === 'invalid') return validationProblem(result.errors);
+      if (result.kind === 'refused') return destinationProblem(result.refusals);
       return json(200, previewView(result.preview));
     }),
 };

@@ -12,7 +12,8 @@ export function recoverWork(schedule: string): TimerFunctionOptions {
     handler: async (_timer: Timer, context: InvocationContext): Promise<void> => {
       const log = contextLogger(context);
       const summary = await recover(deps().recovery(log));
-      if (summary.submissionsCompleted + summary.handOversResumed + summary.handOversDecided > 0) log.info('recovered', { ...summary });
+      if (summary.submissionsCompleted + summary.handOversResumed + summary.handOversDecided > 0)
+        log.info('recovered', { ...summary });
     },
   };
 }

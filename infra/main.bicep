@@ -138,16 +138,29 @@ param eventsRetryBaseSeconds string = ''
 @description('ANALYTICS_RESPONSE_WINDOW_HOURS: how soon a reply counts as an answer. Empty keeps the current setting.')
 param analyticsResponseWindowHours string = ''
 
+@description('SMS_ALLOWED_COUNTRIES: destination countries messages may go to (ISO alpha-2, comma separated), or * for any. Empty keeps the current setting (unset: the countries the senders reach).')
+param smsAllowedCountries string = ''
+
+@description('SMS_BUDGET_WHEN_REACHED: refuse (429 with Retry-After) or queue, once a budget is reached. Empty keeps the current setting. SMS_BUDGETS itself holds prices and is set on the app by hand (docs/security.md).')
+@allowed(['', 'refuse', 'queue'])
+param smsBudgetWhenReached string = ''
+
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
-// of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES is not among them: its prices
-// are decimals, and ARM templates have no floating-point type (learn.microsoft.com, "Data types in
+// of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES and SMS_BUDGETS are not among
+// them: their prices are decimals, and ARM templates have no floating-point type (learn.microsoft.com, "Data types in
 // ARM templates"), so it is set on the site by hand, where the merge keeps it.
 @description('INBOUND_KEYWORDS as JSON, e.g. {"stop":["STOP","ARRET"]}. Empty keeps the current setting.')
 param inboundKeywords object = {}
 
 @description('INBOUND_REPLIES as JSON, e.g. {"help":"Acme alerts. Reply STOP to end."}. Empty keeps the current setting.')
 param inboundReplies object = {}
+
+@description('E-mail address the alerts go to (azd env ALERT_EMAIL). Empty creates the alert rules without anyone to notify; docs/operations.md lists them.')
+param alertEmail string = ''
+
+@description('SMS_PUMPING_PROTECTION as JSON, e.g. {"burstPerMinute":20,"otpTags":["otp"]}. Empty keeps the current setting.')
+param smsPumpingProtection object = {}
 
 @allowed([
   512
@@ -216,6 +229,9 @@ var optionalSettings = {
   ANALYTICS_RESPONSE_WINDOW_HOURS: analyticsResponseWindowHours
   INBOUND_KEYWORDS: empty(inboundKeywords) ? '' : string(inboundKeywords)
   INBOUND_REPLIES: empty(inboundReplies) ? '' : string(inboundReplies)
+  SMS_ALLOWED_COUNTRIES: smsAllowedCountries
+  SMS_BUDGET_WHEN_REACHED: smsBudgetWhenReached
+  SMS_PUMPING_PROTECTION: empty(smsPumpingProtection) ? '' : string(smsPumpingProtection)
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
@@ -240,6 +256,29 @@ module monitoring 'modules/monitoring.bicep' = {
   params: {
     logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Alerts and the workbook read the app's OpenTelemetry metrics and logs in Application Insights.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    location: location
+    tags: tags
+    namePrefix: resourceToken
+    alertEmail: alertEmail
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
     location: location
     tags: tags
   }

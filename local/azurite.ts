@@ -1,23 +1,24 @@
 // Starts Azurite (Blob, Queue, Table) from node_modules: persistent in a folder for `npm start`,
-// in memory for tests, telemetry off, on chosen or free ports. The child dies with its parent.
+// in memory for tests, telemetry off, on chosen ports or on ports the OS picks. The child dies
+// with its parent.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { freePort } from './freePort.js';
+import { azuriteConnectionString, PortInUseError } from './localSettings.js';
 
-/** Azurite's well-known development account (public, documented; not a secret). */
-export const DEV_ACCOUNT = 'devstoreaccount1';
-export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export { DEV_ACCOUNT, DEV_KEY } from './localSettings.js';
 
 export interface AzuriteOptions {
   /** Folder for persistent data; omitted = in memory. */
   location?: string;
+  /** 0 or omitted: a port the OS picks, read back from Azurite itself (no port race). */
   blobPort?: number;
   queuePort?: number;
   tablePort?: number;
   silent?: boolean;
+  /** Azurite's own start-up lines and errors. */
+  log?: (line: string) => void;
 }
 
 export interface Azurite {
@@ -28,28 +29,15 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
-function waitForPort(port: number, deadline: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`Azurite did not listen on ${port} in time`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
+const SERVICES = ['Blob', 'Queue', 'Table'] as const;
+type Service = (typeof SERVICES)[number];
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const blobPort = options.blobPort || (await freePort());
-  const queuePort = options.queuePort || (await freePort());
-  const tablePort = options.tablePort || (await freePort());
+  const requested: Record<Service, number> = {
+    Blob: options.blobPort ?? 0,
+    Queue: options.queuePort ?? 0,
+    Table: options.tablePort ?? 0,
+  };
   const require = createRequire(import.meta.url);
   const bin = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/azurite.js');
   const args = [
@@ -58,9 +46,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     '--skipApiVersionCheck',
     '--loose',
     '--silent',
-    '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
-    '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
-    '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
+    ...SERVICES.flatMap((s) => [`--${s.toLowerCase()}Host`, '127.0.0.1', `--${s.toLowerCase()}Port`, String(requested[s])]),
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
@@ -68,37 +54,64 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', options.silent === false ? 'inherit' : 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
+  // Readiness is what this child says: "Azurite Blob service is successfully listening at
+  // http://127.0.0.1:PORT", with the port it really bound — not whatever answers on a port.
+  const listening: Partial<Record<Service, number>> = {};
+  const output: string[] = [];
+  let ready!: () => void;
+  const allListening = new Promise<void>((resolve) => (ready = resolve));
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    output.push(line);
+    if (output.length > 20) output.shift();
+    if (options.silent === false) console.log(line);
+    options.log?.(line);
+    const match = /Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^\s]*:(\d+)/.exec(line);
+    if (match) {
+      listening[match[1] as Service] = Number(match[2]);
+      if (SERVICES.every((s) => listening[s])) ready();
+    }
+  };
+  const lines = (chunk: Buffer) => chunk.toString('utf8').split('\n').forEach(onLine);
+  child.stdout?.on('data', lines);
+  child.stderr?.on('data', lines);
+
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const deadline = Date.now() + 30_000;
     await Promise.race([
-      Promise.all([waitForPort(blobPort, deadline), waitForPort(queuePort, deadline), waitForPort(tablePort, deadline)]),
+      allListening,
       exited.then(() => {
-        throw new Error(`Azurite exited during start-up: ${stderr.trim().slice(0, 500)}`);
+        const taken = /EADDRINUSE[^\n]*?:(\d+)/.exec(output.join('\n'));
+        if (taken) {
+          const port = Number(taken[1]);
+          const service = SERVICES.find((s) => requested[s] === port);
+          throw new PortInUseError(port, service ? `Azurite ${service}` : 'Azurite');
+        }
+        throw new Error(`Azurite exited during start-up:\n  ${output.join('\n  ')}`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n  ${output.join('\n  ')}`)), 30_000);
       }),
     ]);
   } catch (error) {
     child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 
-  const host = 'http://127.0.0.1';
+  const ports = { blob: listening.Blob!, queue: listening.Queue!, table: listening.Table! };
   return {
-    blobPort,
-    queuePort,
-    tablePort,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
-      `BlobEndpoint=${host}:${blobPort}/${DEV_ACCOUNT};QueueEndpoint=${host}:${queuePort}/${DEV_ACCOUNT};TableEndpoint=${host}:${tablePort}/${DEV_ACCOUNT};`,
+    blobPort: ports.blob,
+    queuePort: ports.queue,
+    tablePort: ports.table,
+    connectionString: azuriteConnectionString(ports),
     async stop() {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {

@@ -4,22 +4,50 @@
 // dead-letter sub-queue). Settings come from the environment when it has SMS_SENDERS, otherwise
 // from local.settings.json (or the sample) with the environment on top. In Azure, run it with the
 // app's settings and an identity that may read the tables and both queues and write the queue.
+// Locally, "UseDevelopmentStorage=true" means Azurite on the ports `npm start` used
+// (local/localSettings.ts), and storage that cannot be reached is said in one line, not a stack.
 import path from 'node:path';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../shared/config.js';
 import { buildServices } from '../shared/composition.js';
 import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../shared/pipeline/deadLetters.js';
-import { readLocalSettings } from './stack.js';
+import { localStorageConnectionString, readLocalSettings, resolveLocalPorts } from './localSettings.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function settings(): Record<string, string | undefined> {
-  if (process.env.SMS_SENDERS) return process.env;
-  if (existsSync(path.join(root, 'local.settings.json')) || existsSync(path.join(root, 'local.settings.sample.json'))) {
-    return { ...readLocalSettings(root), ...process.env };
+  let values: Record<string, string | undefined> = process.env;
+  if (
+    !process.env.SMS_SENDERS &&
+    (existsSync(path.join(root, 'local.settings.json')) || existsSync(path.join(root, 'local.settings.sample.json')))
+  ) {
+    values = { ...readLocalSettings(root), ...process.env };
   }
-  return process.env;
+  const storage = localStorageConnectionString(values.AzureWebJobsStorage, resolveLocalPorts(root));
+  return storage === values.AzureWebJobsStorage ? values : { ...values, AzureWebJobsStorage: storage };
+}
+
+/** The loopback endpoints (Azurite's) of a storage connection string that do not answer. */
+async function unreachableLocalEndpoints(connectionString: string | undefined): Promise<string[]> {
+  const endpoints = [...(connectionString ?? '').matchAll(/(Table|Queue)Endpoint=https?:\/\/(127\.0\.0\.1|localhost):(\d+)/gi)];
+  const down: string[] = [];
+  for (const [, kind, host, port] of endpoints) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(port), host!);
+      const done = (answered: boolean) => {
+        socket.destroy();
+        resolve(answered);
+      };
+      socket.setTimeout(2000);
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      socket.once('timeout', () => done(false));
+    });
+    if (!open) down.push(`${host}:${port} (${kind!.toLowerCase()})`);
+  }
+  return down;
 }
 
 const usage = `usage: npm run dead-letters -- [list | replay <id>... | replay --all | discard <id>...]`;
@@ -30,7 +58,17 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
-  const services = buildServices(loadConfig(settings()));
+  const config = settings();
+  const down = await unreachableLocalEndpoints(config.AzureWebJobsStorage);
+  if (down.length > 0) {
+    console.error(
+      `npm run dead-letters: storage does not answer at ${down.join(', ')}.\n` +
+        `  Is \`npm start\` running? This command uses the ports it uses: AZURITE_TABLE_PORT and AZURITE_QUEUE_PORT ` +
+        `(environment or local.settings.json), else 10002 and 10001.`,
+    );
+    return 1;
+  }
+  const services = buildServices(loadConfig(config));
   const letters = await listDeadLetters(services, 1000);
 
   if (command === 'list') {
@@ -69,4 +107,14 @@ async function main(): Promise<number> {
   return unknown.length > 0 ? 1 : 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // An operator's tool: the reason in one line (a bad setting, storage refusing), not a stack trace.
+  const e = error as Error & { code?: string; statusCode?: number };
+  console.error(`npm run dead-letters: ${e.message ?? String(error)}${e.code ? ` (${e.code})` : ''}`);
+  process.exitCode = 1;
+}
+// The Service Bus transport's clients keep their AMQP connection open, so the process would not end
+// by itself: end it once what was printed has been written.
+process.stdout.write('', () => process.exit());

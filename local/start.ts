@@ -1,33 +1,50 @@
 // `npm start`: the whole pipeline on this machine — Azurite (data kept in .azurite/), the ACS SMS
-// emulator on 7081 and the function host on 7071 — until Ctrl+C.
+// emulator and the function host, on the ports local/localSettings.ts resolves, and, with
+// OUTBOUND_QUEUE_TRANSPORT=servicebus in local.settings.json, the Service Bus stand-in — until Ctrl+C.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalStack } from './stack.js';
+import { startLocalStack, type LocalStack } from './stack.js';
+import {
+  PORT_SETTINGS,
+  PortInUseError,
+  PortSettingError,
+  portHint,
+  resolveLocalPorts,
+  type LocalPortName,
+} from './localSettings.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-const stack = await startLocalStack({
-  root,
-  hostPort: port('FUNCTIONS_HTTP_PORT', 7071),
-  azurite: {
-    location: path.join(root, '.azurite'),
-    blobPort: port('AZURITE_BLOB_PORT', 10000),
-    queuePort: port('AZURITE_QUEUE_PORT', 10001),
-    tablePort: port('AZURITE_TABLE_PORT', 10002),
-  },
-  // Opt-in and temporary: ACS_EMULATOR_PRESET=pre-issue-15 brings back the emulator's old,
-  // unpublished forms for a pipeline that still depends on them (issue 15). Delete these lines
-  // once the pipeline reads every published form (docs/acs-fidelity-followup.md).
-  ...(process.env.ACS_EMULATOR_PRESET === 'pre-issue-15' ? { emulator: { preset: 'pre-issue-15' as const } } : {}),
-});
+let stack: LocalStack;
+let ports: ReturnType<typeof resolveLocalPorts> | undefined;
+try {
+  ports = resolveLocalPorts(root);
+  stack = await startLocalStack({
+    root,
+    hostPort: ports.functions,
+    emulatorPort: ports.acsEmulator,
+    azurite: { location: path.join(root, '.azurite'), blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table },
+  });
+} catch (error) {
+  if (error instanceof PortInUseError && ports) {
+    const name = (Object.keys(PORT_SETTINGS) as LocalPortName[]).find((n) => ports![n] === error.port);
+    console.error(
+      `npm start: ${error.message}.\n  Stop what uses it (e.g. an earlier npm start), or ${name ? portHint(name) : 'choose another port'}.`,
+    );
+  } else if (error instanceof PortSettingError) {
+    console.error(`npm start: ${error.message}`);
+  } else {
+    console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}
 
 console.log(`
 SMS pipeline running locally
   Functions host     ${stack.hostUrl}/api   (health: ${stack.hostUrl}/api/health)
   Dashboard          ${stack.hostUrl}/api/dashboard
   ACS SMS emulator   ${stack.emulator.url}   (inbox: ${stack.emulator.url}/emulator/handsets/+14255550123/messages)
-  Azurite            data in .azurite/
+  Azurite            blob ${ports!.blob}, queue ${ports!.queue}, table ${ports!.table}; data in .azurite/${stack.serviceBus ? `\n  Service Bus        stand-in on amqp://127.0.0.1:${stack.serviceBus.port} (in memory)` : ''}
 
 Try:
   curl -X POST ${stack.hostUrl}/api/messages -H 'content-type: application/json' \\

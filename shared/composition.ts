@@ -12,12 +12,23 @@ import { StorageOutboundQueue } from './adapters/storagequeue/outboundQueue.js';
 import { StoragePoisonQueue } from './adapters/storagequeue/poisonQueue.js';
 import { systemClock } from './adapters/systemClock.js';
 import { createTableAdapters } from './adapters/tables/tableAdapters.js';
+import {
+  measuredGateway,
+  measuredRateLimiter,
+  telemetryDestination,
+  tracedMessageStore,
+  tracedQueue,
+} from './adapters/telemetry/instrumented.js';
+import { observeQueues, type QueueObservation } from './adapters/telemetry/queueObserver.js';
+import { ServiceBusQueueProbe } from './adapters/servicebus/queueProbe.js';
+import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
 import type { AnalyticsStore } from './ports/analytics.js';
 import type { ConsentLog, OptOutStore } from './ports/consent.js';
 import type { ConversationStore } from './ports/conversations.js';
 import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
+import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
@@ -33,11 +44,16 @@ import type { DeadLetterDeps } from './pipeline/deadLetters.js';
 import type { CarrierConsentDeps, DeliveryReportDeps } from './pipeline/deliveryReports.js';
 import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js';
 import type { EraseDeps } from './pipeline/eraseSubject.js';
+import type { ConversionDeps } from './pipeline/guard/conversions.js';
+import type { HoldDeps } from './pipeline/guard/holds.js';
+import type { SendingDeps } from './pipeline/guard/sending.js';
+import type { SubmitGuardDeps } from './pipeline/guard/submitGuard.js';
 import type { InboundDeps } from './pipeline/inboundSms.js';
 import type { ReconcileDeps } from './pipeline/reconcileDeliveries.js';
 import type { RecoveryDeps } from './pipeline/recoverWork.js';
 import type { SendDeps } from './pipeline/send/deps.js';
-import { cachedHealth } from './pipeline/health.js';
+import { cachedHealth, sendingHealth } from './pipeline/health.js';
+import { PRICE_CURRENCY } from './domain/pricing.js';
 import { publishingSink } from './pipeline/statusEvents.js';
 import type { PreviewDeps } from './pipeline/previewMessages.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
@@ -74,8 +90,16 @@ export interface Services {
   analytics: AnalyticsStore;
   /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
   destinations: EventDestination[];
+  /** The pause switch and fraud holds, read before every hand-over. */
+  sendingControls: SendingControlStore;
+  /** Spend budgets, charged at submit. */
+  budgets: BudgetLedger;
+  /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
+  fraudWatch: FraudWatchStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
+  /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
+  observeQueues(): Promise<QueueObservation & { tableDeadLetters: number }>;
 }
 
 let cached: Services | undefined;
@@ -88,15 +112,28 @@ export function services(): Services {
 /** Builds a fresh set of services for the given configuration (tests, tools). */
 export function buildServices(cfg: Config): Services {
   const tables = createTableAdapters(cfg.storage);
-  const storageQueue = cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
-  const queue = storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
+  const storageQueue =
+    cfg.outboundQueue.transport === 'storage' ? new StorageOutboundQueue(cfg.storage, cfg.outboundQueue.name) : undefined;
+  // Telemetry wraps the ports (adapters/telemetry/instrumented.ts); without an exporter it costs nothing.
+  const queue = tracedQueue(
+    storageQueue ?? new ServiceBusOutboundQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
+    cfg.outboundQueue.transport,
+    cfg.outboundQueue.name,
+  );
+  const probe = storageQueue
+    ? new StorageQueueProbe(cfg.storage, cfg.outboundQueue.name)
+    : new ServiceBusQueueProbe(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name);
   const outbox = new StorageEventOutbox(cfg.storage, cfg.events.queueName);
-  const destinations = [...eventDestinations(cfg), analyticsDestination(tables.analytics, cfg.analytics, cfg.senders)];
+  const destinations = [
+    ...eventDestinations(cfg),
+    analyticsDestination(tables.analytics, cfg.analytics, cfg.senders),
+    telemetryDestination(),
+  ];
   const publisher = eventPublisher({ destinations, outbox, retryBaseMs: cfg.events.retryBaseMs });
   return {
     config: cfg,
     clock: systemClock,
-    messages: tables.messages,
+    messages: tracedMessageStore(tables.messages),
     optOuts: tables.optOuts,
     consentLog: tables.consentLog,
     conversations: tables.conversations,
@@ -104,10 +141,10 @@ export function buildServices(cfg: Config): Services {
     transportDeadLetters: storageQueue
       ? new StoragePoisonQueue(cfg.storage, cfg.outboundQueue.name)
       : new ServiceBusDeadLetterQueue(cfg.outboundQueue.serviceBus!, cfg.outboundQueue.name),
-    rateLimiter: tables.rateLimiter,
+    rateLimiter: measuredRateLimiter(tables.rateLimiter),
     tracker: tables.tracker,
     queue,
-    gateway: createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }),
+    gateway: measuredGateway(createAcsGateway(cfg.acs, { timeoutMs: cfg.acsRequestTimeoutMs }), new URL(cfg.acs.endpoint).host),
     idempotency: tables.idempotency,
     submissions: tables.submissions,
     templates: tables.templates,
@@ -116,6 +153,10 @@ export function buildServices(cfg: Config): Services {
     events: publishingSink(publisher, cfg.events.source),
     analytics: tables.analytics,
     destinations,
+    observeQueues: () => observeQueues(probe, tables.deadLetters),
+    sendingControls: tables.sendingControls,
+    budgets: tables.budgets,
+    fraudWatch: tables.fraudWatch,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
@@ -136,7 +177,29 @@ export function depsOf(s: Services) {
     publisher: s.publisher,
     mirror: s.config.inbound.mirrorOptOutsToAcs ? s.gateway : null,
   });
-  const plan = (): PlanDeps => ({ optOuts: s.optOuts, clock: s.clock, senders: s.config.senders, maxSegments: s.config.maxSegments, templates: s.templates });
+  const plan = (): PlanDeps => ({
+    optOuts: s.optOuts,
+    clock: s.clock,
+    senders: s.config.senders,
+    maxSegments: s.config.maxSegments,
+    templates: s.templates,
+    allowedCountries: s.config.guard.allowedCountries,
+  });
+  const guard = (log: Logger): SubmitGuardDeps => ({
+    budgets: s.budgets,
+    fraudWatch: s.fraudWatch,
+    controls: s.sendingControls,
+    publisher: s.publisher,
+    clock: s.clock,
+    log,
+    guardPolicy: {
+      budgets: s.config.guard.budgets,
+      pumping: s.config.guard.pumping,
+      prices: s.config.analytics.prices,
+      currency: PRICE_CURRENCY,
+    },
+    eventSource: s.config.events.source,
+  });
   const deliveryReport = (log: Logger): DeliveryReportDeps => ({
     messages: s.messages,
     clock: s.clock,
@@ -160,12 +223,22 @@ export function depsOf(s: Services) {
     tracker: s.tracker,
     conversations: s.conversations,
     uncertainPolicy: s.config.uncertainPolicy,
+    controls: s.sendingControls,
+    allowedCountries: s.config.guard.allowedCountries,
   });
   return {
     consent,
     plan,
     preview: (): PreviewDeps => ({ ...plan(), prices: s.config.analytics.prices }),
-    submit: (log: Logger): SubmitDeps => ({ ...plan(), messages: s.messages, queue: s.queue, submissions: s.submissions, log, events: s.events }),
+    submit: (log: Logger): SubmitDeps => ({
+      ...plan(),
+      ...guard(log),
+      messages: s.messages,
+      queue: s.queue,
+      submissions: s.submissions,
+      log,
+      events: s.events,
+    }),
     send,
     deliveryReport,
     reconcile: (log: Logger): ReconcileDeps => ({
@@ -177,7 +250,11 @@ export function depsOf(s: Services) {
       deadlineMs: s.config.reconcile.deadlineMs,
     }),
     /** Work untouched for one interval (at least 30 s) is considered stopped. */
-    recovery: (log: Logger): RecoveryDeps => ({ ...send(log), submissions: s.submissions, staleAfterMs: Math.max(30_000, s.config.recovery.intervalMs) }),
+    recovery: (log: Logger): RecoveryDeps => ({
+      ...send(log),
+      submissions: s.submissions,
+      staleAfterMs: Math.max(30_000, s.config.recovery.intervalMs),
+    }),
     inbound: (log: Logger): InboundDeps => ({
       ...consent(log),
       messages: s.messages,
@@ -213,8 +290,44 @@ export function depsOf(s: Services) {
       clock: s.clock,
       events: s.events,
     }),
-    /** GET /api/health's report: storage, the outbound queue and ACS, kept for a few seconds. */
-    health: cachedHealth(() => ({ storage: () => s.messages.ping(), queue: () => s.queue.ping(), acs: () => s.gateway.ping(s.config.senders[0]?.number) }), s.clock),
+    /** PUT and GET /api/sending: the pause switch and the state of sending. */
+    sending: (log: Logger): SendingDeps => ({
+      controls: s.sendingControls,
+      budgets: s.budgets,
+      publisher: s.publisher,
+      clock: s.clock,
+      log,
+      senders: s.config.senders,
+      budgetPolicy: s.config.guard.budgets,
+      allowedCountries: s.config.guard.allowedCountries,
+      eventSource: s.config.events.source,
+    }),
+    holds: (log: Logger): HoldDeps => ({
+      controls: s.sendingControls,
+      publisher: s.publisher,
+      clock: s.clock,
+      log,
+      pumping: s.config.guard.pumping,
+      eventSource: s.config.events.source,
+    }),
+    conversions: (log: Logger): ConversionDeps => ({
+      messages: s.messages,
+      fraudWatch: s.fraudWatch,
+      clock: s.clock,
+      log,
+      pumping: s.config.guard.pumping,
+    }),
+    /** GET /api/health's report: storage, the outbound queue and ACS, and whether sending is paused, kept for a few seconds. */
+    health: cachedHealth(
+      () => ({
+        storage: () => s.messages.ping(),
+        queue: () => s.queue.ping(),
+        acs: () => s.gateway.ping(s.config.senders[0]?.number),
+      }),
+      s.clock,
+      undefined,
+      async () => sendingHealth(await s.sendingControls.snapshot(1_000)),
+    ),
   };
 }
 

@@ -1,6 +1,9 @@
 // The configuration: every setting (shared/settings.ts) parsed once from the environment and
 // cross-checked. A missing or malformed setting stops start-up with a message that names it and
 // says what is expected.
+import { budgetRules, type BudgetPolicy } from './domain/budget.js';
+import { DEFAULT_PUMPING_POLICY, type PumpingPolicy } from './domain/fraudWatch.js';
+import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js';
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
@@ -40,7 +43,22 @@ export interface Config {
   inbound: InboundPolicy & { mirrorOptOutsToAcs: boolean };
   /** Analytics: the response-rate window and the price list of the cost estimate. */
   analytics: { responseWindowMs: number; prices: PriceTable };
+  /** Traces, metrics and logs (shared/adapters/telemetry): where they go, and under which service name. */
+  telemetry: TelemetryConfig;
+  /** The fraud and spend guard: geo permissions, budgets, pumping detection (docs/security.md). */
+  guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
 }
+
+export type TelemetryConfig =
+  | { exporter: 'none' | 'console' | 'memory'; serviceName: string }
+  | { exporter: 'file'; serviceName: string; file: string }
+  | {
+      exporter: 'azureMonitor';
+      serviceName: string;
+      connectionString: string;
+      /** Entra authentication (APPLICATIONINSIGHTS_AUTHENTICATION_STRING): the managed identity, a user-assigned one by client id. */
+      entra?: { clientId?: string };
+    };
 
 /** A setting is missing or malformed; the message names every such setting. */
 export class ConfigError extends Error {
@@ -74,7 +92,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let storage: Config['storage'] | undefined;
   if (s.AzureWebJobsStorage) {
     storage = { kind: 'connectionString', connectionString: s.AzureWebJobsStorage };
-  } else if (s.AzureWebJobsStorage__accountName || (s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {
+  } else if (
+    s.AzureWebJobsStorage__accountName ||
+    (s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)
+  ) {
     const account = s.AzureWebJobsStorage__accountName;
     storage = {
       kind: 'identity',
@@ -111,7 +132,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else if (s.ACS_ENDPOINT) {
     acs = { kind: 'identity', endpoint: s.ACS_ENDPOINT, ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}) };
   } else {
-    problems.push('ACS_ENDPOINT is required (or ACS_CONNECTION_STRING locally, e.g. endpoint=http://127.0.0.1:7081/;accesskey=...)');
+    problems.push(
+      'ACS_ENDPOINT is required (or ACS_CONNECTION_STRING locally, e.g. endpoint=http://127.0.0.1:7081/;accesskey=...)',
+    );
   }
 
   const seen = new Set<string>();
@@ -141,13 +164,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (!poolConflicts.includes(conflict)) problems.push(`INBOUND_KEYWORDS: ${conflict} for ${number}`);
     }
   }
+  const telemetry = telemetryConfig(s, problems);
+  for (const tag of Object.keys(s.SMS_BUDGETS?.tags ?? {})) {
+    const limits = s.SMS_BUDGETS!.tags![tag]!;
+    if (!limits.daily && !limits.monthly) problems.push(`SMS_BUDGETS names tag "${tag}" without a daily or monthly limit`);
+  }
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
+  const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
   return {
     storage,
     outboundQueue: { transport: s.OUTBOUND_QUEUE_TRANSPORT, name: s.OUTBOUND_QUEUE_NAME, ...(serviceBus ? { serviceBus } : {}) },
     acs,
-    senders: s.SMS_SENDERS.map(senderWithDefaults),
+    senders,
     maxSegments: s.SMS_MAX_SEGMENTS,
     sendMaxAttempts: s.SEND_MAX_ATTEMPTS,
     acsRequestTimeoutMs: s.ACS_REQUEST_TIMEOUT_MS,
@@ -182,6 +211,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : {}),
     inbound: { scope: s.OPT_OUT_SCOPE, keywords, replies, mirrorOptOutsToAcs: s.ACS_OPT_OUT_MIRROR },
     analytics: { responseWindowMs: s.ANALYTICS_RESPONSE_WINDOW_HOURS * 3600_000, prices: mergePrices(s.ANALYTICS_SMS_PRICES) },
+    telemetry,
+    guard: {
+      allowedCountries:
+        s.SMS_ALLOWED_COUNTRIES === '*' ? 'any' : new Set(s.SMS_ALLOWED_COUNTRIES ?? defaultAllowedCountries(senders)),
+      budgets: { rules: budgetRules(s.SMS_BUDGETS), whenReached: s.SMS_BUDGET_WHEN_REACHED },
+      pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
+    },
+  };
+}
+
+function telemetryConfig(s: ReturnType<typeof settingsSchema.parse>, problems: string[]): TelemetryConfig {
+  // service.name becomes cloud_RoleName in Application Insights: the app's name in Azure.
+  const serviceName = s.WEBSITE_SITE_NAME ?? 'sms-pipeline';
+  const exporter =
+    s.TELEMETRY_EXPORTER === 'auto' ? (s.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'azureMonitor' : 'none') : s.TELEMETRY_EXPORTER;
+  if (exporter === 'file') return { exporter, serviceName, file: s.TELEMETRY_FILE };
+  if (exporter !== 'azureMonitor') return { exporter, serviceName };
+  if (!s.APPLICATIONINSIGHTS_CONNECTION_STRING) {
+    problems.push('TELEMETRY_EXPORTER=azureMonitor needs APPLICATIONINSIGHTS_CONNECTION_STRING');
+    return { exporter: 'none', serviceName };
+  }
+  const auth = s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING;
+  const clientId = auth ? /ClientId=([0-9a-fA-F-]{36})/i.exec(auth)?.[1] : undefined;
+  return {
+    exporter,
+    serviceName,
+    connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    ...(auth ? { entra: clientId ? { clientId } : {} } : {}),
   };
 }
 

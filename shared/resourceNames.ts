@@ -30,6 +30,12 @@ export const TABLES = {
   templates: 'templates',
   /** The app's own message references → message ids, in 16 shards, for GET /api/messages?reference=. */
   messageReferences: 'messageReferences',
+  /** The pause switch and fraud holds, read before every hand-over (docs/security.md). */
+  sendingControls: 'sendingControls',
+  /** Spend budgets: counters per period and scope, and one charge per batch (docs/security.md). */
+  budgets: 'budgets',
+  /** Pumping detection: recent traffic per number prefix and OTP conversions per country. */
+  fraudWatch: 'fraudWatch',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

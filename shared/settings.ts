@@ -66,10 +66,18 @@ function secureUrlProblem(text: string): string | undefined {
 /** "a,b*" → the known event types it names; a trailing * matches a prefix ("sms.message.*"). */
 function eventTypeList(text: string, ctx: z.RefinementCtx): string[] {
   const out = new Set<string>();
-  for (const entry of text.split(',').map((t) => t.trim()).filter(Boolean)) {
-    const matches = entry.endsWith('*') ? PIPELINE_EVENT_TYPES.filter((t) => t.startsWith(entry.slice(0, -1))) : PIPELINE_EVENT_TYPES.filter((t) => t === entry);
+  for (const entry of text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
+    const matches = entry.endsWith('*')
+      ? PIPELINE_EVENT_TYPES.filter((t) => t.startsWith(entry.slice(0, -1)))
+      : PIPELINE_EVENT_TYPES.filter((t) => t === entry);
     if (matches.length === 0) {
-      ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" names no event type (known: sms.message.<status>, sms.inbound.received, sms.optout.added, sms.optout.removed; a trailing * matches a prefix)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry.slice(0, 60)}" names no event type (known: sms.message.<status>, sms.inbound.received, sms.optout.added, sms.optout.removed; a trailing * matches a prefix)`,
+      });
     }
     for (const m of matches) out.add(m);
   }
@@ -82,13 +90,29 @@ const keywordList = z
   .array(z.string().trim().min(1, 'keywords must not be empty').max(40, 'keywords must be at most 40 characters'))
   .min(1, 'must list at least one keyword')
   .max(50, 'must list at most 50 keywords');
-const keywordOverrides = z.strictObject({ stop: keywordList.optional(), start: keywordList.optional(), help: keywordList.optional() });
+const keywordOverrides = z.strictObject({
+  stop: keywordList.optional(),
+  start: keywordList.optional(),
+  help: keywordList.optional(),
+});
 
 /** A reply text, or null for "no reply". */
-const replyText = z.string().trim().min(1, 'must not be empty (use null for no reply)').max(640, 'must be at most 640 characters').nullable();
+const replyText = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty (use null for no reply)')
+  .max(640, 'must be at most 640 characters')
+  .nullable();
 const replyOverrides = z.strictObject({ stop: replyText.optional(), start: replyText.optional(), help: replyText.optional() });
 
 const booleanSetting = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
+
+const budgetLimits = z.strictObject({
+  messages: z.number().int('must be a whole number of messages').positive('must be more than 0').max(1e9).optional(),
+  cost: z.number().positive('must be more than 0').max(1e7).optional(),
+});
+const budgetPeriods = z.strictObject({ daily: budgetLimits.optional(), monthly: budgetLimits.optional() });
+const budgetTag = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'tags are 1-64 letters, digits, _ . : -');
 
 /** The raw settings, named exactly as they appear in app settings and local.settings.json. */
 export const settingsSchema = z.object({
@@ -100,7 +124,9 @@ export const settingsSchema = z.object({
   AzureWebJobsStorage__tableServiceUri: urlSetting.optional(),
   AzureWebJobsStorage__queueServiceUri: urlSetting.optional(),
   /** Which queue carries send jobs: Service Bus in Azure, a Storage queue locally. */
-  OUTBOUND_QUEUE_TRANSPORT: z.enum(['servicebus', 'storage'], { message: 'must be "servicebus" or "storage"' }).default('servicebus'),
+  OUTBOUND_QUEUE_TRANSPORT: z
+    .enum(['servicebus', 'storage'], { message: 'must be "servicebus" or "storage"' })
+    .default('servicebus'),
   /** Name of the outbound queue (Service Bus queue or Storage queue). */
   OUTBOUND_QUEUE_NAME: z
     .string()
@@ -137,13 +163,20 @@ export const settingsSchema = z.object({
    * A hand-over whose outcome cannot be known once ACS can no longer recognise a repeat:
    * atMostOnce (never a second text; it ends "unknown") or atLeastOnce (sent again).
    */
-  SEND_UNCERTAIN_POLICY: z.enum(['atMostOnce', 'atLeastOnce'], { message: 'must be "atMostOnce" or "atLeastOnce"' }).default('atMostOnce'),
+  SEND_UNCERTAIN_POLICY: z
+    .enum(['atMostOnce', 'atLeastOnce'], { message: 'must be "atMostOnce" or "atLeastOnce"' })
+    .default('atMostOnce'),
   /**
    * Seconds between runs of the recovery timer, which finishes submits and hand-overs whose process
    * stopped. It must find an interrupted hand-over while ACS can still recognise a repeat (5 minutes),
    * so at most 60; it must divide a minute.
    */
-  RECOVERY_INTERVAL_SECONDS: z.enum(['5', '10', '15', '20', '30', '60'], { message: 'must be 5, 10, 15, 20, 30 or 60 (seconds that divide a minute, at most 60)' }).default('30').transform(Number),
+  RECOVERY_INTERVAL_SECONDS: z
+    .enum(['5', '10', '15', '20', '30', '60'], {
+      message: 'must be 5, 10, 15, 20, 30 or 60 (seconds that divide a minute, at most 60)',
+    })
+    .default('30')
+    .transform(Number),
   /** Seconds after the hand-over before a message without a delivery report is looked up at ACS. */
   RECONCILE_AFTER_SECONDS: intSetting(1, 24 * 3600).default(1800),
   /** Hours after the hand-over after which a message without a final status ends "unknown". */
@@ -166,7 +199,10 @@ export const settingsSchema = z.object({
   STATUS_WEBHOOK_URLS: z
     .string()
     .transform((s, ctx) => {
-      const urls = s.split(',').map((u) => u.trim()).filter(Boolean);
+      const urls = s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
       const seen = new Set<string>();
       for (const u of urls) {
         const problem = secureUrlProblem(u);
@@ -182,12 +218,18 @@ export const settingsSchema = z.object({
    * random bytes>", or raw text of at least 24 bytes; two separated by a space while rotating.
    * Required when webhooks are configured.
    */
-  STATUS_WEBHOOK_SECRET: z.string().superRefine((s, ctx) => {
-    const parsed = parseWebhookSecrets(s);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
-  }).optional(),
+  STATUS_WEBHOOK_SECRET: z
+    .string()
+    .superRefine((s, ctx) => {
+      const parsed = parseWebhookSecrets(s);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    })
+    .optional(),
   /** Event types the webhooks receive (comma separated, "sms.message.*" style prefixes allowed); all when unset. */
-  STATUS_WEBHOOK_EVENT_TYPES: z.string().transform((s, ctx) => eventTypeList(s, ctx)).optional(),
+  STATUS_WEBHOOK_EVENT_TYPES: z
+    .string()
+    .transform((s, ctx) => eventTypeList(s, ctx))
+    .optional(),
   /** First retry delay of an event delivery that failed, in seconds; doubles per try up to an hour. */
   EVENTS_RETRY_BASE_SECONDS: intSetting(1, 3600).default(10),
   /** Event Grid topic endpoint for the pipeline's status events (Azure). */
@@ -224,16 +266,104 @@ export const settingsSchema = z.object({
     z.partialRecord(
       z.enum(SENDER_TYPES),
       z
-        .record(z.string(), z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'))
+        .record(
+          z.string(),
+          z.number().min(0, 'a price must be 0 or more').max(10, 'a price per segment above 10 is surely a typo'),
+        )
         .superRefine((prices, ctx) => {
           for (const country of Object.keys(prices)) {
             if (!/^([A-Z]{2}|\*)$/.test(country)) {
-              ctx.addIssue({ code: 'custom', path: [country], message: `"${country}" is not a country: use ISO 3166 alpha-2 codes such as "US", or "*" for any other country` });
+              ctx.addIssue({
+                code: 'custom',
+                path: [country],
+                message: `"${country}" is not a country: use ISO 3166 alpha-2 codes such as "US", or "*" for any other country`,
+              });
             }
           }
         }),
     ),
     '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
+  ).optional(),
+  /**
+   * Where the pipeline's traces, metrics and logs go (docs/operations.md): auto (Azure Monitor when
+   * APPLICATIONINSIGHTS_CONNECTION_STRING is set, else nowhere), azureMonitor, console (JSON lines on
+   * stdout), file (JSON lines appended to TELEMETRY_FILE), memory (kept in the process; the local
+   * host serves it at /admin/telemetry, for tests) or none.
+   */
+  TELEMETRY_EXPORTER: z
+    .enum(['auto', 'azureMonitor', 'console', 'file', 'memory', 'none'], {
+      message: 'must be auto, azureMonitor, console, file, memory or none',
+    })
+    .default('auto'),
+  /** The file TELEMETRY_EXPORTER=file appends to, one JSON object per line. */
+  TELEMETRY_FILE: z.string().trim().min(1).max(500).default('telemetry.jsonl'),
+  /** Application Insights: set by infra in Azure (an ingestion address; the component accepts only Entra tokens). */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z
+    .string()
+    .regex(
+      /(^|;)\s*InstrumentationKey=[0-9a-fA-F-]{36}/i,
+      'must be an Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)',
+    )
+    .optional(),
+  /** "Authorization=AAD;ClientId=<client id>": telemetry is sent with that managed identity's token. */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+    .string()
+    .regex(
+      /^(\s*(Authorization=AAD|ClientId=[0-9a-fA-F-]{36})\s*;?)+$/i,
+      'must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id of a user-assigned identity>"',
+    )
+    .optional(),
+  /**
+   * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may
+   * go to, or "*" for any; unset: the countries the configured senders can reach.
+   */
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .transform((text, ctx): string[] | '*' => {
+      if (text.trim() === '*') return '*';
+      const codes = text
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      if (codes.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'lists no country; leave it unset for the countries the senders reach, or "*" for any',
+        });
+      for (const code of codes) {
+        if (!/^[A-Z]{2}$/.test(code))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${code.slice(0, 20)}" is not a country: use ISO 3166 alpha-2 codes such as US, CA, GB (comma separated), or "*" for any`,
+          });
+      }
+      return codes;
+    })
+    .optional(),
+  /** Daily and monthly limits in messages and estimated cost (USD), pool-wide and per tag. */
+  SMS_BUDGETS: jsonOf(
+    budgetPeriods.extend({ tags: z.record(budgetTag, budgetPeriods).optional() }),
+    '{"daily":{"messages":10000,"cost":75},"monthly":{"cost":1500},"tags":{"otp":{"daily":{"messages":2000}}}}',
+  ).optional(),
+  /** What a submit gets once a budget is reached: refuse (429 with Retry-After) or queue (scheduled for the next period). */
+  SMS_BUDGET_WHEN_REACHED: z.enum(['refuse', 'queue'], { message: 'must be "refuse" or "queue"' }).default('refuse'),
+  /** SMS pumping detection: bursts per number prefix and OTP conversions per country, against their own baselines. */
+  SMS_PUMPING_PROTECTION: jsonOf(
+    z.strictObject({
+      enabled: z.boolean().optional(),
+      burstPerMinute: z.number().int().min(1).max(100_000).optional(),
+      burstFactor: z.number().int().min(1).max(1000).optional(),
+      otpTags: z.array(budgetTag).max(20).optional(),
+      minOtpVolume: z.number().int().min(1).max(100_000).optional(),
+      collapsePercent: z.number().int().min(1).max(100).optional(),
+      exemptHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .optional(),
+    }),
+    '{"burstPerMinute":20,"burstFactor":10,"otpTags":["otp","login"],"minOtpVolume":30,"collapsePercent":25,"exemptHours":24}',
   ).optional(),
 });
 

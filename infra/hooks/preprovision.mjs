@@ -43,7 +43,8 @@ async function appConfig() {
   const esbuild = await import('esbuild');
   const built = await esbuild.build({
     stdin: {
-      contents: "export { settingsSchema } from './shared/settings.ts';\nexport { loadConfig, ConfigError } from './shared/config.ts';\n",
+      contents:
+        "export { settingsSchema } from './shared/settings.ts';\nexport { loadConfig, ConfigError } from './shared/config.ts';\n",
       resolveDir: root,
       loader: 'ts',
     },

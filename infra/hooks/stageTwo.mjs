@@ -9,8 +9,10 @@
 //     After `azd provision` on an environment whose code was never deployed there are no functions
 //     yet: the hook says so, and `azd deploy` (the rest of `azd up`) makes them.
 //  2. One harmless ACS call with the app's own identity: the hook cannot act as the managed identity,
-//     so it asks the app's /api/health, whose ACS check is an opt-out check with one of the app's
-//     numbers (shared/adapters/acs/smsGateway.ts ping). A 401/403 is retried while role assignments
+//     so it asks the app's /api/health/details (with the app's default function key, read with
+//     `az functionapp keys list`: https://learn.microsoft.com/cli/azure/functionapp/keys), whose ACS
+//     check is an opt-out check with one of the app's numbers (shared/adapters/acs/smsGateway.ts
+//     ping). The anonymous /api/health gives the verdict only, never which dependency failed. A 401/403 is retried while role assignments
 //     propagate (up to ten minutes), then fails, naming the setting that switches to a built-in role.
 //
 //   node infra/hooks/stageTwo.mjs --after provision|deploy
@@ -46,23 +48,18 @@ function required(names) {
     );
 }
 
+/** The function app, as `az functionapp …` commands name it. */
+const theApp = () => [
+  '--subscription',
+  env.AZURE_SUBSCRIPTION_ID,
+  '--resource-group',
+  env.AZURE_RESOURCE_GROUP,
+  '--name',
+  env.AZURE_FUNCTION_APP_NAME,
+];
+
 function listFunctions() {
-  const listed = az(
-    [
-      'functionapp',
-      'function',
-      'list',
-      '--subscription',
-      env.AZURE_SUBSCRIPTION_ID,
-      '--resource-group',
-      env.AZURE_RESOURCE_GROUP,
-      '--name',
-      env.AZURE_FUNCTION_APP_NAME,
-      '--query',
-      '[].name',
-    ],
-    { json: true },
-  );
+  const listed = az(['functionapp', 'function', 'list', ...theApp(), '--query', '[].name'], { json: true });
   if (!listed.ok) fail(`could not list the functions of ${env.AZURE_FUNCTION_APP_NAME}: ${listed.err}`);
   // ARM names them <app>/<function>.
   return (Array.isArray(listed.out) ? listed.out : []).map((n) => String(n).split('/').pop());
@@ -175,23 +172,37 @@ function builtInRoleAdvice() {
   ].join('\n');
 }
 
+/** The app's default function key (functionKeys.default of `az functionapp keys list`), for /api/health/details. */
+function functionKey() {
+  const keys = az(['functionapp', 'keys', 'list', ...theApp()], { json: true });
+  const key = keys.ok ? keys.out?.functionKeys?.default : undefined;
+  return typeof key === 'string' && key ? { key } : { problem: keys.ok ? 'it has no default function key' : keys.err };
+}
+
 async function checkAcsAuth() {
   const base = (env.SERVICE_API_URI ?? '').replace(/\/$/, '');
   if (!base) fail('SERVICE_API_URI is not set in the azd environment: run azd provision first.');
+  const url = `${base}/api/health/details`;
   const deadline = Date.now() + ACS_WAIT_SECONDS * 1000;
   for (let attempt = 1; ; attempt++) {
     let acs;
     let problem;
-    try {
-      const response = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(30_000) });
-      const report = await response.json().catch(() => undefined);
-      acs = report?.checks?.acs;
-      if (!acs) problem = `/api/health answered ${response.status} without an ACS check`;
-    } catch (error) {
-      problem = `/api/health did not answer (${error.message})`;
+    // Read each time: the host creates its keys when it first starts, which may be after this hook began.
+    const { key, problem: noKey } = functionKey();
+    if (!key) {
+      problem = `could not read the function key of ${env.AZURE_FUNCTION_APP_NAME} (${noKey})`;
+    } else {
+      try {
+        const response = await fetch(url, { headers: { 'x-functions-key': key }, signal: AbortSignal.timeout(30_000) });
+        const report = await response.json().catch(() => undefined);
+        acs = report?.checks?.acs;
+        if (!acs) problem = `/api/health/details answered ${response.status} without an ACS check`;
+      } catch (error) {
+        problem = `/api/health/details did not answer (${error.message})`;
+      }
     }
     if (acs?.ok) {
-      say(`ACS accepts the app's identity (an opt-out check through ${base}/api/health).`);
+      say(`ACS accepts the app's identity (an opt-out check through ${url}).`);
       return;
     }
     const refused = /HTTP (401|403)/.exec(acs?.error ?? '');

@@ -45,6 +45,9 @@ var tableNames = [
   'analytics'
   'templates'
   'messageReferences'
+  'sendingControls'
+  'budgets'
+  'fraudWatch'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

@@ -2,7 +2,7 @@
 // and runtime configuration. No authentication, so it answers loopback clients only.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { EVENT_GRID } from './acsFacts.js';
+import { EVENT_GRID } from '../../shared/domain/acsFacts.js';
 import { BodyTooLargeError, isLoopback, parseJson, readBody, sendJson, sendProblem } from './http.js';
 import { normalizeHandset } from './phoneNumbers.js';
 import { issuesToFieldErrors, SettingsError } from './settings.js';

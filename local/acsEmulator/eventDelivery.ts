@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { EVENT_GRID } from './acsFacts.js';
+import { EVENT_GRID } from '../../shared/domain/acsFacts.js';
 import { subscriptionValidationEvent, type PublishedEvent } from './events.js';
 import type { EventGridSettings } from './settings.js';
 import type { WorkTracker } from './workTracker.js';

@@ -4,7 +4,7 @@
 // time, id, data, specversion), with the FormSettings choices applied to ids, numbers, casing,
 // timestamps and deliveryStatusDetails. Also the GET /deliveryReports/{id} body.
 import { randomUUID } from 'node:crypto';
-import { EVENT_GRID } from './acsFacts.js';
+import { EVENT_GRID } from '../../shared/domain/acsFacts.js';
 import { eventNumbers, fraction7, instant, pascalCase, phone, statusDetails, timeWriters, type Instant } from './forms.js';
 import { eventMessageId } from './messageIds.js';
 import type { FormSettings } from './settings.js';

@@ -1,7 +1,7 @@
 // How values are written on the wire, per FormSettings: timestamps (7 fractional digits, trimmed,
 // whole seconds), phone numbers with or without "+", property casing, deliveryStatusDetails. Each
 // form is one that a published example or recording shows (acsFacts.ts, settings.ts).
-import { DELIVERY_STATUS_DETAILS, failureText } from './acsFacts.js';
+import { DELIVERY_STATUS_DETAILS, failureText } from '../../shared/domain/acsFacts.js';
 import type { FormSettings } from './settings.js';
 
 /** A point in time to 100 ns, as .NET writes it: ACS timestamps have 7 fractional digits. */

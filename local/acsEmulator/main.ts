@@ -1,7 +1,12 @@
 // CLI for the ACS SMS emulator (a development tool): starts it from environment variables and
 // stops it cleanly on SIGINT/SIGTERM. `node dist/local/acsEmulator/main.js`.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SettingsError, type SettingsPatch } from './settings.js';
 import { startAcsEmulator, type AcsEmulator, type DeliverySchema } from './server.js';
+import { resolveLocalPorts } from '../localSettings.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function fail(message: string): never {
   console.error(`acs-emulator: ${message}`);
@@ -59,10 +64,17 @@ async function subscribeWithRetry(
 async function main(): Promise<void> {
   const config = parseJsonEnv<Omit<SettingsPatch, 'senders'>>('ACS_EMULATOR_CONFIG', {});
   let emulator: AcsEmulator;
+  // The same port `npm start` gives it (ACS_EMULATOR_PORT, else the ACS_CONNECTION_STRING endpoint's).
+  let port = 0;
+  try {
+    port = resolveLocalPorts(root).acsEmulator;
+  } catch (error) {
+    fail((error as Error).message);
+  }
   try {
     emulator = await startAcsEmulator({
       ...config,
-      port: intEnv('ACS_EMULATOR_PORT', 7081),
+      port,
       host: process.env.ACS_EMULATOR_HOST || '127.0.0.1',
       ...(process.env.ACS_EMULATOR_ACCESS_KEY ? { accessKey: process.env.ACS_EMULATOR_ACCESS_KEY } : {}),
       senders: senders(),
@@ -71,6 +83,8 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      fail(`port ${port} is already in use by another process; set ACS_EMULATOR_PORT to another port`);
     fail(error instanceof Error ? error.message : String(error));
   }
   console.log(`acs-emulator: ACS_CONNECTION_STRING=${emulator.connectionString}`);

@@ -1,7 +1,7 @@
 // Message ids in the forms ACS has published (acsFacts.ts MESSAGE_ID_FORMS): what POST /sms returns
 // for each api-version, the form events carry, and the ids of received texts.
 import { randomUUID } from 'node:crypto';
-import { RECORDED_ID_REGIONS } from './acsFacts.js';
+import { RECORDED_ID_REGIONS } from '../../shared/domain/acsFacts.js';
 import type { FormSettings, SendIdForm } from './settings.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

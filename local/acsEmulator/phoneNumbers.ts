@@ -1,7 +1,7 @@
 // Number and sender-id rules the emulator applies (E.164 handsets, toll-free / short code /
 // alphanumeric senders) and the masking every log line uses. The rules themselves are ACS facts,
 // declared with their sources in acsFacts.ts.
-import { ALPHANUMERIC_SENDER_ID, E164, NANP_LENGTH, SHORT_CODE } from './acsFacts.js';
+import { ALPHANUMERIC_SENDER_ID, E164, NANP_LENGTH, SHORT_CODE } from '../../shared/domain/acsFacts.js';
 
 /** The kinds of sender ACS offers; they differ in default rate limits and opt-out handling. */
 export type SenderType = 'tollFree' | 'shortCode' | 'tenDlc' | 'alphanumeric' | 'mobile';

@@ -1,6 +1,6 @@
 // SMS segment arithmetic for delivery attempts: GSM-7 (160 / 153 per part, extension characters
 // count twice) or UCS-2 (70 / 67 UTF-16 units per part).
-import { GSM7_BASIC, GSM7_EXTENSION } from './acsFacts.js';
+import { GSM7_BASIC, GSM7_EXTENSION } from '../../shared/domain/acsFacts.js';
 
 export function countSegments(message: string): { encoding: 'GSM-7' | 'UCS-2'; segments: number } {
   let septets = 0;

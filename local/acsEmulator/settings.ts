@@ -2,7 +2,7 @@
 // the admin API or the CLI), and how a patch is merged. Everything here can change while running.
 import { z } from 'zod';
 import { inferSenderType, isValidSenderFormat, normalizeHandset, SENDER_TYPES, type SenderType } from './phoneNumbers.js';
-import { EVENT_GRID, failureText, RATE_PER_MINUTE, REPEATABILITY } from './acsFacts.js';
+import { EVENT_GRID, failureText, RATE_PER_MINUTE, REPEATABILITY } from '../../shared/domain/acsFacts.js';
 
 /** Per-minute send limits per sender type, declared once in acsFacts.ts with their sources. */
 export const DEFAULT_RATE_PER_MINUTE: Record<SenderType, number> = { ...RATE_PER_MINUTE };

@@ -2,7 +2,7 @@
 // HMAC authentication, injected faults, validation in ACS's error shapes, per-sender rate limits.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorEnvelope, notFoundProblem, validationError } from './acsErrors.js';
-import { apiSupportedVersionsHeader, SMS_API_VERSIONS } from './acsFacts.js';
+import { apiSupportedVersionsHeader, SMS_API_VERSIONS } from '../../shared/domain/acsFacts.js';
 import { deliveryReportBody } from './events.js';
 import type { FaultInjector } from './faults.js';
 import { verifyAcsRequest } from './hmacAuth.js';
@@ -75,7 +75,14 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   const method = (req.method ?? 'GET').toUpperCase();
   // The SDK joins "http://host:port/" and "/sms" into "//sms"; ACS serves that too.
   const path = url.pathname.replace(/\/{2,}/g, '/');
-  const log: RequestLogEntry = { at: new Date(started).toISOString(), method, path, status: 0 };
+  const traceparent = req.headers.traceparent;
+  const log: RequestLogEntry = {
+    at: new Date(started).toISOString(),
+    method,
+    path,
+    status: 0,
+    ...(typeof traceparent === 'string' ? { traceparent: traceparent.slice(0, 100) } : {}),
+  };
   deps.state.logRequest(log);
 
   const r = route(method, path);

@@ -9,7 +9,7 @@ import {
   OPT_OUT_KEYWORDS as OPT_OUT,
   REPEATABILITY,
   SDK_DEFAULT_API_VERSION,
-} from './acsFacts.js';
+} from '../../shared/domain/acsFacts.js';
 import { smsReceivedEvent } from './events.js';
 import type { FaultInjector } from './faults.js';
 import { instant, statusDetails } from './forms.js';

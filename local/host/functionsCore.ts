@@ -32,7 +32,10 @@ export function installFunctionsCore(): FunctionRegistry {
   const disposable = { dispose() {} };
   const core = {
     version: '4.0.0-local',
-    registerFunction(metadata: { name: string; bindings: Record<string, RegisteredBinding>; retryOptions?: unknown }, callback: (...args: unknown[]) => unknown) {
+    registerFunction(
+      metadata: { name: string; bindings: Record<string, RegisteredBinding>; retryOptions?: unknown },
+      callback: (...args: unknown[]) => unknown,
+    ) {
       const triggerEntry = Object.entries(metadata.bindings).find(([, b]) => /trigger$/i.test(b.type));
       if (!triggerEntry) throw new Error(`function ${metadata.name} has no trigger binding`);
       if (state.functions.some((f) => f.name === metadata.name)) throw new Error(`function ${metadata.name} is registered twice`);
@@ -73,7 +76,10 @@ export function installFunctionsCore(): FunctionRegistry {
 }
 
 /** Imports the app's entry with the shim in place and returns what it registered. */
-export async function captureRegistrations(entryModulePath: string, env: Record<string, string> = {}): Promise<RegisteredFunction[]> {
+export async function captureRegistrations(
+  entryModulePath: string,
+  env: Record<string, string> = {},
+): Promise<RegisteredFunction[]> {
   const state = installFunctionsCore();
   Object.assign(process.env, env);
   await import(pathToFileURL(entryModulePath).href);

@@ -34,7 +34,9 @@ export function timeSpanMs(value: string | number | undefined, fallback: number)
   const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value);
   if (!m) return fallback;
   const [, d, h, min, s, frac] = m;
-  return ((Number(d ?? 0) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(s) * 1000 + (frac ? Number(`0.${frac}`) * 1000 : 0);
+  return (
+    ((Number(d ?? 0) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(s) * 1000 + (frac ? Number(`0.${frac}`) * 1000 : 0)
+  );
 }
 
 /** LOCAL_QUEUE_LEASE_SECONDS: the local host's message lease (default 600, the Functions host's). */
@@ -42,7 +44,8 @@ export function leaseSeconds(): number {
   const raw = process.env.LOCAL_QUEUE_LEASE_SECONDS;
   if (raw === undefined || raw === '') return 600;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 2 || n > 7 * 24 * 3600) throw new Error(`LOCAL_QUEUE_LEASE_SECONDS must be a whole number of seconds from 2 to 604800, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 2 || n > 7 * 24 * 3600)
+    throw new Error(`LOCAL_QUEUE_LEASE_SECONDS must be a whole number of seconds from 2 to 604800, got "${raw}"`);
   return n;
 }
 

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRequest as HttpRequestType, HttpResponseInit } from '@azure/functions';
 import type { RegisteredFunction } from './functionsCore.js';
-import { context, functionsLib, invoke, type Log } from './invocation.js';
+import { context, functionsLib, invocationTraceContext, invoke, type Log } from './invocation.js';
 
 export interface Route {
   fn: RegisteredFunction;
@@ -55,7 +55,8 @@ async function writeResponse(res: ServerResponse, result: unknown): Promise<void
     headers['content-type'] ??= 'application/json';
   } else if (typeof init.body === 'string') body = init.body;
   else if (init.body instanceof Uint8Array || init.body instanceof ArrayBuffer) body = Buffer.from(init.body as Uint8Array);
-  else if (init.body !== undefined && init.body !== null) body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+  else if (init.body !== undefined && init.body !== null)
+    body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
   res.writeHead(init.status ?? 200, headers).end(body);
 }
 
@@ -66,7 +67,12 @@ export function routesOf(functions: readonly RegisteredFunction[], routePrefix: 
       .filter((fn) => fn.trigger.type === 'httpTrigger')
       .map((fn) => {
         const { pattern, names } = compileRoute(`${routePrefix ? `${routePrefix}/` : ''}${String(fn.trigger.route ?? fn.name)}`);
-        return { fn, pattern, names, methods: ((fn.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()) };
+        return {
+          fn,
+          pattern,
+          names,
+          methods: ((fn.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()),
+        };
       })
       // Literal segments win over parameters, as in the host's route ordering.
       .sort((a, b) => b.pattern.source.replace(/\([^)]*\)/g, '').length - a.pattern.source.replace(/\([^)]*\)/g, '').length)
@@ -117,5 +123,9 @@ export async function handleHttpRoute(
     params,
     ...(body.length > 0 ? { body: { bytes: body } } : {}),
   });
-  await writeResponse(res, await track(invoke(route.fn, log, [request], context(route.fn, log))));
+  const incoming = { traceparent: headers.traceparent, tracestate: headers.tracestate };
+  await writeResponse(
+    res,
+    await track(invoke(route.fn, log, [request], context(route.fn, log, { traceContext: invocationTraceContext(incoming) }))),
+  );
 }

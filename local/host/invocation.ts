@@ -1,7 +1,7 @@
 // Invoking a registered function as the Functions worker does: an InvocationContext of the
 // @azure/functions library, the handler's outcome logged as the host logs it, binding
 // expressions and the AzureWebJobs.<name>.Disabled switch.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { InvocationContext as InvocationContextType } from '@azure/functions';
 import type { RegisteredFunction } from './functionsCore.js';
 
@@ -39,12 +39,37 @@ export function functionsLib(): FunctionsLib {
   return lib;
 }
 
-export function context(fn: RegisteredFunction, log: Log, extra: Partial<NonNullable<ConstructorParameters<typeof InvocationContextType>[0]>> = {}) {
+/**
+ * The W3C trace context the host gives an invocation (InvocationContext.traceContext): that of the
+ * invocation's own span, a child of the caller's `traceparent` when an HTTP request brought a valid
+ * one, else the root of a new trace. The real host also exports that span (as an Application
+ * Insights request); this one only names it, which is all the app's spans need to hang under it.
+ */
+export function invocationTraceContext(incoming?: { traceparent?: string; tracestate?: string }): {
+  traceParent: string;
+  traceState?: string;
+} {
+  const parent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(incoming?.traceparent?.trim().toLowerCase() ?? '');
+  const valid = parent && !/^0+$/.test(parent[1]!) && !/^0+$/.test(parent[2]!);
+  const traceId = valid ? parent[1]! : randomBytes(16).toString('hex');
+  return {
+    traceParent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    ...(valid && incoming?.tracestate ? { traceState: incoming.tracestate } : {}),
+  };
+}
+
+export function context(
+  fn: RegisteredFunction,
+  log: Log,
+  extra: Partial<NonNullable<ConstructorParameters<typeof InvocationContextType>[0]>> = {},
+) {
   return new (functionsLib().InvocationContext)({
     invocationId: randomUUID(),
     functionName: fn.name,
     options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
-    logHandler: (level, ...args) => log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
+    traceContext: invocationTraceContext(),
+    logHandler: (level, ...args) =>
+      log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
     ...extra,
   });
 }
@@ -60,4 +85,3 @@ export async function invoke(fn: RegisteredFunction, log: Log, args: unknown[], 
     throw error;
   }
 }
-

@@ -1,16 +1,18 @@
 // The local function host: serves the app's registered functions the way the Azure Functions host
 // does, so the same code runs here and in Azure. This file assembles the parts, one file each:
-// httpRoutes (HTTP triggers), eventGridWebhook (Event Grid), storageQueueTrigger, timerTrigger,
-// hostJson (settings) and invocation (contexts and logging).
+// httpRoutes (HTTP triggers), eventGridWebhook (Event Grid), storageQueueTrigger, the Service Bus
+// trigger (local/serviceBus/trigger.ts), timerTrigger, hostJson (settings) and invocation
+// (contexts and logging).
 import { createServer } from 'node:http';
 import { captureRegistrations, type RegisteredFunction } from './functionsCore.js';
 import { handleEventGrid } from './eventGridWebhook.js';
 import { queueSettingsOf, readHostJson, routePrefixOf } from './hostJson.js';
 import { handleHttpRoute, routesOf } from './httpRoutes.js';
 import { isDisabled, loadFunctionsLib } from './invocation.js';
+import { serviceBusTriggerSettings, startServiceBusTrigger } from '../serviceBus/trigger.js';
 import { startQueueTrigger } from './storageQueueTrigger.js';
 import { startTimer } from './timerTrigger.js';
-
+import { telemetryHandle } from '../../shared/adapters/telemetry/setup.js';
 
 export interface LocalHostOptions {
   entry: string;
@@ -42,7 +44,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
 
   const routes = routesOf(functions, routePrefix);
-  const eventGrid = new Map(functions.filter((fn) => fn.trigger.type === 'eventGridTrigger').map((fn) => [fn.name.toLowerCase(), fn]));
+  // By exact name, as the host's Event Grid extension keeps its listeners (eventGridWebhook.ts).
+  const eventGrid = new Map(functions.filter((fn) => fn.trigger.type === 'eventGridTrigger').map((fn) => [fn.name, fn]));
   // Invocations under way: a clean close waits for them, as the host drains on shutdown.
   const inFlight = new Set<Promise<unknown>>();
   const track = async <T>(p: Promise<T>): Promise<T> => {
@@ -59,7 +62,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const method = (req.method ?? 'GET').toUpperCase();
       if (url.pathname === '/admin/host/status') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ state: 'Running', functions: functions.map((f) => f.name) }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ state: 'Running', functions: functions.map((f) => f.name) }));
+      } else if (url.pathname === '/admin/telemetry' && method === 'GET') {
+        // Local only (the real host has no such route): what TELEMETRY_EXPORTER=memory captured in
+        // this process — spans, metric points and log records as JSON lines (docs/operations.md).
+        const memory = telemetryHandle()?.memory;
+        if (!memory) res.writeHead(404, { 'content-type': 'text/plain' }).end('TELEMETRY_EXPORTER is not memory');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await memory()));
       } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
         await handleEventGrid(req, res, url, method, eventGrid, track, log);
       } else {
@@ -82,16 +93,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   for (const fn of functions) {
     if (fn.trigger.type === 'queueTrigger') stops.push(startQueueTrigger(fn, queueSettings, log, inFlight));
     else if (fn.trigger.type === 'timerTrigger') stops.push(startTimer(fn, log));
-    else if (fn.trigger.type === 'serviceBusTrigger') {
-      log(`Function '${fn.name}' uses a Service Bus trigger, which cannot run locally (no emulator); set OUTBOUND_QUEUE_TRANSPORT=storage.`);
-    }
+    // Against whatever namespace its connection setting names: the local stand-in, or Azure.
+    else if (fn.trigger.type === 'serviceBusTrigger')
+      stops.push(startServiceBusTrigger(fn, serviceBusTriggerSettings(hostJson), log, inFlight));
   }
 
   const url = `http://127.0.0.1:${port}`;
   log(`Functions (${url}):`);
   for (const fn of functions) {
     if (fn.trigger.type === 'httpTrigger') {
-      log(`  ${fn.name}: [${((fn.trigger.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${url}/${routePrefix}/${String(fn.trigger.route ?? fn.name)}`);
+      log(
+        `  ${fn.name}: [${((fn.trigger.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${url}/${routePrefix}/${String(fn.trigger.route ?? fn.name)}`,
+      );
     } else if (fn.trigger.type === 'eventGridTrigger') {
       log(`  ${fn.name}: eventGridTrigger ${url}/runtime/webhooks/EventGrid?functionName=${fn.name}`);
     } else {
@@ -106,6 +119,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     async close() {
       await Promise.all(stops.map((s) => s()));
       await Promise.allSettled([...inFlight]);
+      await telemetryHandle()?.flush();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
     },

@@ -24,7 +24,15 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
     let delay = 100;
     const inFlight = new Set<Promise<void>>();
 
-    const handle = async (message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn?: Date; expiresOn?: Date; nextVisibleOn?: Date }) => {
+    const handle = async (message: {
+      messageId: string;
+      popReceipt: string;
+      messageText: string;
+      dequeueCount: number;
+      insertedOn?: Date;
+      expiresOn?: Date;
+      nextVisibleOn?: Date;
+    }) => {
       const text = settings.base64 ? Buffer.from(message.messageText, 'base64').toString('utf8') : message.messageText;
       let body: unknown = text;
       try {
@@ -61,7 +69,9 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
           await poison.createIfNotExists();
           await poison.sendMessage(message.messageText, { messageTimeToLive: -1 });
           await queue.deleteMessage(message.messageId, popReceipt).catch(() => undefined);
-          log(`Message ${message.messageId} has reached MaxDequeueCount of ${settings.maxDequeueCount}. Moving message to queue '${queueName}-poison'.`);
+          log(
+            `Message ${message.messageId} has reached MaxDequeueCount of ${settings.maxDequeueCount}. Moving message to queue '${queueName}-poison'.`,
+          );
         } else {
           await queue
             .updateMessage(message.messageId, popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000))
@@ -82,7 +92,10 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
         }
         // Kept invisible while it runs (10 minutes by default, as the host does; renewed meanwhile).
         // If storage is down when the function fails, the message reappears once the lease ends.
-        const received = await queue.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: Math.round(settings.leaseMs / 1000) });
+        const received = await queue.receiveMessages({
+          numberOfMessages: settings.batchSize,
+          visibilityTimeout: Math.round(settings.leaseMs / 1000),
+        });
         if (received.receivedMessageItems.length === 0) {
           await new Promise<void>((r) => {
             wake = r;
@@ -115,4 +128,3 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
     await loop;
   };
 }
-

@@ -11,13 +11,27 @@ export function startTimer(fn: RegisteredFunction, log: Log) {
   const arm = () => {
     if (stopped) return;
     const next = nextOccurrence(schedule, new Date());
-    timer = setTimeout(async () => {
-      const now = new Date();
-      const ctx = context(fn, log);
-      await invoke(fn, log, [{ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: last.toISOString(), next: next.toISOString(), lastUpdated: now.toISOString() } }], ctx).catch(() => undefined);
-      last = now;
-      arm();
-    }, Math.max(0, next.getTime() - Date.now()));
+    timer = setTimeout(
+      async () => {
+        const now = new Date();
+        const ctx = context(fn, log);
+        await invoke(
+          fn,
+          log,
+          [
+            {
+              isPastDue: false,
+              schedule: { adjustForDST: true },
+              scheduleStatus: { last: last.toISOString(), next: next.toISOString(), lastUpdated: now.toISOString() },
+            },
+          ],
+          ctx,
+        ).catch(() => undefined);
+        last = now;
+        arm();
+      },
+      Math.max(0, next.getTime() - Date.now()),
+    );
   };
   if (fn.trigger.runOnStartup) {
     void invoke(fn, log, [{ isPastDue: false, schedule: { adjustForDST: true } }], context(fn, log)).catch(() => undefined);
@@ -28,4 +42,3 @@ export function startTimer(fn: RegisteredFunction, log: Log) {
     clearTimeout(timer);
   };
 }
-

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { invocationTraceContext } from '../host/invocation.js';
 
 /** What the trigger needs of a registered function; local/host/functionsCore.ts RegisteredFunction has it. */
 export interface ServiceBusTriggeredFunction {
@@ -77,20 +78,45 @@ function resolveSettings(value: string): string {
   });
 }
 
-/** The trigger metadata the host gives a Service Bus-triggered function (the message's system properties). */
-function triggerMetadata(message: ServiceBusReceivedMessage): Record<string, unknown> {
+/**
+ * The trigger metadata the host gives a Service Bus-triggered function: the binding data of the
+ * WebJobs Service Bus extension (Azure/azure-sdk-for-net sdk/servicebus/
+ * Microsoft.Azure.WebJobs.Extensions.ServiceBus/src/Triggers/ServiceBusTriggerBindingStrategy.cs,
+ * AddBindingData for a ServiceBusReceivedMessage), with the first letter of each key lowered as
+ * @azure/functions does (fromRpcTriggerMetadata → toCamelCaseKey).
+ *
+ * deliveryCount is .NET's ServiceBusReceivedMessage.DeliveryCount: the AMQP header's delivery-count
+ * plus one for a received (not peeked) message, so 1 on the first delivery
+ * (sdk/servicebus/Azure.Messaging.ServiceBus/src/Amqp/AmqpMessageConverter.cs:
+ * "isPeeked ? DeliveryCount.Value : DeliveryCount.Value + 1"). The JavaScript SDK reports the header
+ * as it is (0 on the first delivery), hence the + 1.
+ */
+export function triggerMetadata(message: ServiceBusReceivedMessage): Record<string, unknown> {
+  const enqueued = message.enqueuedTimeUtc?.toISOString();
+  const expires = message.expiresAtUtc?.toISOString();
+  const properties = message.applicationProperties ?? {};
   return {
-    messageId: message.messageId,
-    deliveryCount: message.deliveryCount,
-    enqueuedTimeUtc: message.enqueuedTimeUtc?.toISOString(),
-    expiresAtUtc: message.expiresAtUtc?.toISOString(),
-    lockedUntilUtc: message.lockedUntilUtc?.toISOString(),
+    deliveryCount: (message.deliveryCount ?? 0) + 1,
+    deadLetterSource: message.deadLetterSource,
     lockToken: message.lockToken,
-    sequenceNumber: message.sequenceNumber?.toNumber(),
+    // ExpiresAtUtc and EnqueuedTimeUtc are kept "for backcompat" beside ExpiresAt and EnqueuedTime.
+    expiresAtUtc: expires,
+    expiresAt: expires,
+    enqueuedTimeUtc: enqueued,
+    enqueuedTime: enqueued,
+    messageId: message.messageId,
     contentType: message.contentType,
-    correlationId: message.correlationId,
+    replyTo: message.replyTo,
+    sequenceNumber: message.sequenceNumber?.toNumber(),
+    to: message.to,
     subject: message.subject,
-    applicationProperties: message.applicationProperties ?? {},
+    label: message.subject,
+    correlationId: message.correlationId,
+    applicationProperties: properties,
+    userProperties: properties,
+    sessionId: message.sessionId,
+    replyToSessionId: message.replyToSessionId,
+    partitionKey: message.partitionKey,
   };
 }
 
@@ -142,6 +168,9 @@ export function startServiceBusTrigger(
         functionName: fn.name,
         options: { trigger: fn.trigger as never, extraInputs: [], extraOutputs: [] },
         triggerMetadata: triggerMetadata(message),
+        // A new trace per invocation, as for the Storage queue trigger; the app parents its `sms.send`
+        // span on the job's own traceparent (which the message also carries as Diagnostic-Id).
+        traceContext: invocationTraceContext(),
         logHandler: (level, ...args) =>
           log(`${fn.name} [${level}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
       });

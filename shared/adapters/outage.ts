@@ -16,17 +16,25 @@ export function isUnavailable(error: unknown): boolean {
 
 /** True for failures where the request certainly never reached the service. */
 export function neverSent(error: unknown): boolean {
-  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+  const code =
+    (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
   return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code ?? '');
 }
 
 /** Runs a call to `dependency`; an outage (connection refused, timeouts, 5xx) becomes DependencyUnavailableError. */
-export async function reportOutage<T>(dependency: DependencyUnavailableError['dependency'], what: string, run: () => Promise<T>): Promise<T> {
+export async function reportOutage<T>(
+  dependency: DependencyUnavailableError['dependency'],
+  what: string,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (isUnavailable(error)) {
-      throw new DependencyUnavailableError(dependency, `${what}: ${(error as Error).message}`, { cause: error, uncertain: !neverSent(error) });
+      throw new DependencyUnavailableError(dependency, `${what}: ${(error as Error).message}`, {
+        cause: error,
+        uncertain: !neverSent(error),
+      });
     }
     throw error;
   }

@@ -28,6 +28,10 @@ th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line
 th.n, td.n { text-align: right; }
 #empty { background: #fff8e1; border: 1px solid #ffe082; border-radius: 8px; padding: 10px 14px; margin-bottom: 14px; }
 footer { padding: 0 24px 24px; color: var(--muted); font-size: 12px; }
+#sending { margin-bottom: 14px; }
+#sending-state { font-weight: 600; margin: 0 0 6px; }
+#sending[data-state="paused"] #sending-state, #sending[data-state="partlyPaused"] #sending-state { color: #c62828; }
+meter { width: 120px; vertical-align: middle; }
 `;
 
 const KPIS: Array<[string, string]> = [
@@ -37,6 +41,8 @@ const KPIS: Array<[string, string]> = [
   ['deliveryRate', 'Delivery rate'],
   ['failed', 'Failed'],
   ['uncertain', 'Uncertain hand-overs'],
+  ['held', 'Held (fraud suspected)'],
+  ['geoRefused', 'Refused (geo permissions)'],
   ['responseRate', 'Response rate'],
   ['optOutRate', 'Opt-out rate'],
   ['optOuts', 'Opt-outs'],
@@ -91,6 +97,9 @@ export function dashboardPage(script: string): { html: string; contentSecurityPo
 </header>
 <p id="status" role="status">Loading…</p>
 <main>
+<section id="sending" data-state="unknown"><h2>Sending now</h2><p id="sending-state">–</p>
+<table><thead><tr><th>Budget</th><th>Period</th><th class="n">Spent</th><th class="n">Limit</th><th>Use</th></tr></thead><tbody></tbody></table>
+<p id="sending-holds"></p></section>
 <div id="empty" hidden>Nothing was sent or received in this period with these filters.</div>
 <div class="kpis">
 ${KPIS.map(([key, text]) => `<div class="kpi" data-kpi="${key}"><span class="label">${text}</span><span class="value">–</span></div>`).join('\n')}

@@ -1,28 +1,35 @@
 // Reads the events ACS publishes through Event Grid — delivery reports and inbound SMS — in the
 // Event Grid schema or CloudEvents 1.0, with data in camelCase or PascalCase, numbers with or
-// without "+", message ids with or without their "Outgoing_"/"Incoming_" prefix.
-import { normalizeAcsMessageId } from './ids.js';
+// without "+", and message ids in any of their published decorations (matched by their key).
+import { CARRIER_OPT_OUT_CODE as OPT_OUT_CODE } from './acsFacts.js';
+import { field, readStatusDetails, type CodeSource } from './deliveryStatusDetails.js';
+import { acsMessageKey, normalizeAcsMessageId } from './ids.js';
 import type { DeliveryAttempt } from './message.js';
 
 export const DELIVERY_REPORT_EVENT = 'Microsoft.Communication.SMSDeliveryReportReceived';
 export const SMS_RECEIVED_EVENT = 'Microsoft.Communication.SMSReceived';
 
-/** ACS deliveryStatusDetails code "sender blocked for given recipient": the recipient opted out at the carrier. */
-export const CARRIER_OPT_OUT_CODE = '4007';
+/** ACS's code for a recipient who opted out (acsFacts.ts), as the pipeline carries codes: a string. */
+export const CARRIER_OPT_OUT_CODE = String(OPT_OUT_CODE);
 
 /** A delivery report, normalised. */
 export interface DeliveryReport {
   eventId: string;
+  /** The message id exactly as the event carries it. */
   acsMessageId: string;
+  /** Its key (ids.ts acsMessageKey): what it is matched by. */
+  acsMessageKey: string;
   from: string;
   to: string;
   status: 'delivered' | 'failed';
   /** ACS's deliveryStatus as sent, e.g. "Delivered", "Failed". */
   deliveryStatus: string;
-  /** deliveryStatusDetails text, e.g. "No error." */
+  /** deliveryStatusDetails exactly as received, e.g. "No error." */
   detail?: string;
-  /** Numeric detail code when ACS gives one (2000, 4000–4010, 5000–5002, 9999 …). */
+  /** The detail code (2000, 4000–4010, 5000–5002, 9999 …) when the report gives one or its text is a published one. */
   code?: string;
+  /** Where `code` came from (deliveryStatusDetails.ts). */
+  codeSource?: CodeSource;
   deliveryAttempts: DeliveryAttempt[];
   receivedAt?: string;
   tag?: string;
@@ -32,7 +39,10 @@ export interface DeliveryReport {
 /** An inbound SMS, normalised. */
 export interface InboundSms {
   eventId: string;
+  /** The id without its "Incoming_" prefix: a redelivery carries the identical id, so it is what duplicates are recognised by. */
   acsMessageId: string;
+  /** Its key (ids.ts acsMessageKey). */
+  acsMessageKey: string;
   /** The handset that wrote. */
   from: string;
   /** Our number. */
@@ -54,7 +64,13 @@ interface Envelope {
 export function readEnvelope(event: unknown): Parsed<Envelope> {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return { ok: false, reason: 'event is not an object' };
   const e = event as Record<string, unknown>;
-  const isCloudEvent = typeof e.specversion === 'string';
+  // CloudEvents 1.0 names the attribute "specversion"; one published SMSReceived example spells it
+  // "specVersion" (test/fixtures/published, 1951c1a9). Without either, type + source and no
+  // eventType can only be a CloudEvent.
+  const isCloudEvent =
+    typeof e.specversion === 'string' ||
+    typeof e.specVersion === 'string' ||
+    (typeof e.type === 'string' && typeof e.source === 'string' && e.eventType === undefined);
   const type = isCloudEvent ? e.type : e.eventType;
   const time = isCloudEvent ? e.time : e.eventTime;
   let data = e.data;
@@ -66,7 +82,8 @@ export function readEnvelope(event: unknown): Parsed<Envelope> {
     }
   }
   if (typeof type !== 'string') return { ok: false, reason: `event has no ${isCloudEvent ? 'type' : 'eventType'}` };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'event data is not an object' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return { ok: false, reason: 'event data is not an object' };
   return {
     ok: true,
     value: {
@@ -76,13 +93,6 @@ export function readEnvelope(event: unknown): Parsed<Envelope> {
       ...(typeof time === 'string' ? { time } : {}),
     },
   };
-}
-
-/** Reads a data field in camelCase or PascalCase. */
-function field(data: Record<string, unknown>, camel: string): unknown {
-  if (Object.hasOwn(data, camel)) return data[camel];
-  const pascal = camel[0]!.toUpperCase() + camel.slice(1);
-  return Object.hasOwn(data, pascal) ? data[pascal] : undefined;
 }
 
 /** A UTF-16 surrogate without its other half: not a character, and not storable as text. */
@@ -118,13 +128,19 @@ function readEvent<K extends string>(
   // Text no storage key or URL can hold (a lone surrogate) is refused here, as bad input, rather
   // than failing later in a store as a server error that Event Grid would retry all day.
   const broken = fields.filter((f) => texts[f] !== undefined && !isWellFormed(texts[f]!));
-  if (broken.length > 0) return { ok: false, reason: `${broken.join(', ')} ${broken.length > 1 ? 'are' : 'is'} not well-formed text` };
+  if (broken.length > 0)
+    return { ok: false, reason: `${broken.join(', ')} ${broken.length > 1 ? 'are' : 'is'} not well-formed text` };
   return { ok: true, value: { envelope: env.value, texts, missing: fields.filter((f) => !texts[f]) } };
 }
 
-/** The ids and numbers every SMS event carries, in the one form the pipeline keeps. */
+/** The numbers every SMS event carries, in the one form the pipeline keeps, and the key of its id. */
 function addressing(eventId: string, t: { messageId?: string; from?: string; to?: string }) {
-  return { eventId, acsMessageId: normalizeAcsMessageId(t.messageId!), from: normalizeEventNumber(t.from!), to: normalizeEventNumber(t.to!) };
+  return {
+    eventId,
+    acsMessageKey: acsMessageKey(t.messageId!),
+    from: normalizeEventNumber(t.from!),
+    to: normalizeEventNumber(t.to!),
+  };
 }
 
 export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
@@ -139,22 +155,10 @@ export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
     return { ok: false, reason: `deliveryStatus "${deliveryStatus!.slice(0, 40)}" is neither Delivered nor Failed` };
   }
 
-  const detailsRaw = field(data, 'deliveryStatusDetails');
-  let detail: string | undefined;
-  let code: string | undefined;
-  if (typeof detailsRaw === 'string') {
-    detail = detailsRaw;
-  } else if (typeof detailsRaw === 'object' && detailsRaw !== null) {
-    const d = detailsRaw as Record<string, unknown>;
-    const c = field(d, 'code') ?? field(d, 'statusCode');
-    if (typeof c === 'string' || typeof c === 'number') code = String(c);
-    const m = field(d, 'message') ?? field(d, 'description');
-    if (typeof m === 'string') detail = m;
-  }
-  const codeField = field(data, 'deliveryStatusCode') ?? field(data, 'errorCode');
-  if (!code && (typeof codeField === 'string' || typeof codeField === 'number')) code = String(codeField);
-  // Some reports carry the code only inside the text, e.g. "4007: Destination/sender blocked".
-  if (!code && detail) code = /\b([2459]\d{3})\b/.exec(detail)?.[1];
+  const details = readStatusDetails(
+    field(data, 'deliveryStatusDetails'),
+    field(data, 'deliveryStatusCode') ?? field(data, 'errorCode'),
+  );
 
   const attemptsRaw = field(data, 'deliveryAttempts');
   const deliveryAttempts: DeliveryAttempt[] = [];
@@ -175,10 +179,10 @@ export function parseDeliveryReport(event: unknown): Parsed<DeliveryReport> {
     ok: true,
     value: {
       ...addressing(envelope.id, texts),
+      acsMessageId: texts.messageId!,
       status,
       deliveryStatus: deliveryStatus!,
-      ...(detail !== undefined ? { detail } : {}),
-      ...(code !== undefined ? { code } : {}),
+      ...details,
       deliveryAttempts,
       ...(receivedAt ? { receivedAt } : {}),
       ...(tag ? { tag } : {}),
@@ -198,6 +202,7 @@ export function parseInboundSms(event: unknown): Parsed<InboundSms> {
     ok: true,
     value: {
       ...addressing(envelope.id, texts),
+      acsMessageId: normalizeAcsMessageId(texts.messageId!),
       // A lone surrogate cannot be stored or forwarded as text: it becomes U+FFFD, the rest is kept.
       message: message.replace(LONE_SURROGATE, '\uFFFD'),
       receivedAt: text(envelope.data, 'receivedTimestamp') ?? envelope.time ?? '',

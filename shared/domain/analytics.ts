@@ -4,7 +4,7 @@
 // recording the same event twice can be recognised, and lands in the same bucket, every time.
 import type { SenderType } from './sender.js';
 import { countryOf } from './countries.js';
-import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent } from './events.js';
+import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent, RefusalEventData } from './events.js';
 import { UNCERTAIN_HANDOVER_CODE } from './message.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
@@ -21,6 +21,8 @@ export const COUNTERS = [
   'canceled',
   'unknown',
   'uncertain',
+  'held',
+  'geoRefused',
   'segmentsSent',
   'segmentsDelivered',
   'costMicros',
@@ -41,7 +43,8 @@ export type Tally = Record<string, number>;
 
 /** Upper bounds (inclusive, ms) of the delivery-latency buckets; one more bucket holds the rest. */
 export const LATENCY_BOUNDS_MS = [
-  250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000, 259_200_000,
+  250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000,
+  259_200_000,
 ] as const;
 export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
 
@@ -116,7 +119,9 @@ export function factsOf(event: PipelineEvent, ctx: FactContext): AnalyticsFact[]
   if (!Number.isFinite(Date.parse(event.time))) return [];
   if (event.type.startsWith('sms.message.')) return messageFacts(event as PipelineEvent<MessageEventData>, ctx);
   if (event.type === 'sms.inbound.received') return inboundFacts(event as PipelineEvent<InboundEventData>, ctx);
-  if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed') return consentFacts(event as PipelineEvent<ConsentEventData>);
+  if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed')
+    return consentFacts(event as PipelineEvent<ConsentEventData>);
+  if (event.type === 'sms.destination.refused') return refusalFacts(event as PipelineEvent<RefusalEventData>);
   return [];
 }
 
@@ -163,13 +168,23 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
     case 'suppressed':
     case 'expired':
     case 'canceled':
+    case 'held':
       tally[d.status] = 1;
       break;
     default:
       break;
   }
   if (Object.keys(tally).length === 0) return [];
-  return [{ key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: d.from, template: d.template ? templateKey(d.template) : '', tally }];
+  return [
+    {
+      key: `e:${event.id}`,
+      at: event.time,
+      tag: d.tag ?? '',
+      sender: d.from,
+      template: d.template ? templateKey(d.template) : '',
+      tally,
+    },
+  ];
 }
 
 function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext): AnalyticsFact[] {
@@ -204,6 +219,15 @@ function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
   if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
   const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
   return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, template: '', tally }];
+}
+
+/** Recipients refused by the geo permissions, counted pool-wide ("*": no sender was chosen for them). */
+function refusalFacts(event: PipelineEvent<RefusalEventData>): AnalyticsFact[] {
+  const d = event.data;
+  if (!d || !Number.isInteger(d.recipients) || d.recipients <= 0) return [];
+  return [
+    { key: `e:${event.id}`, at: event.time, tag: d.tag ?? '', sender: '*', template: '', tally: { geoRefused: d.recipients } },
+  ];
 }
 
 // ---------- Buckets ----------

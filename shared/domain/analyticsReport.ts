@@ -1,7 +1,18 @@
 // Analytics reports, pure: summed counters (rows) turned into figures — rates, latency
 // percentiles from the histogram, failures by code — totalled and grouped by day, hour, tag or
 // sender. (What each event adds to which counter is domain/analytics.ts.)
-import { FAILURE_CODE_PREFIX, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, addTally, dayOf, failureCodeOf, hourOf, latencyProperty, type CounterName, type Tally } from './analytics.js';
+import {
+  FAILURE_CODE_PREFIX,
+  LATENCY_BOUNDS_MS,
+  LATENCY_BUCKETS,
+  addTally,
+  dayOf,
+  failureCodeOf,
+  hourOf,
+  latencyProperty,
+  type CounterName,
+  type Tally,
+} from './analytics.js';
 
 /** Prometheus-style quantile of a histogram: linear within the bucket; the last bucket answers its lower bound. */
 export function percentile(histogram: readonly number[], q: number): number | null {
@@ -40,6 +51,10 @@ export interface Figures {
   unknown: number;
   /** Of unknown: hand-overs whose outcome could not be known, decided at once (not after the reporting deadline). */
   uncertain: number;
+  /** Messages held by a fraud hold (each time one was held). */
+  held: number;
+  /** Recipients refused at submit by the geo permissions. */
+  geoRefused: number;
   segmentsSent: number;
   segmentsDelivered: number;
   /** segments × price, in PRICE_CURRENCY. */
@@ -83,6 +98,8 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
     canceled: n('canceled'),
     unknown: n('unknown'),
     uncertain: n('uncertain'),
+    held: n('held'),
+    geoRefused: n('geoRefused'),
     segmentsSent: n('segmentsSent'),
     segmentsDelivered: n('segmentsDelivered'),
     estimatedCost: n('costMicros') / 1_000_000,
@@ -174,7 +191,8 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
     if (!(start >= query.from.getTime() && start < query.to.getTime())) continue;
     if (query.tag !== undefined && row.tag !== query.tag) continue;
     if (query.sender !== undefined && row.sender !== query.sender) continue;
-    if (query.template !== undefined && row.template !== query.template && templateName(row.template) !== query.template) continue;
+    if (query.template !== undefined && row.template !== query.template && templateName(row.template) !== query.template)
+      continue;
     addTally(totals, row.tally);
     const key = keyOf(row);
     const group = groups.get(key) ?? {};
@@ -183,6 +201,9 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
   const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     totals: figuresOf(totals),
-    groups: ordered.map(([key, tally]) => ({ key: key === '' && ['tag', 'template', 'templateVersion'].includes(query.groupBy) ? null : key, ...figuresOf(tally) })),
+    groups: ordered.map(([key, tally]) => ({
+      key: key === '' && ['tag', 'template', 'templateVersion'].includes(query.groupBy) ? null : key,
+      ...figuresOf(tally),
+    })),
   };
 }

@@ -1,25 +1,64 @@
 // SMS encoding and segments: GSM-7 (with its extension table) or UCS-2, and how many segments a
 // text takes — what ACS charges for.
+import { GSM7_BASIC, GSM7_EXTENSION } from './acsFacts.js';
 
-/** GSM 03.38 default alphabet (basic table). */
-export const GSM7_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-/** GSM 03.38 extension table: each costs two septets (escape + character). */
-export const GSM7_EXTENSION = '^{}\\[~]|€\f';
+/** The GSM 03.38 tables (acsFacts.ts); an extension character costs two septets (escape + character). */
+export { GSM7_BASIC, GSM7_EXTENSION };
 
-const BASIC = new Set(GSM7_BASIC.replace('\u001b', ''));
+const BASIC = new Set(GSM7_BASIC);
 const EXTENSION = new Set(GSM7_EXTENSION);
 
 /** Typographic characters and their GSM-7 stand-ins (smart encoding). */
 const SMART: Record<string, string> = {
-  '\u2018': "'", '\u2019': "'", '\u201a': "'", '\u201b': "'", '\u2032': "'", '\u2035': "'",
-  '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u201f': '"', '\u2033': '"', '\u2036': '"', '\u00ab': '"', '\u00bb': '"',
-  '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2015': '-', '\u2212': '-', '\u00ad': '',
-  '\u2026': '...', '\u2022': '-', '\u00b7': '-',
-  '\u00a0': ' ', '\u2000': ' ', '\u2001': ' ', '\u2002': ' ', '\u2003': ' ', '\u2004': ' ', '\u2005': ' ', '\u2006': ' ',
-  '\u2007': ' ', '\u2008': ' ', '\u2009': ' ', '\u200a': ' ', '\u202f': ' ', '\u205f': ' ', '\u3000': ' ',
-  '\u200b': '', '\u200c': '', '\u200d': '', '\u2060': '', '\ufeff': '',
-  '\u2039': '<', '\u203a': '>', '\u02c6': '^', '\u02dc': '~',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201a': "'",
+  '\u201b': "'",
+  '\u2032': "'",
+  '\u2035': "'",
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u201e': '"',
+  '\u201f': '"',
+  '\u2033': '"',
+  '\u2036': '"',
+  '\u00ab': '"',
+  '\u00bb': '"',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2012': '-',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2015': '-',
+  '\u2212': '-',
+  '\u00ad': '',
+  '\u2026': '...',
+  '\u2022': '-',
+  '\u00b7': '-',
+  '\u00a0': ' ',
+  '\u2000': ' ',
+  '\u2001': ' ',
+  '\u2002': ' ',
+  '\u2003': ' ',
+  '\u2004': ' ',
+  '\u2005': ' ',
+  '\u2006': ' ',
+  '\u2007': ' ',
+  '\u2008': ' ',
+  '\u2009': ' ',
+  '\u200a': ' ',
+  '\u202f': ' ',
+  '\u205f': ' ',
+  '\u3000': ' ',
+  '\u200b': '',
+  '\u200c': '',
+  '\u200d': '',
+  '\u2060': '',
+  '\ufeff': '',
+  '\u2039': '<',
+  '\u203a': '>',
+  '\u02c6': '^',
+  '\u02dc': '~',
 };
 
 export interface MessageAnalysis {

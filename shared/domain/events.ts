@@ -9,7 +9,20 @@ import type { TemplateRef } from './template.js';
 export type InboundKeyword = 'optOut' | 'optIn' | 'help' | null;
 
 export type MessageEventType = `sms.message.${MessageStatus}`;
-export type PipelineEventType = MessageEventType | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed';
+
+/** The fraud and spend guard's events (their data: domain/guardEvents.ts). */
+export const GUARD_EVENT_TYPES = [
+  'sms.budget.reached',
+  'sms.hold.placed',
+  'sms.hold.released',
+  'sms.destination.refused',
+  'sms.sending.paused',
+  'sms.sending.resumed',
+] as const;
+export type GuardEventType = (typeof GUARD_EVENT_TYPES)[number];
+
+export type PipelineEventType =
+  MessageEventType | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed' | GuardEventType;
 
 /** Every event type the pipeline publishes (what a destination's type filter may name). */
 export const PIPELINE_EVENT_TYPES: readonly PipelineEventType[] = [
@@ -17,10 +30,11 @@ export const PIPELINE_EVENT_TYPES: readonly PipelineEventType[] = [
   'sms.inbound.received',
   'sms.optout.added',
   'sms.optout.removed',
+  ...GUARD_EVENT_TYPES,
 ];
 
 /** A CloudEvents 1.0 event in structured JSON form. */
-export interface PipelineEvent<T = MessageEventData | InboundEventData | ConsentEventData> {
+export interface PipelineEvent<T = MessageEventData | InboundEventData | ConsentEventData | GuardEventData> {
   specversion: '1.0';
   /** Deterministic: the same change always gets the same id (receivers dedupe on it). */
   id: string;
@@ -91,6 +105,59 @@ export interface ConsentEventData {
   inboundMessageId?: string;
 }
 
+/** data of sms.budget.reached: a limit crossed 80 % or reached (100 %, or a request refused for it). */
+export interface BudgetEventData {
+  /** "pool", or the tag the limit is for. */
+  scope: 'pool' | 'tag';
+  tag?: string;
+  period: 'day' | 'month';
+  periodStart: string;
+  periodEnd: string;
+  metric: 'messages' | 'cost';
+  threshold: 80 | 100;
+  /** In messages, or in the currency for cost. */
+  limit: number;
+  spent: number;
+  currency?: string;
+}
+
+/** data of sms.hold.placed / sms.hold.released: a fraud hold (GET /api/holds/{id} has the same fields). */
+export interface HoldEventData {
+  holdId: string;
+  country: string;
+  prefix?: string;
+  tags?: string[];
+  rule: 'burst' | 'conversions';
+  reason: 'fraudSuspected';
+  detail: string;
+  placedAt: string;
+  releasedAt?: string;
+  releaseNote?: string;
+  heldMessages?: 'send' | 'cancel';
+}
+
+/** data of sms.destination.refused: recipients refused at submit by geo permissions, per country. */
+export interface RefusalEventData {
+  rule: 'geo';
+  /** ISO 3166-1 alpha-2, or "XX" when the number has no country. */
+  country: string;
+  recipients: number;
+  tag?: string;
+  /** The batch that was accepted without them (partial requests). */
+  batchId?: string;
+}
+
+/** data of sms.sending.paused / sms.sending.resumed. */
+export interface SendingEventData {
+  scope: 'pool' | 'sender' | 'tag';
+  sender?: string;
+  tag?: string;
+  reason?: string;
+  at: string;
+}
+
+export type GuardEventData = BudgetEventData | HoldEventData | RefusalEventData | SendingEventData;
+
 /** The event for the latest status change of a saved record. */
 export function messageEvent(source: string, record: MessageRecord): PipelineEvent<MessageEventData> {
   return messageEventAt(source, record, record.history.length - 1);
@@ -145,7 +212,14 @@ function messageEventAt(source: string, record: MessageRecord, index: number): P
   return cloudEvent(source, `sms.message.${change.status}`, `messages/${record.messageId}`, id, change, data);
 }
 
-function cloudEvent<T>(source: string, type: PipelineEventType, subject: string, id: string, change: StatusChange, data: T): PipelineEvent<T> {
+function cloudEvent<T>(
+  source: string,
+  type: PipelineEventType,
+  subject: string,
+  id: string,
+  change: StatusChange,
+  data: T,
+): PipelineEvent<T> {
   return { specversion: '1.0', id, source, type, subject, time: change.at, datacontenttype: 'application/json', data };
 }
 

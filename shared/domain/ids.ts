@@ -37,6 +37,14 @@ export function newBatchId(now: Date = new Date(), random: Uint8Array = randomBy
   return time + base32(random, 12);
 }
 
+/** When a batch id made by newBatchId was made; undefined for any other id. */
+export function batchTimeOf(batchId: string): Date | undefined {
+  if (!BATCH_ID_PATTERN.test(batchId)) return undefined;
+  let ms = 0;
+  for (const c of batchId.slice(0, 10)) ms = ms * 32 + CROCKFORD.indexOf(c);
+  return new Date(ms);
+}
+
 /** The id of the recipient at `index` (0-based) of a batch. */
 export function messageIdOf(batchId: string, index: number): string {
   return `${batchId}-${String(index).padStart(3, '0')}`;
@@ -61,7 +69,23 @@ export function repeatabilityRequestIdOf(messageId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** ACS message ids appear with and without the "Outgoing_" prefix; this is the one form we store. */
+/** An inbound message id without its "Incoming_" prefix: the id the pipeline shows and deduplicates on. */
 export function normalizeAcsMessageId(id: string): string {
   return id.replace(/^(Outgoing_|Incoming_)/i, '');
+}
+
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * The key an ACS message id is matched by, whatever its decoration. ACS has published outgoing ids
+ * as "Outgoing_<stamp><guid>", with "_noam" after it, with no prefix at all, and as
+ * "<time>_<guid>_prod_<geo>_<region>_outgoing-mms" (acsFacts.ts MESSAGE_ID_FORMS), and a send
+ * response and its delivery report need not use the same one. Every form carries exactly one GUID:
+ * the key is that GUID, lowercased. An id without exactly one GUID (never published) keys on itself
+ * without the "Outgoing_"/"Incoming_" prefix and a "_noam"/"_prod_nam" suffix.
+ */
+export function acsMessageKey(id: string): string {
+  const guids = id.match(GUID);
+  if (guids?.length === 1) return guids[0]!.toLowerCase();
+  return id.replace(/^(Outgoing_|Incoming_)/i, '').replace(/_(noam|prod_nam)$/i, '');
 }

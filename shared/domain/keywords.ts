@@ -15,8 +15,10 @@ export const DEFAULT_KEYWORDS: KeywordLists = {
   help: ['HELP', 'INFO'],
 };
 
-export const DEFAULT_STOP_REPLY = 'You have successfully been unsubscribed to messages from this number. Reply START to resubscribe.';
-export const DEFAULT_START_REPLY = 'You have successfully been re-subscribed to messages from this number. Reply STOP to unsubscribe.';
+export const DEFAULT_STOP_REPLY =
+  'You have successfully been unsubscribed to messages from this number. Reply START to resubscribe.';
+export const DEFAULT_START_REPLY =
+  'You have successfully been re-subscribed to messages from this number. Reply STOP to unsubscribe.';
 export const DEFAULT_HELP_REPLY = 'Reply STOP to unsubscribe. Msg&data rates may apply.';
 
 /**

@@ -1,5 +1,6 @@
 // The message record: one per recipient, from submit to its final status, with its history —
 // the one way a record is made, and the one way its status moves.
+import type { CodeSource } from './deliveryStatusDetails.js';
 import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
 import type { TemplateRef } from './template.js';
@@ -26,6 +27,8 @@ export interface StatusChange {
   reason?: string;
   /** A machine-readable code: the ACS deliveryStatusDetails code or HTTP status, when there is one. */
   code?: string;
+  /** Where a delivery report's code came from: a leading "<code>:", a published text, or a field of its own. */
+  codeSource?: CodeSource;
   /** ACS delivery attempts reported with this change. */
   deliveryAttempts?: DeliveryAttempt[];
   /** When the event behind the change happened at its source (e.g. the carrier's report time). */
@@ -80,8 +83,15 @@ export interface MessageRecord {
   attempts: number;
   /** The last error, for failed messages. */
   error?: { code: string; message: string };
+  /**
+   * W3C traceparent of the operation that created the record (the submit, or the send of a job
+   * enqueued directly): its delivery report joins that trace. Set by the telemetry adapters.
+   */
+  traceparent?: string;
   /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
   erasedAt?: string;
+  /** When the app reported the message used (an OTP entered: POST /api/messages/{id}/conversion). */
+  convertedAt?: string;
   /** Optimistic concurrency token of the stored entity. */
   etag?: string;
 }
@@ -176,7 +186,8 @@ export interface DeliveryOutcome {
   acsMessageId?: string;
   /** The deliveryStatusDetails code, when there is one. */
   code?: string;
-  /** The deliveryStatusDetails text. */
+  codeSource?: CodeSource;
+  /** The deliveryStatusDetails text, exactly as received. */
   detail?: string;
   deliveryAttempts?: DeliveryAttempt[];
   /** When the carrier reported it. */
@@ -192,10 +203,15 @@ export interface DeliveryOutcome {
  */
 export function applyDeliveryOutcome(record: MessageRecord, outcome: DeliveryOutcome, now: Date): boolean {
   if (!record.acsMessageId && outcome.acsMessageId) record.acsMessageId = outcome.acsMessageId;
-  const reason = outcome.via ? (outcome.detail ? `${outcome.detail} (from ${outcome.via})` : `from ${outcome.via}`) : outcome.detail;
+  const reason = outcome.via
+    ? outcome.detail
+      ? `${outcome.detail} (from ${outcome.via})`
+      : `from ${outcome.via}`
+    : outcome.detail;
   const moved = moveTo(record, outcome.status, now, {
     ...(reason ? { reason } : {}),
     ...(outcome.code ? { code: outcome.code } : {}),
+    ...(outcome.code && outcome.codeSource ? { codeSource: outcome.codeSource } : {}),
     ...(outcome.deliveryAttempts?.length ? { deliveryAttempts: outcome.deliveryAttempts } : {}),
     ...(outcome.eventTime ? { eventTime: outcome.eventTime } : {}),
   });

@@ -4,6 +4,7 @@
 export const MESSAGE_STATUSES = [
   'queued',
   'scheduled',
+  'held',
   'sending',
   'sent',
   'delivered',
@@ -19,11 +20,13 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(['delivered', 'failed', 'suppressed', 'canceled', 'expired']);
 
 /** Statuses in which the message has not been handed to ACS and can still be canceled. */
-export const PENDING_STATUSES: ReadonlySet<MessageStatus> = new Set(['queued', 'scheduled']);
+export const PENDING_STATUSES: ReadonlySet<MessageStatus> = new Set(['queued', 'scheduled', 'held']);
 
 const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
-  queued: ['sending', 'sent', 'delivered', 'failed', 'suppressed', 'canceled', 'expired', 'unknown'],
-  scheduled: ['queued', 'sending', 'sent', 'delivered', 'failed', 'suppressed', 'canceled', 'expired', 'unknown'],
+  queued: ['held', 'sending', 'sent', 'delivered', 'failed', 'suppressed', 'canceled', 'expired', 'unknown'],
+  scheduled: ['queued', 'held', 'sending', 'sent', 'delivered', 'failed', 'suppressed', 'canceled', 'expired', 'unknown'],
+  // Held back from the hand-over by a fraud hold (reason "fraudSuspected"): it waits, and goes on when the hold is released.
+  held: ['sending', 'sent', 'delivered', 'failed', 'suppressed', 'canceled', 'expired', 'unknown'],
   // A delivery report can overtake the sender's own "sent" record; it still moves forward.
   sending: ['sent', 'delivered', 'failed', 'suppressed', 'expired', 'unknown'],
   sent: ['delivered', 'failed', 'unknown'],

@@ -47,15 +47,23 @@ export function parseOutboxMessage(body: unknown): ParsedOutboxMessage {
   if (!Array.isArray(m.events)) return { ok: false, reason: 'events must be an array' };
   for (const [i, e] of m.events.entries()) {
     const ev = e as Record<string, unknown> | null;
-    if (typeof ev !== 'object' || ev === null || typeof ev.id !== 'string' || typeof ev.type !== 'string' || typeof ev.time !== 'string') {
+    if (
+      typeof ev !== 'object' ||
+      ev === null ||
+      typeof ev.id !== 'string' ||
+      typeof ev.type !== 'string' ||
+      typeof ev.time !== 'string'
+    ) {
       return { ok: false, reason: `events[${i}] is not a pipeline event (id, type and time are required)` };
     }
   }
-  if (m.destination !== undefined && typeof m.destination !== 'string') return { ok: false, reason: 'destination must be a string' };
+  if (m.destination !== undefined && typeof m.destination !== 'string')
+    return { ok: false, reason: 'destination must be a string' };
   if (m.destinations !== undefined && (!Array.isArray(m.destinations) || !m.destinations.every((d) => typeof d === 'string'))) {
     return { ok: false, reason: 'destinations must be an array of destination names' };
   }
-  if (m.attempt !== undefined && (!Number.isInteger(m.attempt) || (m.attempt as number) < 0)) return { ok: false, reason: 'attempt must be a whole number' };
+  if (m.attempt !== undefined && (!Number.isInteger(m.attempt) || (m.attempt as number) < 0))
+    return { ok: false, reason: 'attempt must be a whole number' };
   return {
     ok: true,
     message: {

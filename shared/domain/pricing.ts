@@ -41,7 +41,8 @@ export const PRICE_CURRENCY = 'USD';
 /** The defaults with `overrides` laid over them, per type and country. */
 export function mergePrices(overrides: Partial<Record<SenderType, CountryPrices>> = {}): PriceTable {
   const out = {} as Record<SenderType, CountryPrices>;
-  for (const type of Object.keys(DEFAULT_PRICES) as SenderType[]) out[type] = { ...DEFAULT_PRICES[type], ...(overrides[type] ?? {}) };
+  for (const type of Object.keys(DEFAULT_PRICES) as SenderType[])
+    out[type] = { ...DEFAULT_PRICES[type], ...(overrides[type] ?? {}) };
   return out;
 }
 

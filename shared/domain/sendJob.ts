@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { EXTERNAL_BATCH_ID_PATTERN, MESSAGE_ID_PATTERN } from './ids.js';
 import { REFERENCE_PATTERN } from './message.js';
 import { TEMPLATE_NAME_PATTERN, type TemplateRef } from './template.js';
+import { isTraceparent } from './traceContext.js';
 
 export const SEND_JOB_SCHEMA_VERSION = 'sms.sendjob/1';
 /** Per-recipient texts. */
@@ -49,6 +50,15 @@ const common = {
   reservedAt: isoDate.optional(),
   /** Why the previous attempt failed, kept for the dead-letter reason. */
   lastError: z.string().max(1000).optional(),
+  /**
+   * W3C trace context of whoever enqueued the job (optional since sms.sendjob/1 began; jobs
+   * without it are accepted as before): the send joins that trace. Kept by retries and splits.
+   */
+  traceparent: z
+    .string()
+    .max(55)
+    .refine(isTraceparent, 'must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+    .optional(),
 };
 
 const recipientV1 = z
@@ -72,11 +82,18 @@ const recipientsOf = <T extends z.ZodType>(recipient: T) =>
   z.array(recipient).min(1, 'must list at least one recipient').max(100, 'must list at most 100 recipients');
 
 /** Every message id in the batch, and no number twice in a job. */
-function checkRecipients(job: { batchId: string; recipients: ReadonlyArray<{ messageId: string; to: string }> }, ctx: z.RefinementCtx) {
+function checkRecipients(
+  job: { batchId: string; recipients: ReadonlyArray<{ messageId: string; to: string }> },
+  ctx: z.RefinementCtx,
+) {
   const seen = new Set<string>();
   job.recipients.forEach((r, i) => {
     if (!r.messageId.startsWith(`${job.batchId}-`)) {
-      ctx.addIssue({ code: 'custom', path: ['recipients', i, 'messageId'], message: `must start with the batch id "${job.batchId}-"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recipients', i, 'messageId'],
+        message: `must start with the batch id "${job.batchId}-"`,
+      });
     }
     if (seen.has(r.to)) ctx.addIssue({ code: 'custom', path: ['recipients', i, 'to'], message: 'appears twice in the job' });
     seen.add(r.to);

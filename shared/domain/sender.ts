@@ -1,23 +1,18 @@
 // Senders: the numbers (or alphanumeric ids) the pipeline sends from, their kinds, their default
 // pace, and which one of the pool a recipient gets.
 import { createHash } from 'node:crypto';
+import { RATE_PER_MINUTE } from './acsFacts.js';
 
 /** What kind of number a sender is; it decides the default rate and whether the carrier answers STOP. */
 export const SENDER_TYPES = ['tollFree', 'shortCode', 'tenDlc', 'alphanumeric', 'mobile'] as const;
 export type SenderType = (typeof SENDER_TYPES)[number];
 
 /**
- * Default rate per sender type, in messages per minute. ACS documents 200/min for toll-free,
- * 6,000/min for short codes and 600/min per resource for alphanumeric sender ids; 10DLC depends
- * on the campaign's brand score, so its default is the conservative toll-free figure.
+ * Default rate per sender type, in messages per minute: the figures ACS publishes (toll-free,
+ * short code, alphanumeric), and for 10DLC and mobile numbers, which have none, the toll-free
+ * figure — declared once, with sources, in acsFacts.ts, so the emulator limits at the same pace.
  */
-export const DEFAULT_RATE_PER_MINUTE: Record<SenderType, number> = {
-  tollFree: 200,
-  shortCode: 6000,
-  tenDlc: 200,
-  alphanumeric: 600,
-  mobile: 60,
-};
+export const DEFAULT_RATE_PER_MINUTE: Readonly<Record<SenderType, number>> = RATE_PER_MINUTE;
 
 /** A sender of the pool with every default filled in. */
 export interface Sender {

@@ -49,14 +49,17 @@ export interface TemplateRef {
 type Part = string | { variable: string };
 
 /** A template text split into literal text and placeholders, or what is wrong with it. */
-export function parseTemplateText(text: string): { ok: true; parts: Part[]; variables: string[] } | { ok: false; message: string } {
+export function parseTemplateText(
+  text: string,
+): { ok: true; parts: Part[]; variables: string[] } | { ok: false; message: string } {
   const parts: Part[] = [];
   const variables: string[] = [];
   let at = 0;
   while (at < text.length) {
     const open = text.indexOf('{{', at);
     const strayClose = text.indexOf('}}', at);
-    if (strayClose !== -1 && (open === -1 || strayClose < open)) return { ok: false, message: `has "}}" without "{{" at character ${strayClose + 1}` };
+    if (strayClose !== -1 && (open === -1 || strayClose < open))
+      return { ok: false, message: `has "}}" without "{{" at character ${strayClose + 1}` };
     if (open === -1) {
       parts.push(text.slice(at));
       break;
@@ -66,13 +69,17 @@ export function parseTemplateText(text: string): { ok: true; parts: Part[]; vari
     if (close === -1) return { ok: false, message: `has "{{" without "}}" at character ${open + 1}` };
     const name = text.slice(open + 2, close).trim();
     if (!VARIABLE_NAME_PATTERN.test(name)) {
-      return { ok: false, message: `has a placeholder "{{${text.slice(open + 2, close).slice(0, 40)}}}" whose name is not 1-40 letters, digits or _ (not starting with a digit)` };
+      return {
+        ok: false,
+        message: `has a placeholder "{{${text.slice(open + 2, close).slice(0, 40)}}}" whose name is not 1-40 letters, digits or _ (not starting with a digit)`,
+      };
     }
     parts.push({ variable: name });
     if (!variables.includes(name)) variables.push(name);
     at = close + 2;
   }
-  if (variables.length > MAX_VARIABLES) return { ok: false, message: `uses ${variables.length} variables; at most ${MAX_VARIABLES} are allowed` };
+  if (variables.length > MAX_VARIABLES)
+    return { ok: false, message: `uses ${variables.length} variables; at most ${MAX_VARIABLES} are allowed` };
   return { ok: true, parts, variables };
 }
 
@@ -86,14 +93,18 @@ export function variablesOf(text: string): string[] {
  * The variant for `locale`: the exact tag (case-insensitive), else the same language ("de" for
  * "de-CH", or a "de-AT" variant for "de"), else the default text.
  */
-export function variantFor(template: Pick<Template, 'text' | 'locales'>, locale: string | undefined): { text: string; locale?: string } {
+export function variantFor(
+  template: Pick<Template, 'text' | 'locales'>,
+  locale: string | undefined,
+): { text: string; locale?: string } {
   if (!locale) return { text: template.text };
   const tags = Object.keys(template.locales);
   const wanted = locale.toLowerCase();
   const exact = tags.find((t) => t.toLowerCase() === wanted);
   if (exact) return { text: template.locales[exact]!, locale: exact };
   const language = wanted.split('-')[0]!;
-  const sameLanguage = tags.find((t) => t.toLowerCase() === language) ?? tags.find((t) => t.toLowerCase().split('-')[0] === language);
+  const sameLanguage =
+    tags.find((t) => t.toLowerCase() === language) ?? tags.find((t) => t.toLowerCase().split('-')[0] === language);
   if (sameLanguage) return { text: template.locales[sameLanguage]!, locale: sameLanguage };
   return { text: template.text };
 }
@@ -123,12 +134,16 @@ export function renderTemplate(text: string, values: Readonly<Record<string, str
       continue;
     }
     const cleaned = cleanVariableValue(value);
-    if (cleaned.length > MAX_VARIABLE_VALUE) errors.push({ variable: name, message: `must be at most ${MAX_VARIABLE_VALUE} characters (got ${cleaned.length})` });
+    if (cleaned.length > MAX_VARIABLE_VALUE)
+      errors.push({ variable: name, message: `must be at most ${MAX_VARIABLE_VALUE} characters (got ${cleaned.length})` });
     else clean.set(name, cleaned);
   }
   for (const name of Object.keys(values)) {
     if (!parsed.variables.includes(name)) {
-      errors.push({ variable: name, message: `is not used by the template (it uses ${parsed.variables.length ? parsed.variables.map((v) => `{{${v}}}`).join(', ') : 'no variables'})` });
+      errors.push({
+        variable: name,
+        message: `is not used by the template (it uses ${parsed.variables.length ? parsed.variables.map((v) => `{{${v}}}`).join(', ') : 'no variables'})`,
+      });
     }
   }
   if (errors.length > 0) return { ok: false, errors };
@@ -138,7 +153,9 @@ export function renderTemplate(text: string, values: Readonly<Record<string, str
 /** Whether a PUT would change the template (a new version) or repeat it. */
 export function sameContent(a: TemplateContent, b: TemplateContent): boolean {
   const locales = (t: TemplateContent) => JSON.stringify(Object.entries(t.locales).sort(([x], [y]) => x.localeCompare(y)));
-  return a.text === b.text && a.category === b.category && (a.description ?? '') === (b.description ?? '') && locales(a) === locales(b);
+  return (
+    a.text === b.text && a.category === b.category && (a.description ?? '') === (b.description ?? '') && locales(a) === locales(b)
+  );
 }
 
 /** "appointment-reminder@3": how analytics names a template version. */

@@ -18,10 +18,9 @@ const GROUP_BY = ['day', 'hour', 'tag', 'sender', 'template', 'templateVersion']
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-const dateOrDateTime = z.union(
-  [z.iso.date(), z.iso.datetime({ offset: true })],
-  { message: 'must be a date (2026-11-25) or an ISO 8601 date-time with a time zone (2026-11-25T10:00:00Z)' },
-);
+const dateOrDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  message: 'must be a date (2026-11-25) or an ISO 8601 date-time with a time zone (2026-11-25T10:00:00Z)',
+});
 
 /** Values arrive as strings. Not strict: the function key may come as ?code=. */
 export const analyticsQuery = z.object({
@@ -46,14 +45,22 @@ export const analyticsQuery = z.object({
     .describe('Only messages of this campaign tag (and the replies and opt-outs attributed to it).'),
   sender: z
     .string()
-    .regex(/^(\*|\+[1-9]\d{7,14}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number such as +18005550100, an alphanumeric sender id, or *')
+    .regex(
+      /^(\*|\+[1-9]\d{7,14}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/,
+      'must be an E.164 number such as +18005550100, an alphanumeric sender id, or *',
+    )
     .optional()
     .describe('Only this sender number ("*": opt-outs from the whole pool).'),
   template: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(@[1-9]\d{0,9})?$/, 'must be a template name, or a name and version such as appointment-reminder@3')
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(@[1-9]\d{0,9})?$/,
+      'must be a template name, or a name and version such as appointment-reminder@3',
+    )
     .optional()
-    .describe('Only messages rendered from this template ("appointment-reminder": every version; "appointment-reminder@3": that version).'),
+    .describe(
+      'Only messages rendered from this template ("appointment-reminder": every version; "appointment-reminder@3": that version).',
+    ),
   groupBy: z
     .enum(GROUP_BY, { message: `must be ${GROUP_BY.slice(0, -1).join(', ')} or ${GROUP_BY.at(-1)}` })
     .default('day')
@@ -81,21 +88,28 @@ export function resolveAnalyticsQuery(
   now: Date,
 ): { ok: true; query: ResolvedAnalyticsQuery } | { ok: false; errors: FieldError[] } {
   const parsed = analyticsQuery.safeParse(raw);
-  if (!parsed.success) return { ok: false, errors: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message })) };
+  if (!parsed.success)
+    return { ok: false, errors: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message })) };
   const q = parsed.data;
   const groupBy: GroupBy = q.groupBy;
   let to: number;
-  if (q.to === undefined) to = groupBy === 'hour' ? floorTo(now.getTime(), HOUR_MS) + HOUR_MS : floorTo(now.getTime(), DAY_MS) + DAY_MS;
+  if (q.to === undefined)
+    to = groupBy === 'hour' ? floorTo(now.getTime(), HOUR_MS) + HOUR_MS : floorTo(now.getTime(), DAY_MS) + DAY_MS;
   else to = isDate(q.to) ? Date.parse(`${q.to}T00:00:00Z`) + DAY_MS : ceilTo(Date.parse(q.to), HOUR_MS);
   let from: number;
   if (q.from === undefined) from = to - (groupBy === 'hour' ? DAY_MS : DEFAULT_RANGE_DAYS * DAY_MS);
   else from = isDate(q.from) ? Date.parse(`${q.from}T00:00:00Z`) : floorTo(Date.parse(q.from), HOUR_MS);
 
   const errors: FieldError[] = [];
-  if (!(from < to)) errors.push({ field: q.to !== undefined ? 'to' : 'from', message: 'the range is empty: to must be after from' });
-  else if (to - from > MAX_RANGE_DAYS * DAY_MS) errors.push({ field: 'from', message: `the range may cover at most ${MAX_RANGE_DAYS} days` });
+  if (!(from < to))
+    errors.push({ field: q.to !== undefined ? 'to' : 'from', message: 'the range is empty: to must be after from' });
+  else if (to - from > MAX_RANGE_DAYS * DAY_MS)
+    errors.push({ field: 'from', message: `the range may cover at most ${MAX_RANGE_DAYS} days` });
   else if (groupBy === 'hour' && to - from > MAX_HOURLY_RANGE_DAYS * DAY_MS) {
-    errors.push({ field: 'groupBy', message: `hour allows a range of at most ${MAX_HOURLY_RANGE_DAYS} days; narrow from and to, or group by day` });
+    errors.push({
+      field: 'groupBy',
+      message: `hour allows a range of at most ${MAX_HOURLY_RANGE_DAYS} days; narrow from and to, or group by day`,
+    });
   }
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -113,10 +127,13 @@ export function resolveAnalyticsQuery(
 }
 
 const count = (what: string) => z.number().int().min(0).describe(what);
-const share = (what: string) => z.number().min(0).max(1).nullable().describe(`${what} A fraction with 4 decimals; null when the denominator is 0.`);
+const share = (what: string) =>
+  z.number().min(0).max(1).nullable().describe(`${what} A fraction with 4 decimals; null when the denominator is 0.`);
 
 export const analyticsFigures = z.object({
-  submitted: count('Messages accepted by POST /api/messages (or enqueued as send jobs): queued, scheduled or suppressed at submit.'),
+  submitted: count(
+    'Messages accepted by POST /api/messages (or enqueued as send jobs): queued, scheduled or suppressed at submit.',
+  ),
   suppressed: count('Messages not sent because the recipient had opted out (at submit or right before the hand-over).'),
   sent: count('Messages handed to ACS (accepted by it).'),
   delivered: count('Messages ACS reported delivered.'),
@@ -124,24 +141,54 @@ export const analyticsFigures = z.object({
   expired: count('Messages not handed to ACS within their validity (validFor).'),
   canceled: count('Messages canceled with DELETE /api/messages/{id}.'),
   unknown: count('Messages without a final report by the reporting deadline (a later report still counts as delivered/failed).'),
-  uncertain: count('Of unknown: hand-overs interrupted mid-request past ACS\'s repeatability window, decided at once by SEND_UNCERTAIN_POLICY (see docs/sending.md).'),
+  uncertain: count(
+    "Of unknown: hand-overs interrupted mid-request past ACS's repeatability window, decided at once by SEND_UNCERTAIN_POLICY (see docs/sending.md).",
+  ),
+  held: count(
+    'Messages held by a fraud hold as suspected SMS pumping (status "held"; each time one was held). See GET /api/holds.',
+  ),
+  geoRefused: count(
+    'Recipients refused at submit by the geo permissions (SMS_ALLOWED_COUNTRIES); counted without a sender ("*").',
+  ),
   segmentsSent: count('Segments of the messages sent.'),
   segmentsDelivered: count('Segments the carrier reported delivered.'),
-  estimatedCost: z.number().min(0).describe('segmentsSent x the price per segment of the sender type and destination country (ANALYTICS_SMS_PRICES), in `currency`.'),
+  estimatedCost: z
+    .number()
+    .min(0)
+    .describe(
+      'segmentsSent x the price per segment of the sender type and destination country (ANALYTICS_SMS_PRICES), in `currency`.',
+    ),
   inbound: count('Inbound messages received on the pool numbers.'),
   replies: count('Inbound messages that answer an outbound message (keywords included).'),
-  answered: count('Messages that got a reply other than STOP/START/HELP within the response window of their hand-over; counted in the hour the message was sent.'),
-  optOuts: count('Opt-outs: STOP-type keywords (attributed to the campaign of the message they answer) and opt-outs recorded through the API or by the carrier.'),
+  answered: count(
+    'Messages that got a reply other than STOP/START/HELP within the response window of their hand-over; counted in the hour the message was sent.',
+  ),
+  optOuts: count(
+    'Opt-outs: STOP-type keywords (attributed to the campaign of the message they answer) and opt-outs recorded through the API or by the carrier.',
+  ),
   optIns: count('Opt-ins: START-type keywords and opt-outs removed through the API or by the carrier.'),
   helpRequests: count('HELP-type keywords received.'),
   deliveryRate: share('delivered / (delivered + failed + expired + unknown).'),
   responseRate: share('answered / delivered, at most 1.'),
   optOutRate: share('optOuts / delivered.'),
   latencyCount: count('Delivered messages with a measured latency (hand-over to the carrier time of the delivery report).'),
-  latencyP50Ms: z.number().int().min(0).nullable().describe('Median delivery latency in ms, read from the histogram (linear within a bucket); null without deliveries.'),
+  latencyP50Ms: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe('Median delivery latency in ms, read from the histogram (linear within a bucket); null without deliveries.'),
   latencyP95Ms: z.number().int().min(0).nullable().describe('95th percentile delivery latency in ms, read the same way.'),
-  latencyHistogram: z.array(z.number().int().min(0)).describe('Delivered messages per latency bucket: one count per bound of latencyBoundsMs (up to and including it), then one for anything slower.'),
-  failedByCode: z.record(z.string(), z.number().int().min(0)).describe('Failed messages by code: ACS delivery codes ("4005"), per-recipient HTTP statuses ("400"), or the pipeline\'s own ("max-attempts", "acs-400"); "none" when there was no code.'),
+  latencyHistogram: z
+    .array(z.number().int().min(0))
+    .describe(
+      'Delivered messages per latency bucket: one count per bound of latencyBoundsMs (up to and including it), then one for anything slower.',
+    ),
+  failedByCode: z
+    .record(z.string(), z.number().int().min(0))
+    .describe(
+      'Failed messages by code: ACS delivery codes ("4005"), per-recipient HTTP statuses ("400"), or the pipeline\'s own ("max-attempts", "acs-400"); "none" when there was no code.',
+    ),
 });
 
 export const analyticsGroup = analyticsFigures.extend({
@@ -165,12 +212,20 @@ export const analyticsResponse = z.object({
   responseWindowHours: z.number().int().describe('The window of "answered" (ANALYTICS_RESPONSE_WINDOW_HOURS).'),
   latencyBoundsMs: z.array(z.number().int()).describe('Upper bounds of the latency histogram buckets, in ms.'),
   totals: analyticsFigures.describe('The whole range.'),
-  groups: z.array(analyticsGroup).describe('By day or hour: every day/hour of the range, in order, zeros included. By tag or sender: those with any figure, sorted.'),
+  groups: z
+    .array(analyticsGroup)
+    .describe(
+      'By day or hour: every day/hour of the range, in order, zeros included. By tag or sender: those with any figure, sorted.',
+    ),
 });
 
 export type AnalyticsResponse = z.infer<typeof analyticsResponse>;
 
-export function analyticsBody(query: ReportQuery, report: Report, settings: { currency: string; responseWindowMs: number }): AnalyticsResponse {
+export function analyticsBody(
+  query: ReportQuery,
+  report: Report,
+  settings: { currency: string; responseWindowMs: number },
+): AnalyticsResponse {
   return {
     from: query.from.toISOString(),
     to: query.to.toISOString(),
@@ -187,9 +242,9 @@ export function analyticsBody(query: ReportQuery, report: Report, settings: { cu
 }
 
 /** Columns of the CSV, after `key`: every scalar figure. */
-const SCALAR_COLUMNS = Object.keys(analyticsFigures.shape).filter((k) => k !== 'latencyHistogram' && k !== 'failedByCode') as Array<
-  Exclude<keyof Figures, 'latencyHistogram' | 'failedByCode'>
->;
+const SCALAR_COLUMNS = Object.keys(analyticsFigures.shape).filter(
+  (k) => k !== 'latencyHistogram' && k !== 'failedByCode',
+) as Array<Exclude<keyof Figures, 'latencyHistogram' | 'failedByCode'>>;
 
 /**
  * The groups as CSV (RFC 4180, CRLF): `key`, the scalar figures, one `failed_<code>` column per code
@@ -206,7 +261,12 @@ export function analyticsCsv(body: AnalyticsResponse): string {
     `latency_gt_${bounds.at(-1)}`,
   ];
   return toCsv(
-    body.groups.map((g) => [g.key ?? '', ...SCALAR_COLUMNS.map((c) => g[c]), ...codes.map((c) => g.failedByCode[c] ?? 0), ...g.latencyHistogram]),
+    body.groups.map((g) => [
+      g.key ?? '',
+      ...SCALAR_COLUMNS.map((c) => g[c]),
+      ...codes.map((c) => g.failedByCode[c] ?? 0),
+      ...g.latencyHistogram,
+    ]),
     header,
   );
 }
@@ -227,7 +287,9 @@ export const analyticsRoutes: ApiRoute[] = [
       '200': {
         description: 'The figures.',
         schema: analyticsResponse,
-        alternatives: { 'text/csv': { schema: { type: 'string', description: 'The groups as RFC 4180 CSV with a header row.' } } },
+        alternatives: {
+          'text/csv': { schema: { type: 'string', description: 'The groups as RFC 4180 CSV with a header row.' } },
+        },
       },
     },
   },

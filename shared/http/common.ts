@@ -17,7 +17,10 @@ export const metadataSchema = z
     z.string().max(256, 'values must be at most 256 characters'),
   )
   .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+  .refine(
+    (m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES,
+    `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+  )
   .describe('Your own small string map, echoed in every status event of the message.');
 
 /** A sender number in a query: values arrive as strings, and "+" in a query string often arrives as a space. */

@@ -24,11 +24,20 @@ export const conversationResponse = z.object({
         messageId: z.string().optional().describe('Outbound: GET /api/messages/{id} for its status.'),
         batchId: z.string().optional(),
         tag: z.string().optional(),
-        template: z.string().optional().describe('Outbound: the template and version the text was rendered from ("appointment-reminder@3").'),
+        template: z
+          .string()
+          .optional()
+          .describe('Outbound: the template and version the text was rendered from ("appointment-reminder@3").'),
         inboundMessageId: z.string().optional().describe("Inbound: ACS's id of the text."),
         keyword: z.enum(['optOut', 'optIn', 'help']).nullable().optional().describe('Inbound: the keyword class, or null.'),
         inReplyTo: z
-          .object({ messageId: z.string(), batchId: z.string(), tag: z.string().optional(), template: z.string().optional(), sentAt: z.string() })
+          .object({
+            messageId: z.string(),
+            batchId: z.string(),
+            tag: z.string().optional(),
+            template: z.string().optional(),
+            sentAt: z.string(),
+          })
           .optional()
           .describe('Inbound: the last message we sent the person from this number before it arrived.'),
       }),

@@ -250,7 +250,9 @@ class Lease {
       await this.store.release(this.key, this.token);
     } catch (error) {
       // The lease frees the key later; the request's own outcome matters more than this.
-      log.warn('idempotency reservation not released; a retry takes the key over when its lease lapses', { error: String(error) });
+      log.warn('idempotency reservation not released; a retry takes the key over when its lease lapses', {
+        error: String(error),
+      });
     }
   }
 

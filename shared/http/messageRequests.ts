@@ -19,13 +19,20 @@ const scheduledAt = z.iso
 export const referenceSchema = z
   .string()
   .regex(REFERENCE_PATTERN, 'must be 1-128 printable ASCII characters without spaces')
-  .describe('Your own id of the message (an order or appointment id …): echoed in every status event, and GET /api/messages?reference= finds it.');
+  .describe(
+    'Your own id of the message (an order or appointment id …): echoed in every status event, and GET /api/messages?reference= finds it.',
+  );
 
 const text = z.string().min(1, 'must not be empty').max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
 
 /** What every form may set, for all its messages. */
 const options = {
-  from: z.string().min(1).max(20).optional().describe('A sender of the configured pool. Without it, each recipient always gets the same number of the pool.'),
+  from: z
+    .string()
+    .min(1)
+    .max(20)
+    .optional()
+    .describe('A sender of the configured pool. Without it, each recipient always gets the same number of the pool.'),
   tag: tagSchema.optional(),
   metadata: metadataSchema.optional(),
   deliveryReport: z.boolean().default(true).describe('Ask ACS for a delivery report (default true).'),
@@ -36,9 +43,17 @@ const options = {
     .min(5, 'must be at least 5 seconds')
     .max(MAX_SCHEDULE_AHEAD_MS / 1000, 'must be at most 35 days in seconds')
     .optional()
-    .describe('Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.'),
-  smartEncoding: z.boolean().default(true).describe('Replace typographic characters with GSM-7 equivalents when that keeps the message in GSM-7 (default true).'),
-  partial: z.boolean().default(false).describe('Accept the valid messages and report the invalid ones instead of refusing the whole request.'),
+    .describe(
+      'Seconds after scheduledAt (or now) by which the message must be handed to ACS, or it ends "expired" and is never sent.',
+    ),
+  smartEncoding: z
+    .boolean()
+    .default(true)
+    .describe('Replace typographic characters with GSM-7 equivalents when that keeps the message in GSM-7 (default true).'),
+  partial: z
+    .boolean()
+    .default(false)
+    .describe('Accept the valid messages and report the invalid ones instead of refusing the whole request.'),
   reference: referenceSchema.optional(),
 };
 
@@ -55,7 +70,9 @@ export const sendTextBody = z
           .min(1, 'must list at least one recipient')
           .max(MAX_RECIPIENTS, `must list at most ${MAX_RECIPIENTS} recipients`),
       ])
-      .describe('E.164 number(s), e.g. "+14255550123". Spaces, dashes, parentheses and a missing "+" are tolerated; duplicates are sent once.'),
+      .describe(
+        'E.164 number(s), e.g. "+14255550123". Spaces, dashes, parentheses and a missing "+" are tolerated; duplicates are sent once.',
+      ),
     message: text.describe('The text. GSM-7 or UCS-2 is chosen automatically; see `segments` in the response.'),
     ...options,
   })
@@ -68,9 +85,9 @@ export const sendMessagesBody = z
       z
         .object({
           to: z.string().describe('E.164 number; one message per number per request.'),
-          text: text.describe('This message\'s text.'),
-          metadata: metadataSchema.optional().describe('Laid over the request\'s metadata for this message.'),
-          scheduledAt: scheduledAt.optional().describe('This message\'s own time (otherwise the request\'s).'),
+          text: text.describe("This message's text."),
+          metadata: metadataSchema.optional().describe("Laid over the request's metadata for this message."),
+          scheduledAt: scheduledAt.optional().describe("This message's own time (otherwise the request's)."),
           reference: referenceSchema.optional(),
         })
         .strict(),
@@ -82,7 +99,10 @@ export const sendMessagesBody = z
 
 export const sendTemplateBody = z
   .object({
-    template: z.string().regex(TEMPLATE_NAME_PATTERN, 'must be a template name').describe('The template (PUT /api/templates/{name}); its current version renders the texts.'),
+    template: z
+      .string()
+      .regex(TEMPLATE_NAME_PATTERN, 'must be a template name')
+      .describe('The template (PUT /api/templates/{name}); its current version renders the texts.'),
     locale: z
       .string()
       .regex(LOCALE_PATTERN, 'must be a language tag such as "de" or "pt-BR"')
@@ -96,8 +116,10 @@ export const sendTemplateBody = z
             .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
             .refine((v) => Object.keys(v).length <= MAX_VARIABLES, `must have at most ${MAX_VARIABLES} variables`)
             .default({})
-            .describe('A value for every variable of the template, and no other: at most 256 characters each, control characters removed.'),
-          metadata: metadataSchema.optional().describe('Laid over the request\'s metadata for this message.'),
+            .describe(
+              'A value for every variable of the template, and no other: at most 256 characters each, control characters removed.',
+            ),
+          metadata: metadataSchema.optional().describe("Laid over the request's metadata for this message."),
           reference: referenceSchema.optional(),
         })
         .strict(),

@@ -1,22 +1,28 @@
 // The messages resource: POST /api/messages (send), POST /api/messages/preview (dry run),
 // GET and DELETE /api/messages/{id}. Its request and response contracts (zod: they validate the
 // requests and are the source of the OpenAPI document), the views of use-case results, and the
-// routes as the OpenAPI document describes them.
+// routes as the OpenAPI document describes them. The preview's answer is messagePreview.ts.
 import { z } from 'zod';
 import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
-import { TEMPLATE_CATEGORIES } from '../domain/template.js';
-import type { Preview } from '../pipeline/previewMessages.js';
+import { traceIdOf } from '../domain/traceContext.js';
 import type { SubmitPlan } from '../pipeline/submitMessages.js';
 import { continuationToken, pageLimit } from './common.js';
 import { idempotencyKeyHeader } from './idempotency.js';
+import { previewResponse, rejectedEntry, templateOf, templateUsed } from './messagePreview.js';
 import { referenceSchema, submitMessagesBody } from './messageRequests.js';
 import type { ApiRoute } from './route.js';
 
 /** Largest request body the API reads, in bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export { MAX_MESSAGE_LENGTH, MAX_RECIPIENTS, submitMessagesBody, submitMessagesRequest, type SubmitMessagesBody } from './messageRequests.js';
+export {
+  MAX_MESSAGE_LENGTH,
+  MAX_RECIPIENTS,
+  submitMessagesBody,
+  submitMessagesRequest,
+  type SubmitMessagesBody,
+} from './messageRequests.js';
 
 export const messageStatusSchema = z.enum(MESSAGE_STATUSES);
 
@@ -30,17 +36,6 @@ export const acceptedMessage = z.object({
   reference: z.string().optional(),
 });
 
-const rejectedEntry = z.object({
-  to: z.string(),
-  reason: z.string().describe('Everything wrong with the entry.'),
-  field: z.string().optional().describe('The entry of the request ("messages[3]", "to[3]"); absent for a number of the one-text form.'),
-  reference: z.string().optional(),
-});
-
-const templateUsed = z
-  .object({ name: z.string(), version: z.number().int(), locale: z.string().optional().describe('The variant used; absent for the default text.') })
-  .describe('The template and the version of it that rendered the texts.');
-
 export const submitMessagesResponse = z.object({
   batchId: z.string(),
   statusUrl: z.string().describe('Where to follow the batch.'),
@@ -49,6 +44,12 @@ export const submitMessagesResponse = z.object({
   segments: z.number().int().optional().describe('Segments per message (one-text requests).'),
   encoding: z.enum(['GSM-7', 'UCS-2']).optional().describe('One-text requests.'),
   template: templateUsed.optional(),
+  deferredUntil: z
+    .string()
+    .optional()
+    .describe(
+      'A budget is reached and SMS_BUDGET_WHEN_REACHED=queue: the messages are scheduled for the start of the period that takes them.',
+    ),
 });
 
 export type SubmitMessagesResponse = z.infer<typeof submitMessagesResponse>;
@@ -58,8 +59,16 @@ export const statusChangeSchema = z.object({
   at: z.string(),
   reason: z.string().optional(),
   code: z.string().optional(),
+  codeSource: z
+    .enum(['details', 'text', 'field'])
+    .optional()
+    .describe(
+      'Where a delivery report code came from: "details" = a leading "<code>:" in ACS\'s deliveryStatusDetails, "text" = a published text recognised (e.g. "Sender blocked for given recipient." = 4007), "field" = a code property of its own. The raw details are in reason.',
+    ),
   eventTime: z.string().optional(),
-  deliveryAttempts: z.array(z.object({ timestamp: z.string(), segmentsSucceeded: z.number(), segmentsFailed: z.number() })).optional(),
+  deliveryAttempts: z
+    .array(z.object({ timestamp: z.string(), segmentsSucceeded: z.number(), segmentsFailed: z.number() }))
+    .optional(),
 });
 
 export const messageView = z.object({
@@ -80,6 +89,12 @@ export const messageView = z.object({
   expiresAt: z.string().optional(),
   acsMessageId: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  traceId: z
+    .string()
+    .optional()
+    .describe(
+      'W3C trace id of the message: its submit, hand-over and delivery report are one trace in Application Insights (operation_Id); see docs/operations.md.',
+    ),
   history: z.array(statusChangeSchema),
 });
 
@@ -95,45 +110,6 @@ export const messageListResponse = z.object({
   items: z.array(messageView).describe('The messages with the reference, oldest batch first.'),
   continuationToken: z.string().optional(),
 });
-
-export const previewRecipient = z.object({
-  to: z.string().describe('The recipient, normalized to E.164.'),
-  from: z.string().describe('The sender it would go out from.'),
-  optedOut: z
-    .boolean()
-    .describe('The recipient opted out of that sender (or of every sender): it would be recorded as "suppressed", not sent.'),
-  status: z.enum(['queued', 'scheduled', 'suppressed']).describe('The status the message would start in.'),
-  reference: z.string().optional(),
-  text: z.string().optional().describe('This message\'s text as it would be sent (messages and template requests).'),
-  textChanged: z.boolean().optional(),
-  encoding: z.enum(['GSM-7', 'UCS-2']).optional(),
-  segments: z.number().int().optional(),
-  scheduledAt: z.string().optional(),
-});
-
-export const previewResponse = z.object({
-  text: z.string().optional().describe('One-text requests: the text as it would be sent, after smart encoding.'),
-  textChanged: z.boolean().optional().describe('Smart encoding replaced characters to keep the message in GSM-7.'),
-  encoding: z.enum(['GSM-7', 'UCS-2']).optional(),
-  segments: z.number().int().optional().describe('Segments per message (one-text requests).'),
-  template: templateUsed.extend({ category: z.enum(TEMPLATE_CATEGORIES) }).optional(),
-  recipients: z.array(previewRecipient).describe('One entry per accepted message, in request order; with its own text, encoding and segments unless the request has one text.'),
-  rejected: z.array(rejectedEntry).describe('Invalid entries (they make a real submit fail unless partial is true).'),
-  scheduledAt: z.string().optional(),
-  expiresAt: z.string().optional(),
-  totals: z.object({
-    recipients: z.number().int(),
-    sendable: z.number().int().describe('Recipients that would be sent to (not opted out).'),
-    suppressed: z.number().int(),
-    rejected: z.number().int(),
-    segments: z.number().int().describe('Segments that would be sent in all (the sendable messages\' segments summed): what is billed.'),
-    distinctTexts: z.number().int().describe('Different texts among the sendable messages.'),
-    estimatedCost: z.number().describe('segments x the price per segment of the sender\'s number type and the recipient\'s country (ANALYTICS_SMS_PRICES).'),
-    currency: z.string(),
-  }),
-});
-
-export type PreviewResponse = z.infer<typeof previewResponse>;
 
 // ---- Views ----
 
@@ -157,6 +133,7 @@ export function toMessageView(record: MessageRecord): MessageView {
     ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
     ...(record.acsMessageId ? { acsMessageId: record.acsMessageId } : {}),
     ...(record.error ? { error: record.error } : {}),
+    ...(traceIdOf(record.traceparent) ? { traceId: traceIdOf(record.traceparent)! } : {}),
     history: record.history,
   };
 }
@@ -166,14 +143,12 @@ export function batchUrl(batchId: string): string {
   return `/api/batches/${batchId}`;
 }
 
-/** How a response names the template of its texts. */
-function templateOf(plan: SubmitPlan) {
-  const t = plan.template;
-  return t ? { template: { name: t.name, version: t.version, ...(t.locale ? { locale: t.locale } : {}) } } : {};
-}
-
 /** The 202 answer to an accepted submit. */
-export function submitResponse(accepted: { plan: SubmitPlan; records: readonly MessageRecord[] }): SubmitMessagesResponse {
+export function submitResponse(accepted: {
+  plan: SubmitPlan;
+  records: readonly MessageRecord[];
+  deferredUntil?: Date;
+}): SubmitMessagesResponse {
   const { plan, records } = accepted;
   return {
     batchId: plan.batchId,
@@ -191,40 +166,7 @@ export function submitResponse(accepted: { plan: SubmitPlan; records: readonly M
     rejected: plan.rejected,
     ...(plan.segments !== undefined ? { segments: plan.segments, encoding: plan.encoding! } : {}),
     ...templateOf(plan),
-  };
-}
-
-/** The answer to a dry run: what a submit would do, and cost. */
-export function previewView(preview: Preview): PreviewResponse {
-  const { plan } = preview;
-  const one = plan.text !== undefined;
-  const recipients = plan.recipients.map((r) => ({
-    to: r.to,
-    from: r.from.number,
-    optedOut: r.optedOut,
-    status: r.optedOut ? ('suppressed' as const) : r.scheduledAt ? ('scheduled' as const) : ('queued' as const),
-    ...(r.reference ? { reference: r.reference } : {}),
-    ...(one ? {} : { text: r.text, textChanged: r.textChanged, encoding: r.encoding, segments: r.segments }),
-    ...(r.scheduledAt && r.scheduledAt.getTime() !== plan.scheduledAt?.getTime() ? { scheduledAt: r.scheduledAt.toISOString() } : {}),
-  }));
-  const sendable = recipients.filter((r) => !r.optedOut).length;
-  return {
-    ...(one ? { text: plan.text!, textChanged: plan.recipients.some((r) => r.textChanged), encoding: plan.encoding!, segments: plan.segments! } : {}),
-    ...(plan.template ? { template: { ...templateOf(plan).template!, category: plan.template.category } } : {}),
-    recipients,
-    rejected: plan.rejected,
-    ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
-    ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
-    totals: {
-      recipients: recipients.length,
-      sendable,
-      suppressed: recipients.length - sendable,
-      rejected: plan.rejected.length,
-      segments: preview.segments,
-      distinctTexts: preview.distinctTexts,
-      estimatedCost: preview.estimatedCost,
-      currency: preview.currency,
-    },
+    ...(accepted.deferredUntil ? { deferredUntil: accepted.deferredUntil.toISOString() } : {}),
   };
 }
 
@@ -259,7 +201,7 @@ export const messageRoutes: ApiRoute[] = [
         },
       },
     },
-    problems: [409, 413, 415, 422],
+    problems: [403, 409, 413, 415, 422, 429],
   },
   {
     method: 'post',
@@ -271,14 +213,15 @@ export const messageRoutes: ApiRoute[] = [
     auth: 'function',
     requestBody: { schema: submitMessagesBody },
     responses: { '200': { description: 'What the send would do.', schema: previewResponse } },
-    problems: [413, 415],
+    problems: [403, 413, 415],
   },
   {
     method: 'get',
     path: '/api/messages',
     operationId: 'listMessages',
     summary: 'The messages of one of your references',
-    description: 'Every message given this reference (in any request), oldest batch first, a page at a time. One index range is read, never the whole table.',
+    description:
+      'Every message given this reference (in any request), oldest batch first, a page at a time. One index range is read, never the whole table.',
     tags: ['messages'],
     auth: 'function',
     query: messageListQuery,

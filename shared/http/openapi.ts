@@ -9,10 +9,33 @@ import { z } from 'zod';
 import { analyticsResponse, analyticsRoutes } from './analytics.js';
 import { batchResponse, batchRoutes } from './batches.js';
 import { conversationResponse, conversationRoutes } from './conversations.js';
-import { MAX_BODY_BYTES, messageListResponse, messageRoutes, messageView, previewResponse, submitMessagesBody, submitMessagesResponse } from './messages.js';
+import {
+  MAX_BODY_BYTES,
+  messageListResponse,
+  messageRoutes,
+  messageView,
+  submitMessagesBody,
+  submitMessagesResponse,
+} from './messages.js';
+import { previewResponse } from './messagePreview.js';
 import { healthResponse, healthSummaryResponse, operationsRoutes } from './operations.js';
-import { consentChangeResponse, consentHistoryResponse, optOutListResponse, optOutRoutes, optOutStatusResponse } from './optOuts.js';
+import {
+  consentChangeResponse,
+  consentHistoryResponse,
+  optOutListResponse,
+  optOutRoutes,
+  optOutStatusResponse,
+} from './optOuts.js';
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
+import {
+  conversionResponse,
+  holdListResponse,
+  holdView,
+  releaseHoldBody,
+  sendingPutBody,
+  sendingResponse,
+  sendingRoutes,
+} from './sending.js';
 import { RETRY_AFTER_HEADER as RETRY_AFTER, type ApiRoute, type JsonObject } from './route.js';
 import { erasureResponse, subjectRoutes } from './subjects.js';
 import { templateListResponse, templatePutBody, templateRoutes, templateView } from './templates.js';
@@ -39,6 +62,12 @@ const COMPONENTS = new Map<z.ZodType, string>([
   [templatePutBody, 'TemplateRequest'],
   [templateView, 'Template'],
   [templateListResponse, 'TemplateList'],
+  [sendingPutBody, 'SendingChange'],
+  [sendingResponse, 'Sending'],
+  [holdView, 'Hold'],
+  [holdListResponse, 'HoldList'],
+  [releaseHoldBody, 'HoldRelease'],
+  [conversionResponse, 'Conversion'],
   [problemDetails, 'ProblemDetails'],
 ]);
 
@@ -51,6 +80,7 @@ export const API_ROUTES: ApiRoute[] = [
   ...conversationRoutes,
   ...subjectRoutes,
   ...templateRoutes,
+  ...sendingRoutes,
   ...operationsRoutes,
 ];
 
@@ -67,9 +97,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is not valid: `errors` names every wrong field.',
   404: 'Not found.',
   409: 'Conflicts with the current state (e.g. a request with this Idempotency-Key is still running, or the message can no longer be canceled).',
+  403: 'Recipients in countries the geo permissions do not allow (SMS_ALLOWED_COUNTRIES); `errors` names each. Nothing was sent.',
   413: `The body is larger than ${MAX_BODY_BYTES} bytes.`,
   415: 'The body is not application/json.',
   422: 'The Idempotency-Key was used with a different request body.',
+  429: 'A budget (SMS_BUDGETS) is reached: `budget` says which; Retry-After says when it frees up. Nothing was sent.',
   500: 'Something went wrong on our side; nothing is half-done.',
   503: 'A dependency (storage, queue) is unavailable; nothing was changed. Retry after Retry-After seconds.',
 };
@@ -173,11 +205,15 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
     servers: [{ url: options.serverUrl ?? '/' }],
     tags: [
       { name: 'messages', description: 'Sending and following messages.' },
-      { name: 'templates', description: 'Message texts with {{variable}} placeholders, rendered per recipient by POST /api/messages.' },
+      {
+        name: 'templates',
+        description: 'Message texts with {{variable}} placeholders, rendered per recipient by POST /api/messages.',
+      },
       { name: 'opt-outs', description: 'Consent: opt-outs in force, changes through the API, the consent log.' },
       { name: 'conversations', description: 'Threads of texts sent and received.' },
-      { name: 'privacy', description: 'Erasure at a person\'s request.' },
+      { name: 'privacy', description: "Erasure at a person's request." },
       { name: 'analytics', description: 'Usage and engagement figures, and the dashboard.' },
+      { name: 'sending', description: 'The fraud and spend guard: the pause switch, budgets, fraud holds.' },
       { name: 'operations', description: 'Health and this document.' },
     ],
     paths,
@@ -231,7 +267,7 @@ class ComponentRegistry {
       const kind = Object.values(PROBLEM_TYPES).find((t) => t.status === status);
       out[`Problem${status}`] = {
         description: PROBLEM_DESCRIPTIONS[status] ?? kind?.title ?? 'A problem.',
-        ...(status === 503 || status === 409 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
+        ...(status === 503 || status === 409 || status === 429 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
       };
     }

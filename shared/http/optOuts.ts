@@ -115,11 +115,12 @@ export const optOutRoutes: ApiRoute[] = [
     path: '/api/opt-outs/{phone}',
     operationId: 'getOptOut',
     summary: 'Whether a person is opted out, of each number and overall',
-    description: 'One point read per number of the pool and one for the pool-wide opt-out. `via` says whether an opt-out is the person\'s own for that number or the pool-wide one.',
+    description:
+      "One point read per number of the pool and one for the pool-wide opt-out. `via` says whether an opt-out is the person's own for that number or the pool-wide one.",
     tags: ['opt-outs'],
     auth: 'function',
     pathParams: PHONE_PARAM,
-    responses: { '200': { description: 'The person\'s consent.', schema: optOutStatusResponse } },
+    responses: { '200': { description: "The person's consent.", schema: optOutStatusResponse } },
     problems: [400],
   },
   {
@@ -134,14 +135,16 @@ export const optOutRoutes: ApiRoute[] = [
     auth: 'function',
     pathParams: PHONE_PARAM,
     requestBody: { schema: optOutPutBody },
-    responses: { '200': { description: 'The person\'s consent after the change, and the change.', schema: consentChangeResponse } },
+    responses: {
+      '200': { description: "The person's consent after the change, and the change.", schema: consentChangeResponse },
+    },
     problems: [413, 415],
   },
   {
     method: 'delete',
     path: '/api/opt-outs/{phone}',
     operationId: 'removeOptOut',
-    summary: 'Lift a person\'s opt-out',
+    summary: "Lift a person's opt-out",
     description:
       'Lifts the opt-out of `from` ("*" for the pool-wide one) or, without `from`, every opt-out of the person. Each lifted opt-out is a ' +
       'consent log entry (source "api") and an sms.optout.removed event. Nothing to lift: nothing changes.',
@@ -149,7 +152,9 @@ export const optOutRoutes: ApiRoute[] = [
     auth: 'function',
     pathParams: PHONE_PARAM,
     query: optOutDeleteQuery,
-    responses: { '200': { description: 'The person\'s consent after the change, and the changes.', schema: consentChangeResponse } },
+    responses: {
+      '200': { description: "The person's consent after the change, and the changes.", schema: consentChangeResponse },
+    },
   },
   {
     method: 'get',
@@ -158,7 +163,7 @@ export const optOutRoutes: ApiRoute[] = [
     summary: 'List or export opt-outs in force',
     description:
       'In (sender, recipient) order, a page at a time. With `Accept: text/csv` the page is CSV (columns sender, recipient, source, keyword, ' +
-      'reason, inboundMessageId, at) and the next page\'s token is in the `X-Continuation-Token` header.',
+      "reason, inboundMessageId, at) and the next page's token is in the `X-Continuation-Token` header.",
     tags: ['opt-outs'],
     auth: 'function',
     query: optOutListQuery,
@@ -166,7 +171,12 @@ export const optOutRoutes: ApiRoute[] = [
       '200': {
         description: 'A page of opt-outs.',
         schema: optOutListResponse,
-        headers: { 'X-Continuation-Token': { description: 'CSV only: the token of the next page; absent on the last.', schema: { type: 'string' } } },
+        headers: {
+          'X-Continuation-Token': {
+            description: 'CSV only: the token of the next page; absent on the last.',
+            schema: { type: 'string' },
+          },
+        },
         alternatives: { 'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row.' } } },
       },
     },
@@ -176,7 +186,8 @@ export const optOutRoutes: ApiRoute[] = [
     path: '/api/opt-outs/{phone}/history',
     operationId: 'getConsentHistory',
     summary: 'The consent log of a number',
-    description: 'Every opt-out and opt-in of the person — by keyword, API or carrier — oldest first. Kept for ever, even through erasure.',
+    description:
+      'Every opt-out and opt-in of the person — by keyword, API or carrier — oldest first. Kept for ever, even through erasure.',
     tags: ['opt-outs'],
     auth: 'function',
     pathParams: PHONE_PARAM,

@@ -32,8 +32,22 @@ export const PROBLEM_TYPES = {
   payloadTooLarge: { slug: 'payload-too-large', title: 'The request body is too large', status: 413 },
   notFound: { slug: 'not-found', title: 'Not found', status: 404 },
   conflict: { slug: 'conflict', title: 'The request conflicts with the current state', status: 409 },
-  idempotencyMismatch: { slug: 'idempotency-key-reused', title: 'The Idempotency-Key was used with a different request', status: 422 },
-  idempotencyInProgress: { slug: 'idempotency-key-in-progress', title: 'A request with this Idempotency-Key is still being processed', status: 409 },
+  idempotencyMismatch: {
+    slug: 'idempotency-key-reused',
+    title: 'The Idempotency-Key was used with a different request',
+    status: 422,
+  },
+  idempotencyInProgress: {
+    slug: 'idempotency-key-in-progress',
+    title: 'A request with this Idempotency-Key is still being processed',
+    status: 409,
+  },
+  destinationNotPermitted: {
+    slug: 'destination-not-permitted',
+    title: 'Sending to this destination is not permitted',
+    status: 403,
+  },
+  budgetExceeded: { slug: 'budget-exceeded', title: 'A sending budget is reached', status: 429 },
   unavailable: { slug: 'service-unavailable', title: 'A dependency is unavailable; try again later', status: 503 },
   internal: { slug: 'internal-error', title: 'Something went wrong on our side', status: 500 },
 } as const;
@@ -76,7 +90,11 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
 /** A validation problem naming every field that is wrong. */
 export function validationProblem(errors: FieldError[]): HttpResult {
   const names = [...new Set(errors.map((e) => e.field))];
-  return problem('validation', `Invalid ${names.join(', ')}: ${errors[0]?.message ?? 'see errors'}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
+  return problem(
+    'validation',
+    `Invalid ${names.join(', ')}: ${errors[0]?.message ?? 'see errors'}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`,
+    { errors },
+  );
 }
 
 /** RFC 9457 problem details, as every 4xx/5xx of the API carries them (the OpenAPI component). */

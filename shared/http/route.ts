@@ -39,7 +39,10 @@ export interface ApiRoute {
 }
 
 /** The Retry-After response header, as routes document it. */
-export const RETRY_AFTER_HEADER = { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 0 } };
+export const RETRY_AFTER_HEADER = {
+  description: 'Seconds to wait before trying again.',
+  schema: { type: 'integer', minimum: 0 },
+};
 
 /** A person's number as a path parameter. */
 export const PHONE_PARAM = { phone: 'The person\'s number, E.164 ("+" optional; "%2B" works too).' };

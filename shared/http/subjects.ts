@@ -20,7 +20,7 @@ export const subjectRoutes: ApiRoute[] = [
     method: 'delete',
     path: '/api/subjects/{phone}',
     operationId: 'eraseSubject',
-    summary: 'Erase a person\'s texts and conversations',
+    summary: "Erase a person's texts and conversations",
     description:
       'Erases the text and metadata of every message to the person, deletes their conversations and cancels messages not yet handed over. ' +
       'Keeps the consent log and the opt-outs in force (the law requires them) and says what it kept and why. Repeating it is harmless.',

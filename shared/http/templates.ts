@@ -28,16 +28,22 @@ const templateText = z
 
 export const templatePutBody = z
   .strictObject({
-    text: templateText.describe('The default text, with placeholders such as {{firstName}} (letters, digits and _; spaces inside the braces are ignored).'),
+    text: templateText.describe(
+      'The default text, with placeholders such as {{firstName}} (letters, digits and _; spaces inside the braces are ignored).',
+    ),
     locales: z
       .record(z.string().regex(LOCALE_PATTERN, 'keys must be language tags such as "de" or "pt-BR"'), templateText)
       .refine((l) => Object.keys(l).length <= MAX_TEMPLATE_LOCALES, `must have at most ${MAX_TEMPLATE_LOCALES} variants`)
       .default({})
-      .describe('Variants by language tag. A message asks for a locale; the exact tag, else the same language, else the default text is used.'),
+      .describe(
+        'Variants by language tag. A message asks for a locale; the exact tag, else the same language, else the default text is used.',
+      ),
     description: z.string().trim().max(500, 'must be at most 500 characters').optional().describe('What the template is for.'),
     category: z
       .enum(TEMPLATE_CATEGORIES)
-      .describe('"transactional" (codes, reminders, receipts: expected by the recipient) or "marketing" (promotions). Shown with the template and in previews.'),
+      .describe(
+        '"transactional" (codes, reminders, receipts: expected by the recipient) or "marketing" (promotions). Shown with the template and in previews.',
+      ),
   })
   .superRefine((body, ctx) => {
     // One set of variables for every variant: what a message must give cannot depend on its locale.
@@ -56,7 +62,9 @@ export const templatePutBody = z
   })
   .describe('A template. PUT the same content again and nothing changes; PUT different content and it becomes the next version.');
 
-export const templateNameParam = z.string().regex(TEMPLATE_NAME_PATTERN, 'must be 1-64 letters, digits, _ . - starting with a letter or digit');
+export const templateNameParam = z
+  .string()
+  .regex(TEMPLATE_NAME_PATTERN, 'must be 1-64 letters, digits, _ . - starting with a letter or digit');
 
 export const templateGetQuery = z.object({
   version: z.coerce
@@ -74,7 +82,9 @@ export const templateView = z.object({
   version: z.number().int().describe('1 for the first content, one more for each change; never reused.'),
   text: z.string(),
   locales: z.record(z.string(), z.string()),
-  variables: z.array(z.string()).describe('The variables the template uses (every variant uses the same), in order: each message gives exactly these.'),
+  variables: z
+    .array(z.string())
+    .describe('The variables the template uses (every variant uses the same), in order: each message gives exactly these.'),
   description: z.string().optional(),
   category: z.enum(TEMPLATE_CATEGORIES),
   createdAt: z.string(),
@@ -103,7 +113,13 @@ export function toTemplateView(template: Template): TemplateView {
 }
 
 export function templateContentOf(name: string, body: z.output<typeof templatePutBody>): TemplateContent {
-  return { name, text: body.text, locales: body.locales, ...(body.description ? { description: body.description } : {}), category: body.category };
+  return {
+    name,
+    text: body.text,
+    locales: body.locales,
+    ...(body.description ? { description: body.description } : {}),
+    category: body.category,
+  };
 }
 
 const NAME_PARAM = { name: 'The template name: 1-64 letters, digits, _ . - (case-sensitive).' };
@@ -169,5 +185,8 @@ export const templateRoutes: ApiRoute[] = [
 export function parseTemplateName(raw: string | undefined): { ok: true; name: string } | { ok: false; result: HttpResult } {
   const parsed = templateNameParam.safeParse(raw ?? '');
   if (parsed.success) return { ok: true, name: parsed.data };
-  return { ok: false, result: validationProblem([{ field: 'name', message: parsed.error.issues[0]?.message ?? 'is not a template name' }]) };
+  return {
+    ok: false,
+    result: validationProblem([{ field: 'name', message: parsed.error.issues[0]?.message ?? 'is not a template name' }]),
+  };
 }

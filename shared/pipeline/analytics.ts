@@ -21,12 +21,17 @@ export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set([
   'sms.inbound.received',
   'sms.optout.added',
   'sms.optout.removed',
+  'sms.destination.refused',
 ]);
 
 export const ANALYTICS_DESTINATION = 'analytics';
 
 /** The destination dispatchEvents delivers to; safe to deliver the same events again. */
-export function analyticsDestination(store: AnalyticsStore, settings: AnalyticsSettings, senders: readonly Sender[]): EventDestination {
+export function analyticsDestination(
+  store: AnalyticsStore,
+  settings: AnalyticsSettings,
+  senders: readonly Sender[],
+): EventDestination {
   const types = new Map(senders.map((s) => [s.number, s.type]));
   const context: FactContext = {
     senderType: (number) => types.get(number) ?? guessSenderType(number),

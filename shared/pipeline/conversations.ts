@@ -13,7 +13,8 @@ export interface Conversation {
   page: Page<ThreadEntry>;
 }
 
-export type ConversationResult = { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
+export type ConversationResult =
+  { kind: 'found'; conversation: Conversation } | { kind: 'invalid'; field: string; message: string };
 
 /**
  * A page of the thread between `from` (ours; may be omitted when the pool has one number) and

@@ -41,8 +41,7 @@ export async function listDeadLetters(
   limit = 100,
 ): Promise<DeadLetter[]> {
   const own = await deps.deadLetters.list({ limit });
-  const transport =
-    own.length < limit ? await deps.transportDeadLetters.list(limit - own.length) : [];
+  const transport = own.length < limit ? await deps.transportDeadLetters.list(limit - own.length) : [];
   return [...own, ...transport];
 }
 

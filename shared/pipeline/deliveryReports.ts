@@ -5,7 +5,7 @@
 // not retry it all day. A Failed report with 4007 means the recipient opted out at the carrier:
 // that is recorded as an opt-out of the sender, so the pipeline stops texting them too.
 import { CARRIER_OPT_OUT_CODE, parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
-import { BATCH_ID_PATTERN } from '../domain/ids.js';
+import { acsMessageKey, BATCH_ID_PATTERN } from '../domain/ids.js';
 import { applyDeliveryOutcome, type DeliveryOutcome, type MessageRecord } from '../domain/message.js';
 import { PENDING_STATUSES } from '../domain/messageStatus.js';
 import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
@@ -30,9 +30,10 @@ export interface DeliveryReportDeps {
 /** The consent path (consent.ts) and where its events go. */
 export type CarrierConsentDeps = ConsentDeps & { publisher: EventPublisher };
 
+/** `traceparent`: the message's trace (set at submit), which the report's span joins. */
 export type DeliveryReportOutcome =
-  | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed' }
-  | { kind: 'duplicate'; messageId: string }
+  | { kind: 'applied'; messageId: string; status: 'delivered' | 'failed'; traceparent?: string }
+  | { kind: 'duplicate'; messageId: string; traceparent?: string }
   | { kind: 'unknownMessage'; acsMessageId: string }
   | { kind: 'malformed'; reason: string };
 
@@ -51,7 +52,10 @@ export async function recordDeliveryReport(deps: DeliveryReportDeps, event: unkn
 }
 
 /** Applies one report event to its message, when the message is known; parks nothing. */
-export async function applyDeliveryReport(deps: Omit<DeliveryReportDeps, 'tracker'>, event: unknown): Promise<DeliveryReportOutcome> {
+export async function applyDeliveryReport(
+  deps: Omit<DeliveryReportDeps, 'tracker'>,
+  event: unknown,
+): Promise<DeliveryReportOutcome> {
   const parsed = parseDeliveryReport(event);
   if (!parsed.ok) {
     deps.log.warn('delivery report rejected', { reason: parsed.reason });
@@ -81,13 +85,18 @@ export async function applyDeliveryReport(deps: Omit<DeliveryReportDeps, 'tracke
     if (!changed) {
       // A redelivery may follow a publish that failed after the save: publish again (same id).
       if (record.status === report.status) await deps.events.statusChanged([record]);
-      return { kind: 'duplicate', messageId: record.messageId };
+      return { kind: 'duplicate', messageId: record.messageId, ...traceOf(record) };
     }
     await deps.messages.save(record);
-    if (learnedAcsMessageId) await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
+    if (learnedAcsMessageId)
+      await deps.messages.indexAcsMessageIds([{ acsMessageId: report.acsMessageId, messageId: record.messageId }]);
     await deps.events.statusChanged([record]);
-    return { kind: 'applied', messageId: record.messageId, status: report.status };
+    return { kind: 'applied', messageId: record.messageId, status: report.status, ...traceOf(record) };
   });
+}
+
+function traceOf(record: MessageRecord): { traceparent?: string } {
+  return record.traceparent ? { traceparent: record.traceparent } : {};
 }
 
 /** What a report says became of its message. */
@@ -97,6 +106,7 @@ export function outcomeOf(report: DeliveryReport): DeliveryOutcome {
     status: report.status,
     acsMessageId: report.acsMessageId,
     ...(report.code ? { code: report.code } : {}),
+    ...(report.codeSource ? { codeSource: report.codeSource } : {}),
     ...(report.detail ? { detail: report.detail } : {}),
     deliveryAttempts: report.deliveryAttempts,
     ...(eventTime ? { eventTime } : {}),
@@ -105,10 +115,11 @@ export function outcomeOf(report: DeliveryReport): DeliveryOutcome {
 
 async function findMessage(messages: MessageStore, report: DeliveryReport): Promise<MessageRecord | undefined> {
   // The sender puts the batch id in the ACS tag, so a report can be matched even when it
-  // overtakes the sender's own record of the ACS message id.
+  // overtakes the sender's own record of the ACS message id. Ids are compared by their key: the
+  // report may decorate the id differently from the send response (acsFacts.ts MESSAGE_ID_FORMS).
   if (report.tag && BATCH_ID_PATTERN.test(report.tag)) {
     const record = await messages.findInBatchByRecipient(report.tag, report.to);
-    if (record && (!record.acsMessageId || record.acsMessageId === report.acsMessageId)) return record;
+    if (record && (!record.acsMessageId || acsMessageKey(record.acsMessageId) === report.acsMessageKey)) return record;
   }
   const messageId = await messages.messageIdForAcsMessageId(report.acsMessageId);
   return messageId ? messages.get(messageId) : undefined;
@@ -140,5 +151,9 @@ export async function recordCarrierOptOut(
     at,
   });
   if (outcome.events.length > 0) await deps.consent.publisher.publish(outcome.events);
-  deps.log.info('carrier opt-out recorded', { messageId: record.messageId, from: maskPhoneNumber(record.from), to: maskPhoneNumber(record.to) });
+  deps.log.info('carrier opt-out recorded', {
+    messageId: record.messageId,
+    from: maskPhoneNumber(record.from),
+    to: maskPhoneNumber(record.to),
+  });
 }

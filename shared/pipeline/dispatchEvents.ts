@@ -39,7 +39,13 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
     return { kind: 'malformed', reason: parsed.reason };
   }
   const message = parsed.message;
-  const outcome = { kind: 'dispatched' as const, delivered: [] as string[], retrying: [] as string[], poisoned: [] as string[], skipped: [] as string[] };
+  const outcome = {
+    kind: 'dispatched' as const,
+    delivered: [] as string[],
+    retrying: [] as string[],
+    poisoned: [] as string[],
+    skipped: [] as string[],
+  };
   let targets = deps.destinations;
   if (message.destination === undefined && message.destinations !== undefined) {
     const named = new Set(message.destinations);
@@ -49,7 +55,10 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
   if (message.destination !== undefined) {
     targets = deps.destinations.filter((d) => d.name === message.destination);
     if (targets.length === 0) {
-      deps.log.warn('events for a destination that is no longer configured; dropped', { destination: message.destination, events: message.events.length });
+      deps.log.warn('events for a destination that is no longer configured; dropped', {
+        destination: message.destination,
+        events: message.events.length,
+      });
       outcome.skipped.push(message.destination);
       return outcome;
     }
@@ -68,11 +77,21 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
       } catch (error) {
         // This was try number `tried` for this destination; the retry message carries the next.
         const tried = message.destination === destination.name ? (message.attempt ?? 1) : 1;
-        const retry: OutboxMessage = { v: 1, events, destination: destination.name, attempt: tried + 1, lastError: describe(error) };
+        const retry: OutboxMessage = {
+          v: 1,
+          events,
+          destination: destination.name,
+          attempt: tried + 1,
+          lastError: describe(error),
+        };
         if (tried >= (deps.maxAttempts ?? EVENT_MAX_ATTEMPTS)) {
           await deps.outbox.poison(retry);
           outcome.poisoned.push(destination.name);
-          deps.log.error('events not delivered; moved to the poison queue', { destination: destination.name, events: events.length, error: retry.lastError });
+          deps.log.error('events not delivered; moved to the poison queue', {
+            destination: destination.name,
+            events: events.length,
+            error: retry.lastError,
+          });
           return;
         }
         // A destination that failed may say when to try again (an HTTP Retry-After); honoured up to the backoff cap.
@@ -83,7 +102,11 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
         );
         await deps.outbox.enqueue(retry, delay);
         outcome.retrying.push(destination.name);
-        deps.log.warn('events not delivered; will retry', { destination: destination.name, attempt: tried, error: retry.lastError });
+        deps.log.warn('events not delivered; will retry', {
+          destination: destination.name,
+          attempt: tried,
+          error: retry.lastError,
+        });
       }
     }),
   );
@@ -118,7 +141,13 @@ export function eventPublisher(deps: PublishDeps): EventPublisher {
               await destination.deliver(mine);
             } catch (error) {
               // Try 1 was this one; the dispatcher makes the next after the first backoff.
-              const retry: OutboxMessage = { v: 1, events: mine, destination: destination.name, attempt: 2, lastError: describe(error) };
+              const retry: OutboxMessage = {
+                v: 1,
+                events: mine,
+                destination: destination.name,
+                attempt: 2,
+                lastError: describe(error),
+              };
               await deps.outbox.enqueue(retry, backoffMs(1, deps.random ?? Math.random, deps.retryBaseMs));
             }
           }),

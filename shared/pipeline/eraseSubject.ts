@@ -55,13 +55,24 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
   for (const [batchId, group] of groupBy(records, (r) => r.batchId)) {
     await retryOnConflict(async (round) => {
       // A delivery report or the sender may change one of them meanwhile: then read again, erase again.
-      const current = round === 1 ? group : [...(await deps.messages.getMany(batchId, group.map((r) => r.messageId))).values()];
+      const current =
+        round === 1
+          ? group
+          : [
+              ...(
+                await deps.messages.getMany(
+                  batchId,
+                  group.map((r) => r.messageId),
+                )
+              ).values(),
+            ];
       const changed: MessageRecord[] = [];
       const canceled: MessageRecord[] = [];
       for (const record of current) {
         if (record.erasedAt && record.body === '' && !record.metadata) continue;
         // A message still waiting would be sent with its text from the queue: it is canceled.
-        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON })) canceled.push(record);
+        if (PENDING_STATUSES.has(record.status) && moveTo(record, 'canceled', now, { reason: ERASURE_REASON }))
+          canceled.push(record);
         record.body = '';
         delete record.metadata;
         record.erasedAt = erasedAt;

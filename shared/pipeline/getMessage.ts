@@ -8,6 +8,10 @@ export function getMessage(messages: MessageStore, messageId: string): Promise<M
 }
 
 /** The messages the app gave `reference`, oldest batch first, a page at a time. */
-export function findMessagesByReference(messages: MessageStore, reference: string, page: PageRequest): Promise<Page<MessageRecord>> {
+export function findMessagesByReference(
+  messages: MessageStore,
+  reference: string,
+  page: PageRequest,
+): Promise<Page<MessageRecord>> {
   return messages.findByReference(reference, page);
 }

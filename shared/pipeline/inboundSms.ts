@@ -162,7 +162,13 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
 async function findAnswered(conversations: ConversationStore, sms: InboundSms, at: string): Promise<ThreadEntry['inReplyTo']> {
   const last = await conversations.lastOutbound(sms.to, sms.from, at);
   if (!last?.messageId || !last.batchId) return undefined;
-  return { messageId: last.messageId, batchId: last.batchId, ...(last.tag ? { tag: last.tag } : {}), ...(last.template ? { template: last.template } : {}), sentAt: last.at };
+  return {
+    messageId: last.messageId,
+    batchId: last.batchId,
+    ...(last.tag ? { tag: last.tag } : {}),
+    ...(last.template ? { template: last.template } : {}),
+    sentAt: last.at,
+  };
 }
 
 /**

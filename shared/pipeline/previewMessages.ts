@@ -4,6 +4,7 @@
 import { countryOf } from '../domain/countries.js';
 import { costMicros, pricePerSegment, PRICE_CURRENCY, type PriceTable } from '../domain/pricing.js';
 import type { FieldError } from '../domain/validation.js';
+import type { GeoRefused } from './guard/geoPermissions.js';
 import { planSubmit, type PlanDeps, type SubmitPlan, type SubmitRequest } from './submitMessages.js';
 
 export type { PlanDeps } from './submitMessages.js';
@@ -23,13 +24,16 @@ export interface Preview {
   currency: string;
 }
 
-export type PreviewResult = { kind: 'preview'; preview: Preview } | { kind: 'invalid'; errors: FieldError[] };
+export type PreviewResult = { kind: 'preview'; preview: Preview } | { kind: 'invalid'; errors: FieldError[] } | GeoRefused;
 
 export async function previewMessages(deps: PreviewDeps, request: SubmitRequest): Promise<PreviewResult> {
   const planned = await planSubmit(deps, request);
-  if (planned.kind === 'invalid') return planned;
+  if (planned.kind !== 'plan') return planned;
   const sendable = planned.plan.recipients.filter((r) => !r.optedOut);
-  const micros = sendable.reduce((sum, r) => sum + costMicros(r.segments, pricePerSegment(deps.prices, r.from.type, countryOf(r.to))), 0);
+  const micros = sendable.reduce(
+    (sum, r) => sum + costMicros(r.segments, pricePerSegment(deps.prices, r.from.type, countryOf(r.to))),
+    0,
+  );
   return {
     kind: 'preview',
     preview: {

@@ -53,7 +53,17 @@ export interface ReconcileSummary {
 }
 
 export async function reconcileDeliveries(deps: ReconcileDeps): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { parkedApplied: 0, parkedDropped: 0, checked: 0, delivered: 0, failed: 0, unknown: 0, stillPending: 0, resolvedAlready: 0, uncertain: 0 };
+  const summary: ReconcileSummary = {
+    parkedApplied: 0,
+    parkedDropped: 0,
+    checked: 0,
+    delivered: 0,
+    failed: 0,
+    unknown: 0,
+    stillPending: 0,
+    resolvedAlready: 0,
+    uncertain: 0,
+  };
   const limit = deps.limit ?? 500;
   const now = deps.clock.now();
 
@@ -90,7 +100,10 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     byBatch.delete('');
     let leftForLater = 0;
     await forEachLimited([...byBatch], BATCHES_IN_PARALLEL, async ([batchId, tracked]) => {
-      const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+      const records = await deps.messages.getMany(
+        batchId,
+        tracked.map((t) => t.messageId),
+      );
       for (const t of tracked) {
         const record = records.get(t.messageId);
         if (!record || isFinal(record.status) || record.status === 'unknown') {
@@ -121,7 +134,13 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
           summary[verdict]++;
           resolved.push(t);
         } else if (age >= deps.deadlineMs) {
-          if (await settle(deps, record, (r) => moveTo(r, 'unknown', deps.clock.now(), { reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours` }))) {
+          if (
+            await settle(deps, record, (r) =>
+              moveTo(r, 'unknown', deps.clock.now(), {
+                reason: `no delivery report within ${Math.round(deps.deadlineMs / 3600_000)} hours`,
+              }),
+            )
+          ) {
             summary.unknown++;
           }
           resolved.push(t);
@@ -148,7 +167,12 @@ async function decideStuckHandOver(deps: ReconcileDeps, record: MessageRecord, n
   let again = false;
   await settle(deps, record, (r) => {
     if (r.status !== 'sending') return false;
-    again = decideUncertain(r, now, deps.uncertainPolicy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+    again = decideUncertain(
+      r,
+      now,
+      deps.uncertainPolicy,
+      'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+    );
     // atLeastOnce changes no status (it stays "sending"); the record is saved all the same.
     return true;
   });
@@ -160,7 +184,10 @@ function asksAcs(record: MessageRecord): boolean {
   return record.status === 'sent' && Boolean(record.acsMessageId);
 }
 
-/** Asks ACS for the report of one message and records it; 'pending' when there is none yet. */
+/**
+ * Asks ACS for the report of one message — by the id exactly as the send returned it, the form GET
+ * is published for — and records it; 'pending' when there is none yet.
+ */
 async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'delivered' | 'failed' | 'pending'> {
   if (!asksAcs(record)) return 'pending';
   let report;
@@ -181,6 +208,7 @@ async function lookUp(deps: ReconcileDeps, record: MessageRecord): Promise<'deli
       {
         status,
         ...(report.code ? { code: report.code } : {}),
+        ...(report.codeSource ? { codeSource: report.codeSource } : {}),
         ...(report.detail ? { detail: report.detail } : {}),
         ...(report.deliveryAttempts ? { deliveryAttempts: report.deliveryAttempts } : {}),
         ...(report.receivedAt ? { eventTime: report.receivedAt } : {}),

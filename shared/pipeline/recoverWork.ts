@@ -6,9 +6,10 @@
 //    are written (pipeline/submitMessages.ts completeSubmission), so a request that died leaves a
 //    complete batch, never a partial one.
 // 2. Hand-overs still in flight: their process stopped between recording the hand-over and
-//    recording ACS's answer. Inside ACS's repeatability window they are sent again under the same
-//    repeatability id — ACS sends each once whether or not the first request reached it. Past the
-//    window the uncertain policy decides (send/uncertain.ts). Either way nothing stays "sending".
+//    recording ACS's answer (or sending a paused or held job back to wait). Inside ACS's
+//    repeatability window they are sent again under the same repeatability id — ACS sends each
+//    once whether or not the first request reached it. Past the window the uncertain policy
+//    decides (send/uncertain.ts). Either way nothing stays "sending".
 //
 // Everything here is safe to run while the original process is merely slow: a repeat under the
 // same repeatability id is one text, and records only move forward.
@@ -54,18 +55,29 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
   const stuck = await deps.tracker.inFlight(new Date(now.getTime() - 2 * REPEATABILITY_WINDOW_MS), staleBefore, PER_RUN);
   for (const [batchId, tracked] of groupBy(stuck, (t) => parseMessageId(t.messageId)?.batchId ?? '')) {
     if (batchId === '') continue;
-    const records = await deps.messages.getMany(batchId, tracked.map((t) => t.messageId));
+    const records = await deps.messages.getMany(
+      batchId,
+      tracked.map((t) => t.messageId),
+    );
     const resume: MessageRecord[] = [];
     const decide: MessageRecord[] = [];
     for (const record of records.values()) {
-      if (record.status === 'queued' || record.status === 'scheduled') resume.push(record);
+      if (record.status === 'queued' || record.status === 'scheduled' || record.status === 'held') resume.push(record);
       else if (record.status === 'sending' && record.repeatabilityFirstSent && insideWindow(record, now)) resume.push(record);
       else if (record.status === 'sending') decide.push(record);
     }
     const again: MessageRecord[] = [];
     await updateWithRetry(deps, batchId, decide, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (target.status === 'sending' && decideUncertain(target, now, deps.uncertainPolicy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message')) {
+      if (
+        target.status === 'sending' &&
+        decideUncertain(
+          target,
+          now,
+          deps.uncertainPolicy,
+          'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+        )
+      ) {
         again.push(target);
       }
       return target;
@@ -76,11 +88,20 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
     const sending = resume.filter((r) => r.status === 'sending');
     if (sending.length > 0) await deps.events.statusChanged(sending);
     // Sent on their way again (or decided): no longer this run's to find. The jobs track them anew.
-    for (const [sentAt, group] of groupBy(tracked, (t) => t.sentAt)) await deps.tracker.settle(group.map((t) => t.messageId), new Date(sentAt));
+    for (const [sentAt, group] of groupBy(tracked, (t) => t.sentAt))
+      await deps.tracker.settle(
+        group.map((t) => t.messageId),
+        new Date(sentAt),
+      );
     summary.handOversResumed += resume.length + again.length;
     summary.handOversDecided += decide.length;
     if (resume.length + decide.length > 0) {
-      deps.log.warn('interrupted hand-overs recovered', { batchId, resumed: resume.length, decided: decide.length, policy: deps.uncertainPolicy });
+      deps.log.warn('interrupted hand-overs recovered', {
+        batchId,
+        resumed: resume.length,
+        decided: decide.length,
+        policy: deps.uncertainPolicy,
+      });
     }
   }
   return summary;
@@ -94,9 +115,22 @@ export async function recoverWork(deps: RecoveryDeps): Promise<RecoverySummary> 
  */
 export function redriveJobs(records: readonly MessageRecord[], now: Date): SendJob[] {
   const shape = (r: MessageRecord) =>
-    JSON.stringify([r.from, r.tag, r.deliveryReport, r.expiresAt, r.scheduledAt, r.template?.name, r.template?.version, r.template?.locale, r.tag === REPLY_TAG && r.metadata?.reply === 'stop']);
+    JSON.stringify([
+      r.from,
+      r.tag,
+      r.deliveryReport,
+      r.expiresAt,
+      r.scheduledAt,
+      r.template?.name,
+      r.template?.version,
+      r.template?.locale,
+      r.tag === REPLY_TAG && r.metadata?.reply === 'stop',
+    ]);
   const jobs: SendJob[] = [];
-  for (const group of groupBy(records.filter((r) => !r.erasedAt && r.body !== ''), shape).values()) {
+  for (const group of groupBy(
+    records.filter((r) => !r.erasedAt && r.body !== ''),
+    shape,
+  ).values()) {
     const first = group[0]!;
     const byId = new Map(group.map((r) => [r.messageId, r]));
     const recipients = group.map((r) => ({

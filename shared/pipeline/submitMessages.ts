@@ -1,5 +1,5 @@
-// Accepting messages: validate recipients and text, choose senders, drop opted-out recipients,
-// and hand the rest to the outbound queue as send jobs of at most one ACS request each.
+// Accepting messages: validate recipients and texts, choose senders, drop opted-out recipients,
+// and hand the rest to the outbound queue as send jobs of at most 100 recipients each.
 //
 // A submit is all or nothing, whatever stops it. Each request has one point of no return — one
 // atomic write — after which the batch is complete or will be; before it, nothing was done:
@@ -10,6 +10,8 @@
 //   behind — a retry with the same Idempotency-Key, or the recovery timer — finishes it alike.
 // A retry with a key works under the batch id of the key's first request (resumed), so records,
 // jobs and ACS repeatability all recognise what the first attempt already did.
+// The fraud and spend guard comes before the point of no return: geo permissions in the plan, then
+// pumping detection and the budget charge, once per batch id (guard/).
 import { messageIdOf } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import type { Submission } from '../domain/submission.js';
@@ -20,16 +22,24 @@ import type { MessageStore } from '../ports/messages.js';
 import type { OutboundQueue } from '../ports/queue.js';
 import type { Logger } from '../ports/runtime.js';
 import type { SubmissionStore } from '../ports/submissions.js';
+import type { GeoRefused } from './guard/geoPermissions.js';
+import {
+  guardSubmit,
+  publishQuietly,
+  refuseDestinations,
+  type BudgetExceeded,
+  type SubmitGuardDeps,
+} from './guard/submitGuard.js';
 import { planOf, recordsOf, sendJobs, submissionOf } from './submit/batch.js';
-import { planSubmit, type PlanDeps, type SubmitPlan } from './submit/plan.js';
 import type { SubmitRequest } from './submit/forms.js';
+import { deferPlan, planSubmit, type PlanDeps, type SubmitPlan } from './submit/plan.js';
 
 export type { SubmitRequest, TextRequest, MessagesRequest, TemplateRequest, SubmitOptions } from './submit/forms.js';
 export type { PlanDeps, PlanResult, PlannedMessage, RejectedMessage, SubmitPlan } from './submit/plan.js';
 export { planSubmit } from './submit/plan.js';
 export { recordsOf, sendJobs } from './submit/batch.js';
 
-export interface SubmitDeps extends PlanDeps {
+export interface SubmitDeps extends PlanDeps, SubmitGuardDeps {
   messages: MessageStore;
   queue: OutboundQueue;
   submissions: SubmissionStore;
@@ -44,29 +54,47 @@ export interface SubmitOperation {
 }
 
 export type SubmitResult =
-  | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[] }
-  | { kind: 'invalid'; errors: FieldError[] };
+  /** `deferredUntil`: a budget is reached and SMS_BUDGET_WHEN_REACHED=queue scheduled the batch for its next period. */
+  | { kind: 'accepted'; plan: SubmitPlan; records: MessageRecord[]; deferredUntil?: Date }
+  | { kind: 'invalid'; errors: FieldError[] }
+  | GeoRefused
+  | BudgetExceeded;
 
-export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, operation: SubmitOperation = {}): Promise<SubmitResult> {
+export async function submitMessages(
+  deps: SubmitDeps,
+  request: SubmitRequest,
+  operation: SubmitOperation = {},
+): Promise<SubmitResult> {
   const planned = await planSubmit(deps, request, operation.batchId);
+  if (planned.kind === 'refused') return refuseDestinations(deps, planned, request.tag);
   if (planned.kind === 'invalid') return planned;
-  const submission = submissionOf(planned.plan, request, deps.clock.now());
+  const guarded = await guardSubmit(deps, planned.plan, request.tag, Boolean(operation.resumed));
+  if (guarded.kind !== 'go') return guarded;
+  const deferred = guarded.deferredUntil ? { deferredUntil: guarded.deferredUntil } : {};
+  const plan = guarded.deferredUntil ? deferPlan(planned.plan, guarded.deferredUntil) : planned.plan;
+  const submission = submissionOf(plan, request, deps.clock.now());
 
   if (!operation.resumed && sendJobs(submission, deps.senders).length <= 1) {
     // One job: enqueueing it is the point of no return.
-    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)));
+    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)), guarded.refund);
     const records = recordsOf(submission);
     await finishQuietly(deps, submission.batchId, () => recordAndAnnounce(deps, records));
-    return { kind: 'accepted', plan: planOf(submission, deps.senders), records };
+    await publishQuietly(deps, guarded.announce);
+    return { kind: 'accepted', plan: planOf(submission, deps.senders), records, ...deferred };
   }
 
   // Storing the submission is the point of no return; an earlier attempt's, when there is one, wins.
-  const stored = await beforeNoReturn(submission.batchId, () => deps.submissions.create(submission));
+  const stored = await beforeNoReturn(
+    submission.batchId,
+    () => deps.submissions.create(submission),
+    operation.resumed ? undefined : guarded.refund,
+  );
   await finishQuietly(deps, stored.batchId, () => completeSubmission(deps, stored, { recovering: Boolean(operation.resumed) }));
+  await publishQuietly(deps, guarded.announce);
   // A resumed batch answers with what its records say: the first attempt may have written them
   // (with its own opt-out verdicts) before this one looked.
   const records = operation.resumed ? await acceptedRecords(deps, stored) : recordsOf(stored);
-  return { kind: 'accepted', plan: planOf(stored, deps.senders), records };
+  return { kind: 'accepted', plan: planOf(stored, deps.senders), records, ...deferred };
 }
 
 /**
@@ -74,12 +102,22 @@ export async function submitMessages(deps: SubmitDeps, request: SubmitRequest, o
  * twice at once: records are inserted where missing, jobs keep their ids (a second copy of a job
  * sends nothing twice: the sender goes by the records and ACS repeatability), events keep theirs.
  */
-export async function completeSubmission(deps: Omit<SubmitDeps, keyof PlanDeps> & Pick<PlanDeps, 'senders'>, submission: Submission, options: { recovering: boolean }): Promise<void> {
+export async function completeSubmission(
+  deps: Pick<SubmitDeps, 'messages' | 'events' | 'queue' | 'submissions' | 'senders'>,
+  submission: Submission,
+  options: { recovering: boolean },
+): Promise<void> {
   const records = recordsOf(submission);
   if (options.recovering) {
     // Some may be written already: insert only the missing ones (inserting existing ones costs a request each).
-    const existing = await deps.messages.getMany(submission.batchId, records.map((r) => r.messageId));
-    await recordAndAnnounce(deps, records.filter((r) => !existing.has(r.messageId)));
+    const existing = await deps.messages.getMany(
+      submission.batchId,
+      records.map((r) => r.messageId),
+    );
+    await recordAndAnnounce(
+      deps,
+      records.filter((r) => !existing.has(r.messageId)),
+    );
     // A record written by an earlier attempt keeps its text (a template may have changed since), and its job says the same.
     submission = withStoredTexts(submission, existing);
   } else {
@@ -101,12 +139,13 @@ function withStoredTexts(submission: Submission, stored: ReadonlyMap<string, Mes
   return { ...submission, recipients };
 }
 
-/** Runs the write that is the point of no return: a failure there may or may not have taken effect. */
-async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>): Promise<T> {
+/** Runs the write that is the point of no return: a failure there may or may not have taken effect; one that did not is undone. */
+async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>, undo?: () => Promise<void>): Promise<T> {
   try {
     return await write();
   } catch (error) {
     if (error instanceof DependencyUnavailableError && error.uncertain) throw new SubmitInterruptedError(batchId, error);
+    await undo?.();
     throw error;
   }
 }
@@ -131,6 +170,9 @@ async function recordAndAnnounce(deps: Pick<SubmitDeps, 'messages' | 'events'>, 
 /** The batch's records as stored, in order; a record not written yet is made from the submission. */
 async function acceptedRecords(deps: Pick<SubmitDeps, 'messages'>, submission: Submission): Promise<MessageRecord[]> {
   const made = recordsOf(submission);
-  const stored = await deps.messages.getMany(submission.batchId, made.map((r) => r.messageId));
+  const stored = await deps.messages.getMany(
+    submission.batchId,
+    made.map((r) => r.messageId),
+  );
   return made.map((r) => stored.get(r.messageId) ?? r);
 }

@@ -32,7 +32,11 @@ export async function putTemplate(deps: TemplateDeps, content: TemplateContent):
 }
 
 /** The current template, or one of its versions (kept after a delete). */
-export async function getTemplate(deps: Pick<TemplateDeps, 'templates'>, name: string, version?: number): Promise<Template | undefined> {
+export async function getTemplate(
+  deps: Pick<TemplateDeps, 'templates'>,
+  name: string,
+  version?: number,
+): Promise<Template | undefined> {
   if (version !== undefined) return deps.templates.version(name, version);
   return (await deps.templates.head(name))?.template;
 }

@@ -1,5 +1,6 @@
 // ACS SMS as the pipeline sees it: one request of up to 100 recipients, per-recipient verdicts,
 // delivery reports on demand, and ACS's own opt-out list.
+import type { CodeSource } from '../domain/deliveryStatusDetails.js';
 import type { DeliveryAttempt } from '../domain/message.js';
 
 /** One recipient of an ACS send request. */
@@ -26,7 +27,7 @@ export type GatewayRecipientResult =
   | {
       to: string;
       outcome: 'accepted';
-      /** Without the "Outgoing_" prefix; absent when ACS did not return one. */
+      /** Exactly as ACS returned it (matched by its key, domain/ids.ts); absent when ACS did not return one. */
       acsMessageId?: string;
       /** ACS had already accepted this repeatability id: nothing was sent again. */
       repeated: boolean;
@@ -41,7 +42,8 @@ export type GatewayRecipientResult =
       transient: boolean;
       /**
        * ACS refused because the repeatability first-sent time is outside its window: an earlier
-       * try may or may not have sent the message, so it must not be sent again.
+       * try may or may not have sent the message, so it must not be sent again. A 412 rule
+       * published for ACS Email and Rooms only; nothing relies on ACS SMS ever answering it.
        */
       outsideRepeatabilityWindow?: boolean;
     };
@@ -71,6 +73,8 @@ export interface GatewayDeliveryReport {
   acsMessageId: string;
   status: 'delivered' | 'failed' | 'pending';
   code?: string;
+  codeSource?: CodeSource;
+  /** deliveryStatusDetails as ACS wrote it. */
   detail?: string;
   deliveryAttempts?: DeliveryAttempt[];
   receivedAt?: string;

@@ -30,9 +30,12 @@ export interface MessageStore {
   saveAll(records: MessageRecord[]): Promise<void>;
   /** Writes one record conditionally on its etag; throws ConcurrencyError when it changed. */
   save(record: MessageRecord): Promise<void>;
-  /** Remembers which message an ACS message id belongs to. */
+  /**
+   * Remembers which message an ACS message id belongs to. Ids are kept by their key (domain/ids.ts
+   * acsMessageKey), so the id in any of its decorations finds the message.
+   */
   indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void>;
-  /** The message id an ACS message id belongs to, if known. */
+  /** The message id an ACS message id (in any decoration) belongs to, if known. */
   messageIdForAcsMessageId(acsMessageId: string): Promise<string | undefined>;
   /**
    * Every record sent to `to`, across batches. Records are partitioned by batch, so this reads

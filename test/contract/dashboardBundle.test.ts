@@ -8,12 +8,17 @@ import { root } from '../support/localStack.js';
 
 describe('the dashboard bundle', () => {
   it('is built by npm run build where the compiled dashboard function finds it', async () => {
-    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.scripts.build).toContain('build:dashboard');
     expect(pkg.scripts['build:dashboard']).toMatch(/^esbuild .*--bundle/);
     expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['esbuild', 'chart.js']));
     const compiled = pathToFileURL(path.join(root, 'dist/shared/adapters/functions/dashboardBundle.js')).href;
-    const { DASHBOARD_BUNDLE, dashboardScript } = (await import(compiled)) as typeof import('../../shared/adapters/functions/dashboardBundle.js');
+    const { DASHBOARD_BUNDLE, dashboardScript } = (await import(
+      compiled
+    )) as typeof import('../../shared/adapters/functions/dashboardBundle.js');
     expect(DASHBOARD_BUNDLE.pathname).toBe(path.join(root, 'dist/dashboard/dashboard.js'));
     expect(existsSync(DASHBOARD_BUNDLE)).toBe(true);
     const script = await dashboardScript();
@@ -29,7 +34,9 @@ describe('the dashboard bundle', () => {
       .filter((l) => l && !l.startsWith('#'));
     for (const pattern of ignored) {
       const p = pattern.replace(/^\//, '').replace(/\/$/, '');
-      expect(['dist', 'dist/dashboard', 'dist/dashboard/dashboard.js', 'dist/functions', 'dist/shared'], pattern).not.toContain(p);
+      expect(['dist', 'dist/dashboard', 'dist/dashboard/dashboard.js', 'dist/functions', 'dist/shared'], pattern).not.toContain(
+        p,
+      );
     }
   });
 });

@@ -1,6 +1,6 @@
 // The azd hooks, run as azd runs them (node, the azd environment as process environment), against a
 // stand-in `az` and `azd` on PATH that answer as the real CLIs do and record every call, and a stand-in
-// function app answering /api/health. What they must do: make the Event Grid subscriptions after a
+// function app answering /api/health/details to its function key. What they must do: make the Event Grid subscriptions after a
 // provision and after a deploy, fail loudly when they cannot, prove ACS accepts the app's identity and
 // name the setting that switches roles when it does not; check settings with the app's own rules.
 import { spawn } from 'node:child_process';
@@ -52,6 +52,11 @@ beforeAll(async () => {
     chmodSync(file, 0o755);
   }
   server = createServer((req, res) => {
+    // As the Functions host does: the details need a function key; the anonymous /api/health has no checks.
+    if (req.url !== '/api/health/details' || req.headers['x-functions-key'] !== FUNCTION_KEY) {
+      res.writeHead(req.url === '/api/health/details' ? 401 : 404).end();
+      return;
+    }
     const next = health.length > 1 ? health.shift()! : health[0]!;
     res.writeHead(next.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(next.body));
@@ -66,6 +71,7 @@ afterAll(async () => {
 });
 
 const APP = 'func-api-abc';
+const FUNCTION_KEY = 'default-function-key';
 const azdEnv = () => ({
   AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
   AZURE_ENV_NAME: 'sms-dev',
@@ -81,7 +87,15 @@ const azdEnv = () => ({
   SMS_SENDERS: '[{"number":"+18005550100","type":"tollFree"}]',
 });
 
-const signedIn: Answer[] = [{ match: '^version' }, { match: '^account show' }];
+/** az signed in, and the app's keys readable (the shape of `az functionapp keys list`). */
+const signedIn: Answer[] = [
+  { match: '^version' },
+  { match: '^account show' },
+  {
+    match: `^functionapp keys list .*--name ${APP}`,
+    stdout: { functionKeys: { default: FUNCTION_KEY }, masterKey: 'master', systemKeys: {} },
+  },
+];
 const functionsListed: Answer = {
   match: '^functionapp function list',
   stdout: [`${APP}/deliveryReports`, `${APP}/inboundSms`, `${APP}/sendSms`],
@@ -303,6 +317,20 @@ describe('stage two (postprovision and postdeploy)', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/ACS answered 401 to the app's identity.*trying again/s);
     expect(r.output).toMatch(/ACS accepts the app's identity/);
+  });
+
+  it('fails naming the function key when it cannot be read, so the ACS check is never skipped', async () => {
+    health = [healthy];
+    const r = await runHook('stageTwo.mjs', ['--after', 'deploy'], azdEnv(), [
+      { match: '^version' },
+      { match: '^account show' },
+      { match: '^functionapp keys list', stderr: '(AuthorizationFailed) no access to listKeys', exit: 1 },
+      functionsListed,
+      deployed,
+      ...subscriptionsInPlace,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/could not read the function key of func-api-abc \(\(AuthorizationFailed\) no access to listKeys\)/);
   });
 
   it('without SMS_SENDERS: warns that the subscriptions are not in place, and why', async () => {

@@ -31,7 +31,15 @@ describe('function registrations', () => {
   const local = byName(captureInChild(localSettings));
 
   it('registers the named functions, in Azure and locally', () => {
-    const expected = ['deliveryReports', 'getMessage', 'health', 'inboundSms', 'reconcileDeliveries', 'sendSms', 'submitMessages'];
+    const expected = [
+      'deliveryReports',
+      'getMessage',
+      'health',
+      'inboundSms',
+      'reconcileDeliveries',
+      'sendSms',
+      'submitMessages',
+    ];
     for (const name of expected) {
       expect(Object.keys(azure)).toContain(name);
       expect(Object.keys(local)).toContain(name);
@@ -40,17 +48,36 @@ describe('function registrations', () => {
   });
 
   it('HTTP functions have routes, methods and function-level keys (health is anonymous)', () => {
-    expect(azure.submitMessages!.trigger).toMatchObject({ type: 'httpTrigger', route: 'messages', methods: ['POST'], authLevel: 'function' });
-    expect(azure.getMessage!.trigger).toMatchObject({ type: 'httpTrigger', route: 'messages/{id}', methods: ['GET'], authLevel: 'function' });
+    expect(azure.submitMessages!.trigger).toMatchObject({
+      type: 'httpTrigger',
+      route: 'messages',
+      methods: ['POST'],
+      authLevel: 'function',
+    });
+    expect(azure.getMessage!.trigger).toMatchObject({
+      type: 'httpTrigger',
+      route: 'messages/{id}',
+      methods: ['GET'],
+      authLevel: 'function',
+    });
     expect(azure.health!.trigger).toMatchObject({ type: 'httpTrigger', route: 'health', authLevel: 'anonymous' });
     for (const f of Object.values(azure)) {
-      if (f.trigger.type === 'httpTrigger' && f.name !== 'health' && f.name !== 'openApi') expect(f.trigger.authLevel).toBe('function');
+      if (f.trigger.type === 'httpTrigger' && f.name !== 'health' && f.name !== 'openApi')
+        expect(f.trigger.authLevel).toBe('function');
     }
   });
 
   it('sendSms is a Service Bus trigger in Azure and a Storage queue trigger locally, on the configured queue', () => {
-    expect(azure.sendSms!.trigger).toMatchObject({ type: 'serviceBusTrigger', queueName: '%OUTBOUND_QUEUE_NAME%', connection: 'ServiceBusConnection' });
-    expect(local.sendSms!.trigger).toMatchObject({ type: 'queueTrigger', queueName: '%OUTBOUND_QUEUE_NAME%', connection: 'AzureWebJobsStorage' });
+    expect(azure.sendSms!.trigger).toMatchObject({
+      type: 'serviceBusTrigger',
+      queueName: '%OUTBOUND_QUEUE_NAME%',
+      connection: 'ServiceBusConnection',
+    });
+    expect(local.sendSms!.trigger).toMatchObject({
+      type: 'queueTrigger',
+      queueName: '%OUTBOUND_QUEUE_NAME%',
+      connection: 'AzureWebJobsStorage',
+    });
   });
 
   it('ACS events arrive on Event Grid triggers, and the reconciler on a timer from a setting', () => {
@@ -60,7 +87,9 @@ describe('function registrations', () => {
   });
 
   it('every %SETTING% a binding refers to is a setting the code knows and the sample sets', () => {
-    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+      Values: Record<string, string>;
+    };
     const known = Object.keys(settingsSchema.shape);
     for (const f of Object.values(azure)) {
       for (const binding of Object.values(f.bindings)) {
@@ -84,13 +113,18 @@ describe('Functions v4 conventions', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string; type: string };
     expect(pkg.main).toBe('dist/functions/index.js');
     expect(pkg.type).toBe('module');
-    const host = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as { version: string; extensionBundle: { id: string; version: string } };
+    const host = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as {
+      version: string;
+      extensionBundle: { id: string; version: string };
+    };
     expect(host.version).toBe('2.0');
     expect(host.extensionBundle).toEqual({ id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
   });
 
   it('local.settings.sample.json lists every setting the code reads', () => {
-    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+      Values: Record<string, string>;
+    };
     const azureOnly = new Set([
       'AzureWebJobsStorage__accountName',
       'AzureWebJobsStorage__tableServiceUri',
@@ -101,9 +135,13 @@ describe('Functions v4 conventions', () => {
       'AZURE_CLIENT_ID',
       // Set by the platform in Azure (the app's name).
       'WEBSITE_SITE_NAME',
+      // Application Insights, set by infra; locally telemetry goes to TELEMETRY_EXPORTER instead.
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
     ]);
     for (const name of Object.keys(settingsSchema.shape)) {
-      if (!azureOnly.has(name)) expect(Object.keys(sample.Values), `${name} missing from local.settings.sample.json`).toContain(name);
+      if (!azureOnly.has(name))
+        expect(Object.keys(sample.Values), `${name} missing from local.settings.sample.json`).toContain(name);
     }
     expect(sample.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
   });

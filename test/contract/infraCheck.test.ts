@@ -12,7 +12,9 @@ describe('the Bicep checks', () => {
   it('have their own scripts, and a bicepconfig.json that makes the kept linter rules errors', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['infra:check']).toBe('node infra/tools/check.mjs');
-    expect(pkg.scripts['test:infra']).toMatch(/^npm run infra:check && vitest run --config test\/infra\/vitest\.config\.ts$/);
+    expect(pkg.scripts['test:infra']).toMatch(
+      /^npm run build && npm run infra:check && vitest run --config test\/infra\/vitest\.config\.ts$/,
+    );
     const config = JSON.parse(readFileSync(path.join(root, 'infra', 'bicepconfig.json'), 'utf8')) as {
       analyzers: { core: { rules: Record<string, { level: string }> } };
     };

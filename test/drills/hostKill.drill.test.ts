@@ -26,35 +26,44 @@ describe('SIGKILL during submits', () => {
     await stack?.stop();
   });
 
-  it('17 keyed submits, the host killed 3 times: one batch per key, every text once', async () => {
-    const text = `Submit-kill drill ${Date.now()}`;
-    const handset = (c: number, i: number) => `+1${620 + c}555${String(i).padStart(4, '0')}`;
-    const sizes = Array.from({ length: 17 }, (_, c) => (c % 3 === 0 ? 60 : 10));
-    const clients = sizes.map((size, c) =>
-      new Promise((r) => setTimeout(r, c * 120)).then(() =>
-        submitUntilAccepted(stack, { to: Array.from({ length: size }, (_, i) => handset(c, i)), message: text }, `kill-drill-${c}`, {
-          giveUpAfterMs: 240_000,
-        }),
-      ),
-    );
-    for (const pause of [300, 600, 600]) {
-      await new Promise((r) => setTimeout(r, pause));
-      await stack.restartHost('SIGKILL');
-    }
-    const results = await Promise.all(clients);
-    const accepted: AcceptedMessage[] = [];
-    for (const [c, result] of results.entries()) {
-      const batchId = result.messages[0]!.messageId.replace(/-\d+$/, '');
-      expect(new Set([...result.batchIds, batchId]), `client ${c}`).toEqual(new Set([batchId]));
-      expect(result.messages).toHaveLength(sizes[c]!);
-      accepted.push(...result.messages);
-    }
-    // Jobs a killed host had received come back after the 10-minute lease: the drill waits for them.
-    const statuses = await settled(stack, accepted, 15 * 60_000);
-    const handsets = sizes.flatMap((size, c) => Array.from({ length: size }, (_, i) => handset(c, i)));
-    expect(ledger(stack, text, accepted, statuses, handsets)).toEqual({ lost: [], duplicates: [], strays: [] });
-    console.log(`submit-kill drill: attempts ${results.map((r) => r.attempts).join(' ')}`);
-  }, 20 * 60_000);
+  it(
+    '17 keyed submits, the host killed 3 times: one batch per key, every text once',
+    async () => {
+      const text = `Submit-kill drill ${Date.now()}`;
+      const handset = (c: number, i: number) => `+1${620 + c}555${String(i).padStart(4, '0')}`;
+      const sizes = Array.from({ length: 17 }, (_, c) => (c % 3 === 0 ? 60 : 10));
+      const clients = sizes.map((size, c) =>
+        new Promise((r) => setTimeout(r, c * 120)).then(() =>
+          submitUntilAccepted(
+            stack,
+            { to: Array.from({ length: size }, (_, i) => handset(c, i)), message: text },
+            `kill-drill-${c}`,
+            {
+              giveUpAfterMs: 240_000,
+            },
+          ),
+        ),
+      );
+      for (const pause of [300, 600, 600]) {
+        await new Promise((r) => setTimeout(r, pause));
+        await stack.restartHost('SIGKILL');
+      }
+      const results = await Promise.all(clients);
+      const accepted: AcceptedMessage[] = [];
+      for (const [c, result] of results.entries()) {
+        const batchId = result.messages[0]!.messageId.replace(/-\d+$/, '');
+        expect(new Set([...result.batchIds, batchId]), `client ${c}`).toEqual(new Set([batchId]));
+        expect(result.messages).toHaveLength(sizes[c]!);
+        accepted.push(...result.messages);
+      }
+      // Jobs a killed host had received come back after the 10-minute lease: the drill waits for them.
+      const statuses = await settled(stack, accepted, 15 * 60_000);
+      const handsets = sizes.flatMap((size, c) => Array.from({ length: size }, (_, i) => handset(c, i)));
+      expect(ledger(stack, text, accepted, statuses, handsets)).toEqual({ lost: [], duplicates: [], strays: [] });
+      console.log(`submit-kill drill: attempts ${results.map((r) => r.attempts).join(' ')}`);
+    },
+    20 * 60_000,
+  );
 });
 
 describe('SIGKILL during sends', () => {
@@ -75,18 +84,22 @@ describe('SIGKILL during sends', () => {
     await stack?.stop();
   });
 
-  it('600 messages, the host killed 3 times mid-hand-over: none lost, none twice, none left sending', async () => {
-    const text = `Send-kill drill ${Date.now()}`;
-    const to = Array.from({ length: 600 }, (_, i) => `+1630555${String(i).padStart(4, '0')}`);
-    const response = await stack.postMessages({ to, message: text });
-    expect(response.status).toBe(202);
-    const accepted = ((await response.json()) as { messages: AcceptedMessage[] }).messages;
-    for (const after of [15_000, 20_000, 20_000]) {
-      await new Promise((r) => setTimeout(r, after));
-      await stack.restartHost('SIGKILL');
-    }
-    const statuses = await settled(stack, accepted, 16 * 60_000);
-    expect(ledger(stack, text, accepted, statuses, to)).toEqual({ lost: [], duplicates: [], strays: [] });
-    expect([...statuses.values()].filter((s) => s === 'sending')).toEqual([]);
-  }, 20 * 60_000);
+  it(
+    '600 messages, the host killed 3 times mid-hand-over: none lost, none twice, none left sending',
+    async () => {
+      const text = `Send-kill drill ${Date.now()}`;
+      const to = Array.from({ length: 600 }, (_, i) => `+1630555${String(i).padStart(4, '0')}`);
+      const response = await stack.postMessages({ to, message: text });
+      expect(response.status).toBe(202);
+      const accepted = ((await response.json()) as { messages: AcceptedMessage[] }).messages;
+      for (const after of [15_000, 20_000, 20_000]) {
+        await new Promise((r) => setTimeout(r, after));
+        await stack.restartHost('SIGKILL');
+      }
+      const statuses = await settled(stack, accepted, 16 * 60_000);
+      expect(ledger(stack, text, accepted, statuses, to)).toEqual({ lost: [], duplicates: [], strays: [] });
+      expect([...statuses.values()].filter((s) => s === 'sending')).toEqual([]);
+    },
+    20 * 60_000,
+  );
 });

@@ -47,39 +47,60 @@ const EXPLAINED = new Set(['failed', 'suppressed', 'canceled', 'expired']);
  * Waits until no accepted message is still on its way — with `reports`, until none is waiting for
  * its delivery report either — and returns the status of each.
  */
-export async function settled(stack: TestStack, messages: AcceptedMessage[], timeoutMs: number, options: { reports?: boolean } = {}): Promise<Map<string, string>> {
+export async function settled(
+  stack: TestStack,
+  messages: AcceptedMessage[],
+  timeoutMs: number,
+  options: { reports?: boolean } = {},
+): Promise<Map<string, string>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const statuses = new Map<string, string>();
     for (const batchId of new Set(messages.map((m) => m.messageId.replace(/-\d+$/, '')))) {
       let token: string | undefined;
       do {
-        const r = await stack.api(`batches/${batchId}?limit=1000${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`).catch(() => undefined);
+        const r = await stack
+          .api(`batches/${batchId}?limit=1000${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`)
+          .catch(() => undefined);
         if (!r || r.status !== 200) break;
         const page = (await r.json()) as { messages: Array<{ messageId: string; status: string }>; continuationToken?: string };
         for (const m of page.messages) statuses.set(m.messageId, m.status);
         token = page.continuationToken;
       } while (token);
     }
-    const pending = options.reports ? ['queued', 'scheduled', 'sending', 'sent', undefined] : ['queued', 'scheduled', 'sending', undefined];
+    const pending = options.reports
+      ? ['queued', 'scheduled', 'sending', 'sent', undefined]
+      : ['queued', 'scheduled', 'sending', undefined];
     const open = messages.filter((m) => pending.includes(statuses.get(m.messageId)));
     if (open.length === 0) return statuses;
     if (Date.now() > deadline) {
-      throw new Error(`${open.length} messages still on their way after ${timeoutMs} ms, e.g. ${open.slice(0, 3).map((m) => `${m.messageId}:${statuses.get(m.messageId)}`).join(' ')}`);
+      throw new Error(
+        `${open.length} messages still on their way after ${timeoutMs} ms, e.g. ${open
+          .slice(0, 3)
+          .map((m) => `${m.messageId}:${statuses.get(m.messageId)}`)
+          .join(' ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
 /** The drill's verdict: lost, duplicated and stray texts, counted on the handsets. */
-export function ledger(stack: TestStack, text: string, accepted: AcceptedMessage[], statuses: Map<string, string>, handsets: string[]) {
+export function ledger(
+  stack: TestStack,
+  text: string,
+  accepted: AcceptedMessage[],
+  statuses: Map<string, string>,
+  handsets: string[],
+) {
   const acceptedTo = new Set(accepted.map((m) => m.to));
   const lost: string[] = [];
   const duplicates: string[] = [];
   for (const m of accepted) {
     const received = stack.emulator.inbox(m.to).filter((x) => x.message === text).length;
     if (received > 1) duplicates.push(`${m.to} x${received}`);
-    if (received === 0 && !EXPLAINED.has(statuses.get(m.messageId) ?? '')) lost.push(`${m.to} (${statuses.get(m.messageId) ?? 'no record'})`);
+    if (received === 0 && !EXPLAINED.has(statuses.get(m.messageId) ?? ''))
+      lost.push(`${m.to} (${statuses.get(m.messageId) ?? 'no record'})`);
   }
   const strays = handsets.filter((to) => !acceptedTo.has(to) && stack.emulator.inbox(to).some((x) => x.message === text));
   return { lost, duplicates, strays };

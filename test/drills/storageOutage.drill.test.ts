@@ -68,12 +68,19 @@ it('8 x 120 recipients through a 20-second storage outage: one batch per key, ev
     expect(new Set([...result.batchIds, batchId]), `client ${c}: ${result.statuses.join(' ')}`).toEqual(new Set([batchId]));
     accepted.push(...result.messages);
   }
-  expect(results.some((r) => r.attempts > 1), 'some client had to retry').toBe(true);
+  expect(
+    results.some((r) => r.attempts > 1),
+    'some client had to retry',
+  ).toBe(true);
 
   const statuses = await settled(stack, accepted, 240_000, { reports: true });
-  const allHandsets = Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: PER_CLIENT }, (_, i) => handset(c, i))).flat();
+  const allHandsets = Array.from({ length: CLIENTS }, (_, c) =>
+    Array.from({ length: PER_CLIENT }, (_, i) => handset(c, i)),
+  ).flat();
   const verdict = ledger(stack, text, accepted, statuses, allHandsets);
-  console.log(`storage drill: stopped ${stoppedFor} ms; attempts per client ${results.map((r) => r.attempts).join(' ')}; statuses ${results.map((r) => r.statuses.join('/')).join(' | ')}`);
+  console.log(
+    `storage drill: stopped ${stoppedFor} ms; attempts per client ${results.map((r) => r.attempts).join(' ')}; statuses ${results.map((r) => r.statuses.join('/')).join(' | ')}`,
+  );
   expect(verdict).toEqual({ lost: [], duplicates: [], strays: [] });
   expect([...statuses.values()].filter((s) => s !== 'delivered')).toEqual([]);
 }, 600_000);

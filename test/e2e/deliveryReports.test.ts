@@ -19,7 +19,11 @@ async function view(stack: TestStack, id: string): Promise<View> {
 }
 
 async function sendAll(stack: TestStack, count: number): Promise<Array<{ messageId: string; to: string }>> {
-  const response = await stack.postMessages({ to: Array.from({ length: count }, (_, i) => handset(i)), message: 'Report drill', from: SENDER });
+  const response = await stack.postMessages({
+    to: Array.from({ length: count }, (_, i) => handset(i)),
+    message: 'Report drill',
+    from: SENDER,
+  });
   expect(response.status).toBe(202);
   return ((await response.json()) as { messages: Array<{ messageId: string; to: string }> }).messages;
 }
@@ -37,7 +41,14 @@ describe('reports late, twice and out of order', () => {
     stack = await startTestStack({
       env: { SMS_SENDERS: senders },
       emulator: {
-        deliveryReports: { delayMs: 100, lateShare: 0.3, lateDelayMs: 2500, duplicateShare: 1, shuffleWindow: 20, shuffleWindowMs: 800 },
+        deliveryReports: {
+          delayMs: 100,
+          lateShare: 0.3,
+          lateDelayMs: 2500,
+          duplicateShare: 1,
+          shuffleWindow: 20,
+          shuffleWindowMs: 800,
+        },
         faults: {
           handsets: {
             [handset(3)]: { kind: 'failed', code: 4005 },
@@ -79,7 +90,9 @@ describe('reports late, twice and out of order', () => {
         expect(v.history.filter((h) => h.status === 'delivered')).toHaveLength(1);
       }
     }
-    const reports = stack.emulator.eventDeliveries().filter((d) => d.eventType === 'Microsoft.Communication.SMSDeliveryReportReceived');
+    const reports = stack.emulator
+      .eventDeliveries()
+      .filter((d) => d.eventType === 'Microsoft.Communication.SMSDeliveryReportReceived');
     expect(reports.length).toBeGreaterThanOrEqual(120);
   });
 });
@@ -123,6 +136,8 @@ describe('reconciliation', () => {
       expect(v.history.at(-1)!.reason).toMatch(/GET \/deliveryReports/);
       expectForwardHistory(v);
     }
-    expect(stack.emulator.eventDeliveries().filter((d) => d.eventType === 'Microsoft.Communication.SMSDeliveryReportReceived')).toHaveLength(0);
+    expect(
+      stack.emulator.eventDeliveries().filter((d) => d.eventType === 'Microsoft.Communication.SMSDeliveryReportReceived'),
+    ).toHaveLength(0);
   });
 });

@@ -51,7 +51,8 @@ describe('the curl flow of the README', () => {
     const response = await stack.api('health');
     expect(response.status).toBe(200);
     const summary = (await response.json()) as Record<string, unknown>;
-    expect(summary).toEqual({ status: 'healthy', checkedAt: expect.any(String) });
+    // The verdict, and whether sending is paused (docs/security.md): nothing about which part is which.
+    expect(summary).toEqual({ status: 'healthy', checkedAt: expect.any(String), sending: 'active' });
     const details = await stack.api('health/details');
     const body = (await details.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(body.status).toBe('healthy');
@@ -70,7 +71,11 @@ describe('bad requests', () => {
     ['invalid JSON', '{"to": ["+14255550123"], "message": ', 'invalid-json'],
     ['a non-E.164 number', { to: ['+1425555'], message: 'hi' }, 'to[0]'],
     ['an empty message', { to: ['+14255550123'], message: '' }, 'message'],
-    ['too many recipients', { to: Array.from({ length: 1001 }, (_, i) => `+1425555${String(1000 + (i % 9000)).padStart(4, '0')}`), message: 'hi' }, 'to'],
+    [
+      'too many recipients',
+      { to: Array.from({ length: 1001 }, (_, i) => `+1425555${String(1000 + (i % 9000)).padStart(4, '0')}`), message: 'hi' },
+      'to',
+    ],
     ['an unknown field', { to: '+14255550123', message: 'hi', colour: 'red' }, '(body)'],
   ];
 
@@ -133,6 +138,10 @@ describe('malformed input never earns a 500', () => {
       });
     const response = await post({ ...envelope, id: `bad-${Date.now()}`, data: { ...data, from: '+1555555\ud800' } });
     expect(response.status).toBe(202);
-    await waitFor(async () => (stack.logs.some((line) => /inbound SMS rejected.*from is not well-formed/.test(line)) ? true : undefined), 5000, 'the rejection in the log');
+    await waitFor(
+      async () => (stack.logs.some((line) => /inbound SMS rejected.*from is not well-formed/.test(line)) ? true : undefined),
+      5000,
+      'the rejection in the log',
+    );
   });
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
     emulator: { optOut: { keywordTypes: ['tollFree'] } },
   });
   events = new QueueClient(stack.storageConnectionString, 'sms-events');
-}, 120_000);
+}); // the e2e project's hook timeout: it covers waiting for a stack slot
 
 afterAll(async () => {
   await stack?.stop();
@@ -257,7 +257,12 @@ describe('Event Grid deliveries', () => {
         },
       },
     ];
-    expect((await post(cloudEvent, { 'content-type': 'application/cloudevents-batch+json; charset=utf-8' })).status).toBe(202);
+    // Event Grid sends aeg-event-type with CloudEvents too (only the content type differs), and the host requires it.
+    const cloudHeaders = {
+      'content-type': 'application/cloudevents-batch+json; charset=utf-8',
+      'aeg-event-type': 'Notification',
+    };
+    expect((await post(cloudEvent, cloudHeaders)).status).toBe(202);
 
     const thread = await getJson<Thread>('conversations/15555555555?from=15555555555');
     expect(thread.messages.map((m) => [m.direction, m.body])).toEqual([

@@ -10,7 +10,11 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    emulator: { faults: { handsets: { '+14255550144': { kind: 'rejected', httpStatusCode: 400, errorMessage: 'Invalid To phone number format.' } } } },
+    emulator: {
+      faults: {
+        handsets: { '+14255550144': { kind: 'rejected', httpStatusCode: 400, errorMessage: 'Invalid To phone number format.' } },
+      },
+    },
   });
 });
 
@@ -24,7 +28,8 @@ it('no log line holds a phone number, a body, a key or a connection string', asy
   const accepted = (await response.json()) as { batchId: string };
   await waitFor(
     async () => {
-      const counts = ((await (await stack.api(`batches/${accepted.batchId}`)).json()) as { counts: Record<string, number> }).counts;
+      const counts = ((await (await stack.api(`batches/${accepted.batchId}`)).json()) as { counts: Record<string, number> })
+        .counts;
       return (counts.delivered ?? 0) + (counts.failed ?? 0) === 3 ? counts : undefined;
     },
     15_000,

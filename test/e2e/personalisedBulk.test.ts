@@ -5,8 +5,8 @@
 // per-recipient errors, a new version, the preview, analytics by template version, and the
 // dashboard's template filter in headless Chromium.
 import { randomBytes } from 'node:crypto';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
@@ -25,11 +25,9 @@ beforeAll(async () => {
       STATUS_WEBHOOK_URLS: hook.url,
       STATUS_WEBHOOK_SECRET: SECRET,
     },
-    // Events carry the message id as the send returned it: the published forms differ by a suffix
-    // the pipeline does not match yet (docs/acs-fidelity-followup.md P2, the ACS-forms work).
-    emulator: { deliveryReports: { delayMs: 50 }, forms: { messageIds: { events: 'asSent' } } },
+    emulator: { deliveryReports: { delayMs: 50 } },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await stack?.stop();
@@ -80,19 +78,32 @@ describe('1,000 messages with texts of their own in one request', () => {
   // Every fifth person gets one of two shared texts (100 each, spread through the request); the
   // other 800 a text of their own.
   const textOf = (i: number) =>
-    i % 5 === 0 ? (i % 10 === 0 ? 'Your order is ready for pickup.' : 'Your table is ready.') : `Hi person ${i}, your appointment is Tuesday at ${8 + (i % 9)}:00.`;
+    i % 5 === 0
+      ? i % 10 === 0
+        ? 'Your order is ready for pickup.'
+        : 'Your table is ready.'
+      : `Hi person ${i}, your appointment is Tuesday at ${8 + (i % 9)}:00.`;
   let accepted: Accepted;
 
   it('delivers every message, each handset receives its own text exactly once', async () => {
     accepted = await accept({
-      messages: to.map((t, i) => ({ to: t, text: textOf(i), reference: `appt-${i}`, ...(i === 7 ? { metadata: { clinic: 'north' } } : {}) })),
+      messages: to.map((t, i) => ({
+        to: t,
+        text: textOf(i),
+        reference: `appt-${i}`,
+        ...(i === 7 ? { metadata: { clinic: 'north' } } : {}),
+      })),
       from: SENDER,
       tag: 'reminders',
     });
     expect(accepted.messages).toHaveLength(N);
     expect(accepted.messages[42]).toMatchObject({ to: to[42], reference: 'appt-42', status: 'queued' });
 
-    await waitFor(async () => ((await batchCounts(accepted.batchId)).delivered === N ? true : undefined), 300_000, 'all 1,000 delivered');
+    await waitFor(
+      async () => ((await batchCounts(accepted.batchId)).delivered === N ? true : undefined),
+      300_000,
+      'all 1,000 delivered',
+    );
     for (let i = 0; i < N; i++) {
       const inbox = stack.emulator.inbox(to[i]!);
       expect(
@@ -127,7 +138,12 @@ describe('1,000 messages with texts of their own in one request', () => {
     expect(found.status).toBe(200);
     const { items } = (await found.json()) as { items: Array<View & { metadata?: Record<string, string> }> };
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ messageId: accepted.messages[7]!.messageId, reference: 'appt-7', status: 'delivered', metadata: { clinic: 'north' } });
+    expect(items[0]).toMatchObject({
+      messageId: accepted.messages[7]!.messageId,
+      reference: 'appt-7',
+      status: 'delivered',
+      metadata: { clinic: 'north' },
+    });
     expect(((await (await stack.api('messages?reference=appt-unknown')).json()) as { items: unknown[] }).items).toEqual([]);
     const bad = await stack.api('messages?reference=has%20space');
     expect(bad.status).toBe(400);
@@ -136,14 +152,23 @@ describe('1,000 messages with texts of their own in one request', () => {
     const ids = [0, 7, 999].map((i) => accepted.messages[i]!.messageId);
     await waitFor(
       async () => {
-        const events = hook.accepted().flatMap((r) => r.events).filter((e) => ids.includes(String(e.data.messageId)));
-        return ids.every((id) => events.some((e) => e.data.messageId === id && e.data.status === 'delivered')) ? events : undefined;
+        const events = hook
+          .accepted()
+          .flatMap((r) => r.events)
+          .filter((e) => ids.includes(String(e.data.messageId)));
+        return ids.every((id) => events.some((e) => e.data.messageId === id && e.data.status === 'delivered'))
+          ? events
+          : undefined;
       },
       30_000,
       'the status events',
     );
-    const events = hook.accepted().flatMap((r) => r.events).filter((e) => ids.includes(String(e.data.messageId)));
-    for (const e of events) expect(e.data.reference, `${e.id}`).toBe(`appt-${[0, 7, 999][ids.indexOf(String(e.data.messageId))]}`);
+    const events = hook
+      .accepted()
+      .flatMap((r) => r.events)
+      .filter((e) => ids.includes(String(e.data.messageId)));
+    for (const e of events)
+      expect(e.data.reference, `${e.id}`).toBe(`appt-${[0, 7, 999][ids.indexOf(String(e.data.messageId))]}`);
     const statuses = new Set(events.map((e) => String(e.data.status)));
     for (const status of ['queued', 'sent', 'delivered']) expect(statuses).toContain(status);
   }, 60_000);
@@ -152,7 +177,7 @@ describe('1,000 messages with texts of their own in one request', () => {
 describe('templates', () => {
   const people = [handset(2000), handset(2001), handset(2002), handset(2003)];
 
-  it('renders each recipient\'s text with the locale\'s variant; wrong variables are that recipient\'s error', async () => {
+  it("renders each recipient's text with the locale's variant; wrong variables are that recipient's error", async () => {
     const put = await stack.api('templates/appointment-reminder', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -187,7 +212,9 @@ describe('templates', () => {
     ]);
 
     await waitFor(async () => ((await batchCounts(result.batchId)).delivered === 2 ? true : undefined), 60_000, 'both delivered');
-    expect(stack.emulator.inbox(people[0]!).map((m) => m.message)).toEqual(['Hallo AnaMüller, Ihr Termin ist am Dienstag um 10:00 Uhr.']);
+    expect(stack.emulator.inbox(people[0]!).map((m) => m.message)).toEqual([
+      'Hallo AnaMüller, Ihr Termin ist am Dienstag um 10:00 Uhr.',
+    ]);
     expect(stack.emulator.inbox(people[1]!).map((m) => m.message)).toEqual(['Hallo Ben, Ihr Termin ist am Mittwoch um 9 Uhr.']);
     expect(stack.emulator.inbox(people[2]!)).toEqual([]);
     expect(stack.emulator.inbox(people[3]!)).toEqual([]);
@@ -197,11 +224,19 @@ describe('templates', () => {
 
   it('a request whose every recipient is wrong is refused, naming each variable, and nothing is sent', async () => {
     const before = stack.emulator.sends().length;
-    const response = await stack.postMessages({ template: 'appointment-reminder', from: SENDER, to: [{ to: handset(2010), variables: { name: 'X', day: 'Mo' } }] });
+    const response = await stack.postMessages({
+      template: 'appointment-reminder',
+      from: SENDER,
+      to: [{ to: handset(2010), variables: { name: 'X', day: 'Mo' } }],
+    });
     expect(response.status).toBe(400);
     const problem = (await response.json()) as { errors: Array<{ field: string; message: string }> };
     expect(problem.errors).toEqual([expect.objectContaining({ field: 'to[0].variables.time' })]);
-    const unknown = await stack.postMessages({ template: 'no-such-template', from: SENDER, to: [{ to: handset(2011), variables: {} }] });
+    const unknown = await stack.postMessages({
+      template: 'no-such-template',
+      from: SENDER,
+      to: [{ to: handset(2011), variables: {} }],
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field)).toEqual(['template']);
     await new Promise((r) => setTimeout(r, 1000));
@@ -225,7 +260,11 @@ describe('templates', () => {
         { to: handset(2021), variables: { name: 'Ünal ✓', day: 'Wed', time: '11:00' } },
       ],
     };
-    const preview = await stack.api('messages/preview', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const preview = await stack.api('messages/preview', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(preview.status).toBe(200);
     const shown = (await preview.json()) as {
       recipients: Array<{ text: string; encoding: string; segments: number }>;
@@ -242,12 +281,19 @@ describe('templates', () => {
 
     const sent = await accept(body);
     expect(sent.template).toEqual({ name: 'appointment-reminder', version: 2 });
-    await waitFor(async () => ((await batchCounts(sent.batchId)).delivered === 2 ? true : undefined), 60_000, 'version 2 delivered');
+    await waitFor(
+      async () => ((await batchCounts(sent.batchId)).delivered === 2 ? true : undefined),
+      60_000,
+      'version 2 delivered',
+    );
     expect(stack.emulator.inbox(handset(2020)).map((m) => m.message)).toEqual(['Reminder: Eva, Tue 10:00. Reply C to cancel.']);
 
     const today = new Date().toISOString().slice(0, 10);
     const report = async (query: string) =>
-      (await (await stack.api(`analytics?from=${today}&to=${today}&${query}`)).json()) as { totals: { submitted: number; delivered: number }; groups: Array<{ key: string | null; submitted: number; delivered: number }> };
+      (await (await stack.api(`analytics?from=${today}&to=${today}&${query}`)).json()) as {
+        totals: { submitted: number; delivered: number };
+        groups: Array<{ key: string | null; submitted: number; delivered: number }>;
+      };
     await waitFor(
       async () => ((await report('template=appointment-reminder&groupBy=day')).totals.delivered === 4 ? true : undefined),
       30_000,
@@ -265,7 +311,7 @@ describe('templates', () => {
 
 describe('the dashboard', () => {
   it('filters by template and shows each version in its own row', async () => {
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
       const errors: string[] = [];
@@ -281,9 +327,15 @@ describe('the dashboard', () => {
 
       const loads = await page.evaluate(() => (window as unknown as { smsDashboard: { loads: number } }).smsDashboard.loads);
       await page.selectOption('#template', 'appointment-reminder');
-      await page.waitForFunction((n) => (window as unknown as { smsDashboard: { loads: number } }).smsDashboard.loads > n && document.body.dataset.state === 'ready', loads, {
-        timeout: 30_000,
-      });
+      await page.waitForFunction(
+        (n) =>
+          (window as unknown as { smsDashboard: { loads: number } }).smsDashboard.loads > n &&
+          document.body.dataset.state === 'ready',
+        loads,
+        {
+          timeout: 30_000,
+        },
+      );
       expect(await kpi('submitted')).toBe('4');
       expect(await kpi('delivered')).toBe('4');
       expect(await rows()).toEqual(['appointment-reminder@1', 'appointment-reminder@2']);

@@ -51,16 +51,23 @@ describe('bulk and idempotent', () => {
     first = (await response.json()) as Accepted;
     expect(first.messages).toHaveLength(1000);
 
-    await waitFor(async () => ((await batchCounts(first.batchId)).delivered === 1000 ? true : undefined), 60_000, 'all 1,000 delivered');
+    await waitFor(
+      async () => ((await batchCounts(first.batchId)).delivered === 1000 ? true : undefined),
+      150_000,
+      'all 1,000 delivered',
+    );
     const requests = stack.emulator.sends().filter((s) => s.from === SHORT_CODE);
     const perRequest = new Map<string, number>();
     for (const s of requests) perRequest.set(s.requestId, (perRequest.get(s.requestId) ?? 0) + 1);
     expect(Math.max(...perRequest.values())).toBeLessThanOrEqual(100);
     expect(perRequest.size).toBe(10);
     for (const to of recipients) {
-      expect(stack.emulator.inbox(to).filter((m) => m.message === 'Storm warning: stay indoors tonight.'), to).toHaveLength(1);
+      expect(
+        stack.emulator.inbox(to).filter((m) => m.message === 'Storm warning: stay indoors tonight.'),
+        to,
+      ).toHaveLength(1);
     }
-  });
+  }, 180_000);
 
   it('an idempotent retry of that request returns the original answer and creates nothing', async () => {
     const before = stack.emulator.sends().length;
@@ -74,7 +81,10 @@ describe('bulk and idempotent', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(stack.emulator.sends().length).toBe(before);
 
-    const conflict = await stack.postMessages({ to: recipients.slice(0, 2), message: 'Different', from: SHORT_CODE }, { 'idempotency-key': 'storm-2026-11-25' });
+    const conflict = await stack.postMessages(
+      { to: recipients.slice(0, 2), message: 'Different', from: SHORT_CODE },
+      { 'idempotency-key': 'storm-2026-11-25' },
+    );
     expect(conflict.status).toBe(422);
     expect(conflict.headers.get('content-type')).toContain('application/problem+json');
   });
@@ -83,17 +93,28 @@ describe('bulk and idempotent', () => {
 describe('schedule, cancel, expire', () => {
   it('a scheduled message arrives no earlier than its time', async () => {
     const at = new Date(Date.now() + 4000);
-    const response = await stack.postMessages({ to: '+12065559001', message: 'Scheduled hello', from: SHORT_CODE, scheduledAt: at.toISOString() });
+    const response = await stack.postMessages({
+      to: '+12065559001',
+      message: 'Scheduled hello',
+      from: SHORT_CODE,
+      scheduledAt: at.toISOString(),
+    });
     const accepted = (await response.json()) as Accepted;
     expect(accepted.messages[0]!.status).toBe('scheduled');
     const received = await waitFor(async () => stack.emulator.inbox('+12065559001')[0], 20_000, 'the scheduled message');
     expect(Date.parse(received.receivedAt)).toBeGreaterThanOrEqual(at.getTime());
-    await waitFor(async () => ((await statusOf(accepted.messages[0]!.messageId)) === 'delivered' ? true : undefined), 10_000, 'delivered');
+    await waitFor(
+      async () => ((await statusOf(accepted.messages[0]!.messageId)) === 'delivered' ? true : undefined),
+      30_000,
+      'delivered',
+    );
   });
 
   it('a canceled message never reaches the handset', async () => {
     const at = new Date(Date.now() + 3000);
-    const accepted = (await (await stack.postMessages({ to: '+12065559002', message: 'Never mind', from: SHORT_CODE, scheduledAt: at.toISOString() })).json()) as Accepted;
+    const accepted = (await (
+      await stack.postMessages({ to: '+12065559002', message: 'Never mind', from: SHORT_CODE, scheduledAt: at.toISOString() })
+    ).json()) as Accepted;
     const id = accepted.messages[0]!.messageId;
     const cancel = await stack.api(`messages/${id}`, { method: 'DELETE' });
     expect(cancel.status).toBe(200);
@@ -108,7 +129,9 @@ describe('schedule, cancel, expire', () => {
     // ACS throttles the number for a while: the message cannot be handed over within 5 s.
     stack.emulator.configure({ faults: { throttleShare: 1, retryAfterSeconds: 2 } });
     try {
-      const accepted = (await (await stack.postMessages({ to: '+12065559003', message: 'Too late', from: SLOW, validFor: 5 })).json()) as Accepted;
+      const accepted = (await (
+        await stack.postMessages({ to: '+12065559003', message: 'Too late', from: SLOW, validFor: 5 })
+      ).json()) as Accepted;
       const id = accepted.messages[0]!.messageId;
       await waitFor(async () => ((await statusOf(id)) === 'expired' ? true : undefined), 30_000, 'expired');
     } finally {

@@ -2,12 +2,12 @@
 // under injected 429s, 5xx and timeouts, and across a SIGKILL of the function host, every message
 // is delivered exactly once; a STOP recorded while messages wait stops all of them; a permanent
 // per-recipient failure is not retried; a poison queue message is dead-lettered on first receipt.
-import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendRecord } from '../../local/acsEmulator/state.js';
 import { loadConfig } from '../../shared/config.js';
 import { buildServices } from '../../shared/composition.js';
 import { startTestStack, waitFor, type TestStack } from '../support/localStack.js';
+import { outboundTransport } from '../support/outboundTransport.js';
 
 // A short code with room to spare (these tests are about faults, not pacing) and a burst of 10, so
 // 1,000 messages make a hundred ACS requests and the injected shares of faults really show.
@@ -178,8 +178,8 @@ describe('failures that are not retried', () => {
       ],
       delivery_report: true,
     };
-    const queue = new QueueClient(stack.storageConnectionString, 'sms-outbound');
-    await queue.sendMessage(Buffer.from(JSON.stringify(job), 'utf8').toString('base64'));
+    const transport = outboundTransport(stack);
+    await transport.enqueue(job);
 
     const services = buildServices(loadConfig(stack.settings));
     const letter = await waitFor(
@@ -201,8 +201,9 @@ describe('failures that are not retried', () => {
     // First receipt: handled once, never put back, never moved to the poison queue, nothing sent.
     const received = stack.logs.filter((l) => l.includes('send job deadLettered') && l.includes('delivery_report'));
     expect(received).toHaveLength(1);
-    expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
-    expect(await new QueueClient(stack.storageConnectionString, 'sms-outbound-poison').exists()).toBe(false);
+    await waitFor(async () => ((await transport.queuedCount()) === 0 ? true : undefined), 10_000, 'the job settled');
+    expect(await transport.deadLetterCount()).toBe(0);
     expect(stack.emulator.sends().filter((s) => s.message === 'Welcome aboard')).toHaveLength(0);
+    await transport.close();
   }, 60_000);
 });

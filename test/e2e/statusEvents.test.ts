@@ -154,7 +154,7 @@ beforeAll(async () => {
       },
     },
   });
-}, 120_000);
+}); // the e2e project's hook timeout: it covers waiting for a stack slot
 
 afterAll(async () => {
   await stack?.stop();

@@ -34,7 +34,7 @@ it('a wrong access key gets 401 and the message is not marked sent', async () =>
 it('/api/health says ACS refused the credentials, in the words the deploy hook looks for', async () => {
   // infra/hooks/stageTwo.mjs reads this after every deploy: a 401/403 means the app's identity is not
   // accepted for SMS, and the hook names the setting that switches to a built-in role.
-  const health = await stack.api('health');
+  const health = await stack.api('health/details');
   expect(health.status).toBe(503);
   const report = (await health.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
   expect(report.checks.acs).toMatchObject({

@@ -385,8 +385,8 @@ function call(node: Extract<Node, { kind: 'call' }>, ctx: Context): Value {
     }
     case 'contains': {
       const [c, v] = args();
-      if (Array.isArray(c)) return c.some((x) => JSON.stringify(plain(x)) === JSON.stringify(plain(v!)));
-      if (isObject(c)) return str(v!) in c;
+      if (Array.isArray(c)) return c.some((x) => JSON.stringify(plain(x as Value)) === JSON.stringify(plain(v!)));
+      if (c !== undefined && isObject(c)) return str(v!) in c;
       return str(c!).includes(str(v!));
     }
     case 'startswith':

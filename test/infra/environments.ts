@@ -42,6 +42,9 @@ export const optionalEnv: Record<string, string> = {
   INBOUND_KEYWORDS: '{"stop":["STOP","ARRET"],"senders":{"+18005550100":{"help":["HELP","AIDE"]}}}',
   INBOUND_REPLIES: '{"help":"Acme alerts. Reply STOP to end.","types":{"tollFree":{"help":"Acme: reply STOP to end."}}}',
   RECONCILE_SCHEDULE: '0 */10 * * * *',
+  SMS_ALLOWED_COUNTRIES: 'US,CA,GB',
+  SMS_BUDGET_WHEN_REACHED: 'queue',
+  SMS_PUMPING_PROTECTION: '{"burstPerMinute":30,"otpTags":["otp","login"],"enabled":true}',
 };
 
 export interface Evaluated {

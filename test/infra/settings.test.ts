@@ -35,14 +35,23 @@ const HOST_SETTING =
  * floating-point type to carry them; endpoint overrides for sovereign clouds.
  */
 const SET_BY_HAND = [
+  // Azure Monitor by default (auto); set by hand only to stop exporting (none) or to read it in the log stream (console).
+  'TELEMETRY_EXPORTER',
   'STATUS_WEBHOOK_SECRET',
   'ANALYTICS_SMS_PRICES',
+  'SMS_BUDGETS',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__queueServiceUri',
 ];
 
 /** Connection strings and keys: local only. Infra must never set them (identity everywhere in Azure). */
-const LOCAL_ONLY = ['AzureWebJobsStorage', 'ServiceBusConnection', 'ACS_CONNECTION_STRING', 'EVENTGRID_TOPIC_KEY'];
+const LOCAL_ONLY = [
+  'AzureWebJobsStorage',
+  'ServiceBusConnection',
+  'ACS_CONNECTION_STRING',
+  'EVENTGRID_TOPIC_KEY',
+  'TELEMETRY_FILE',
+];
 
 /** Set by App Service itself. */
 const PLATFORM = ['WEBSITE_SITE_NAME'];

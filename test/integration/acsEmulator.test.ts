@@ -54,6 +54,7 @@ interface EventData {
   message?: string;
   segmentCount?: number;
   validationCode?: string;
+  validationUrl?: string;
 }
 
 interface GridEvent {
@@ -376,7 +377,7 @@ describe('ACS SMS emulator', () => {
         body,
       });
       expect(response.status).toBe(401);
-      expect((await response.json()).error.code).toBe('Denied');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('Denied');
 
       const unsigned = await fetch(`${emulator.url}${path}`, {
         method: 'POST',
@@ -947,6 +948,8 @@ describe('ACS SMS emulator', () => {
     // "UnsupportedApiVersion". The spec shows one id form: the path id is the report's messageId,
     // the id the send returned; nothing says ACS accepts another.
     it('GET /deliveryReports/{id} returns the report for the id exactly as the send returned it; 404 otherwise', async () => {
+      // Long enough that the report cannot exist yet when the first GET comes, on a busy machine too.
+      emulator.configure({ deliveryReports: { delayMs: 2000 } });
       const [sent] = await send(smsClient(emulator), { from: TOLL_FREE, to: [ALICE], message: 'report' }, { tag: 't1' });
       // Not there until the (emulated) carrier reported.
       expect((await acsRequest(emulator, 'GET', `/deliveryReports/${sent.messageId}?api-version=2026-01-23`)).status).toBe(404);

@@ -42,8 +42,17 @@ describe('the Table Storage analytics store', () => {
       tally: { submitted: 1, segmentsSent: 2, fc_4005: i % 10 === 0 ? 1 : 0 },
     }));
     // Eight writers, each with every fact in its own order, plus partial repeats: 3,000+ attempts, 300 facts.
-    const shuffled = (seed: number) => [...facts].sort((a, b) => ((a.key.length * 31 + seed * a.key.charCodeAt(a.key.length - 1)) % 7) - ((b.key.length * 31 + seed * b.key.charCodeAt(b.key.length - 1)) % 7));
-    await Promise.all([...Array.from({ length: 8 }, (_, i) => store.record(shuffled(i))), store.record(facts.slice(0, 50)), store.record(facts.slice(250))]);
+    const shuffled = (seed: number) =>
+      [...facts].sort(
+        (a, b) =>
+          ((a.key.length * 31 + seed * a.key.charCodeAt(a.key.length - 1)) % 7) -
+          ((b.key.length * 31 + seed * b.key.charCodeAt(b.key.length - 1)) % 7),
+      );
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => store.record(shuffled(i))),
+      store.record(facts.slice(0, 50)),
+      store.record(facts.slice(250)),
+    ]);
     await store.record(facts);
 
     const byDay = await readAnalytics(store, { ...day('2026-10-01'), groupBy: 'day', tag: 'load' });
@@ -55,7 +64,11 @@ describe('the Table Storage analytics store', () => {
       ['2026-10-01T12:00:00Z', 100],
     ]);
     // Part of a day reads the hourly counters.
-    const afternoon = await readAnalytics(store, { from: new Date('2026-10-01T11:00:00Z'), to: new Date('2026-10-01T12:00:00Z'), groupBy: 'tag' });
+    const afternoon = await readAnalytics(store, {
+      from: new Date('2026-10-01T11:00:00Z'),
+      to: new Date('2026-10-01T12:00:00Z'),
+      groupBy: 'tag',
+    });
     expect(afternoon.groups).toHaveLength(1);
     expect(afternoon.totals.submitted).toBe(100);
   });
@@ -63,17 +76,29 @@ describe('the Table Storage analytics store', () => {
   it('stays exact when instances write the same counters, each remembering rows the other has changed since', async () => {
     const tables = createTableAdapters({ kind: 'connectionString', connectionString: azurite.connectionString });
     const instances = [store, new TableAnalyticsStore(tables.clientFor), new TableAnalyticsStore(tables.clientFor)];
-    const fact = (i: number): AnalyticsFact => ({ key: `e:multi-${i}`, at: '2026-10-02T09:30:00.000Z', tag: 'multi', sender: '+18005550100', template: '', tally: { delivered: 1, segmentsDelivered: 1 } });
+    const fact = (i: number): AnalyticsFact => ({
+      key: `e:multi-${i}`,
+      at: '2026-10-02T09:30:00.000Z',
+      tag: 'multi',
+      sender: '+18005550100',
+      template: '',
+      tally: { delivered: 1, segmentsDelivered: 1 },
+    });
     // Rounds of one fact per call, every instance at once, each round a duplicate of the last one
     // too: every instance's remembered ETags are stale by its next round.
     for (let round = 0; round < 12; round++) {
-      await Promise.all(instances.flatMap((s, n) => [s.record([fact(round * 10 + n)]), s.record([fact(round * 10 + n), ...(round > 0 ? [fact((round - 1) * 10 + n)] : [])])]));
+      await Promise.all(
+        instances.flatMap((s, n) => [
+          s.record([fact(round * 10 + n)]),
+          s.record([fact(round * 10 + n), ...(round > 0 ? [fact((round - 1) * 10 + n)] : [])]),
+        ]),
+      );
     }
     const report = await readAnalytics(store, { ...day('2026-10-02'), groupBy: 'day', tag: 'multi' });
     expect(report.totals).toMatchObject({ delivered: 36, segmentsDelivered: 36 });
   });
 
-  it('keeps each template version\'s counters apart and reads one version, every version of a name, or all', async () => {
+  it("keeps each template version's counters apart and reads one version, every version of a name, or all", async () => {
     const fact = (i: number, template: string): AnalyticsFact => ({
       key: `e:tpl-${i}`,
       at: '2026-10-03T08:10:00.000Z',
@@ -91,9 +116,17 @@ describe('the Table Storage analytics store', () => {
     ];
     await Promise.all([store.record(facts), store.record([...facts].reverse())]);
     for (const groupBy of ['day', 'hour'] as const) {
-      const range = groupBy === 'day' ? day('2026-10-03') : { from: new Date('2026-10-03T08:00:00Z'), to: new Date('2026-10-03T09:00:00Z') };
-      const read = async (template?: string) => (await readAnalytics(store, { ...range, groupBy, tag: 'tpl', ...(template ? { template } : {}) })).totals.submitted;
-      expect([await read(), await read('reminder'), await read('reminder@2'), await read('reminder-x'), await read('reminder@3')]).toEqual([80, 65, 25, 10, 0]);
+      const range =
+        groupBy === 'day' ? day('2026-10-03') : { from: new Date('2026-10-03T08:00:00Z'), to: new Date('2026-10-03T09:00:00Z') };
+      const read = async (template?: string) =>
+        (await readAnalytics(store, { ...range, groupBy, tag: 'tpl', ...(template ? { template } : {}) })).totals.submitted;
+      expect([
+        await read(),
+        await read('reminder'),
+        await read('reminder@2'),
+        await read('reminder-x'),
+        await read('reminder@3'),
+      ]).toEqual([80, 65, 25, 10, 0]);
       const versions = await readAnalytics(store, { ...range, groupBy: 'templateVersion', tag: 'tpl' });
       expect(versions.groups.map((g) => [g.key, g.submitted])).toEqual([
         [null, 5],
@@ -107,14 +140,18 @@ describe('the Table Storage analytics store', () => {
   it('spreads a day over its shards: no counter row is written by every message', async () => {
     const partitions = new Set<string>();
     let facts = 0;
-    for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey ge '20261001' and PartitionKey lt '20261002'` } })) {
+    for await (const e of client.listEntities({
+      queryOptions: { filter: `PartitionKey ge '20261001' and PartitionKey lt '20261002'` },
+    })) {
       partitions.add(e.partitionKey!);
       if (e.rowKey!.startsWith('f|')) facts++;
     }
     expect(facts).toBe(300);
     expect(partitions.size).toBe(ANALYTICS_SHARDS);
     // Each shard's day counter holds only its share of the 300.
-    for await (const e of client.listEntities<{ submitted: number }>({ queryOptions: { filter: `PartitionKey ge '20261001' and PartitionKey lt '20261002' and RowKey ge 'd|' and RowKey lt 'd}'` } })) {
+    for await (const e of client.listEntities<{ submitted: number }>({
+      queryOptions: { filter: `PartitionKey ge '20261001' and PartitionKey lt '20261002' and RowKey ge 'd|' and RowKey lt 'd}'` },
+    })) {
       expect(e.submitted).toBeLessThan(60);
     }
   });
@@ -136,17 +173,50 @@ describe('inbound and opt-out figures through the analytics destination', () => 
     type: 'sms.message.delivered',
     subject: `messages/m${n}`,
     time: new Date(Date.parse(sentAt) + 3000).toISOString(),
-    data: { messageId: `m${n}`, batchId: 'b', status: 'delivered', previousStatus: 'sent', from, to: `+1425555${String(n).padStart(4, '0')}`, tag, encoding: 'GSM-7', segments: 1, sentAt, eventTime: new Date(Date.parse(sentAt) + 1500).toISOString() },
+    data: {
+      messageId: `m${n}`,
+      batchId: 'b',
+      status: 'delivered',
+      previousStatus: 'sent',
+      from,
+      to: `+1425555${String(n).padStart(4, '0')}`,
+      tag,
+      encoding: 'GSM-7',
+      segments: 1,
+      sentAt,
+      eventTime: new Date(Date.parse(sentAt) + 1500).toISOString(),
+    },
   });
-  const inbound = (id: string, from: string, keyword: InboundEventData['keyword'], time: string, inReplyTo?: InboundEventData['inReplyTo'], to = US): PipelineEvent<InboundEventData> => ({
+  const inbound = (
+    id: string,
+    from: string,
+    keyword: InboundEventData['keyword'],
+    time: string,
+    inReplyTo?: InboundEventData['inReplyTo'],
+    to = US,
+  ): PipelineEvent<InboundEventData> => ({
     ...base,
     id: `inbound.${id}`,
     type: 'sms.inbound.received',
     subject: `inbound/${id}`,
     time,
-    data: { inboundMessageId: id, from, to, message: keyword ? keyword.toUpperCase() : 'Thanks!', keyword, receivedAt: time, ...(inReplyTo ? { inReplyTo } : {}) },
+    data: {
+      inboundMessageId: id,
+      from,
+      to,
+      message: keyword ? keyword.toUpperCase() : 'Thanks!',
+      keyword,
+      receivedAt: time,
+      ...(inReplyTo ? { inReplyTo } : {}),
+    },
   });
-  const consent = (id: string, type: 'sms.optout.added' | 'sms.optout.removed', source: ConsentEventData['source'], sender: string, time: string): PipelineEvent<ConsentEventData> => ({
+  const consent = (
+    id: string,
+    type: 'sms.optout.added' | 'sms.optout.removed',
+    source: ConsentEventData['source'],
+    sender: string,
+    time: string,
+  ): PipelineEvent<ConsentEventData> => ({
     ...base,
     id,
     type,

@@ -20,7 +20,9 @@ let client: TableClient;
 
 beforeAll(async () => {
   azurite = await startAzurite({ silent: true });
-  store = TableIdempotencyStore.fromClientFor(createTableClientFactory({ kind: 'connectionString', connectionString: azurite.connectionString }));
+  store = TableIdempotencyStore.fromClientFor(
+    createTableClientFactory({ kind: 'connectionString', connectionString: azurite.connectionString }),
+  );
   await store.ensureTable();
   client = TableClient.fromConnectionString(azurite.connectionString, TABLES.idempotency, { allowInsecureConnection: true });
 });
@@ -121,7 +123,10 @@ describe('TableIdempotencyStore on Azurite', () => {
     const reserved = await store.reserve(key, fp, new Date(), 'op-1');
     if (reserved.kind !== 'reserved') throw new Error(reserved.kind);
     await store.complete(key, reserved.token, { status: 204, headers: {} });
-    expect(await store.reserve(key, fp, new Date(), 'op-1')).toEqual({ kind: 'completed', response: { status: 204, headers: {} } });
+    expect(await store.reserve(key, fp, new Date(), 'op-1')).toEqual({
+      kind: 'completed',
+      response: { status: 204, headers: {} },
+    });
   });
 
   it('answers mismatch for the same key with another fingerprint, and inProgress while pending', async () => {
@@ -174,7 +179,11 @@ describe('TableIdempotencyStore on Azurite', () => {
     const key = newKey();
     const crashed = await store.reserve(key, fp, new Date(Date.now() - IDEMPOTENCY_LEASE_MS - 1000), 'first-batch');
     expect(crashed).toMatchObject({ kind: 'reserved', operationId: 'first-batch', resumed: false });
-    expect(await store.reserve(key, fp, new Date(), 'second-batch')).toMatchObject({ kind: 'reserved', operationId: 'first-batch', resumed: true });
+    expect(await store.reserve(key, fp, new Date(), 'second-batch')).toMatchObject({
+      kind: 'reserved',
+      operationId: 'first-batch',
+      resumed: true,
+    });
   });
 
   it('refuses another body for a key whose owner died: its batch may be half done', async () => {
@@ -189,11 +198,18 @@ describe('TableIdempotencyStore on Azurite', () => {
     const first = await store.reserve(key, fp, new Date(now), 'op-1');
     if (first.kind !== 'reserved') throw new Error(first.kind);
     const token = await store.renew(key, first.token, new Date(now + 60_000));
-    expect(await store.reserve(key, fp, new Date(now + 30_000), 'op-2')).toMatchObject({ kind: 'inProgress', retryAfterMs: 30_000 });
+    expect(await store.reserve(key, fp, new Date(now + 30_000), 'op-2')).toMatchObject({
+      kind: 'inProgress',
+      retryAfterMs: 30_000,
+    });
     await expect(store.renew(key, first.token, new Date(now + 90_000))).rejects.toBeInstanceOf(ConcurrencyError);
     // Ending the lease now: the next request takes over at once.
     await store.renew(key, token, new Date(now + 30_000));
-    expect(await store.reserve(key, fp, new Date(now + 30_000), 'op-2')).toMatchObject({ kind: 'reserved', operationId: 'op-1', resumed: true });
+    expect(await store.reserve(key, fp, new Date(now + 30_000), 'op-2')).toMatchObject({
+      kind: 'reserved',
+      operationId: 'op-1',
+      resumed: true,
+    });
   });
 
   it('accepts keys with characters table keys forbid', async () => {
@@ -212,7 +228,14 @@ describe('TableIdempotencyStore on Azurite', () => {
       return bigSubmitResponse();
     };
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => withIdempotency(store, key, { a: 1 }, run, { pollMs: 50, clock: systemClock, log: silentLogger, newOperationId: () => randomUUID() })),
+      Array.from({ length: 10 }, () =>
+        withIdempotency(store, key, { a: 1 }, run, {
+          pollMs: 50,
+          clock: systemClock,
+          log: silentLogger,
+          newOperationId: () => randomUUID(),
+        }),
+      ),
     );
     expect(runs).toBe(1);
     expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);

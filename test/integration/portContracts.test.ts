@@ -4,9 +4,15 @@ import { afterAll, beforeAll } from 'vitest';
 import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
 import { templateStoreContract } from '../contract/ports/templateStore.js';
-import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
+import {
+  conversationStoreContract,
+  deadLetterStoreContract,
+  deliveryTrackerContract,
+  idempotencyStoreContract,
+} from '../contract/ports/otherStores.js';
 
 let azurite: Azurite;
 let tables: TableAdapters;
@@ -29,3 +35,6 @@ deadLetterStoreContract('Table Storage', async () => tables.deadLetters);
 deliveryTrackerContract('Table Storage', async () => tables.tracker);
 idempotencyStoreContract('Table Storage', async () => tables.idempotency);
 templateStoreContract('Table Storage', async () => tables.templates);
+sendingControlStoreContract('Table Storage', async () => tables.sendingControls);
+budgetLedgerContract('Table Storage', async () => tables.budgets);
+fraudWatchStoreContract('Table Storage', async () => tables.fraudWatch);

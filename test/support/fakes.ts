@@ -12,6 +12,7 @@ import type { ThreadEntry } from '../../shared/domain/conversation.js';
 import type { DeadLetter } from '../../shared/domain/deadLetter.js';
 import type { PipelineEvent } from '../../shared/domain/events.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
+import { acsMessageKey } from '../../shared/domain/ids.js';
 import type { OutboxMessage } from '../../shared/domain/outbox.js';
 import type { Sender } from '../../shared/domain/sender.js';
 import type { SendJob } from '../../shared/domain/sendJob.js';
@@ -19,9 +20,16 @@ import type { AnalyticsReadQuery, AnalyticsStore } from '../../shared/ports/anal
 import type { ConsentLog, OptOutStore } from '../../shared/ports/consent.js';
 import type { ConversationStore } from '../../shared/ports/conversations.js';
 import type { DeadLetterStore, TransportDeadLetters } from '../../shared/ports/deadLetters.js';
+import { observeQueues } from '../../shared/adapters/telemetry/queueObserver.js';
 import { ConcurrencyError, InvalidContinuationTokenError } from '../../shared/ports/errors.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from '../../shared/ports/events.js';
-import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../shared/ports/gateway.js';
+import {
+  GatewayError,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type SmsGateway,
+} from '../../shared/ports/gateway.js';
 import type { MessageStore } from '../../shared/ports/messages.js';
 import type { RateLimiter } from '../../shared/ports/pacing.js';
 import type { Page } from '../../shared/ports/paging.js';
@@ -38,6 +46,11 @@ import { eventPublisher } from '../../shared/pipeline/dispatchEvents.js';
 import { DEFAULT_INBOUND_POLICY } from '../../shared/domain/inboundPolicy.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
+import { DEFAULT_PUMPING_POLICY } from '../../shared/domain/fraudWatch.js';
+import { defaultAllowedCountries } from '../../shared/domain/geo.js';
+import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from './guardFakes.js';
+
+export { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls, openGuard } from './guardFakes.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -83,7 +96,9 @@ export class FakeMessageStore implements MessageStore {
     return map;
   }
   async findByReference(reference: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
-    const all = [...this.rows.values()].filter((r) => r.reference === reference).sort((a, b) => a.messageId.localeCompare(b.messageId));
+    const all = [...this.rows.values()]
+      .filter((r) => r.reference === reference)
+      .sort((a, b) => a.messageId.localeCompare(b.messageId));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
     const end = start + options.limit;
     return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
@@ -93,7 +108,9 @@ export class FakeMessageStore implements MessageStore {
     return undefined;
   }
   async listBatch(batchId: string, options: { limit: number; continuationToken?: string }): Promise<Page<MessageRecord>> {
-    const all = [...this.rows.values()].filter((r) => r.batchId === batchId).sort((a, b) => a.messageId.localeCompare(b.messageId));
+    const all = [...this.rows.values()]
+      .filter((r) => r.batchId === batchId)
+      .sort((a, b) => a.messageId.localeCompare(b.messageId));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
     const end = start + options.limit;
     return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
@@ -111,11 +128,12 @@ export class FakeMessageStore implements MessageStore {
   async save(record: MessageRecord) {
     await this.saveAll([record]);
   }
+  /** By key (acsMessageKey), as the table store keeps it. */
   async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>) {
-    for (const e of entries) this.acsIndex.set(e.acsMessageId, e.messageId);
+    for (const e of entries) this.acsIndex.set(acsMessageKey(e.acsMessageId), e.messageId);
   }
   async messageIdForAcsMessageId(id: string) {
-    return this.acsIndex.get(id);
+    return this.acsIndex.get(acsMessageKey(id));
   }
   async listByRecipient(to: string) {
     return [...this.rows.values()].filter((r) => r.to === to).map(clone);
@@ -125,12 +143,25 @@ export class FakeMessageStore implements MessageStore {
 
 export class FakeQueue implements OutboundQueue {
   readonly jobs: SendJob[] = [];
+  /** When each job in `jobs` was put (ms), for the queue-age probe. */
+  private readonly putAt: number[] = [];
+  constructor(private readonly now: () => number = Date.now) {}
   async enqueue(jobs: readonly SendJob[]) {
     this.jobs.push(...jobs.map(clone));
+    this.putAt.push(...jobs.map(() => this.now()));
   }
   async ping() {}
   take(): SendJob | undefined {
+    this.putAt.shift();
     return this.jobs.shift();
+  }
+  /** Seconds the oldest waiting job has waited (a job not yet due counts from its notBefore). */
+  oldestAgeSeconds(): number {
+    const now = this.now();
+    const ages = this.jobs.map(
+      (job, i) => (now - Math.max(this.putAt[i] ?? now, job.notBefore ? Date.parse(job.notBefore) : 0)) / 1000,
+    );
+    return Math.max(0, ...ages);
   }
 }
 
@@ -144,7 +175,15 @@ export class FakeOptOuts implements OptOutStore {
     const key = `${change.sender}|${change.recipient}`;
     this.entries.add(key);
     const { sender, recipient, source, keyword, reason, inboundMessageId, at } = change;
-    this.details.set(key, { sender, recipient, source, at, ...(keyword ? { keyword } : {}), ...(reason ? { reason } : {}), ...(inboundMessageId ? { inboundMessageId } : {}) });
+    this.details.set(key, {
+      sender,
+      recipient,
+      source,
+      at,
+      ...(keyword ? { keyword } : {}),
+      ...(reason ? { reason } : {}),
+      ...(inboundMessageId ? { inboundMessageId } : {}),
+    });
   }
   async remove(change: ConsentChange) {
     this.entries.delete(`${change.sender}|${change.recipient}`);
@@ -159,7 +198,15 @@ export class FakeOptOuts implements OptOutStore {
   }
   async list(options: { sender?: string; limit: number; continuationToken?: string }) {
     const all = [...this.entries]
-      .map((k) => this.details.get(k) ?? { sender: k.split('|')[0]!, recipient: k.split('|')[1]!, source: 'api' as const, at: '2026-01-01T00:00:00.000Z' })
+      .map(
+        (k) =>
+          this.details.get(k) ?? {
+            sender: k.split('|')[0]!,
+            recipient: k.split('|')[1]!,
+            source: 'api' as const,
+            at: '2026-01-01T00:00:00.000Z',
+          },
+      )
       .filter((e) => options.sender === undefined || e.sender === options.sender)
       .sort((a, b) => `${a.sender}|${a.recipient}`.localeCompare(`${b.sender}|${b.recipient}`));
     let start = 0;
@@ -182,7 +229,10 @@ export class FakeConsentLog implements ConsentLog {
   async history(recipient: string, options: { limit: number; continuationToken?: string }) {
     const mine = this.entries.filter((e) => e.recipient === recipient).sort((a, b) => a.at.localeCompare(b.at));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
-    return { items: mine.slice(start, start + options.limit).map(clone), ...(start + options.limit < mine.length ? { continuationToken: String(start + options.limit) } : {}) };
+    return {
+      items: mine.slice(start, start + options.limit).map(clone),
+      ...(start + options.limit < mine.length ? { continuationToken: String(start + options.limit) } : {}),
+    };
   }
   async state(recipient: string, sender: string) {
     const s = this.states.get(`${recipient}|${sender}`);
@@ -228,7 +278,10 @@ export class FakeConversations implements ConversationStore {
   async thread(ourNumber: string, theirNumber: string, options: { limit: number; continuationToken?: string }) {
     const all = this.threadOf(ourNumber, theirNumber);
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
-    return { items: all.slice(start, start + options.limit).map(clone), ...(start + options.limit < all.length ? { continuationToken: String(start + options.limit) } : {}) };
+    return {
+      items: all.slice(start, start + options.limit).map(clone),
+      ...(start + options.limit < all.length ? { continuationToken: String(start + options.limit) } : {}),
+    };
   }
   async eraseThreads(theirNumber: string, ourNumbers: readonly string[]) {
     let n = 0;
@@ -250,8 +303,9 @@ export class FakeGateway implements SmsGateway {
   private readonly seen = new Map<string, { acsMessageId: string; firstSentMs: number }>();
   private counter = 0;
   /**
-   * With a clock, ids are remembered only for ACS's window after their first-sent time, and a
-   * first-sent time older than the window is refused (412), as ACS does; without, for ever.
+   * With a clock, ids are remembered only for the window after their first-sent time; without, for
+   * ever. A first-sent time older than the window is taken as a new message, as both published
+   * ACS SMS examples take a first-sent of 2019 (acsFacts.ts REPEATABILITY): no 412.
    */
   window?: { clock: Clock; ms: number };
   /** Queue of behaviours for the next requests. */
@@ -261,7 +315,8 @@ export class FakeGateway implements SmsGateway {
   async send(request: GatewaySendRequest): Promise<GatewayRecipientResult[]> {
     this.requests.push(clone(request));
     const step = this.script.shift() ?? 'ok';
-    if (step === '429') throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
+    if (step === '429')
+      throw new GatewayError('ACS answered 429', { transient: true, uncertain: false, status: 429, retryAfterMs: 1000 });
     if (step === 'timeout') throw new GatewayError('ACS request timed out', { transient: true, uncertain: true });
     const results = request.recipients.map((r): GatewayRecipientResult => {
       const failure = this.permanentFailures.get(r.to);
@@ -271,9 +326,6 @@ export class FakeGateway implements SmsGateway {
       if (previous && this.window && previous.firstSentMs + this.window.ms < now!) previous = undefined;
       if (previous) return { to: r.to, outcome: 'accepted', repeated: true, acsMessageId: previous.acsMessageId };
       const firstSentMs = Date.parse(r.repeatabilityFirstSent);
-      if (this.window && firstSentMs + this.window.ms < now!) {
-        return { to: r.to, outcome: 'rejected', code: '412', message: 'outside the window', transient: false, outsideRepeatabilityWindow: true };
-      }
       const id = `20261125100000${String(++this.counter).padStart(8, '0')}`;
       this.seen.set(r.repeatabilityRequestId, { acsMessageId: id, firstSentMs });
       this.delivered.push(`${r.to}|${request.message}`);
@@ -292,7 +344,7 @@ export class FakeGateway implements SmsGateway {
   async setOptOut(action: 'add' | 'remove', from: string, to: string) {
     if (this.optOutFailures > 0) {
       this.optOutFailures--;
-        throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
+      throw new GatewayError('ACS answered 503 to optouts', { transient: true, uncertain: false, status: 503 });
     }
     this.optOutCalls.push(`${action}|${from}|${to}`);
   }
@@ -301,7 +353,10 @@ export class FakeGateway implements SmsGateway {
 
 export class FakeRateLimiter implements RateLimiter {
   readonly reservations: Array<{ sender: string; count: number }> = [];
-  constructor(private readonly clock: Clock, public delayMs = 0) {}
+  constructor(
+    private readonly clock: Clock,
+    public delayMs = 0,
+  ) {}
   async reserve(sender: Sender, count: number) {
     this.reservations.push({ sender: sender.number, count });
     return new Date(this.clock.now().getTime() + this.delayMs);
@@ -334,7 +389,14 @@ export class FakeTracker implements DeliveryTracker {
   readonly tracked = new Map<string, TrackedMessage & { inFlight: boolean }>();
   readonly parkedReports: ParkedReport[] = [];
   async track(ids: readonly string[], at: Date) {
-    for (const id of ids) this.tracked.set(id, { messageId: id, sentAt: at.toISOString(), nextCheckAt: at.toISOString(), handle: id, inFlight: true });
+    for (const id of ids)
+      this.tracked.set(id, {
+        messageId: id,
+        sentAt: at.toISOString(),
+        nextCheckAt: at.toISOString(),
+        handle: id,
+        inFlight: true,
+      });
   }
   async settle(ids: readonly string[], at: Date) {
     for (const id of ids) {
@@ -445,7 +507,9 @@ export class FakeTemplates implements TemplateStore {
     this.heads.set(name, { lastVersion: head.lastVersion, etag: `t${++this.counter}` });
   }
   async list(options: { limit: number; continuationToken?: string }) {
-    const all = [...this.heads.values()].flatMap((h) => (h.template ? [h.template] : [])).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const all = [...this.heads.values()]
+      .flatMap((h) => (h.template ? [h.template] : []))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
     const start = options.continuationToken ? Number(options.continuationToken) : 0;
     const end = start + options.limit;
     return { items: all.slice(start, end).map(clone), ...(end < all.length ? { continuationToken: String(end) } : {}) };
@@ -499,7 +563,11 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
   return {
     storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
     outboundQueue: { transport: 'storage', name: 'sms-outbound' },
-    acs: { kind: 'connectionString', connectionString: 'endpoint=http://127.0.0.1:1/;accesskey=a2V5', endpoint: 'http://127.0.0.1:1/' },
+    acs: {
+      kind: 'connectionString',
+      connectionString: 'endpoint=http://127.0.0.1:1/;accesskey=a2V5',
+      endpoint: 'http://127.0.0.1:1/',
+    },
     senders: [tollFree, shortCode],
     maxSegments: 10,
     sendMaxAttempts: 8,
@@ -511,6 +579,12 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
     webhooks: { urls: [] },
     inbound: { ...DEFAULT_INBOUND_POLICY, mirrorOptOutsToAcs: false },
     analytics: { responseWindowMs: 72 * 3600_000, prices: mergePrices() },
+    telemetry: { exporter: 'none', serviceName: 'sms-pipeline-test' },
+    guard: {
+      allowedCountries: defaultAllowedCountries(overrides.senders ?? [tollFree, shortCode]),
+      budgets: { rules: [], whenReached: 'refuse' },
+      pumping: DEFAULT_PUMPING_POLICY,
+    },
     ...overrides,
   };
 }
@@ -533,6 +607,9 @@ export interface FakeServices extends Services {
   templates: FakeTemplates;
   outbox: FakeOutbox;
   analytics: FakeAnalyticsStore;
+  sendingControls: FakeSendingControls;
+  budgets: FakeBudgetLedger;
+  fraudWatch: FakeFraudWatch;
 }
 
 /**
@@ -540,13 +617,18 @@ export interface FakeServices extends Services {
  * gives each use case exactly the deps the function app would, on fakes. Events go through the real
  * publisher and sink into the fake outbox (and the fake analytics store), so tests can read them there.
  */
-export function fakeServices(options: { config?: Partial<Config>; clock?: FakeClock; destinations?: EventDestination[] } = {}): FakeServices {
+export function fakeServices(
+  options: { config?: Partial<Config>; clock?: FakeClock; destinations?: EventDestination[] } = {},
+): FakeServices {
   const config = fakeConfig(options.config);
   const clock = options.clock ?? new FakeClock();
   const outbox = new FakeOutbox();
   const analytics = new FakeAnalyticsStore();
   const destinations = options.destinations ?? [];
   const publisher = eventPublisher({ destinations, outbox, retryBaseMs: config.events.retryBaseMs });
+  const queue = new FakeQueue(() => clock.now().getTime());
+  const deadLetters = new FakeDeadLetters();
+  const transportDeadLetters = new FakeTransportDeadLetters();
   return {
     config,
     clock,
@@ -554,11 +636,11 @@ export function fakeServices(options: { config?: Partial<Config>; clock?: FakeCl
     optOuts: new FakeOptOuts(),
     consentLog: new FakeConsentLog(),
     conversations: new FakeConversations(),
-    deadLetters: new FakeDeadLetters(),
-    transportDeadLetters: new FakeTransportDeadLetters(),
+    deadLetters,
+    transportDeadLetters,
     rateLimiter: new FakeRateLimiter(clock),
     tracker: new FakeTracker(),
-    queue: new FakeQueue(),
+    queue,
     gateway: new FakeGateway(),
     idempotency: new MemoryIdempotencyStore(),
     submissions: new FakeSubmissions(),
@@ -568,7 +650,22 @@ export function fakeServices(options: { config?: Partial<Config>; clock?: FakeCl
     events: publishingSink(publisher, config.events.source),
     analytics,
     destinations,
+    sendingControls: new FakeSendingControls(() => clock.now().getTime()),
+    budgets: new FakeBudgetLedger(),
+    fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
+    observeQueues: () =>
+      observeQueues(
+        {
+          system: 'fake',
+          queueName: config.outboundQueue.name,
+          observe: async () => ({
+            oldestAgeSeconds: queue.oldestAgeSeconds(),
+            transportDeadLetters: transportDeadLetters.letters.length,
+          }),
+        },
+        deadLetters,
+      ),
   };
 }
 

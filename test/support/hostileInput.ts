@@ -15,7 +15,9 @@ const pollution = fc.constantFrom(
 
 const deep = fc.integer({ min: 50, max: 5000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`);
 const deepObject = fc.integer({ min: 50, max: 2000 }).map((n) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`);
-const huge = fc.integer({ min: 100_000, max: 600_000 }).map((n) => JSON.stringify({ to: '+14255550123', message: 'x'.repeat(n) }));
+const huge = fc
+  .integer({ min: 100_000, max: 600_000 })
+  .map((n) => JSON.stringify({ to: '+14255550123', message: 'x'.repeat(n) }));
 const truncated = fc
   .jsonValue()
   .map((v) => JSON.stringify({ to: ['+14255550123'], message: 'hello', extra: v }))
@@ -54,7 +56,21 @@ export const nonUtf8Body = fc.uint8Array({ minLength: 1, maxLength: 200 }).map((
 /** Path segments and query values that try every trick. */
 export const hostileSegment = fc.oneof(
   fc.string({ maxLength: 300 }),
-  fc.constantFrom('..', '../..', '%00', '%2F', "'", "' or '1' eq '1", '*', '\\', '#', '?x=1', 'a'.repeat(2000), '01jdx7k9m2qh3v8s4t1cab-999', '😀'),
+  fc.constantFrom(
+    '..',
+    '../..',
+    '%00',
+    '%2F',
+    "'",
+    "' or '1' eq '1",
+    '*',
+    '\\',
+    '#',
+    '?x=1',
+    'a'.repeat(2000),
+    '01jdx7k9m2qh3v8s4t1cab-999',
+    '😀',
+  ),
 );
 
 /** An event body (one event or an array) in either schema, mostly wrong. */
@@ -62,7 +78,12 @@ export const hostileEvent = fc.oneof(
   fc.jsonValue({ maxDepth: 5 }),
   fc.record({
     id: fc.oneof(fc.string(), fc.integer()),
-    eventType: fc.constantFrom('Microsoft.Communication.SMSDeliveryReportReceived', 'Microsoft.Communication.SMSReceived', 'Other', ''),
+    eventType: fc.constantFrom(
+      'Microsoft.Communication.SMSDeliveryReportReceived',
+      'Microsoft.Communication.SMSReceived',
+      'Other',
+      '',
+    ),
     data: fc.oneof(
       fc.jsonValue({ maxDepth: 4 }),
       fc.record({

@@ -1,16 +1,32 @@
 // Starts the whole local stack for a test file — Azurite in memory, the ACS emulator and the
 // function host in its own process — on free ports, and helps tests wait for what they expect.
-import { readFileSync } from 'node:fs';
+// TEST_OUTBOUND_QUEUE_TRANSPORT=servicebus runs every stack on the Service Bus transport (the
+// stand-in) instead of the sample settings' Storage queue (`npm run test:e2e:servicebus`).
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The sample settings: what a new user runs with, independent of any local.settings.json. */
 export function sampleSettings(): Record<string, string> {
-  const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+  const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
   return { ...sample.Values };
+}
+
+/** The outbound queue transport the tests run on: the sample's, unless TEST_OUTBOUND_QUEUE_TRANSPORT says otherwise. */
+export function testTransport(): Record<string, string> {
+  const transport = process.env.TEST_OUTBOUND_QUEUE_TRANSPORT;
+  if (!transport) return {};
+  if (transport !== 'servicebus' && transport !== 'storage') {
+    throw new Error(`TEST_OUTBOUND_QUEUE_TRANSPORT must be "servicebus" or "storage", got "${transport}"`);
+  }
+  return { OUTBOUND_QUEUE_TRANSPORT: transport };
 }
 
 export interface TestStack extends LocalStack {
@@ -20,20 +36,133 @@ export interface TestStack extends LocalStack {
   postMessages(body: unknown, headers?: Record<string, string>): Promise<Response>;
 }
 
-export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<TestStack> {
+/**
+ * How many stacks may run at once across all the test workers of one run (TEST_STACKS, default
+ * 2). A stack is CPU-hungry — Azurite and the host each take most of a core while 1,000 messages
+ * go through — and on a 2-core machine three of them starve each other into timeouts. Vitest runs
+ * more files than that at once (they mostly wait), so the other workers go on with unit,
+ * integration and contract files meanwhile. Slots are handed out first come, first served, so the
+ * long files the sequencer starts first (vitest.config.ts) also get their stacks first.
+ */
+const STACK_SLOTS = Number(process.env.TEST_STACKS) || 2;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The pid written in a slot or queue entry; 0 while it is being written. */
+function holder(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+let waiters = 0;
+/**
+ * When each test file first asked: its later stacks (one per describe) keep their place in the
+ * queue. By file, because a worker runs several files one after another (isolate: false).
+ */
+const firstAsked = new Map<string, number>();
+
+/**
+ * Takes `count` of the run's stack slots (directories created atomically), in the order asked.
+ * `count` 'all' runs the stack alone among the run's stacks (a test that measures time).
+ */
+async function takeStackSlots(count: number | 'all'): Promise<() => void> {
+  const wanted = count === 'all' ? STACK_SLOTS : Math.min(count, STACK_SLOTS);
+  // Workers are forked by vitest's main process: its pid names the run.
+  const dir = path.join(tmpdir(), `sms-pipeline-test-stacks-${process.ppid}`);
+  const queue = path.join(dir, 'queue');
+  mkdirSync(queue, { recursive: true });
+  const file = expect.getState().testPath ?? '';
+  const asked = firstAsked.get(file) ?? Date.now();
+  firstAsked.set(file, asked);
+  const ticket = path.join(queue, `${String(asked).padStart(15, '0')}-${process.pid}-${waiters++}`);
+  writeFileSync(ticket, String(process.pid));
+  const held: string[] = [];
+  const leave = () => rmSync(ticket, { force: true });
+  process.once('exit', leave);
+  try {
+    for (;;) {
+      // Only the longest-waiting live ticket may take a free slot.
+      const first = readdirSync(queue)
+        .sort()
+        .find((name) => {
+          const pid = holder(path.join(queue, name));
+          if (pid && !alive(pid)) {
+            rmSync(path.join(queue, name), { force: true });
+            return false;
+          }
+          return true;
+        });
+      if (first === path.basename(ticket)) {
+        // The first in line takes the slots it needs as they come free, holding those it has.
+        for (let i = 0; i < STACK_SLOTS && held.length < wanted; i++) {
+          const slot = path.join(dir, `slot-${i}`);
+          if (held.includes(slot)) continue;
+          try {
+            mkdirSync(slot);
+          } catch {
+            // Taken; reclaim it if its holder died without giving it back.
+            const pid = holder(path.join(slot, 'pid'));
+            if (pid && !alive(pid)) rmSync(slot, { recursive: true, force: true });
+            continue;
+          }
+          writeFileSync(path.join(slot, 'pid'), String(process.pid));
+          held.push(slot);
+        }
+        if (held.length === wanted) {
+          const slots = [...held];
+          const release = () => slots.forEach((slot) => rmSync(slot, { recursive: true, force: true }));
+          process.once('exit', release);
+          return () => {
+            process.removeListener('exit', release);
+            release();
+          };
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    process.removeListener('exit', leave);
+    leave();
+  }
+}
+
+export interface TestStackOptions extends Partial<LocalStackOptions> {
+  /** How many of the run's stack slots it takes: 'all' when the test measures time (pacing). Default 1. */
+  slots?: number | 'all';
+}
+
+export async function startTestStack({ slots = 1, ...options }: TestStackOptions = {}): Promise<TestStack> {
   const logs: string[] = [];
-  const stack = await startLocalStack({
-    root,
-    settings: sampleSettings(),
-    hostPort: 0,
-    emulatorPort: 0,
-    azurite: {},
-    log: (line) => {
-      logs.push(line);
-      if (process.env.STACK_LOGS) console.log(line);
-    },
-    ...options,
-  });
+  const release = await takeStackSlots(slots);
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      root,
+      settings: { ...sampleSettings(), ...testTransport() },
+      hostPort: 0,
+      emulatorPort: 0,
+      azurite: {},
+      log: (line) => {
+        logs.push(line);
+        if (process.env.STACK_LOGS) console.log(line);
+      },
+      ...options,
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const stop = stack.stop.bind(stack);
   const api = (pathname: string, init?: RequestInit) => fetch(`${stack.hostUrl}/api/${pathname.replace(/^\//, '')}`, init);
   return Object.assign(stack, {
     logs,
@@ -44,13 +173,27 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        release();
+      }
+    },
   });
 }
 
-/** Polls `probe` until it returns a value (not undefined) or the time runs out. */
+/**
+ * Polls `probe` until it returns a value (not undefined) or the time runs out. Waits of more than
+ * 10 s ask often at first and then less (100 ms growing to 1 s): such a probe often reads a whole
+ * 1,000-message batch, and asking ten times a second for a minute costs the stack more than the
+ * work it waits for. Short waits, which may be timed, keep asking every 100 ms.
+ */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  const longest = timeoutMs > 10_000 ? 1000 : 100;
   let last: unknown;
+  let pause = 100;
   for (;;) {
     try {
       const value = await probe();
@@ -58,7 +201,9 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, deadline - Date.now()) + 1)));
+    pause = Math.min(longest, Math.round(pause * 1.5));
   }
 }

@@ -1,7 +1,13 @@
 // An in-memory IdempotencyStore with the race semantics of the Table Storage one: reserve is an
 // insert-if-absent, take-overs, renewals and completions are conditional on the entry's version.
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_IDEMPOTENCY_POLICY, judgeEntry, type IdempotencyEntry, type IdempotencyPolicy, type StoredResponse } from '../../shared/domain/idempotency.js';
+import {
+  DEFAULT_IDEMPOTENCY_POLICY,
+  judgeEntry,
+  type IdempotencyEntry,
+  type IdempotencyPolicy,
+  type StoredResponse,
+} from '../../shared/domain/idempotency.js';
 import { ConcurrencyError } from '../../shared/ports/errors.js';
 import type { IdempotencyStore, Reservation } from '../../shared/ports/idempotency.js';
 

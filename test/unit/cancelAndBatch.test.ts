@@ -54,7 +54,9 @@ class PagingStore extends FakeMessageStore {
     options?: { limit: number; continuationToken?: string },
   ): Promise<Page<MessageRecord>> {
     this.listCalls++;
-    const all = (await super.listBatch(batchId, { limit: Number.MAX_SAFE_INTEGER })).items.sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+    const all = (await super.listBatch(batchId, { limit: Number.MAX_SAFE_INTEGER })).items.sort((a, b) =>
+      a.messageId < b.messageId ? -1 : 1,
+    );
     const start = Number(options?.continuationToken ?? 0);
     const size = Math.min(options?.limit ?? 1000, this.pageCap);
     const items = all.slice(start, start + size);
@@ -71,7 +73,7 @@ async function storeWith(...records: MessageRecord[]) {
 describe('cancelMessage', () => {
   const clock = new FakeClock();
 
-  it.each(['queued', 'scheduled'] as const)(
+  it.each(['queued', 'scheduled', 'held'] as const)(
     'cancels a %s message: canceled, with the reason, never to be sent',
     async (status) => {
       const store = await storeWith(record(0, status));
@@ -96,7 +98,7 @@ describe('cancelMessage', () => {
     expect(store.rows.get(messageIdOf(BATCH, 0))!.etag).toBe(etag);
   });
 
-  const tooLate = MESSAGE_STATUSES.filter((s) => s !== 'queued' && s !== 'scheduled' && s !== 'canceled');
+  const tooLate = MESSAGE_STATUSES.filter((s) => s !== 'queued' && s !== 'scheduled' && s !== 'held' && s !== 'canceled');
   it.each(tooLate)('refuses a %s message, naming its status, and changes nothing', async (status) => {
     const store = await storeWith(record(0, status));
     const before = structuredClone(store.rows.get(messageIdOf(BATCH, 0)));
@@ -162,6 +164,7 @@ describe('getBatch', () => {
     expect(batch.counts).toEqual({
       queued: 2,
       scheduled: 0,
+      held: 0,
       sending: 0,
       sent: 1,
       delivered: 1,

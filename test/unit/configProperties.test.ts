@@ -10,7 +10,19 @@ const names = Object.keys(settingsSchema.shape);
 const value = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.constantFrom('', 'true', '0', '-1', '1e309', 'NaN', 'servicebus', 'storage', '[{"number":"+18005550100","type":"tollFree"}]', 'endpoint=x;accesskey=y', 'https://x.example'),
+  fc.constantFrom(
+    '',
+    'true',
+    '0',
+    '-1',
+    '1e309',
+    'NaN',
+    'servicebus',
+    'storage',
+    '[{"number":"+18005550100","type":"tollFree"}]',
+    'endpoint=x;accesskey=y',
+    'https://x.example',
+  ),
 );
 
 it(`loadConfig: any environment parses or names what is wrong (seed ${PROPERTY_SEED}, ${PROPERTY_RUNS} runs)`, () => {
@@ -21,7 +33,10 @@ it(`loadConfig: any environment parses or names what is wrong (seed ${PROPERTY_S
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
         for (const problem of (error as ConfigError).problems) {
-          expect(names.some((n) => problem.startsWith(n)), problem).toBe(true);
+          expect(
+            names.some((n) => problem.startsWith(n)),
+            problem,
+          ).toBe(true);
         }
       }
     }),

@@ -28,6 +28,7 @@ import {
   FakeTracker,
   silentLogger,
   tollFree,
+  FakeSendingControls,
 } from '../support/fakes.js';
 
 const PERSON = '+14255550123';
@@ -52,6 +53,8 @@ beforeEach(() => {
     senders: [tollFree, shortCode],
     maxAttempts: 4,
     uncertainPolicy: 'atMostOnce',
+    controls: new FakeSendingControls(), // no pause, no hold
+    allowedCountries: 'any' as const,
     conversations,
     events: new RecordingSink(),
     tracker: new FakeTracker(),

@@ -4,12 +4,23 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { recordDeliveryReport, type DeliveryReportDeps } from '../../shared/pipeline/deliveryReports.js';
 import type { ConsentChange } from '../../shared/domain/consent.js';
-import { carrierConsent, FakeClock, FakeConsentLog, FakeMessageStore, FakeOptOuts, FakeOutbox, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
+import {
+  carrierConsent,
+  FakeClock,
+  FakeConsentLog,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeOutbox,
+  FakeTracker,
+  RecordingSink,
+  silentLogger,
+} from '../support/fakes.js';
 
 // The example from the ACS "SMS events" page (Event Grid schema, PascalCase data as documented).
 const officialEventGrid = {
   id: 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam',
-  topic: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  topic:
+    '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
   subject: '/phonenumber/15555555555',
   data: {
     MessageId: 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam',
@@ -29,7 +40,8 @@ const officialEventGrid = {
 // The same report in the CloudEvents 1.0 schema with camelCase data, as the SDK models it.
 const officialCloudEvent = {
   id: '0c5b1d8a-5b8b-4d1e-9a1c-7d7a5d1c0001',
-  source: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  source:
+    '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
   subject: 'phonenumber/15555555555',
   type: 'Microsoft.Communication.SMSDeliveryReportReceived',
   specversion: '1.0',
@@ -50,7 +62,8 @@ const officialCloudEvent = {
 // capitalised, and a message id with the "Outgoing_" prefix and no region suffix.
 const officialEventGridCamel = {
   id: 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
-  topic: '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
+  topic:
+    '/subscriptions/{subscription-id}/resourceGroups/{group-name}/providers/microsoft.communication/communicationservices/{communication-services-resource-name}',
   subject: '/phonenumber/15555555555',
   data: {
     messageId: 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
@@ -125,10 +138,18 @@ beforeEach(() => {
   clock = new FakeClock();
   messages = new FakeMessageStore();
   tracker = new FakeTracker();
-  deps = { messages, clock, log: silentLogger, tracker, events: new RecordingSink(), consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }) };
+  deps = {
+    messages,
+    clock,
+    log: silentLogger,
+    tracker,
+    events: new RecordingSink(),
+    consent: carrierConsent({ optOuts: new FakeOptOuts(), clock }),
+  };
 });
 
-const acsId = '20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
+// The id as the send returned it (every 2021-03-07 recording has the "_noam" suffix).
+const acsId = 'Outgoing_20200918002745d29ebbea-3341-4466-9690-0a03af35228e_noam';
 
 describe('recordDeliveryReport', () => {
   it.each([
@@ -154,12 +175,24 @@ describe('recordDeliveryReport', () => {
     ['Event Grid schema, camelCase, bare GUID id', officialEventGridBareId, '8813a09b-0cbf-4304-9b03-1546683bb910'],
     [
       'CloudEvents schema, camelCase with "Tag"',
-      { specversion: '1.0', id: officialEventGridCamel.id, source: officialEventGridCamel.topic, subject: 'phonenumber/15555555555', type: officialEventGridCamel.eventType, time: officialEventGridCamel.eventTime, data: officialEventGridCamel.data },
+      {
+        specversion: '1.0',
+        id: officialEventGridCamel.id,
+        source: officialEventGridCamel.topic,
+        subject: 'phonenumber/15555555555',
+        type: officialEventGridCamel.eventType,
+        time: officialEventGridCamel.eventTime,
+        data: officialEventGridCamel.data,
+      },
       '202009180022138813a09b-0cbf-4304-9b03-1546683bb910',
     ],
   ])('accepts the current official example (%s): a tag that is not a batch id is ignored', async (_name, event, acs) => {
     const record = seedSent(acs);
-    expect(await recordDeliveryReport(deps, event)).toEqual({ kind: 'applied', messageId: record.messageId, status: 'delivered' });
+    expect(await recordDeliveryReport(deps, event)).toEqual({
+      kind: 'applied',
+      messageId: record.messageId,
+      status: 'delivered',
+    });
     expect(messages.rows.get(record.messageId)!.history.at(-1)).toMatchObject({
       status: 'delivered',
       reason: 'No error.',
@@ -295,13 +328,21 @@ describe('a Failed report with code 4007', () => {
     await recordDeliveryReport({ ...deps, consent }, failed4007());
     expect(consentLog.entries).toHaveLength(1);
     expect(consentLog.entries[0]).toMatchObject({ source: 'carrier', sender: record.from, recipient: record.to, applied: true });
-    expect(outbox.published.map((e) => [e.type, (e.data as { source: string }).source])).toEqual([['sms.optout.added', 'carrier']]);
+    expect(outbox.published.map((e) => [e.type, (e.data as { source: string }).source])).toEqual([
+      ['sms.optout.added', 'carrier'],
+    ]);
     expect(await optOuts.optedOut(record.from, [record.to])).toEqual(new Set([record.to]));
   });
 
   it('keeps an opt-out that is already there (a STOP with its own details)', async () => {
     const record = seedSent(acsId);
-    await optOuts.add({ sender: record.from, recipient: record.to, source: 'keyword', keyword: 'STOP', at: '2020-09-18T00:00:00Z' });
+    await optOuts.add({
+      sender: record.from,
+      recipient: record.to,
+      source: 'keyword',
+      keyword: 'STOP',
+      at: '2020-09-18T00:00:00Z',
+    });
     await recordDeliveryReport(deps, failed4007());
     expect(changes.map((c) => c.source)).toEqual(['keyword']);
   });

@@ -25,7 +25,14 @@ function record(status: MessageRecord['status'] = 'delivered', metadata?: Record
       { status: 'sending', at: '2026-11-25T10:00:01.000Z' },
       { status: 'sent', at: '2026-11-25T10:00:02.000Z' },
       ...(status === 'delivered'
-        ? [{ status: 'delivered' as const, at: '2026-11-25T10:00:05.000Z', eventTime: '2026-11-25T10:00:04.000Z', deliveryAttempts: [{ timestamp: '2026-11-25T10:00:04.000Z', segmentsSucceeded: 1, segmentsFailed: 0 }] }]
+        ? [
+            {
+              status: 'delivered' as const,
+              at: '2026-11-25T10:00:05.000Z',
+              eventTime: '2026-11-25T10:00:04.000Z',
+              deliveryAttempts: [{ timestamp: '2026-11-25T10:00:04.000Z', segmentsSucceeded: 1, segmentsFailed: 0 }],
+            },
+          ]
         : []),
     ],
     createdAt: '2026-11-25T10:00:00.000Z',
@@ -52,7 +59,13 @@ class Destination implements EventDestination {
   }
 }
 
-const deps = (destinations: EventDestination[], outbox = new FakeOutbox()) => ({ destinations, outbox, clock: new FakeClock(), log: silentLogger, random: () => 0.5 });
+const deps = (destinations: EventDestination[], outbox = new FakeOutbox()) => ({
+  destinations,
+  outbox,
+  clock: new FakeClock(),
+  log: silentLogger,
+  random: () => 0.5,
+});
 
 describe('message events', () => {
   it('describe the latest change with a deterministic id, the tag, metadata, latency times and segments', () => {
@@ -63,7 +76,15 @@ describe('message events', () => {
       type: 'sms.message.delivered',
       subject: 'messages/01m88zd555f36ymv0y9ngj-000',
       time: '2026-11-25T10:00:05.000Z',
-      data: { status: 'delivered', previousStatus: 'sent', tag: 'reminders', metadata: { order: '42' }, sentAt: '2026-11-25T10:00:02.000Z', segmentsSucceeded: 1, segmentsFailed: 0 },
+      data: {
+        status: 'delivered',
+        previousStatus: 'sent',
+        tag: 'reminders',
+        metadata: { order: '42' },
+        sentAt: '2026-11-25T10:00:02.000Z',
+        segmentsSucceeded: 1,
+        segmentsFailed: 0,
+      },
     });
     expect(messageEvent('/x', record('delivered'))).toEqual({ ...messageEvent('/x', record('delivered')) });
   });
@@ -77,7 +98,10 @@ describe('message events', () => {
 
 describe('outbox messages', () => {
   it('split to fit a Storage queue message, never splitting an event, and read back whole', () => {
-    const events = Array.from({ length: 200 }, (_, i) => ({ ...messageEvent('/s', record('delivered', { note: 'x'.repeat(400) })), id: `e${i}` }));
+    const events = Array.from({ length: 200 }, (_, i) => ({
+      ...messageEvent('/s', record('delivered', { note: 'x'.repeat(400) })),
+      id: `e${i}`,
+    }));
     const texts = encodeOutboxMessages({ v: 1, events });
     expect(texts.length).toBeGreaterThan(1);
     const back = texts.flatMap((t) => {
@@ -153,7 +177,9 @@ describe('dispatchEvents', () => {
   });
 
   it('drops a retry for a destination no longer configured, and rejects a malformed message', async () => {
-    expect(await dispatchEvents(deps([new Destination('a')]), { v: 1, events, destination: 'gone', attempt: 3 })).toMatchObject({ skipped: ['gone'] });
+    expect(await dispatchEvents(deps([new Destination('a')]), { v: 1, events, destination: 'gone', attempt: 3 })).toMatchObject({
+      skipped: ['gone'],
+    });
     expect(await dispatchEvents(deps([]), '{')).toEqual({ kind: 'malformed', reason: 'not JSON' });
   });
 
@@ -200,7 +226,12 @@ describe('publishing events', () => {
     const analytics = new Destination('analytics', undefined, true);
     analytics.failures = 1;
     await eventPublisher({ destinations: [analytics], outbox, random: () => 0.5, retryBaseMs: 1000 }).publish([delivered]);
-    expect(outbox.enqueued).toEqual([{ message: { v: 1, events: [delivered], destination: 'analytics', attempt: 2, lastError: 'analytics answered 500' }, delayMs: 750 }]);
+    expect(outbox.enqueued).toEqual([
+      {
+        message: { v: 1, events: [delivered], destination: 'analytics', attempt: 2, lastError: 'analytics answered 500' },
+        delayMs: 750,
+      },
+    ]);
     await dispatchEvents(deps([analytics], outbox), outbox.enqueued[0]!.message);
     expect(analytics.received).toEqual([[delivered]]);
   });
@@ -213,6 +244,8 @@ describe('publishing events', () => {
     const analytics = new Destination('analytics', undefined, true);
     analytics.failures = 1;
     await expect(eventPublisher({ destinations: [analytics], outbox }).publish([delivered])).rejects.toThrow('queue unavailable');
-    await expect(eventPublisher({ destinations: [new Destination('webhook')], outbox }).publish([delivered])).rejects.toThrow('queue unavailable');
+    await expect(eventPublisher({ destinations: [new Destination('webhook')], outbox }).publish([delivered])).rejects.toThrow(
+      'queue unavailable',
+    );
   });
 });

@@ -99,7 +99,9 @@ describe('a submit is all or nothing', () => {
     const retry = await submitMessages(deps.submit(silentLogger), body(people(7)), { batchId, resumed: true });
     if (retry.kind !== 'accepted') throw new Error(retry.kind);
     expect(retry.plan.batchId).toBe(batchId);
-    expect(submitResponse(retry).messages.map((m) => m.messageId)).toEqual(submitResponse(first).messages.map((m) => m.messageId));
+    expect(submitResponse(retry).messages.map((m) => m.messageId)).toEqual(
+      submitResponse(first).messages.map((m) => m.messageId),
+    );
     await drain();
     // The two records the retry found were kept; the handsets that had the text got it once.
     expect(s.messages.rows.get(messageIdOf(batchId, 0))!.status).toBe('sent');
@@ -116,7 +118,12 @@ describe('an Idempotency-Key is one batch', () => {
     if (result.kind !== 'accepted') throw new Error(result.kind);
     return json(202, submitResponse(result));
   };
-  const options = () => ({ clock: s.clock, log: silentLogger, newOperationId: () => `01kmx3f2g0${String(Math.random()).slice(2, 14).padEnd(12, '0')}`, waitMs: 0 });
+  const options = () => ({
+    clock: s.clock,
+    log: silentLogger,
+    newOperationId: () => `01kmx3f2g0${String(Math.random()).slice(2, 14).padEnd(12, '0')}`,
+    waitMs: 0,
+  });
 
   it('a request that failed keeps its key and batch: the retry takes over at once and finishes that batch', async () => {
     const create = s.submissions.create.bind(s.submissions);
@@ -126,7 +133,9 @@ describe('an Idempotency-Key is one batch', () => {
       if (++calls === 1) throw outage(true); // stored, but the answer was lost
       return stored;
     };
-    await expect(withIdempotency(s.idempotency, 'k1', { a: 1 }, (op) => run(op)(), options())).rejects.toBeInstanceOf(SubmitInterruptedError);
+    await expect(withIdempotency(s.idempotency, 'k1', { a: 1 }, (op) => run(op)(), options())).rejects.toBeInstanceOf(
+      SubmitInterruptedError,
+    );
     const batches = [...s.submissions.rows.keys()];
     const retried = await withIdempotency(s.idempotency, 'k1', { a: 1 }, (op) => run(op)(), options());
     expect(retried.status).toBe(202);
@@ -172,7 +181,10 @@ describe('a hand-over interrupted mid-request', () => {
     const record = await interruptedHandOver();
     s.clock.advance(REPEATABILITY_WINDOW_MS + 60_000);
     expect(await recoverWork(deps.recovery(silentLogger))).toMatchObject({ handOversDecided: 1 });
-    expect(s.messages.rows.get(record.messageId)!.history.at(-1)).toMatchObject({ status: 'unknown', code: 'handover-uncertain' });
+    expect(s.messages.rows.get(record.messageId)!.history.at(-1)).toMatchObject({
+      status: 'unknown',
+      code: 'handover-uncertain',
+    });
     await drain();
     expect(s.gateway.delivered).toHaveLength(1);
   });
@@ -187,7 +199,13 @@ describe('a delivery report', () => {
       id: 'r1',
       eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
       eventTime: s.clock.now().toISOString(),
-      data: { messageId: 'Outgoing_20261125100000aaaa', from: tollFree.number, to: record.to, deliveryStatus: 'Delivered', tag: record.batchId },
+      data: {
+        messageId: 'Outgoing_20261125100000aaaa',
+        from: tollFree.number,
+        to: record.to,
+        deliveryStatus: 'Delivered',
+        tag: record.batchId,
+      },
     };
     expect(await recordDeliveryReport(deps.deliveryReport(silentLogger), report)).toMatchObject({ kind: 'unknownMessage' });
     expect(s.messages.rows.get(record.messageId)!.status).toBe('queued');
@@ -200,6 +218,9 @@ describe('a delivery report', () => {
       eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
       data: { messageId: 'x', from: tollFree.number, to: '+1425\ud800', deliveryStatus: 'Delivered' },
     };
-    expect(await recordDeliveryReport(deps.deliveryReport(silentLogger), report)).toMatchObject({ kind: 'malformed', reason: 'to is not well-formed text' });
+    expect(await recordDeliveryReport(deps.deliveryReport(silentLogger), report)).toMatchObject({
+      kind: 'malformed',
+      reason: 'to is not well-formed text',
+    });
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { json, problem, type HttpResult } from '../../shared/http/problem.js';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_MS, fingerprintOf } from '../../shared/domain/idempotency.js';
-import { parseIdempotencyKey, withIdempotency as withIdempotencyOn, type IdempotencyOptions as Options, type IdempotentOperation } from '../../shared/http/idempotency.js';
+import {
+  parseIdempotencyKey,
+  withIdempotency as withIdempotencyOn,
+  type IdempotencyOptions as Options,
+  type IdempotentOperation,
+} from '../../shared/http/idempotency.js';
 import { systemClock } from '../../shared/adapters/systemClock.js';
 import { FakeClock, silentLogger } from '../support/fakes.js';
 
@@ -16,7 +21,12 @@ function withIdempotency(
   run: (operation: IdempotentOperation) => Promise<HttpResult>,
   options: IdempotencyOptions = {},
 ): Promise<HttpResult> {
-  return withIdempotencyOn(store, key, body, run, { clock: systemClock, log: silentLogger, newOperationId: () => `batch-${++operations}`, ...options });
+  return withIdempotencyOn(store, key, body, run, {
+    clock: systemClock,
+    log: silentLogger,
+    newOperationId: () => `batch-${++operations}`,
+    ...options,
+  });
 }
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 

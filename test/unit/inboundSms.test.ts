@@ -26,6 +26,7 @@ import {
   shortCode,
   silentLogger,
   tollFree,
+  FakeSendingControls,
 } from '../support/fakes.js';
 
 const PERSON = '+14255550123';
@@ -194,6 +195,8 @@ describe('STOP and START', () => {
       senders: deps.senders,
       maxAttempts: 4,
       uncertainPolicy: 'atMostOnce' as const,
+      controls: new FakeSendingControls(), // no pause, no hold
+      allowedCountries: 'any' as const,
       conversations,
       events: new RecordingSink(),
       tracker: new FakeTracker(),

@@ -98,6 +98,12 @@ describe('OpenAPI document', () => {
       'get /api/health',
       'get /api/health/details',
       'get /api/openapi.json',
+      'get /api/sending',
+      'put /api/sending',
+      'get /api/holds',
+      'get /api/holds/{id}',
+      'post /api/holds/{id}/release',
+      'post /api/messages/{id}/conversion',
     ];
     const actual = Object.entries<Json>(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(actual.sort()).toEqual(expected.sort());
@@ -109,7 +115,7 @@ describe('OpenAPI document', () => {
     const { $schema: _ignored, ...fromZod } = z.toJSONSchema(submitMessagesBody, { io: 'input' }) as Json;
     expect(schema).toEqual(fromZod);
     // One of three forms, each strict: one text, a text per message, a template.
-    const [text, messages, template] = schema.anyOf as Json[];
+    const [text, messages, template] = schema.anyOf as [Json, Json, Json];
     expect(text.properties.to.anyOf).toContainEqual(expect.objectContaining({ type: 'array', maxItems: 1000, minItems: 1 }));
     expect(text.properties.message).toMatchObject({ type: 'string', maxLength: 2048, minLength: 1 });
     expect(text.required).toEqual(['to', 'message']);
@@ -137,7 +143,8 @@ describe('OpenAPI document', () => {
     for (const item of Object.values<Json>(doc.paths)) {
       for (const op of Object.values<Json>(item)) {
         for (const [status, response] of Object.entries<Json>(op.responses)) {
-          if (Number(status) < 400 || status === '401' || op.operationId === 'health' || op.operationId === 'healthDetails') continue;
+          if (Number(status) < 400 || status === '401' || op.operationId === 'health' || op.operationId === 'healthDetails')
+            continue;
           expect(deref(response).content?.['application/problem+json']?.schema, `${op.operationId} ${status}`).toEqual({
             $ref: '#/components/schemas/ProblemDetails',
           });

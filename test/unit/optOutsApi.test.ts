@@ -5,7 +5,16 @@ import { optOutsCsv } from '../../shared/http/optOuts.js';
 import type { ConsentDeps } from '../../shared/pipeline/consent.js';
 import { addOptOut, consentHistory, getOptOutStatus, listOptOuts, removeOptOut } from '../../shared/pipeline/optOuts.js';
 import type { EventPublisher } from '../../shared/ports/events.js';
-import { FakeClock, FakeConsentLog, FakeGateway, FakeOptOuts, FakeOutbox, shortCode, silentLogger, tollFree } from '../support/fakes.js';
+import {
+  FakeClock,
+  FakeConsentLog,
+  FakeGateway,
+  FakeOptOuts,
+  FakeOutbox,
+  shortCode,
+  silentLogger,
+  tollFree,
+} from '../support/fakes.js';
 
 const PERSON = '+14255550123';
 let clock: FakeClock;
@@ -19,7 +28,16 @@ beforeEach(() => {
   optOuts = new FakeOptOuts();
   consentLog = new FakeConsentLog();
   outbox = new FakeOutbox();
-  deps = { optOuts, consentLog, clock, log: silentLogger, senders: [tollFree, shortCode], eventSource: '/test', publisher: outbox, mirror: null };
+  deps = {
+    optOuts,
+    consentLog,
+    clock,
+    log: silentLogger,
+    senders: [tollFree, shortCode],
+    eventSource: '/test',
+    publisher: outbox,
+    mirror: null,
+  };
 });
 
 describe('status', () => {

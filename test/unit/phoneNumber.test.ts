@@ -29,8 +29,14 @@ describe('normalizePhoneNumber', () => {
     ['+1425+5550123', 'has a "+" that is not at the start'],
     ['+1425_555_0123', 'contains characters other than digits, +, spaces, dashes, dots and parentheses'],
     // A national number without its country code reads as an unassigned one.
-    ['(425) 555-0124', 'does not start with a country calling code (no country has +425); write the number with its country code, e.g. +1 for the US and Canada'],
-    ['+2895550124', 'does not start with a country calling code (no country has +289); write the number with its country code, e.g. +1 for the US and Canada'],
+    [
+      '(425) 555-0124',
+      'does not start with a country calling code (no country has +425); write the number with its country code, e.g. +1 for the US and Canada',
+    ],
+    [
+      '+2895550124',
+      'does not start with a country calling code (no country has +289); write the number with its country code, e.g. +1 for the US and Canada',
+    ],
   ])('refuses %j: %s', (input, reason) => {
     expect(normalizePhoneNumber(input)).toEqual({ ok: false, reason });
   });

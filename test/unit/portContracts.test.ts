@@ -2,10 +2,25 @@
 // the promises the real adapters keep (test/integration/portContracts.test.ts runs the same suites
 // against Table Storage on Azurite).
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
+import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
-import { conversationStoreContract, deadLetterStoreContract, deliveryTrackerContract, idempotencyStoreContract } from '../contract/ports/otherStores.js';
+import {
+  conversationStoreContract,
+  deadLetterStoreContract,
+  deliveryTrackerContract,
+  idempotencyStoreContract,
+} from '../contract/ports/otherStores.js';
 import { templateStoreContract } from '../contract/ports/templateStore.js';
-import { FakeConsentLog, FakeConversations, FakeDeadLetters, FakeMessageStore, FakeOptOuts, FakeTemplates, FakeTracker } from '../support/fakes.js';
+import {
+  FakeConsentLog,
+  FakeConversations,
+  FakeDeadLetters,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeTemplates,
+  FakeTracker,
+} from '../support/fakes.js';
+import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from '../support/guardFakes.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());
@@ -16,3 +31,6 @@ deadLetterStoreContract('fake', async () => new FakeDeadLetters());
 deliveryTrackerContract('fake', async () => new FakeTracker());
 idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
 templateStoreContract('fake', async () => new FakeTemplates());
+sendingControlStoreContract('fake', async () => new FakeSendingControls());
+budgetLedgerContract('fake', async () => new FakeBudgetLedger());
+fraudWatchStoreContract('fake', async () => new FakeFraudWatch());

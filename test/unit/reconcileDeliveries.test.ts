@@ -3,7 +3,17 @@ import type { MessageRecord } from '../../shared/domain/message.js';
 import type { GatewayDeliveryReport } from '../../shared/ports/gateway.js';
 import { reconcileDeliveries, type ReconcileDeps } from '../../shared/pipeline/reconcileDeliveries.js';
 import { parseDeliveryReport as parseGatewayReport } from '../../shared/adapters/acs/smsGateway.js';
-import { carrierConsent, FakeClock, FakeGateway, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTracker, RecordingSink, silentLogger } from '../support/fakes.js';
+import {
+  carrierConsent,
+  FakeClock,
+  FakeGateway,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeQueue,
+  FakeTracker,
+  RecordingSink,
+  silentLogger,
+} from '../support/fakes.js';
 
 const HOUR = 3600_000;
 let clock: FakeClock;
@@ -66,7 +76,10 @@ describe('reconcileDeliveries', () => {
 
   it('brings overdue messages to their final status from GET /deliveryReports', async () => {
     await messages.insertBatch([record(1), record(2), record(3)]);
-    await tracker.track([1, 2, 3].map((i) => record(i).messageId), clock.now());
+    await tracker.track(
+      [1, 2, 3].map((i) => record(i).messageId),
+      clock.now(),
+    );
     reports.set('acs-1', { acsMessageId: 'acs-1', status: 'delivered', receivedAt: '2026-11-25T10:01:00Z' });
     reports.set('acs-2', { acsMessageId: 'acs-2', status: 'failed', code: '4005', detail: 'Message blocked by carrier' });
     clock.advance(HOUR);
@@ -82,7 +95,10 @@ describe('reconcileDeliveries', () => {
   });
 
   it('ends a message "unknown" at the deadline, including one whose hand-over was uncertain', async () => {
-    await messages.insertBatch([record(1), record(2, { status: 'sending', acsMessageId: undefined, history: [{ status: 'sending', at: 'x' }] })]);
+    await messages.insertBatch([
+      record(1),
+      record(2, { status: 'sending', acsMessageId: undefined, history: [{ status: 'sending', at: 'x' }] }),
+    ]);
     await tracker.track([record(1).messageId, record(2).messageId], clock.now());
     for (let h = 1; h <= 73; h++) {
       clock.advance(HOUR);
@@ -110,7 +126,10 @@ describe('reconcileDeliveries', () => {
       messageId: `batch${i % 25}-${String(i).padStart(4, '0')}`,
     }));
     await messages.insertBatch(many);
-    await tracker.track(many.map((r) => r.messageId), clock.now());
+    await tracker.track(
+      many.map((r) => r.messageId),
+      clock.now(),
+    );
     let lookups = 0;
     gateway.getDeliveryReport = async () => {
       lookups++;
@@ -124,7 +143,10 @@ describe('reconcileDeliveries', () => {
 
   it('asks ACS at most `limit` times a run and leaves the rest for the next run', async () => {
     await messages.insertBatch([1, 2, 3, 4, 5].map((i) => record(i)));
-    await tracker.track([1, 2, 3, 4, 5].map((i) => record(i).messageId), clock.now());
+    await tracker.track(
+      [1, 2, 3, 4, 5].map((i) => record(i).messageId),
+      clock.now(),
+    );
     let lookups = 0;
     gateway.getDeliveryReport = async (id: string) => {
       lookups++;
@@ -143,7 +165,13 @@ describe('reconcileDeliveries', () => {
     const report = (id: string, to: string) => ({
       eventType: 'Microsoft.Communication.SMSDeliveryReportReceived',
       id: `e-${id}`,
-      data: { messageId: `Outgoing_${id}`, from: '18005550100', to, deliveryStatus: 'Delivered', deliveryStatusDetails: 'No error.' },
+      data: {
+        messageId: `Outgoing_${id}`,
+        from: '18005550100',
+        to,
+        deliveryStatus: 'Delivered',
+        deliveryStatusDetails: 'No error.',
+      },
     });
     await tracker.park(report('acs-1', '+14255550101'), clock.now());
     await tracker.park(report('foreign', '+14255559999'), clock.now());
@@ -178,14 +206,45 @@ describe('reading GET /deliveryReports/{id} (2026-01-23)', () => {
       acsMessageId: 'abc123-message-id',
       status: 'delivered',
       code: '2000',
+      codeSource: 'details',
       detail: '2000: No Error',
       deliveryAttempts: official.deliveryAttempts,
       receivedAt: '2025-08-12T14:40:00Z',
     });
   });
 
+  it.each([
+    ["the SMS FAQ's text, no code", 'Sender blocked for given recipient.', { code: '4007', codeSource: 'text' }],
+    ['a code table text', 'Message is blocked by Destination carrier.', { code: '4005', codeSource: 'text' }],
+    ['a number inside a sentence', 'Retried 3 times after 5000 ms', {}],
+  ])('reads a failure written as %s', (_name, details, expected) => {
+    const failed = { ...official, deliveryStatus: 'Failed', deliveryStatusDetails: details };
+    const report = parseGatewayReport('acs-1', JSON.stringify(failed));
+    expect(report).toMatchObject({ status: 'failed', detail: details, ...expected });
+    if (!('code' in expected)) expect(report.code).toBeUndefined();
+  });
+
+  it('asks GET for the id exactly as the send returned it, decoration and all', async () => {
+    const asSent = 'Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910_noam';
+    const asked: string[] = [];
+    gateway.getDeliveryReport = async (id: string) => {
+      asked.push(id);
+      return { acsMessageId: id, status: 'delivered' };
+    };
+    await messages.insertBatch([record(1, { acsMessageId: asSent })]);
+    await tracker.track([record(1).messageId], clock.now());
+    clock.advance(HOUR);
+    await reconcileDeliveries(deps);
+    expect(asked).toEqual([asSent]);
+    expect(messages.rows.get(record(1).messageId)!.status).toBe('delivered');
+  });
+
   it('keeps the code of a failure, so a 4007 from the reconciler records the carrier opt-out too', async () => {
-    const failed = { ...official, deliveryStatus: 'Failed', deliveryStatusDetails: '4007: Destination/sender blocked for given recipient.' };
+    const failed = {
+      ...official,
+      deliveryStatus: 'Failed',
+      deliveryStatusDetails: '4007: Destination/sender blocked for given recipient.',
+    };
     const report = parseGatewayReport('acs-1', JSON.stringify(failed));
     expect(report).toMatchObject({ status: 'failed', code: '4007' });
 

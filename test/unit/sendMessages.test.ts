@@ -18,6 +18,7 @@ import {
   shortCode,
   silentLogger,
   tollFree,
+  FakeSendingControls,
 } from '../support/fakes.js';
 
 let clock: FakeClock;
@@ -49,6 +50,8 @@ beforeEach(() => {
     senders: [tollFree, shortCode],
     maxAttempts: 4,
     uncertainPolicy: 'atMostOnce',
+    controls: new FakeSendingControls(), // no pause, no hold
+    allowedCountries: 'any' as const,
     random: () => 0.5,
     events: new RecordingSink(),
     tracker: new FakeTracker(),
@@ -64,7 +67,10 @@ function makeJob(count: number, from = shortCode.number, extra: Partial<SendJobV
     batchId,
     from,
     message: 'Your appointment is tomorrow at 10:00',
-    recipients: Array.from({ length: count }, (_, i) => ({ messageId: messageIdOf(batchId, i), to: `+1425555${String(1000 + i)}` })),
+    recipients: Array.from({ length: count }, (_, i) => ({
+      messageId: messageIdOf(batchId, i),
+      to: `+1425555${String(1000 + i)}`,
+    })),
     deliveryReport: true,
     attempt: 1,
     kind: 'message',
@@ -108,7 +114,7 @@ describe('processSendJob', () => {
     for (const r of messages.rows.values()) {
       expect(r.acsMessageId).toMatch(/^2026/);
       expect(r.history.map((h) => h.status)).toEqual(['queued', 'sending', 'sent']);
-      expect(messages.acsIndex.get(r.acsMessageId!)).toBe(r.messageId);
+      expect(await messages.messageIdForAcsMessageId(r.acsMessageId!)).toBe(r.messageId);
     }
   });
 
@@ -229,7 +235,12 @@ describe('processSendJob', () => {
   it('suppresses a recipient whose STOP was recorded after submit', async () => {
     const job = makeJob(3);
     await seed(job);
-    await optOuts.add({ sender: shortCode.number, recipient: job.recipients[0]!.to, source: 'keyword', at: clock.now().toISOString() });
+    await optOuts.add({
+      sender: shortCode.number,
+      recipient: job.recipients[0]!.to,
+      source: 'keyword',
+      at: clock.now().toISOString(),
+    });
     const outcome = await processSendJob(deps, job);
     expect(outcome).toMatchObject({ sent: 2, suppressed: 1 });
     expect(messages.rows.get(job.recipients[0]!.messageId)!.status).toBe('suppressed');
@@ -243,7 +254,12 @@ describe('processSendJob', () => {
     const sleep = clock.sleep.bind(clock);
     clock.sleep = async (ms: number) => {
       await sleep(ms);
-      await optOuts.add({ sender: shortCode.number, recipient: job.recipients[1]!.to, source: 'keyword', at: clock.now().toISOString() });
+      await optOuts.add({
+        sender: shortCode.number,
+        recipient: job.recipients[1]!.to,
+        source: 'keyword',
+        at: clock.now().toISOString(),
+      });
     };
     const outcome = await processSendJob(deps, job);
     expect(outcome).toMatchObject({ sent: 2, suppressed: 1 });
@@ -258,7 +274,12 @@ describe('processSendJob', () => {
     await seed(job);
     gateway.script.push('timeout');
     await processSendJob(deps, job);
-    await optOuts.add({ sender: shortCode.number, recipient: job.recipients[0]!.to, source: 'keyword', at: clock.now().toISOString() });
+    await optOuts.add({
+      sender: shortCode.number,
+      recipient: job.recipients[0]!.to,
+      source: 'keyword',
+      at: clock.now().toISOString(),
+    });
     const retry = queue.take()!;
     clock.advance(Date.parse(retry.notBefore!) - clock.now().getTime());
     expect(await processSendJob(deps, retry)).toMatchObject({ sent: 0, uncertain: 1 });
@@ -269,7 +290,12 @@ describe('processSendJob', () => {
   it('lets an opt-out confirmation through to an opted-out recipient', async () => {
     const job = makeJob(1, shortCode.number, { kind: 'optOutConfirmation' });
     await seed(job);
-    await optOuts.add({ sender: shortCode.number, recipient: job.recipients[0]!.to, source: 'keyword', at: clock.now().toISOString() });
+    await optOuts.add({
+      sender: shortCode.number,
+      recipient: job.recipients[0]!.to,
+      source: 'keyword',
+      at: clock.now().toISOString(),
+    });
     expect(await processSendJob(deps, job)).toMatchObject({ sent: 1 });
   });
 

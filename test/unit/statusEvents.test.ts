@@ -35,6 +35,8 @@ import {
   FakeTransportDeadLetters,
   shortCode,
   silentLogger,
+  FakeSendingControls,
+  openGuard,
 } from '../support/fakes.js';
 
 const SOURCE = '/sms-pipeline/test';
@@ -91,6 +93,8 @@ beforeEach(() => {
     senders: [shortCode],
     maxAttempts: 3,
     uncertainPolicy: 'atMostOnce',
+    controls: new FakeSendingControls(), // no pause, no hold
+    allowedCountries: 'any' as const,
     random: () => 0.5,
     tracker,
     events: publishingSink(outbox, SOURCE),
@@ -120,7 +124,19 @@ function expectOneEventPerChange() {
 
 async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
-    { messages, optOuts, queue, clock, log: silentLogger, senders: [shortCode], maxSegments: 10, events: events(), submissions: new FakeSubmissions(), templates: new FakeTemplates() },
+    {
+      ...openGuard(),
+      messages,
+      optOuts,
+      queue,
+      clock,
+      log: silentLogger,
+      senders: [shortCode],
+      maxSegments: 10,
+      events: events(),
+      submissions: new FakeSubmissions(),
+      templates: new FakeTemplates(),
+    },
     submitMessagesBody.parse({ to, message: 'Your appointment is tomorrow at 10:00', ...extra }),
   );
   if (result.kind !== 'accepted') throw new Error('not accepted');
@@ -167,7 +183,14 @@ function report(
   };
 }
 
-const reportDeps = () => ({ messages, clock, log: silentLogger, events: events(), tracker, consent: carrierConsent({ optOuts, clock }) });
+const reportDeps = () => ({
+  messages,
+  clock,
+  log: silentLogger,
+  events: events(),
+  tracker,
+  consent: carrierConsent({ optOuts, clock }),
+});
 const stored = (id: string) => messages.rows.get(id)!;
 const statusesOf = (id: string) => stored(id).history.map((h) => h.status);
 
@@ -300,7 +323,10 @@ describe('one event per status change, on every path', () => {
     const job = queue.take()!;
     await processSendJob(send, { ...job, attempt: 4 }); // past maxAttempts: failed, dead-lettered
     expect(statusesOf(id)).toEqual(['queued', 'failed']);
-    await replayDeadLetter({ deadLetters, transportDeadLetters: new FakeTransportDeadLetters(), messages, queue, clock, events: events() }, deadLetters.letters[0]!);
+    await replayDeadLetter(
+      { deadLetters, transportDeadLetters: new FakeTransportDeadLetters(), messages, queue, clock, events: events() },
+      deadLetters.letters[0]!,
+    );
     await drain();
     expect(statusesOf(id)).toEqual(['queued', 'failed', 'queued', 'sending', 'sent']);
     expectOneEventPerChange();

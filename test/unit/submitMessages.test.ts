@@ -2,7 +2,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { stickySender } from '../../shared/domain/sender.js';
 import { submitMessagesBody, submitResponse } from '../../shared/http/messages.js';
 import { submitMessages, type SubmitDeps } from '../../shared/pipeline/submitMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeSubmissions, FakeTemplates, RecordingSink, shortCode, silentLogger, tollFree } from '../support/fakes.js';
+import {
+  FakeClock,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeQueue,
+  FakeSubmissions,
+  FakeTemplates,
+  openGuard,
+  RecordingSink,
+  shortCode,
+  silentLogger,
+  tollFree,
+} from '../support/fakes.js';
 
 let clock: FakeClock;
 let messages: FakeMessageStore;
@@ -15,7 +27,19 @@ beforeEach(() => {
   messages = new FakeMessageStore();
   queue = new FakeQueue();
   optOuts = new FakeOptOuts();
-  deps = { messages, queue, optOuts, clock, log: silentLogger, senders: [shortCode], maxSegments: 3, events: new RecordingSink(), submissions: new FakeSubmissions(), templates: new FakeTemplates() };
+  deps = {
+    ...openGuard(),
+    messages,
+    queue,
+    optOuts,
+    clock,
+    log: silentLogger,
+    senders: [shortCode],
+    maxSegments: 3,
+    events: new RecordingSink(),
+    submissions: new FakeSubmissions(),
+    templates: new FakeTemplates(),
+  };
 });
 
 /** A submit, its accepted result with the response the API answers with. */
@@ -37,7 +61,10 @@ describe('submitMessages', () => {
 
   it('refuses the whole request for one invalid number, naming it, and writes nothing', async () => {
     const result = await submit({ to: ['+14255550123', '12'], message: 'Hello' });
-    expect(result).toEqual({ kind: 'invalid', errors: [{ field: 'to[1]', message: 'has 2 digits; a full international number has at least 8' }] });
+    expect(result).toEqual({
+      kind: 'invalid',
+      errors: [{ field: 'to[1]', message: 'has 2 digits; a full international number has at least 8' }],
+    });
     expect(messages.rows.size).toBe(0);
     expect(queue.jobs).toHaveLength(0);
   });
@@ -59,7 +86,10 @@ describe('submitMessages', () => {
 
   it('enforces the maximum of segments with a clear error', async () => {
     const result = await submit({ to: '+14255550123', message: 'x'.repeat(153 * 3 + 1) });
-    expect(result).toEqual({ kind: 'invalid', errors: [{ field: 'message', message: 'needs 4 segments (GSM-7); at most 3 are allowed' }] });
+    expect(result).toEqual({
+      kind: 'invalid',
+      errors: [{ field: 'message', message: 'needs 4 segments (GSM-7); at most 3 are allowed' }],
+    });
   });
 
   it('schedules and expires: scheduled status, notBefore and expiresAt on the job', async () => {
@@ -69,15 +99,26 @@ describe('submitMessages', () => {
     expect(result.response.messages[0]!.status).toBe('scheduled');
     expect(queue.jobs[0]!.notBefore).toBe(at);
     expect(queue.jobs[0]!.expiresAt).toBe(new Date(Date.parse(at) + 600_000).toISOString());
-    expect(await submit({ to: '+14255550123', message: 'x', scheduledAt: '2020-01-01T00:00:00Z' })).toMatchObject({ kind: 'invalid' });
-    expect(await submit({ to: '+14255550123', message: 'x', scheduledAt: new Date(clock.now().getTime() + 36 * 86400_000).toISOString() })).toMatchObject({
+    expect(await submit({ to: '+14255550123', message: 'x', scheduledAt: '2020-01-01T00:00:00Z' })).toMatchObject({
+      kind: 'invalid',
+    });
+    expect(
+      await submit({
+        to: '+14255550123',
+        message: 'x',
+        scheduledAt: new Date(clock.now().getTime() + 36 * 86400_000).toISOString(),
+      }),
+    ).toMatchObject({
       kind: 'invalid',
       errors: [{ field: 'scheduledAt', message: 'is more than 35 days ahead' }],
     });
   });
 
   it('refuses a sender outside the pool and picks a sticky sender otherwise', async () => {
-    expect(await submit({ to: '+14255550123', message: 'x', from: '+19999999999' })).toMatchObject({ kind: 'invalid', errors: [{ field: 'from' }] });
+    expect(await submit({ to: '+14255550123', message: 'x', from: '+19999999999' })).toMatchObject({
+      kind: 'invalid',
+      errors: [{ field: 'from' }],
+    });
     const pool = [tollFree, shortCode];
     const chosen = stickySender(pool, '+14255550123');
     for (let i = 0; i < 5; i++) expect(stickySender(pool, '+14255550123')).toBe(chosen);

@@ -40,7 +40,10 @@ describe('template text', () => {
     expect(renderTemplate('Hi {{name}}!', { name: 'A\u0000n\na\u0007\u009b' })).toEqual({ ok: true, text: 'Hi Ana!' });
     expect(renderTemplate('Code {{code}}', { code: 123456 })).toEqual({ ok: true, text: 'Code 123456' });
     const long = renderTemplate('Hi {{name}}', { name: 'x'.repeat(MAX_VARIABLE_VALUE + 1) });
-    expect(!long.ok && long.errors[0]).toEqual({ variable: 'name', message: `must be at most ${MAX_VARIABLE_VALUE} characters (got ${MAX_VARIABLE_VALUE + 1})` });
+    expect(!long.ok && long.errors[0]).toEqual({
+      variable: 'name',
+      message: `must be at most ${MAX_VARIABLE_VALUE} characters (got ${MAX_VARIABLE_VALUE + 1})`,
+    });
     // A value that is only control characters fits, and renders as nothing.
     expect(renderTemplate('[{{x}}]', { x: '\n'.repeat(MAX_VARIABLE_VALUE + 10) })).toEqual({ ok: true, text: '[]' });
   });
@@ -70,14 +73,24 @@ describe('PUT body', () => {
     });
     expect(parsed.success).toBe(false);
     const errors = zodFieldErrors(parsed.error!);
-    expect(errors).toContainEqual({ field: 'locales.de', message: 'must use the same variables as the default text; it lacks {{day}}' });
-    expect(errors).toContainEqual({ field: 'locales.fr', message: 'must use the same variables as the default text; it adds {{time}}' });
+    expect(errors).toContainEqual({
+      field: 'locales.de',
+      message: 'must use the same variables as the default text; it lacks {{day}}',
+    });
+    expect(errors).toContainEqual({
+      field: 'locales.fr',
+      message: 'must use the same variables as the default text; it adds {{time}}',
+    });
     expect(errors.find((e) => e.field === 'locales.es')?.message).toContain('without "}}"');
   });
 
   it('needs a category and refuses unknown fields', () => {
     const parsed = templatePutBody.safeParse({ text: 'Hi', kind: 'x' });
-    expect(zodFieldErrors(parsed.error!).map((e) => e.field).sort()).toEqual(['(body)', 'category']);
+    expect(
+      zodFieldErrors(parsed.error!)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['(body)', 'category']);
   });
 });
 
@@ -91,7 +104,10 @@ describe('the templates resource', () => {
     expect(await putTemplate(d, content('Hi {{name}}'))).toMatchObject({ kind: 'unchanged', template: { version: 1 } });
     d.clock.advance(1000);
     const changed = await putTemplate(d, content('Hello {{name}}'));
-    expect(changed).toMatchObject({ kind: 'updated', template: { version: 2, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:01.000Z' } });
+    expect(changed).toMatchObject({
+      kind: 'updated',
+      template: { version: 2, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:01.000Z' },
+    });
     expect(toTemplateView(changed.template).variables).toEqual(['name']);
     expect((await getTemplate(d, 'appointment-reminder', 1))!.text).toBe('Hi {{name}}');
   });

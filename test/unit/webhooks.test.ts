@@ -8,11 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageEvent, type PipelineEvent } from '../../shared/domain/events.js';
 import type { MessageRecord } from '../../shared/domain/message.js';
 import { parseWebhookSecrets, signWebhook, webhookMessageId } from '../../shared/domain/webhookSignature.js';
-import {
-  WebhookDeliveryError,
-  WebhookDestination,
-  webhookName,
-} from '../../shared/adapters/webhooks/webhookDestination.js';
+import { WebhookDeliveryError, WebhookDestination, webhookName } from '../../shared/adapters/webhooks/webhookDestination.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { dispatchEvents } from '../../shared/pipeline/dispatchEvents.js';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from '../support/webhookReceiver.js';

@@ -2,15 +2,29 @@
 // repeatability policy), and the same authentication for GET /deliveryReports/{id}.
 // SDKs are imported on first use so loading the function app stays fast.
 import type { Config } from '../../config.js';
-import { GatewayError, type GatewayDeliveryReport, type GatewayRecipientResult, type GatewaySendRequest, type SmsGateway } from '../../ports/gateway.js';
-import { normalizeAcsMessageId } from '../../domain/ids.js';
+import {
+  GatewayError,
+  type GatewayDeliveryReport,
+  type GatewayRecipientResult,
+  type GatewaySendRequest,
+  type SmsGateway,
+} from '../../ports/gateway.js';
+import type { SMS_API_VERSIONS } from '../../domain/acsFacts.js';
+import { readStatusDetails } from '../../domain/deliveryStatusDetails.js';
 import { parseRetryAfter } from '../../lib/retryAfter.js';
 import { neverSent } from '../outage.js';
 import { encodeRepeatability, REPEATABILITY_HEADER, repeatabilityPolicy, type RepeatabilityMap } from './repeatabilityPolicy.js';
+import { traceparentPolicy } from './traceparentPolicy.js';
 
-/** The ACS API version that has GET /deliveryReports/{id} and the opt-out list (/sms/optouts:*). */
-export const DELIVERY_REPORTS_API_VERSION = '2026-01-23';
-export const OPT_OUTS_API_VERSION = '2026-01-23';
+type VersionOf<K extends keyof typeof SMS_API_VERSIONS> = (typeof SMS_API_VERSIONS)[K][number];
+
+/**
+ * The one ACS api-version of every call: the stable version that has POST /sms, the opt-out list
+ * and GET /deliveryReports/{id} (acsFacts.ts SMS_API_VERSIONS). Sends use it too: GET is asked for
+ * the id exactly as the send returned it, the only form its example shows, and whether GET finds an
+ * id sent on another version is not published. (SmsClient 1.1 would send on 2021-03-07.)
+ */
+export const ACS_API_VERSION = '2026-01-23' satisfies VersionOf<'send'> & VersionOf<'optOuts'> & VersionOf<'deliveryReports'>;
 
 /** The recipient of the health check's opt-out check: a fictional number (555-01xx), never texted. */
 export const PING_RECIPIENT = '+14255550100';
@@ -60,7 +74,7 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
         `deliveryReports/${encodeURIComponent(acsMessageId)}`,
         c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`,
       );
-      url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
+      url.searchParams.set('api-version', ACS_API_VERSION);
       let response;
       try {
         response = await c.send(c.createRequest({ url: url.toString(), method: 'GET', timeout: options.timeoutMs }));
@@ -82,7 +96,7 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
     async setOptOut(action: 'add' | 'remove', from: string, to: string): Promise<void> {
       const c = await getClients();
       const url = new URL(`sms/optouts:${action}`, c.endpoint.endsWith('/') ? c.endpoint : `${c.endpoint}/`);
-      url.searchParams.set('api-version', OPT_OUTS_API_VERSION);
+      url.searchParams.set('api-version', ACS_API_VERSION);
       const request = c.createRequest({ url: url.toString(), method: 'POST', timeout: options.timeoutMs });
       request.headers.set('content-type', 'application/json');
       request.body = JSON.stringify({ from, recipients: [{ to }] });
@@ -125,14 +139,14 @@ export function createAcsGateway(acs: Config['acs'], options: { timeoutMs: numbe
         // it sends and changes nothing, and it is an SMS operation authorised like a send, so a
         // 401/403 here is what the next send would get. The deploy hook reads it through /api/health.
         const url = new URL('sms/optouts:check', base);
-        url.searchParams.set('api-version', OPT_OUTS_API_VERSION);
+        url.searchParams.set('api-version', ACS_API_VERSION);
         request = c.createRequest({ url: url.toString(), method: 'POST', timeout: 5000 });
         request.headers.set('content-type', 'application/json');
         request.body = JSON.stringify({ from, recipients: [{ to: PING_RECIPIENT }] });
       } else {
         // Any HTTP answer proves the endpoint is reachable; an unknown id is a cheap 404.
         const url = new URL('deliveryReports/health-check', base);
-        url.searchParams.set('api-version', DELIVERY_REPORTS_API_VERSION);
+        url.searchParams.set('api-version', ACS_API_VERSION);
         request = c.createRequest({ url: url.toString(), method: 'GET', timeout: 5000 });
       }
       let response;
@@ -163,10 +177,15 @@ async function buildClients(acs: Config['acs']): Promise<Clients> {
   ]);
   const insecure = acs.endpoint.startsWith('http://');
   // The pipeline retries on its own terms (re-enqueue with backoff), never inside one invocation.
+  // apiVersion is not in SmsClientOptions' type, but SmsClient's generated client honours it.
   const clientOptions = {
+    apiVersion: ACS_API_VERSION,
     retryOptions: { maxRetries: 0 },
     allowInsecureConnection: insecure,
-    additionalPolicies: [{ policy: repeatabilityPolicy, position: 'perCall' as const }],
+    additionalPolicies: [
+      { policy: repeatabilityPolicy, position: 'perCall' as const },
+      { policy: traceparentPolicy, position: 'perCall' as const },
+    ],
   };
   let sms: InstanceType<typeof SmsClient>;
   let credential: import('@azure/core-auth').KeyCredential | import('@azure/core-auth').TokenCredential;
@@ -191,10 +210,12 @@ async function buildClients(acs: Config['acs']): Promise<Clients> {
 }
 
 /**
- * ACS's verdict per recipient. A repeated repeatability id comes back either as the original
- * item (202, successful, same messageId) or as 409 with the original messageId: both mean "sent
- * by an earlier try". 412 means the first-sent time is outside ACS's window: ACS no longer knows
- * whether it sent the message, so neither can we — the pipeline must not send it again.
+ * ACS's verdict per recipient, with the message id exactly as ACS returned it (GET
+ * /deliveryReports/{id} is asked for that form; ids are matched by their key). A repeated
+ * repeatability id comes back either as the original item (202, successful, same messageId) or as
+ * 409 with the original messageId: both mean "sent by an earlier try". A 412 (first-sent outside a
+ * window) is mapped for completeness only: it is published for ACS Email and Rooms, not for SMS,
+ * whose examples accept a first-sent years old (acsFacts.ts REPEATABILITY), so nothing relies on it.
  */
 export function toRecipientResult(r: {
   to: string;
@@ -204,7 +225,7 @@ export function toRecipientResult(r: {
   errorMessage?: string;
   repeatabilityResult?: string;
 }): GatewayRecipientResult {
-  const acsMessageId = r.messageId ? { acsMessageId: normalizeAcsMessageId(r.messageId) } : {};
+  const acsMessageId = r.messageId ? { acsMessageId: r.messageId } : {};
   if (r.successful) return { to: r.to, outcome: 'accepted', repeated: r.repeatabilityResult === 'rejected', ...acsMessageId };
   const status = r.httpStatusCode;
   if (status === 409 && r.messageId) return { to: r.to, outcome: 'accepted', repeated: true, ...acsMessageId };
@@ -271,25 +292,14 @@ export function parseDeliveryReport(acsMessageId: string, text: string): Gateway
   }
   const pick = (name: string): unknown => body[name] ?? body[name[0]!.toUpperCase() + name.slice(1)];
   const status = String(pick('deliveryStatus') ?? '').toLowerCase();
-  const detailRaw = pick('deliveryStatusDetails');
-  const detail = typeof detailRaw === 'object' && detailRaw !== null ? (detailRaw as Record<string, unknown>) : undefined;
   const attempts = pick('deliveryAttempts');
-  // The 2026-01-23 API writes the details as "<code>: <text>" ("4007: …"); the code decides what
-  // a failure means (4007 is an opt-out at the carrier), so it is read from the text too.
-  const codeInText = typeof detailRaw === 'string' ? /^\s*([2459]\d{3})\b/.exec(detailRaw)?.[1] : undefined;
+  // The GET example writes "2000: No Error"; the code decides what a failure means (4007 is an
+  // opt-out at the carrier), and the same reader takes every other form (deliveryStatusDetails.ts).
+  const details = readStatusDetails(pick('deliveryStatusDetails'));
   return {
     acsMessageId,
     status: status === 'delivered' ? 'delivered' : status === 'failed' ? 'failed' : 'pending',
-    ...(detail?.code !== undefined || detail?.Code !== undefined
-      ? { code: String(detail?.code ?? detail?.Code) }
-      : codeInText
-        ? { code: codeInText }
-        : {}),
-    ...(typeof detailRaw === 'string'
-      ? { detail: detailRaw }
-      : detail
-        ? { detail: String(detail.message ?? detail.Message ?? '') }
-        : {}),
+    ...details,
     ...(Array.isArray(attempts)
       ? {
           deliveryAttempts: attempts.map((a: Record<string, unknown>) => ({

@@ -30,7 +30,11 @@ export function unavailable(method: string, error: DependencyUnavailableError): 
     );
   }
   if (method === 'GET' || !error.uncertain) {
-    return problem('unavailable', `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`, extra);
+    return problem(
+      'unavailable',
+      `The ${error.dependency} is unavailable right now; nothing was changed. Try again shortly.`,
+      extra,
+    );
   }
   return problem(
     'unavailable',
@@ -46,15 +50,27 @@ export async function readJsonBody<T extends z.ZodType>(
 ): Promise<{ ok: true; value: z.output<T>; raw: string } | { ok: false; result: HttpResult }> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
-    return { ok: false, result: problem('unsupportedMediaType', `Send the body as application/json (got "${contentType.slice(0, 60) || 'no content type'}").`) };
+    return {
+      ok: false,
+      result: problem(
+        'unsupportedMediaType',
+        `Send the body as application/json (got "${contentType.slice(0, 60) || 'no content type'}").`,
+      ),
+    };
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) {
-    return { ok: false, result: problem('payloadTooLarge', `The body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted.`) };
+    return {
+      ok: false,
+      result: problem('payloadTooLarge', `The body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted.`),
+    };
   }
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) {
-    return { ok: false, result: problem('payloadTooLarge', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`) };
+    return {
+      ok: false,
+      result: problem('payloadTooLarge', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`),
+    };
   }
   const raw = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   let value: unknown;
@@ -62,7 +78,10 @@ export async function readJsonBody<T extends z.ZodType>(
     value = JSON.parse(raw);
   } catch {
     // Never the parser's message: it quotes the body back, and problems never echo input.
-    return { ok: false, result: problem('invalidJson', 'The body is not valid JSON. Send one JSON object, as the API reference shows.') };
+    return {
+      ok: false,
+      result: problem('invalidJson', 'The body is not valid JSON. Send one JSON object, as the API reference shows.'),
+    };
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) return { ok: false, result: validationProblem(zodFieldErrors(parsed.error)) };

@@ -1,39 +1,20 @@
 // The one logger: the pipeline's Logger port on the Functions InvocationContext. A log entry is a
-// fixed message and named properties; the properties are masked here, whatever the caller passed
-// (phone numbers show as +1425***0123, texts never appear), and written after the message as one
-// JSON object, so a log query can parse them (Application Insights: `parse_json`) and the
-// message itself stays the same for every occurrence.
+// fixed message and named properties; the properties are masked (adapters/telemetry/privacy.ts:
+// phone numbers show as +1425***0123, texts never appear) and every entry also names its function
+// and invocation. Each entry goes two ways:
+// - to the host, as one line — the message, then the properties as JSON — for the console, the
+//   log stream and `func start`;
+// - to OpenTelemetry as a log record whose attributes are the properties, inside the active span:
+//   in Application Insights a `traces` row with the properties as customDimensions and the
+//   message's trace as operation_Id. When the app exports to Azure Monitor itself, it tells the host
+//   so (WorkerOpenTelemetryEnabled, functions/index.ts) and the host does not send the line again.
 import type { InvocationContext } from '@azure/functions';
-import { maskPhoneNumber } from '../../domain/phoneNumber.js';
+import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import type { Logger, LogProperties } from '../../ports/runtime.js';
+import { LOG_PROPERTIES } from '../telemetry/names.js';
+import { maskProperties, toAttributes } from '../telemetry/privacy.js';
 
-/** Properties that hold a phone number (or an array of them) by name. */
-const PHONE_KEYS = new Set(['to', 'from', 'phone', 'recipient', 'sender', 'number', 'ourNumber', 'theirNumber']);
-/** Properties that hold message texts: never logged. */
-const TEXT_KEYS = new Set(['body', 'text', 'messageText']);
-/** An E.164 number inside free text (an error message, say). */
-const E164_IN_TEXT = /\+[1-9]\d{7,14}/g;
-
-/** The properties as they may be logged: phone numbers masked, texts dropped, depth bounded. */
-export function maskProperties(properties: LogProperties): LogProperties {
-  return mask(properties, 0) as LogProperties;
-}
-
-function mask(value: unknown, depth: number, key?: string): unknown {
-  if (key !== undefined && TEXT_KEYS.has(key)) return '[text not logged]';
-  if (typeof value === 'string') {
-    // A value already masked at the call site keeps its form: masking again would garble it.
-    if (key !== undefined && PHONE_KEYS.has(key)) return value.includes('***') ? value : maskPhoneNumber(value);
-    return value.replace(E164_IN_TEXT, (n) => maskPhoneNumber(n));
-  }
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= 4) return '[nested]';
-  if (value instanceof Error) return value.message.replace(E164_IN_TEXT, (n) => maskPhoneNumber(n));
-  if (Array.isArray(value)) return value.map((v) => mask(v, depth + 1, key));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = mask(v, depth + 1, k);
-  return out;
-}
+export { maskProperties } from '../telemetry/privacy.js';
 
 /** One log line: the message, then the masked properties as JSON. */
 export function formatLogEntry(message: string, properties?: LogProperties): string {
@@ -41,10 +22,40 @@ export function formatLogEntry(message: string, properties?: LogProperties): str
   return `${message} ${JSON.stringify(maskProperties(properties))}`;
 }
 
+const SEVERITY = {
+  info: { number: SeverityNumber.INFO, text: 'Information' },
+  warn: { number: SeverityNumber.WARN, text: 'Warning' },
+  error: { number: SeverityNumber.ERROR, text: 'Error' },
+} as const;
+
+/** Emits the entry as an OpenTelemetry log record (a no-op until telemetry is started). */
+export function emitLogRecord(level: keyof typeof SEVERITY, message: string, properties: LogProperties): void {
+  logs.getLogger('sms-pipeline').emit({
+    severityNumber: SEVERITY[level].number,
+    severityText: SEVERITY[level].text,
+    body: message,
+    attributes: toAttributes(properties),
+  });
+}
+
 export function contextLogger(context: InvocationContext): Logger {
+  const named = (properties?: LogProperties): LogProperties => ({
+    [LOG_PROPERTIES.function]: context.functionName,
+    [LOG_PROPERTIES.invocationId]: context.invocationId,
+    ...properties,
+  });
   return {
-    info: (message, properties) => context.log(formatLogEntry(message, properties)),
-    warn: (message, properties) => context.warn(formatLogEntry(message, properties)),
-    error: (message, properties) => context.error(formatLogEntry(message, properties)),
+    info: (message, properties) => {
+      context.log(formatLogEntry(message, properties));
+      emitLogRecord('info', message, named(properties));
+    },
+    warn: (message, properties) => {
+      context.warn(formatLogEntry(message, properties));
+      emitLogRecord('warn', message, named(properties));
+    },
+    error: (message, properties) => {
+      context.error(formatLogEntry(message, properties));
+      emitLogRecord('error', message, named(properties));
+    },
   };
 }

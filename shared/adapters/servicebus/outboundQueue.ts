@@ -27,13 +27,24 @@ export function serviceBusErrorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Builds the Service Bus message for a job. */
+/**
+ * Builds the Service Bus message for a job. Its trace context also goes where Service Bus tooling
+ * looks for it: the `Diagnostic-Id` application property, in W3C traceparent form
+ * (learn.microsoft.com/azure/service-bus-messaging/service-bus-end-to-end-tracing), and `traceparent`
+ * beside it, as the Azure SDKs' messaging tracing convention writes both
+ * (gist.github.com/lmolkova/e4215c0f44a49ef824983382762e6b92: "traceparent must match Diagnostic-Id"). The job body keeps it too: that is
+ * what the sender reads, whatever the transport.
+ */
 export function toServiceBusMessage(job: SendJob): ServiceBusMessage {
   return {
     messageId: job.jobId,
     body: job,
     contentType: 'application/json',
-    applicationProperties: { schema: job.schema, batchId: job.batchId },
+    applicationProperties: {
+      schema: job.schema,
+      batchId: job.batchId,
+      ...(job.traceparent ? { 'Diagnostic-Id': job.traceparent, traceparent: job.traceparent } : {}),
+    },
   };
 }
 

@@ -41,7 +41,8 @@ export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
 const templatePart = (template: string) => (template ? `|${escapeKey(template)}` : '');
 const hourRowKey = (hour: string, tag: string, sender: string, template: string) =>
   `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
-const dayRowKey = (tag: string, sender: string, template: string) => `d|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
+const dayRowKey = (tag: string, sender: string, template: string) =>
+  `d|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
 
 interface CounterChange {
   rowKey: string;
@@ -60,8 +61,16 @@ function counterChanges(facts: readonly AnalyticsFact[]): Map<string, CounterCha
   for (const fact of facts) {
     const hour = hourOf(fact.at);
     const template = fact.template ? { template: fact.template } : {};
-    add(hourRowKey(hour, fact.tag, fact.sender, fact.template), { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender, ...template }, fact.tally);
-    add(dayRowKey(fact.tag, fact.sender, fact.template), { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender, ...template }, fact.tally);
+    add(
+      hourRowKey(hour, fact.tag, fact.sender, fact.template),
+      { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender, ...template },
+      fact.tally,
+    );
+    add(
+      dayRowKey(fact.tag, fact.sender, fact.template),
+      { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender, ...template },
+      fact.tally,
+    );
   }
   return out;
 }
@@ -131,7 +140,9 @@ export class TableAnalyticsStore implements AnalyticsStore {
       byPartition.set(pk, partition);
     }
     // Every partition is written; one that fails does not stop the others (their facts are kept).
-    const results = await Promise.allSettled([...byPartition].map(([pk, partitionFacts]) => this.inTurn(pk, [...partitionFacts.values()])));
+    const results = await Promise.allSettled(
+      [...byPartition].map(([pk, partitionFacts]) => this.inTurn(pk, [...partitionFacts.values()])),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -181,10 +192,20 @@ export class TableAnalyticsStore implements AnalyticsStore {
         if (pending.length === 0) return;
       }
       const changes = [...counterChanges(pending).values()];
-      const current = await Promise.all(changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))));
+      const current = await Promise.all(
+        changes.map(async (c) => this.known.get(knownKey(pk, c.rowKey)) ?? (await this.readCounter(client, pk, c.rowKey))),
+      );
       const actions: TransactionAction[] = pending.map((f) => [
         'create',
-        { partitionKey: pk, rowKey: factRowKey(f.key), at: f.at, tag: f.tag, sender: f.sender, ...(f.template ? { template: f.template } : {}), tally: JSON.stringify(f.tally) },
+        {
+          partitionKey: pk,
+          rowKey: factRowKey(f.key),
+          at: f.at,
+          tag: f.tag,
+          sender: f.sender,
+          ...(f.template ? { template: f.template } : {}),
+          tally: JSON.stringify(f.tally),
+        },
       ]);
       const after = new Map<string, Record<string, number>>();
       changes.forEach((change, i) => {
@@ -206,7 +227,10 @@ export class TableAnalyticsStore implements AnalyticsStore {
         const rowKeys = actions.map((a) => a[1].rowKey as string);
         for (const [rowKey, values] of after) {
           const sub = response.subResponses[rowKeys.indexOf(rowKey)];
-          const etag = sub && (sub.rowKey === undefined || sub.rowKey === rowKey || safeDecode(sub.rowKey) === rowKey) ? sub.etag : undefined;
+          const etag =
+            sub && (sub.rowKey === undefined || sub.rowKey === rowKey || safeDecode(sub.rowKey) === rowKey)
+              ? sub.etag
+              : undefined;
           if (etag) this.remember(pk, rowKey, { etag, values });
           else this.known.delete(knownKey(pk, rowKey));
         }
@@ -236,18 +260,25 @@ export class TableAnalyticsStore implements AnalyticsStore {
     const entity = await this.getRow(client, pk, rowKey);
     if (!entity) return undefined;
     const values: Record<string, number> = {};
-    for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) values[name] = value;
+    for (const [name, value] of Object.entries(entity))
+      if (typeof value === 'number' && isTallyProperty(name)) values[name] = value;
     const row = { etag: entity.etag, values };
     this.remember(pk, rowKey, row);
     return row;
   }
 
   private async existingFacts(client: TableClient, pk: string, facts: readonly AnalyticsFact[]): Promise<Set<string>> {
-    const found = await Promise.all(facts.map(async (f) => ((await this.getRow(client, pk, factRowKey(f.key))) ? f.key : undefined)));
+    const found = await Promise.all(
+      facts.map(async (f) => ((await this.getRow(client, pk, factRowKey(f.key))) ? f.key : undefined)),
+    );
     return new Set(found.filter((k): k is string => k !== undefined));
   }
 
-  private async getRow(client: TableClient, pk: string, rowKey: string): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
+  private async getRow(
+    client: TableClient,
+    pk: string,
+    rowKey: string,
+  ): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
     try {
       return await storageCall('read analytics', () => client.getEntity<Record<string, unknown>>(pk, rowKey));
     } catch (error) {
@@ -260,7 +291,10 @@ export class TableAnalyticsStore implements AnalyticsStore {
     const client = await this.clientFor('analytics');
     const firstDay = dayOf(query.from).replace(/-/g, '');
     // The day after the last day of the range (to is exclusive).
-    const afterLastDay = dayOf(new Date(Date.parse(`${dayOf(new Date(query.to.getTime() - 1))}T00:00:00Z`) + 86_400_000)).replace(/-/g, '');
+    const afterLastDay = dayOf(new Date(Date.parse(`${dayOf(new Date(query.to.getTime() - 1))}T00:00:00Z`) + 86_400_000)).replace(
+      /-/g,
+      '',
+    );
     const prefix = query.resolution === 'day' ? 'd' : 'h';
     const conditions = [
       `PartitionKey ge ${odataString(firstDay)}`,
@@ -276,14 +310,24 @@ export class TableAnalyticsStore implements AnalyticsStore {
     if (query.template !== undefined) {
       // "name@3" is one version; "name" every version of it ("name@" then digits, which sort before ":").
       if (query.template.includes('@')) conditions.push(`template eq ${odataString(query.template)}`);
-      else conditions.push(`template ge ${odataString(`${query.template}@`)}`, `template lt ${odataString(`${query.template}@:`)}`);
+      else
+        conditions.push(`template ge ${odataString(`${query.template}@`)}`, `template lt ${odataString(`${query.template}@:`)}`);
     }
     const rows: AnalyticsRow[] = [];
     await storageCall('read analytics', async () => {
-      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: conditions.join(' and ') } })) {
+      for await (const entity of client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: conditions.join(' and ') },
+      })) {
         const tally: Tally = {};
-        for (const [name, value] of Object.entries(entity)) if (typeof value === 'number' && isTallyProperty(name)) tally[name] = value;
-        rows.push({ bucket: String(entity.bucket), tag: String(entity.tag ?? ''), sender: String(entity.sender ?? ''), template: String(entity.template ?? ''), tally });
+        for (const [name, value] of Object.entries(entity))
+          if (typeof value === 'number' && isTallyProperty(name)) tally[name] = value;
+        rows.push({
+          bucket: String(entity.bucket),
+          tag: String(entity.tag ?? ''),
+          sender: String(entity.sender ?? ''),
+          template: String(entity.template ?? ''),
+          tally,
+        });
       }
     });
     return rows;

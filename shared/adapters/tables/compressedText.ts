@@ -13,7 +13,11 @@ export const MAX_CHUNK_BYTES = 64 * 1024;
 export const MAX_CHUNKS = 14;
 
 /** The properties holding `text` (`<prefix>Chunks` = -1 for no text). Throws when it cannot fit. */
-export async function compressedProperties(prefix: string, text: string | undefined, what: string): Promise<Record<string, unknown>> {
+export async function compressedProperties(
+  prefix: string,
+  text: string | undefined,
+  what: string,
+): Promise<Record<string, unknown>> {
   if (text === undefined) return { [`${prefix}Chunks`]: -1 };
   const zipped = await gzipAsync(Buffer.from(text, 'utf8'));
   const chunks: Uint8Array[] = [];

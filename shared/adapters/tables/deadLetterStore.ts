@@ -16,11 +16,18 @@ export class TableDeadLetterStore implements DeadLetterStore {
     const now = Date.now();
     // Inverted time first, so the newest letter comes first in key order.
     const id = `${String(9_999_999_999_999 - now).padStart(13, '0')}-${randomBytes(3).toString('hex')}`;
-    const body = letter.body.length > MAX_BODY ? `${letter.body.slice(0, MAX_BODY)}…[truncated from ${letter.body.length} characters]` : letter.body;
+    const body =
+      letter.body.length > MAX_BODY
+        ? `${letter.body.slice(0, MAX_BODY)}…[truncated from ${letter.body.length} characters]`
+        : letter.body;
     const full: DeadLetter = { ...letter, body, id, at: new Date(now).toISOString() };
     const client = await this.client('deadLetters');
     await storageCall('add dead letter', () =>
-      client.createEntity({ partitionKey: PARTITION, rowKey: id, ...Object.fromEntries(Object.entries(full).filter(([k, v]) => k !== 'id' && v !== undefined)) }),
+      client.createEntity({
+        partitionKey: PARTITION,
+        rowKey: id,
+        ...Object.fromEntries(Object.entries(full).filter(([k, v]) => k !== 'id' && v !== undefined)),
+      }),
     );
     return full;
   }
@@ -30,8 +37,17 @@ export class TableDeadLetterStore implements DeadLetterStore {
     const out: DeadLetter[] = [];
     const limit = options.limit ?? 100;
     await storageCall('list dead letters', async () => {
-      for await (const e of client.listEntities<Omit<DeadLetter, 'id'>>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
-        out.push({ id: e.rowKey!, at: e.at, reason: e.reason, body: e.body, ...(e.jobId ? { jobId: e.jobId } : {}), ...(e.batchId ? { batchId: e.batchId } : {}) });
+      for await (const e of client.listEntities<Omit<DeadLetter, 'id'>>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
+      })) {
+        out.push({
+          id: e.rowKey!,
+          at: e.at,
+          reason: e.reason,
+          body: e.body,
+          ...(e.jobId ? { jobId: e.jobId } : {}),
+          ...(e.batchId ? { batchId: e.batchId } : {}),
+        });
         if (out.length >= limit) break;
       }
     });

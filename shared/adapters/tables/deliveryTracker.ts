@@ -17,7 +17,11 @@ export class TableDeliveryTracker implements DeliveryTracker {
 
   async track(messageIds: readonly string[], at: Date): Promise<void> {
     const sentAt = at.toISOString();
-    await this.write(messageIds, at, (partitionKey, id) => ['upsert', { partitionKey, rowKey: id, sentAt, nextCheckAt: sentAt, inFlight: true }, 'Replace']);
+    await this.write(messageIds, at, (partitionKey, id) => [
+      'upsert',
+      { partitionKey, rowKey: id, sentAt, nextCheckAt: sentAt, inFlight: true },
+      'Replace',
+    ]);
   }
 
   async settle(messageIds: readonly string[], at: Date): Promise<void> {
@@ -33,7 +37,12 @@ export class TableDeliveryTracker implements DeliveryTracker {
     return storageCall('read hand-overs in flight', async () => {
       const out: TrackedMessage[] = [];
       for await (const e of client.listEntities<{ sentAt: string; nextCheckAt: string }>({ queryOptions: { filter } })) {
-        out.push({ messageId: e.rowKey!, sentAt: e.sentAt, nextCheckAt: e.nextCheckAt, handle: JSON.stringify([e.partitionKey, e.rowKey]) });
+        out.push({
+          messageId: e.rowKey!,
+          sentAt: e.sentAt,
+          nextCheckAt: e.nextCheckAt,
+          handle: JSON.stringify([e.partitionKey, e.rowKey]),
+        });
         if (out.length >= limit) break;
       }
       return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
@@ -41,7 +50,11 @@ export class TableDeliveryTracker implements DeliveryTracker {
   }
 
   /** One transaction per 100 messages of the minute `at` falls in. */
-  private async write(messageIds: readonly string[], at: Date, action: (partitionKey: string, id: string) => TransactionAction): Promise<void> {
+  private async write(
+    messageIds: readonly string[],
+    at: Date,
+    action: (partitionKey: string, id: string) => TransactionAction,
+  ): Promise<void> {
     if (messageIds.length === 0) return;
     const client = await this.client('deliveryTracking');
     const partitionKey = minuteBucket(at);
@@ -58,7 +71,9 @@ export class TableDeliveryTracker implements DeliveryTracker {
     // The partition bound narrows the scan to old minutes; sentAt makes it exact to the millisecond.
     const filter = `PartitionKey le '${minuteBucket(sentBefore)}' and sentAt le '${sentBefore.toISOString()}' and nextCheckAt le '${now.toISOString()}'`;
     const out: TrackedMessage[] = [];
-    for await (const page of client.listEntities<{ sentAt: string; nextCheckAt: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, limit) })) {
+    for await (const page of client
+      .listEntities<{ sentAt: string; nextCheckAt: string }>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: Math.min(1000, limit) })) {
       for (const e of page) {
         out.push({
           messageId: e.rowKey!,
@@ -73,7 +88,10 @@ export class TableDeliveryTracker implements DeliveryTracker {
   }
 
   async untrack(messages: readonly TrackedMessage[]): Promise<void> {
-    await this.deleteAll('deliveryTracking', messages.map((m) => m.handle));
+    await this.deleteAll(
+      'deliveryTracking',
+      messages.map((m) => m.handle),
+    );
   }
 
   async reschedule(message: TrackedMessage, nextCheckAt: Date): Promise<void> {
@@ -99,9 +117,15 @@ export class TableDeliveryTracker implements DeliveryTracker {
   async parked(limit: number): Promise<ParkedReport[]> {
     const client = await this.client('parkedReports');
     const out: ParkedReport[] = [];
-    for await (const page of client.listEntities<{ parkedAt: string; event: string }>().byPage({ maxPageSize: Math.min(1000, limit) })) {
+    for await (const page of client
+      .listEntities<{ parkedAt: string; event: string }>()
+      .byPage({ maxPageSize: Math.min(1000, limit) })) {
       for (const e of page) {
-        out.push({ event: JSON.parse(e.event) as unknown, parkedAt: e.parkedAt, handle: JSON.stringify([e.partitionKey, e.rowKey]) });
+        out.push({
+          event: JSON.parse(e.event) as unknown,
+          parkedAt: e.parkedAt,
+          handle: JSON.stringify([e.partitionKey, e.rowKey]),
+        });
         if (out.length >= limit) return out;
       }
     }
@@ -109,7 +133,10 @@ export class TableDeliveryTracker implements DeliveryTracker {
   }
 
   async unpark(reports: readonly ParkedReport[]): Promise<void> {
-    await this.deleteAll('parkedReports', reports.map((r) => r.handle));
+    await this.deleteAll(
+      'parkedReports',
+      reports.map((r) => r.handle),
+    );
   }
 
   private async deleteAll(table: 'deliveryTracking' | 'parkedReports', handles: readonly string[]): Promise<void> {

@@ -71,7 +71,13 @@ export class TableIdempotencyStore implements IdempotencyStore {
     for (let round = 0; round < 5; round++) {
       try {
         const created = await storageCall(() => client.createEntity(pending(operationId)));
-        return { kind: 'reserved', token: created.etag ?? (await this.etagOf(client, partitionKey)), operationId, resumed: false, leaseUntil };
+        return {
+          kind: 'reserved',
+          token: created.etag ?? (await this.etagOf(client, partitionKey)),
+          operationId,
+          resumed: false,
+          leaseUntil,
+        };
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
       }
@@ -92,7 +98,13 @@ export class TableIdempotencyStore implements IdempotencyStore {
       try {
         // Replace (not merge) drops the old response's chunks; the etag makes the take-over atomic.
         const replaced = await storageCall(() => client.updateEntity(replacement, 'Replace', { etag: existing.etag }));
-        return { kind: 'reserved', token: replaced.etag ?? (await this.etagOf(client, partitionKey)), operationId: id, resumed, leaseUntil };
+        return {
+          kind: 'reserved',
+          token: replaced.etag ?? (await this.etagOf(client, partitionKey)),
+          operationId: id,
+          resumed,
+          leaseUntil,
+        };
       } catch (error) {
         const status = statusOf(error);
         if (status !== 412 && status !== 404) throw error;

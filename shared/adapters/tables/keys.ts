@@ -26,7 +26,11 @@ export function encodeContinuation(listing: string, position: Record<string, str
 }
 
 /** Reads a token of encodeContinuation; undefined when it is not one of `listing` with these fields. */
-export function decodeContinuation<K extends string>(listing: string, token: string, fields: readonly K[]): Record<K, string> | undefined {
+export function decodeContinuation<K extends string>(
+  listing: string,
+  token: string,
+  fields: readonly K[],
+): Record<K, string> | undefined {
   if (token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
   let value: unknown;
   try {

@@ -1,12 +1,13 @@
 // Message records in Table Storage: PartitionKey = batch id, RowKey = message id. A batch is one
 // partition, so 100 records are written by one transaction and a job's records read by one query.
 // The app's references are indexed in `messageReferences` (referenceIndex.ts).
-// ACS message ids are indexed in `acsMessageIds` under their send-time prefix (one or two
-// partitions per ACS request), so the index costs one transaction per request, not per message.
+// ACS message ids are indexed in `acsMessageIds` by their key (the GUID every published form
+// carries), partitioned by its first hex digit: at most 16 transactions per ACS request, however
+// the ids are decorated (the regional form has no send-time prefix to group them by).
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import type { MessageRecord } from '../../domain/message.js';
-import { parseMessageId } from '../../domain/ids.js';
+import { acsMessageKey, parseMessageId } from '../../domain/ids.js';
 import { ConcurrencyError } from '../../ports/errors.js';
 import { type MessageStore } from '../../ports/messages.js';
 import type { Page, PageRequest } from '../../ports/paging.js';
@@ -41,10 +42,9 @@ function fromEntity(entity: TableEntityResult<Row>): MessageRecord {
   return record as unknown as MessageRecord;
 }
 
-/** Index partition of an ACS message id: its yyyyMMddHHmmss prefix, when it has one. */
-export function acsIndexPartition(acsMessageId: string): string {
-  const match = /^(\d{14})/.exec(acsMessageId);
-  return match ? match[1]! : `h${createHash('sha256').update(acsMessageId).digest('hex').slice(0, 2)}`;
+/** Index partition of an ACS message key: the GUID's first hex digit, or a hash digit for a key that is no GUID. */
+export function acsIndexPartition(key: string): string {
+  return /^[0-9a-f]{8}-/.test(key) ? key[0]! : `h${createHash('sha256').update(key).digest('hex').slice(0, 1)}`;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -67,7 +67,8 @@ export class TableMessageStore implements MessageStore {
     await this.references.add(records);
     const client = await this.messages();
     const chunks: MessageRecord[][] = [];
-    for (const group of groupBy(records, (r) => r.batchId).values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
+    for (const group of groupBy(records, (r) => r.batchId).values())
+      for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
     await forEachLimited(chunks, 4, async (chunk) => {
       await storageCall('insert messages', async () => {
         try {
@@ -133,9 +134,10 @@ export class TableMessageStore implements MessageStore {
     const client = await this.messages();
     const filter = `PartitionKey eq ${odataString(batchId)}`;
     return storageCall('list batch', async () => {
-      const pages = client
-        .listEntities<Row>({ queryOptions: { filter } })
-        .byPage({ maxPageSize: options.limit, ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}) });
+      const pages = client.listEntities<Row>({ queryOptions: { filter } }).byPage({
+        maxPageSize: options.limit,
+        ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}),
+      });
       for await (const page of pages) {
         return {
           items: page.map(fromEntity),
@@ -203,25 +205,32 @@ export class TableMessageStore implements MessageStore {
   async indexAcsMessageIds(entries: ReadonlyArray<{ acsMessageId: string; messageId: string }>): Promise<void> {
     if (entries.length === 0) return;
     const client = await this.client('acsMessageIds');
-    const byPartition = groupBy(entries, (e) => acsIndexPartition(e.acsMessageId));
+    const keyed = entries.map((e) => ({ key: acsMessageKey(e.acsMessageId), messageId: e.messageId }));
+    const byPartition = groupBy(keyed, (e) => acsIndexPartition(e.key));
     await storageCall('index ACS message ids', async () => {
-      for (const [partitionKey, group] of byPartition) {
+      // A request's keys spread over up to 16 partitions: written side by side, not one after another.
+      await forEachLimited([...byPartition], 4, async ([partitionKey, group]) => {
         for (let i = 0; i < group.length; i += 100) {
           await client.submitTransaction(
             group
               .slice(i, i + 100)
-              .map((e): TransactionAction => ['upsert', { partitionKey, rowKey: escapeKey(e.acsMessageId), messageId: e.messageId }, 'Replace']),
+              .map((e): TransactionAction => [
+                'upsert',
+                { partitionKey, rowKey: escapeKey(e.key), messageId: e.messageId },
+                'Replace',
+              ]),
           );
         }
-      }
+      });
     });
   }
 
   async messageIdForAcsMessageId(acsMessageId: string): Promise<string | undefined> {
     const client = await this.client('acsMessageIds');
+    const key = acsMessageKey(acsMessageId);
     return storageCall('look up ACS message id', async () => {
       try {
-        const entity = await client.getEntity<{ messageId: string }>(acsIndexPartition(acsMessageId), escapeKey(acsMessageId));
+        const entity = await client.getEntity<{ messageId: string }>(acsIndexPartition(key), escapeKey(key));
         return entity.messageId;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;

@@ -33,7 +33,8 @@ export class TableOptOutStore implements OptOutStore {
             `(PartitionKey eq ${odataString(escapeKey(sender))} or PartitionKey eq '*') and (` +
             chunk.map((r) => `RowKey eq ${odataString(escapeKey(r))}`).join(' or ') +
             ')';
-          for await (const e of client.listEntities<Row>({ queryOptions: { filter, select: ['recipient'] } })) out.add(e.recipient);
+          for await (const e of client.listEntities<Row>({ queryOptions: { filter, select: ['recipient'] } }))
+            out.add(e.recipient);
         }),
       ),
     );
@@ -108,7 +109,9 @@ export class TableOptOutStore implements OptOutStore {
       const items: OptOutEntry[] = [];
       let last: TableEntityResult<Row> | undefined;
       // One more than asked for tells whether there is a next page.
-      for await (const e of client.listEntities<Row>({ queryOptions }).byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
+      for await (const e of client
+        .listEntities<Row>({ queryOptions })
+        .byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
         for (const entity of e) {
           if (items.length === options.limit) {
             return { items, continuationToken: encodeContinuation(listing, { p: last!.partitionKey!, r: last!.rowKey! }) };

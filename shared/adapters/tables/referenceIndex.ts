@@ -44,13 +44,20 @@ export class ReferenceIndex {
       for (let i = 0; i < rows.length; i += 100) chunks.push({ partitionKey, rows: rows.slice(i, i + 100) });
     }
     await forEachLimited(chunks, 4, async ({ partitionKey, rows }) => {
-      const actions = rows.map((e): TransactionAction => ['upsert', { partitionKey, rowKey: prefixOf(e.reference) + e.messageId, messageId: e.messageId }, 'Replace']);
+      const actions = rows.map((e): TransactionAction => [
+        'upsert',
+        { partitionKey, rowKey: prefixOf(e.reference) + e.messageId, messageId: e.messageId },
+        'Replace',
+      ]);
       await storageCall('index message references', () => client.submitTransaction(actions));
     });
   }
 
   /** Message ids of a reference in key (message id) order, a page at a time, with a token of our own. */
-  async find(reference: string, options: { limit: number; continuationToken?: string }): Promise<{ ids: string[]; continuationToken?: string }> {
+  async find(
+    reference: string,
+    options: { limit: number; continuationToken?: string },
+  ): Promise<{ ids: string[]; continuationToken?: string }> {
     const listing = `references:${reference}`;
     const prefix = prefixOf(reference);
     let from = `RowKey ge ${odataString(prefix)}`;
@@ -65,7 +72,9 @@ export class ReferenceIndex {
     return storageCall('find message references', async () => {
       const ids: string[] = [];
       let last = '';
-      for await (const page of client.listEntities<{ messageId: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
+      for await (const page of client
+        .listEntities<{ messageId: string }>({ queryOptions: { filter } })
+        .byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
         for (const entity of page) {
           if (ids.length === options.limit) return { ids, continuationToken: encodeContinuation(listing, { r: last }) };
           if (parseMessageId(entity.messageId)) ids.push(entity.messageId);

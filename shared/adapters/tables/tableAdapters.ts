@@ -3,14 +3,17 @@ import type { Config } from '../../config.js';
 import { TABLES } from '../../resourceNames.js';
 import { storageCall } from '../outage.js';
 import { TableAnalyticsStore } from './analyticsStore.js';
+import { TableBudgetLedger } from './budgetLedger.js';
 import { TableConsentLog } from './consentLog.js';
 import { TableConversationStore } from './conversationStore.js';
 import { TableDeadLetterStore } from './deadLetterStore.js';
 import { TableDeliveryTracker } from './deliveryTracker.js';
+import { TableFraudWatchStore } from './fraudWatchStore.js';
 import { TableIdempotencyStore } from './idempotencyStore.js';
 import { TableMessageStore } from './messageStore.js';
 import { TableOptOutStore } from './optOutStore.js';
 import { TableRateLimiter } from './rateLimiter.js';
+import { TableSendingControlStore } from './sendingControlStore.js';
 import { TableSubmissionStore } from './submissionStore.js';
 import { TableTemplateStore } from './templateStore.js';
 import { createTableClientFactory, type ClientFor, type TableClientOptions } from './tableClients.js';
@@ -27,6 +30,9 @@ export interface TableAdapters {
   submissions: TableSubmissionStore;
   analytics: TableAnalyticsStore;
   templates: TableTemplateStore;
+  sendingControls: TableSendingControlStore;
+  budgets: TableBudgetLedger;
+  fraudWatch: TableFraudWatchStore;
   clientFor: ClientFor;
   /** Creates the tables when missing (infra creates them in Azure). */
   ensureTables(): Promise<void>;
@@ -46,6 +52,9 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     submissions: new TableSubmissionStore(clientFor),
     analytics: new TableAnalyticsStore(clientFor),
     templates: new TableTemplateStore(clientFor),
+    sendingControls: new TableSendingControlStore(clientFor),
+    budgets: new TableBudgetLedger(clientFor),
+    fraudWatch: new TableFraudWatchStore(clientFor),
     clientFor,
     async ensureTables() {
       await Promise.all(

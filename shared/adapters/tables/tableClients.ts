@@ -25,8 +25,13 @@ export function createTableClientFactory(storage: Config['storage'], options: Ta
           additionalPolicies: (options.policies ?? []).map((policy) => ({ policy, position: 'perCall' as const })),
         };
         if (storage.kind === 'connectionString') {
-          const insecure = /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(storage.connectionString);
-          return TableClient.fromConnectionString(storage.connectionString, table, { ...common, allowInsecureConnection: insecure });
+          const insecure = /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(
+            storage.connectionString,
+          );
+          return TableClient.fromConnectionString(storage.connectionString, table, {
+            ...common,
+            allowInsecureConnection: insecure,
+          });
         }
         const { DefaultAzureCredential } = await import('@azure/identity');
         const credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});

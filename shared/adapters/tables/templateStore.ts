@@ -78,7 +78,13 @@ export class TableTemplateStore implements TemplateStore {
 
   async remove(name: string, head: Pick<TemplateHead, 'etag' | 'lastVersion'>): Promise<void> {
     const client = await this.client('templates');
-    const entity = { partitionKey: escapeKey(name), rowKey: HEAD, lastVersion: head.lastVersion, deleted: true, contentChunks: -1 };
+    const entity = {
+      partitionKey: escapeKey(name),
+      rowKey: HEAD,
+      lastVersion: head.lastVersion,
+      deleted: true,
+      contentChunks: -1,
+    };
     await storageCall('delete template', async () => {
       try {
         await client.updateEntity(entity, 'Replace', { etag: head.etag });
@@ -103,9 +109,12 @@ export class TableTemplateStore implements TemplateStore {
     return storageCall('list templates', async () => {
       const items: Template[] = [];
       let last: TableEntityResult<Row> | undefined;
-      for await (const page of client.listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } }).byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
+      for await (const page of client
+        .listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } })
+        .byPage({ maxPageSize: Math.min(1000, options.limit + 1) })) {
         for (const entity of page) {
-          if (items.length === options.limit) return { items, continuationToken: encodeContinuation('templates', { p: last!.partitionKey! }) };
+          if (items.length === options.limit)
+            return { items, continuationToken: encodeContinuation('templates', { p: last!.partitionKey! }) };
           const template = await contentOf(entity);
           if (template) items.push(template);
           last = entity;

@@ -14,7 +14,8 @@ import {
   Tooltip,
 } from 'chart.js';
 import type { AnalyticsResponse } from '../../http/analytics.js';
-import { charts, num, pct, ms, money, renderCharts, renderKpis, renderTable } from './render.js';
+import type { SendingResponse } from '../../http/sending.js';
+import { charts, num, pct, ms, money, renderCharts, renderKpis, renderSending, renderTable } from './render.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 Chart.defaults.animation = false;
@@ -40,6 +41,7 @@ interface DashboardState {
   byTag?: AnalyticsResponse;
   bySender?: AnalyticsResponse;
   byTemplate?: AnalyticsResponse;
+  sending?: SendingResponse;
   charts: Record<string, Chart>;
   loads: number;
 }
@@ -88,7 +90,9 @@ function analyticsUrl(query: Record<string, string>): URL {
 }
 
 async function fetchAnalytics(query: Record<string, string>, accept = 'application/json'): Promise<Response> {
-  const response = await fetch(analyticsUrl(query), { headers: { accept, ...(functionKey ? { 'x-functions-key': functionKey } : {}) } });
+  const response = await fetch(analyticsUrl(query), {
+    headers: { accept, ...(functionKey ? { 'x-functions-key': functionKey } : {}) },
+  });
   if (response.status === 401 || response.status === 403) {
     throw new Error('The function key is missing or not valid: open this page as …/api/dashboard?code=<function key>.');
   }
@@ -97,6 +101,27 @@ async function fetchAnalytics(query: Record<string, string>, accept = 'applicati
     throw new Error(problem.detail ?? `GET /api/analytics answered ${response.status}`);
   }
   return response;
+}
+
+/** Sending now: its own request, so a key that may read analytics but not GET /api/sending still gets the charts. */
+async function loadSending() {
+  try {
+    const response = await fetch(new URL('sending', location.href), {
+      headers: { accept: 'application/json', ...(functionKey ? { 'x-functions-key': functionKey } : {}) },
+    });
+    if (!response.ok) {
+      renderSending(
+        response.status === 401 || response.status === 403
+          ? 'Sending state: this key may not read GET /api/sending.'
+          : `Sending state: GET /api/sending answered ${response.status}.`,
+      );
+      return;
+    }
+    state.sending = (await response.json()) as SendingResponse;
+    renderSending(state.sending);
+  } catch (error) {
+    renderSending(`Sending state unavailable: ${(error as Error).message}`);
+  }
 }
 
 function fillSelect(select: HTMLSelectElement, values: Array<string | null>, chosen: string, none: string) {
@@ -146,7 +171,9 @@ async function load() {
     ]);
     renderTable(
       '#templates',
-      f.template ? { ...byTemplate, groups: byTemplate.groups.filter((g) => g.key !== null && g.key.replace(/@\d+$/, '') === f.template) } : byTemplate,
+      f.template
+        ? { ...byTemplate, groups: byTemplate.groups.filter((g) => g.key !== null && g.key.replace(/@\d+$/, '') === f.template) }
+        : byTemplate,
       [
         ['submitted', (g) => num(g.submitted)],
         ['delivered', (g) => num(g.delivered)],
@@ -156,9 +183,19 @@ async function load() {
         ['estimatedCost', (g) => money(g.estimatedCost, series.currency)],
       ],
     );
-    fillSelect($('#tag'), byTag.groups.map((g) => g.key), f.tag, 'All tags');
+    fillSelect(
+      $('#tag'),
+      byTag.groups.map((g) => g.key),
+      f.tag,
+      'All tags',
+    );
     fillSelect($('#template'), templateNames, f.template, 'All templates');
-    fillSelect($('#sender'), bySender.groups.map((g) => g.key), f.sender, 'All senders');
+    fillSelect(
+      $('#sender'),
+      bySender.groups.map((g) => g.key),
+      f.sender,
+      'All senders',
+    );
     $('#empty').hidden = series.totals.submitted + series.totals.inbound + series.totals.optOuts + series.totals.optIns > 0;
     const range = `${series.from.slice(0, 16).replace('T', ' ')} – ${series.to.slice(0, 16).replace('T', ' ')} UTC`;
     status.textContent = `${range} · updated ${new Date().toISOString().slice(11, 19)} UTC`;
@@ -173,7 +210,10 @@ async function load() {
 async function downloadCsv() {
   const f = state.filters;
   try {
-    const response = await fetchAnalytics({ from: f.from, to: f.to, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy }, 'text/csv');
+    const response = await fetchAnalytics(
+      { from: f.from, to: f.to, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy },
+      'text/csv',
+    );
     const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'sms-analytics.csv';
     const link = document.createElement('a');
     link.href = URL.createObjectURL(await response.blob());
@@ -215,3 +255,4 @@ function bindFilters() {
 
 bindFilters();
 void load();
+void loadSending();

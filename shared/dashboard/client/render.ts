@@ -2,6 +2,7 @@
 // (main.ts reads the filters, fetches the figures and calls these.)
 import { Chart, type ChartConfiguration } from 'chart.js';
 import type { AnalyticsResponse } from '../../http/analytics.js';
+import type { SendingResponse } from '../../http/sending.js';
 
 type Figures = AnalyticsResponse['totals'];
 
@@ -49,8 +50,10 @@ export const FAILURE_TEXT: Record<string, string> = {
 
 export const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
 export const num = (v: number) => v.toLocaleString('en-US');
-export const money = (v: number, currency: string) => `${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency}`;
-export const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`);
+export const money = (v: number, currency: string) =>
+  `${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency}`;
+export const ms = (v: number | null) =>
+  v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
 
 export function label(key: string | null, groupBy: string): string {
   if (key === null) return groupBy === 'template' || groupBy === 'templateVersion' ? '(no template)' : '(no tag)';
@@ -86,6 +89,8 @@ export function renderKpis(t: Figures, currency: string) {
     optOutRate: pct(t.optOutRate),
     optOuts: num(t.optOuts),
     uncertain: num(t.uncertain),
+    held: num(t.held),
+    geoRefused: num(t.geoRefused),
     inbound: num(t.inbound),
     segmentsSent: num(t.segmentsSent),
     estimatedCost: money(t.estimatedCost, currency),
@@ -101,9 +106,17 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     type: 'bar',
     data: {
       labels,
-      datasets: statuses.map((s) => ({ label: s, data: series.groups.map((g) => g[s]), backgroundColor: COLORS[s], stack: 'status' })),
+      datasets: statuses.map((s) => ({
+        label: s,
+        data: series.groups.map((g) => g[s]),
+        backgroundColor: COLORS[s],
+        stack: 'status',
+      })),
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } },
+    options: {
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { position: 'bottom' } },
+    },
   });
   const percent = { beginAtZero: true, max: 100, ticks: { callback: (v: string | number) => `${v} %` } };
   const asPercent = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 10);
@@ -112,7 +125,13 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     data: {
       labels,
       datasets: [
-        { label: 'delivery rate', data: series.groups.map((g) => asPercent(g.deliveryRate)), borderColor: COLORS.delivered, backgroundColor: COLORS.delivered, spanGaps: true },
+        {
+          label: 'delivery rate',
+          data: series.groups.map((g) => asPercent(g.deliveryRate)),
+          borderColor: COLORS.delivered,
+          backgroundColor: COLORS.delivered,
+          spanGaps: true,
+        },
       ],
     },
     options: { scales: { y: percent }, plugins: { legend: { display: false } } },
@@ -121,18 +140,37 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
   draw('failures', {
     type: 'bar',
     data: {
-      labels: codes.map(([code]) => `${code} · ${FAILURE_TEXT[code] ?? (code.startsWith('acs-') ? `ACS request refused (${code.slice(4)})` : 'other')}`),
+      labels: codes.map(
+        ([code]) =>
+          `${code} · ${FAILURE_TEXT[code] ?? (code.startsWith('acs-') ? `ACS request refused (${code.slice(4)})` : 'other')}`,
+      ),
       datasets: [{ label: 'failed messages', data: codes.map(([, n]) => n), backgroundColor: COLORS.failed }],
     },
-    options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
+    options: {
+      indexAxis: 'y',
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { display: false } },
+    },
   });
   draw('engagement', {
     type: 'line',
     data: {
       labels,
       datasets: [
-        { label: 'response rate', data: series.groups.map((g) => asPercent(g.responseRate)), borderColor: COLORS.answered, backgroundColor: COLORS.answered, spanGaps: true },
-        { label: 'opt-out rate', data: series.groups.map((g) => asPercent(g.optOutRate)), borderColor: COLORS.optOuts, backgroundColor: COLORS.optOuts, spanGaps: true },
+        {
+          label: 'response rate',
+          data: series.groups.map((g) => asPercent(g.responseRate)),
+          borderColor: COLORS.answered,
+          backgroundColor: COLORS.answered,
+          spanGaps: true,
+        },
+        {
+          label: 'opt-out rate',
+          data: series.groups.map((g) => asPercent(g.optOutRate)),
+          borderColor: COLORS.optOuts,
+          backgroundColor: COLORS.optOuts,
+          spanGaps: true,
+        },
       ],
     },
     options: { scales: { y: percent }, plugins: { legend: { position: 'bottom' } } },
@@ -142,12 +180,28 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     data: {
       labels,
       datasets: [
-        { type: 'bar', label: 'segments sent', data: series.groups.map((g) => g.segmentsSent), backgroundColor: COLORS.segments, yAxisID: 'y' },
-        { type: 'line', label: `estimated cost (${series.currency})`, data: series.groups.map((g) => g.estimatedCost), borderColor: COLORS.cost, backgroundColor: COLORS.cost, yAxisID: 'cost' },
+        {
+          type: 'bar',
+          label: 'segments sent',
+          data: series.groups.map((g) => g.segmentsSent),
+          backgroundColor: COLORS.segments,
+          yAxisID: 'y',
+        },
+        {
+          type: 'line',
+          label: `estimated cost (${series.currency})`,
+          data: series.groups.map((g) => g.estimatedCost),
+          borderColor: COLORS.cost,
+          backgroundColor: COLORS.cost,
+          yAxisID: 'cost',
+        },
       ],
     },
     options: {
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, cost: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } } },
+      scales: {
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+        cost: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } },
+      },
       plugins: { legend: { position: 'bottom' } },
     },
   });
@@ -163,10 +217,78 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
     type: 'bar',
     data: {
       labels: bySender.groups.map((g) => g.key ?? ''),
-      datasets: [{ label: 'delivery rate', data: bySender.groups.map((g) => asPercent(g.deliveryRate)), backgroundColor: COLORS.delivered }],
+      datasets: [
+        {
+          label: 'delivery rate',
+          data: bySender.groups.map((g) => asPercent(g.deliveryRate)),
+          backgroundColor: COLORS.delivered,
+        },
+      ],
     },
     options: { indexAxis: 'y', scales: { x: percent }, plugins: { legend: { display: false } } },
   });
+}
+
+/** Sending now (GET /api/sending): paused or not, each budget spent against its limit, fraud holds. */
+export function renderSending(state: SendingResponse | string) {
+  const section = $('#sending');
+  const rows = $<HTMLTableSectionElement>('#sending tbody');
+  if (typeof state === 'string') {
+    section.dataset.state = 'unknown';
+    $('#sending-state').textContent = state;
+    rows.replaceChildren();
+    $('#sending-holds').textContent = '';
+    return;
+  }
+  section.dataset.state = state.state;
+  const pauses = state.pauses.map((p) =>
+    p.scope === 'pool' ? 'the whole pool' : p.scope === 'sender' ? `sender ${p.sender}` : `tag ${p.tag}`,
+  );
+  $('#sending-state').textContent =
+    state.state === 'active'
+      ? 'Sending: active'
+      : `Sending paused: ${pauses.join(', ')} (since ${state.pauses[0]?.since.slice(0, 16).replace('T', ' ')} UTC)`;
+  rows.replaceChildren(
+    ...state.budgets.flatMap((b) =>
+      [
+        b.messages
+          ? {
+              what: 'messages',
+              spent: num(b.messages.spent),
+              limit: num(b.messages.limit),
+              share: b.messages.spent / b.messages.limit,
+            }
+          : undefined,
+        b.cost
+          ? {
+              what: 'cost',
+              spent: money(b.cost.spent, b.cost.currency),
+              limit: money(b.cost.limit, b.cost.currency),
+              share: b.cost.spent / b.cost.limit,
+            }
+          : undefined,
+      ]
+        .filter((x) => x !== undefined)
+        .map((x) => {
+          const tr = document.createElement('tr');
+          const meter = document.createElement('meter');
+          Object.assign(meter, { min: 0, max: 1, low: 0.8, high: 0.99, optimum: 0, value: Math.min(1, x.share) });
+          const use = cell(pct(x.share), false);
+          use.prepend(meter, ' ');
+          tr.append(
+            cell(`${b.scope === 'pool' ? 'pool' : `tag ${b.tag}`} · ${x.what}`, false),
+            cell(b.period === 'day' ? b.periodStart.slice(0, 10) : b.periodStart.slice(0, 7), false),
+            cell(x.spent),
+            cell(x.limit),
+            use,
+          );
+          return tr;
+        }),
+    ),
+  );
+  $('#sending-holds').textContent =
+    `${state.activeHolds === 0 ? 'No fraud holds' : `${state.activeHolds} fraud hold${state.activeHolds === 1 ? '' : 's'} in force (GET /api/holds)`}` +
+    `${state.budgets.length === 0 ? ' · no budgets set (SMS_BUDGETS)' : ''}`;
 }
 
 export function cell(text: string, numeric = true): HTMLTableCellElement {
@@ -176,7 +298,11 @@ export function cell(text: string, numeric = true): HTMLTableCellElement {
   return td;
 }
 
-export function renderTable(selector: string, response: AnalyticsResponse, columns: Array<[string, (g: AnalyticsResponse['groups'][number]) => string]>) {
+export function renderTable(
+  selector: string,
+  response: AnalyticsResponse,
+  columns: Array<[string, (g: AnalyticsResponse['groups'][number]) => string]>,
+) {
   const body = $<HTMLTableSectionElement>(`${selector} tbody`);
   body.replaceChildren(
     ...response.groups.map((g) => {

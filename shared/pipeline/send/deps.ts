@@ -1,10 +1,12 @@
 // What the send path needs, and what it says it did with a job.
+import type { AllowedCountries } from '../../domain/geo.js';
 import type { Sender } from '../../domain/sender.js';
 import type { OptOutStore } from '../../ports/consent.js';
 import type { ConversationStore } from '../../ports/conversations.js';
 import type { DeadLetterStore } from '../../ports/deadLetters.js';
 import type { StatusEventSink } from '../../ports/events.js';
 import type { SmsGateway } from '../../ports/gateway.js';
+import type { SendingControlStore } from '../../ports/guard.js';
 import type { MessageStore } from '../../ports/messages.js';
 import type { RateLimiter } from '../../ports/pacing.js';
 import type { OutboundQueue } from '../../ports/queue.js';
@@ -30,17 +32,21 @@ export interface SendDeps {
   conversations: ConversationStore;
   /** What to do with a hand-over whose outcome cannot be known (see uncertain.ts). */
   uncertainPolicy: UncertainPolicy;
+  /** The pause switch and fraud holds, looked at before every hand-over (guard.ts). */
+  controls: SendingControlStore;
+  /** Geo permissions: recipients elsewhere fail at the hand-over (jobs enqueued directly skip the submit's check). */
+  allowedCountries: AllowedCountries;
   random?: () => number;
 }
 
 /** What happened to a job, for logs and tests. */
 export type SendOutcome =
   | { kind: 'deadLettered'; reason: string }
-  | { kind: 'deferred'; until: string; reason: 'notBefore' | 'pacing' }
-  | { kind: 'processed'; sent: number; failed: number; suppressed: number; expired: number; skipped: number; retrying: number; uncertain: number };
+  | { kind: 'deferred'; until: string; reason: 'notBefore' | 'pacing' | 'paused' | 'held' }
+  | ({ kind: 'processed' } & Tally);
 
 /** Counts of a processed job, filled in step by step. */
-export interface Tally {
+export type Tally = {
   sent: number;
   failed: number;
   suppressed: number;
@@ -48,10 +54,13 @@ export interface Tally {
   skipped: number;
   retrying: number;
   uncertain: number;
-}
+  /** Waiting for a pause to be lifted, or held by a fraud hold (guard.ts). */
+  paused: number;
+  held: number;
+};
 
 export function newTally(): Tally {
-  return { sent: 0, failed: 0, suppressed: 0, expired: 0, skipped: 0, retrying: 0, uncertain: 0 };
+  return { sent: 0, failed: 0, suppressed: 0, expired: 0, skipped: 0, retrying: 0, uncertain: 0, paused: 0, held: 0 };
 }
 
 export function processed(tally: Tally): SendOutcome {

@@ -27,7 +27,10 @@ export async function recordHandOver(
   announced: Map<string, number>,
   handoverAt: Date,
 ): Promise<void> {
-  await deps.tracker.track(candidates.map((r) => r.messageId), handoverAt);
+  await deps.tracker.track(
+    candidates.map((r) => r.messageId),
+    handoverAt,
+  );
   const others = [...changed].filter((r) => !candidates.includes(r));
   for (const record of candidates) {
     if (record.status !== 'sending') moveTo(record, 'sending', handoverAt);
@@ -97,18 +100,33 @@ export async function handOver(deps: SendDeps, job: SendJob, candidates: Message
       });
       answered.push({ records, results });
     } catch (error) {
-      failed.push({ records, error: error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true }) });
+      failed.push({
+        records,
+        error: error instanceof GatewayError ? error : new GatewayError(String(error), { transient: true, uncertain: true }),
+      });
     }
   });
   if (answered.length > 0) {
-    await recordVerdicts(deps, job, answered.flatMap((a) => a.records), answered.flatMap((a) => a.results), tally);
+    await recordVerdicts(
+      deps,
+      job,
+      answered.flatMap((a) => a.records),
+      answered.flatMap((a) => a.results),
+      tally,
+    );
   }
   // Requests that failed alike are decided together: one retry job per kind of failure, not per text.
   for (const same of groupBy(failed, (f) => failureKind(f.error)).values()) {
     const retryAfterMs = Math.max(-1, ...same.map((f) => f.error.details.retryAfterMs ?? -1));
     const first = same[0]!.error;
     const error = retryAfterMs >= 0 ? new GatewayError(first.message, { ...first.details, retryAfterMs }) : first;
-    await requestFailed(deps, job, same.flatMap((f) => f.records), error, tally);
+    await requestFailed(
+      deps,
+      job,
+      same.flatMap((f) => f.records),
+      error,
+      tally,
+    );
   }
 }
 
@@ -120,7 +138,13 @@ function failureKind(error: GatewayError): string {
 }
 
 /** The whole request failed: a refusal fails the messages, anything else is tried again later. */
-async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRecord[], gatewayError: GatewayError, tally: Tally): Promise<void> {
+async function requestFailed(
+  deps: SendDeps,
+  job: SendJob,
+  candidates: MessageRecord[],
+  gatewayError: GatewayError,
+  tally: Tally,
+): Promise<void> {
   const status = gatewayError.details.status;
   // A refused request (400 and the like) fails the same way every time. Authentication and
   // authorisation failures are configuration problems that get fixed, so those are retried
@@ -130,7 +154,8 @@ async function requestFailed(deps: SendDeps, job: SendJob, candidates: MessageRe
     const code = `acs-${status}`;
     await updateWithRetry(deps, job.batchId, candidates, (record, fromStore) => {
       const target = fromStore ?? record;
-      if (moveTo(target, 'failed', after, { reason: gatewayError.message, code })) target.error = { code, message: gatewayError.message };
+      if (moveTo(target, 'failed', after, { reason: gatewayError.message, code }))
+        target.error = { code, message: gatewayError.message };
       return target;
     });
     deps.log.warn('ACS refused the request', { jobId: job.jobId, status });
@@ -184,6 +209,17 @@ async function recordVerdicts(
     }
   }
 
+  // The ACS id index and the conversation entries: one transaction each, side by side, so the
+  // thread costs one storage request per job and no extra latency. The index is written before the
+  // records say `sent`: a report that comes as soon as they do (untagged, its id decorated unlike
+  // the send's) finds its message through it instead of being parked.
+  const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
+  const sentAt = after.toISOString();
+  await Promise.all([
+    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
+    accepted.length > 0 ? deps.conversations.recordOutbound(accepted.map((r) => outboundEntry(r, sentAt))) : undefined,
+  ]);
+
   await updateWithRetry(deps, job.batchId, [...accepted, ...failed], (record, fromStore) => {
     const target = fromStore ?? record;
     if (record.acsMessageId) target.acsMessageId = record.acsMessageId;
@@ -196,33 +232,48 @@ async function recordVerdicts(
     return target;
   });
 
-  // The ACS id index and the conversation entries: one transaction each, side by side, so the
-  // thread costs one storage request per job and no extra latency.
-  const indexed = accepted.filter((r) => r.acsMessageId).map((r) => ({ acsMessageId: r.acsMessageId!, messageId: r.messageId }));
-  const sentAt = after.toISOString();
-  await Promise.all([
-    indexed.length > 0 ? deps.messages.indexAcsMessageIds(indexed) : undefined,
-    accepted.length > 0
-      ? deps.conversations.recordOutbound(accepted.map((r) => outboundEntry(r, r.history.findLast((h) => h.status === 'sent')?.at ?? sentAt)))
-      : undefined,
-  ]);
-
   const sendAgain = new Map<string, MessageRecord>();
   await updateWithRetry(deps, job.batchId, outsideWindow, (record, fromStore) => {
     const target = fromStore ?? record;
-    if (target.status === 'sending' && decideUncertain(target, after, deps.uncertainPolicy, 'ACS no longer recognises the repeatability id of an earlier hand-over')) {
+    if (
+      target.status === 'sending' &&
+      decideUncertain(
+        target,
+        after,
+        deps.uncertainPolicy,
+        'ACS no longer recognises the repeatability id of an earlier hand-over',
+      )
+    ) {
       sendAgain.set(target.messageId, target);
     }
     return target;
   });
   if (sendAgain.size > 0) {
-    await retryLater(deps, job, [...sendAgain.values()], new GatewayError('sent again under a new repeatability id (SEND_UNCERTAIN_POLICY=atLeastOnce)', { transient: true, uncertain: false }));
+    await retryLater(
+      deps,
+      job,
+      [...sendAgain.values()],
+      new GatewayError('sent again under a new repeatability id (SEND_UNCERTAIN_POLICY=atLeastOnce)', {
+        transient: true,
+        uncertain: false,
+      }),
+    );
   }
   if (transient.length > 0) {
-    await retryLater(deps, job, transient, new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }));
+    await retryLater(
+      deps,
+      job,
+      transient,
+      new GatewayError('ACS refused some recipients for now', { transient: true, uncertain: false }),
+    );
   }
   if (unanswered.length > 0) {
-    await retryLater(deps, job, unanswered, new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }));
+    await retryLater(
+      deps,
+      job,
+      unanswered,
+      new GatewayError('ACS answered without some recipients', { transient: true, uncertain: true }),
+    );
   }
   if (failed.length > 0) {
     deps.log.warn('ACS refused recipients permanently', {

@@ -69,13 +69,25 @@ async function failInvalidJob(deps: SendDeps, named: NamedMessages, reason: stri
   const message = reason.slice(0, 1000);
   await retryOnConflict(async () => {
     const now = deps.clock.now();
-    const stored = await deps.messages.getMany(named.batchId, named.recipients.map((r) => r.messageId));
+    const stored = await deps.messages.getMany(
+      named.batchId,
+      named.recipients.map((r) => r.messageId),
+    );
     const changed: MessageRecord[] = [];
     for (const r of named.recipients) {
       const record =
         stored.get(r.messageId) ??
         newMessageRecord(
-          { messageId: r.messageId, batchId: named.batchId, from: named.from, to: r.to, body: '', deliveryReport: false, status: 'queued', reason: 'enqueued directly on the outbound queue' },
+          {
+            messageId: r.messageId,
+            batchId: named.batchId,
+            from: named.from,
+            to: r.to,
+            body: '',
+            deliveryReport: false,
+            status: 'queued',
+            reason: 'enqueued directly on the outbound queue',
+          },
           now,
         );
       // A message already handed over (an earlier, valid copy of the job) keeps its status.

@@ -19,7 +19,12 @@ const EARLY_WAKE_MS = 4_000;
 const LATE_SLOT_MS = 1_000;
 
 /** Splits off what one ACS request may not carry (the sender's burst) as a job of its own. */
-export async function splitToBurst(deps: SendDeps, job: SendJob, sender: Sender, candidates: MessageRecord[]): Promise<MessageRecord[]> {
+export async function splitToBurst(
+  deps: SendDeps,
+  job: SendJob,
+  sender: Sender,
+  candidates: MessageRecord[],
+): Promise<MessageRecord[]> {
   const chunkSize = Math.min(100, sender.burst);
   if (candidates.length <= chunkSize) return candidates;
   await deps.queue.enqueue([subJob(job, candidates.slice(chunkSize), { attempt: job.attempt })]);

@@ -8,9 +8,10 @@
 // hand-over outcome is uncertain and whose window has passed is never sent again — it waits for
 // its delivery report (the batch id travels as the ACS tag) or ends "unknown".
 //
-// The steps, each in its own file: triage → (out of attempts?) → split to the sender's burst →
-// pacing slot → record the hand-over (in flight, then `sending`) → wait for the slot → last look
-// → hand over → record ACS's verdicts → settle the hand-over. A process that stops anywhere in
+// The steps, each in its own file: triage → guard (geo, pause, holds) → (out of attempts?) → split
+// to the sender's burst → pacing slot → record the hand-over (in flight, then `sending`) → wait for
+// the slot → last look (opt-outs, validity, pause, holds again) → hand over → record ACS's verdicts
+// → settle the hand-over. A process that stops anywhere in
 // between leaves the hand-over in flight, where the recovery timer finds it while ACS can still
 // deduplicate a repeat (shared/pipeline/recoverWork.ts).
 import { storedOutboundEntry } from '../../domain/conversation.js';
@@ -19,6 +20,7 @@ import type { Sender } from '../../domain/sender.js';
 import { parseSendJob, type SendJob } from '../../domain/sendJob.js';
 import { retryOnConflict } from '../optimistic.js';
 import { newTally, processed, type SendDeps, type SendOutcome, type Tally } from './deps.js';
+import { EARLY_LOOK_MAX_AGE_MS, holdBack, sendBack } from './guard.js';
 import { announceHandOver, handOver, recordHandOver } from './handOver.js';
 import { rejectInvalidJob, rejectUnknownSender } from './invalidJob.js';
 import { lastLook } from './lastLook.js';
@@ -69,14 +71,38 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, deliver
 
   await repeatAnnouncements(deps, done);
 
-  let candidates = [...retries, ...fresh];
-  if (candidates.length === 0) return finish(deps, stored, changed, tally);
-  if (job.attempt > deps.maxAttempts) return giveUp(deps, job, candidates, stored, changed, tally);
+  // Paused, held or not permitted: looked at before a slot is reserved, so waiting costs no slot.
+  // Re-sends of hand-overs that may have reached ACS are not held back: they complete what was started.
+  const early = await holdBack(
+    deps,
+    job,
+    fresh.filter((r) => r.status !== 'sending'),
+    changed,
+    tally,
+    EARLY_LOOK_MAX_AGE_MS,
+  );
+  const guarded = new Set(early.go);
+  let candidates = [...retries, ...fresh.filter((r) => r.status === 'sending' || guarded.has(r))];
+  // The waiting ones go back on the queue once this round can no longer lose a race and run again.
+  const waitEarly = async () => (early.back ? sendBack(deps, job, early.back) : undefined);
+  if (candidates.length === 0) {
+    const outcome = await finish(deps, stored, changed, tally);
+    const until = await waitEarly();
+    return until && early.back && tally.failed + tally.expired === 0
+      ? { kind: 'deferred', until, reason: early.back.reason }
+      : outcome;
+  }
+  if (job.attempt > deps.maxAttempts) {
+    const outcome = await giveUp(deps, job, candidates, stored, changed, tally);
+    await waitEarly();
+    return outcome;
+  }
 
   candidates = await splitToBurst(deps, job, sender, candidates);
   const startAt = await slotFor(deps, job, sender, candidates.length);
   if (startAt - deps.clock.now().getTime() > MAX_INLINE_WAIT_MS) {
     await saveChanged(deps, stored, changed);
+    await waitEarly();
     return { kind: 'deferred', until: await deferToSlot(deps, job, candidates, startAt), reason: 'pacing' };
   }
 
@@ -87,11 +113,16 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, deliver
   const wait = startAt - deps.clock.now().getTime();
   if (wait > 0) await deps.clock.sleep(wait);
 
-  const live = await lastLook(deps, job, sender, candidates, new Set(retries), changed, tally, deps.clock.now());
+  const look = await lastLook(deps, job, sender, candidates, new Set(retries), changed, tally, deps.clock.now(), guarded);
   await announceHandOver(deps, candidates, delivery.redelivered ? retries : [], changed, stored);
-  if (live.length > 0) await handOver(deps, job, live, tally);
+  await waitEarly();
+  if (look.back) await sendBack(deps, job, look.back);
+  if (look.live.length > 0) await handOver(deps, job, look.live, tally);
   // ACS's answers (or the retries) are stored: the hand-over is no longer in flight.
-  await deps.tracker.settle(candidates.map((r) => r.messageId), handoverAt);
+  await deps.tracker.settle(
+    candidates.map((r) => r.messageId),
+    handoverAt,
+  );
   return processed(tally);
 }
 
@@ -103,10 +134,18 @@ async function processOnce(deps: SendDeps, job: SendJob, sender: Sender, deliver
 async function repeatAnnouncements(deps: SendDeps, done: MessageRecord[]): Promise<void> {
   if (done.length === 0) return;
   const entries = done.map(storedOutboundEntry).filter((e) => e !== undefined);
-  await Promise.all([deps.events.statusChanged(done), entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined]);
+  await Promise.all([
+    deps.events.statusChanged(done),
+    entries.length > 0 ? deps.conversations.recordOutbound(entries) : undefined,
+  ]);
 }
 
-async function finish(deps: SendDeps, stored: Map<string, number>, changed: Set<MessageRecord>, tally: Tally): Promise<SendOutcome> {
+async function finish(
+  deps: SendDeps,
+  stored: Map<string, number>,
+  changed: Set<MessageRecord>,
+  tally: Tally,
+): Promise<SendOutcome> {
   await saveChanged(deps, stored, changed);
   return processed(tally);
 }

@@ -31,7 +31,10 @@ export function recordFromJob(job: SendJob, recipient: JobRecipient, now: Date):
 /** The records of a job's recipients: as stored, or made from the job when it was enqueued directly. */
 export async function loadRecords(deps: SendDeps, job: SendJob, now: Date): Promise<MessageRecord[]> {
   const recipients = jobRecipients(job);
-  const stored = await deps.messages.getMany(job.batchId, recipients.map((r) => r.messageId));
+  const stored = await deps.messages.getMany(
+    job.batchId,
+    recipients.map((r) => r.messageId),
+  );
   return recipients.map((r) => stored.get(r.messageId) ?? recordFromJob(job, r, now));
 }
 
@@ -75,7 +78,13 @@ export async function updateWithRetry(
     return { target, moved: target.history.length > before };
   };
   await retryOnConflict(async (round) => {
-    const fresh = round === 1 ? undefined : await deps.messages.getMany(batchId, records.map((r) => r.messageId));
+    const fresh =
+      round === 1
+        ? undefined
+        : await deps.messages.getMany(
+            batchId,
+            records.map((r) => r.messageId),
+          );
     const applied = records.map((r) => apply(r, fresh?.get(r.messageId)));
     await deps.messages.saveAll(applied.map((a) => a.target));
     await deps.events.statusChanged(applied.filter((a) => a.moved).map((a) => a.target));

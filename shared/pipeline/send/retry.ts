@@ -41,7 +41,9 @@ export async function retryLater(deps: SendDeps, job: SendJob, records: MessageR
     });
   }
   const lastError = `${error.message}${error.details.status ? ` (HTTP ${error.details.status})` : ''}`;
-  await deps.queue.enqueue([subJob(job, records, { attempt: job.attempt + 1, notBefore: new Date(now + delay).toISOString(), lastError })]);
+  await deps.queue.enqueue([
+    subJob(job, records, { attempt: job.attempt + 1, notBefore: new Date(now + delay).toISOString(), lastError }),
+  ]);
 }
 
 /** The part of `job` that `records` are, as a job of its own. */

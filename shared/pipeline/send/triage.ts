@@ -1,5 +1,6 @@
 // The first look at a job's records: what is done already, what is a retry of an earlier
 // hand-over, what is new, and what can no longer be sent.
+import { REPEATABILITY } from '../../domain/acsFacts.js';
 import { moveTo, type MessageRecord } from '../../domain/message.js';
 import { isFinal } from '../../domain/messageStatus.js';
 import type { SendJob } from '../../domain/sendJob.js';
@@ -7,8 +8,13 @@ import type { Logger } from '../../ports/runtime.js';
 import type { Tally } from './deps.js';
 import { decideUncertain, type UncertainPolicy } from './uncertain.js';
 
-/** ACS honours a repeatability id for five minutes after its first-sent time; keep a margin. */
-export const REPEATABILITY_WINDOW_MS = 5 * 60_000;
+/**
+ * How long ACS is assumed to honour a repeatability id after its first-sent time, with a margin.
+ * The 5 minutes are published for ACS Email and Rooms only (acsFacts.ts REPEATABILITY); for SMS
+ * nothing is, and its examples accept a first-sent years old as new — so the send path's own rules
+ * (this window, the uncertain-hand-over policy), never a 412, keep a message from being sent twice.
+ */
+export const REPEATABILITY_WINDOW_MS = REPEATABILITY.trackedMs;
 export const REPEATABILITY_MARGIN_MS = 30_000;
 
 export interface Triage {
@@ -57,7 +63,12 @@ export function triage(
       // ACS may have it and would no longer recognise the id: decided now, by the policy.
       tally.uncertain++;
       changed.add(record);
-      const again = decideUncertain(record, now, policy, 'the hand-over was interrupted and ACS can no longer tell a repeat from a new message');
+      const again = decideUncertain(
+        record,
+        now,
+        policy,
+        'the hand-over was interrupted and ACS can no longer tell a repeat from a new message',
+      );
       log.warn('hand-over outcome uncertain outside the repeatability window', { messageId: record.messageId, sentAgain: again });
       if (!again) continue;
     }

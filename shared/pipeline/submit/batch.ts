@@ -23,7 +23,9 @@ export function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date
       ...(shared ? {} : { text: r.text, encoding: r.encoding, segments: r.segments }),
       ...(r.reference ? { reference: r.reference } : {}),
       ...(r.metadata && r.metadata !== request.metadata ? { metadata: r.metadata } : {}),
-      ...(r.scheduledAt && r.scheduledAt.getTime() !== plan.scheduledAt?.getTime() ? { scheduledAt: r.scheduledAt.toISOString() } : {}),
+      ...(r.scheduledAt && r.scheduledAt.getTime() !== plan.scheduledAt?.getTime()
+        ? { scheduledAt: r.scheduledAt.toISOString() }
+        : {}),
       ...(r.expiresAt && r.expiresAt.getTime() !== plan.expiresAt?.getTime() ? { expiresAt: r.expiresAt.toISOString() } : {}),
     })),
     rejected: plan.rejected,
@@ -90,7 +92,13 @@ function senderOf(senders: readonly Sender[], number: string): Sender {
 /** The records of a submission: the same, whoever makes them, since they start at its acceptance time. */
 export function recordsOf(submission: Submission): MessageRecord[] {
   const at = new Date(submission.acceptedAt);
-  const template = submission.template ? { name: submission.template.name, version: submission.template.version, ...(submission.template.locale ? { locale: submission.template.locale } : {}) } : undefined;
+  const template = submission.template
+    ? {
+        name: submission.template.name,
+        version: submission.template.version,
+        ...(submission.template.locale ? { locale: submission.template.locale } : {}),
+      }
+    : undefined;
   return submission.recipients.map((r, i) => {
     const m = messageOf(submission, r);
     return newMessageRecord(
@@ -127,19 +135,23 @@ export function sendJobs(submission: Submission, senders: readonly Sender[]): Se
   const sendable = submission.recipients
     .map((r, i) => ({ r, m: messageOf(submission, r), messageId: messageIdOf(submission.batchId, i) }))
     .filter((x) => !x.r.optedOut);
-  const template = submission.template ? { name: submission.template.name, version: submission.template.version, ...(submission.template.locale ? { locale: submission.template.locale } : {}) } : undefined;
+  const template = submission.template
+    ? {
+        name: submission.template.name,
+        version: submission.template.version,
+        ...(submission.template.locale ? { locale: submission.template.locale } : {}),
+      }
+    : undefined;
   const shape = (x: (typeof sendable)[number]) => JSON.stringify([x.r.from, x.m.scheduledAt ?? null, x.m.expiresAt ?? null]);
   for (const group of groupBy(sendable, shape).values()) {
     const { r: first, m } = group[0]!;
-    const recipients = group.map(
-      (x): JobRecipient => ({
-        messageId: x.messageId,
-        to: x.r.to,
-        text: x.m.text,
-        ...(x.m.reference ? { reference: x.m.reference } : {}),
-        ...(x.m.metadata ? { metadata: x.m.metadata } : {}),
-      }),
-    );
+    const recipients = group.map((x): JobRecipient => ({
+      messageId: x.messageId,
+      to: x.r.to,
+      text: x.m.text,
+      ...(x.m.reference ? { reference: x.m.reference } : {}),
+      ...(x.m.metadata ? { metadata: x.m.metadata } : {}),
+    }));
     for (const chunk of jobChunks(recipients, Math.min(100, senderOf(senders, first.from).burst))) {
       jobs.push(
         buildSendJob(

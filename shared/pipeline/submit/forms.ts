@@ -106,7 +106,15 @@ export async function draftsOf(templates: TemplateStore, request: SubmitRequest)
     const list = Array.isArray(r.to) ? r.to : [r.to];
     const drafts = list.map((to, i) => {
       const field = Array.isArray(r.to) ? `to[${i}]` : 'to';
-      return draft({ entry: field, toField: field, textField: 'message', to, text: r.message, metadata: request.metadata, reference: request.reference });
+      return draft({
+        entry: field,
+        toField: field,
+        textField: 'message',
+        to,
+        text: r.message,
+        metadata: request.metadata,
+        reference: request.reference,
+      });
     });
     return { form, drafts, errors: [] };
   }
@@ -146,12 +154,24 @@ export async function draftsOf(templates: TemplateStore, request: SubmitRequest)
   return {
     form,
     drafts,
-    template: { name: template.name, version: template.version, ...(variant.locale ? { locale: variant.locale } : {}), category: template.category },
+    template: {
+      name: template.name,
+      version: template.version,
+      ...(variant.locale ? { locale: variant.locale } : {}),
+      category: template.category,
+    },
     errors: [],
   };
 }
 
-function draft(d: Omit<Draft, 'errors' | 'metadata' | 'scheduledAt' | 'reference'> & { metadata?: Record<string, string> | undefined; scheduledAt?: string | undefined; reference?: string | undefined; errors?: FieldError[] }): Draft {
+function draft(
+  d: Omit<Draft, 'errors' | 'metadata' | 'scheduledAt' | 'reference'> & {
+    metadata?: Record<string, string> | undefined;
+    scheduledAt?: string | undefined;
+    reference?: string | undefined;
+    errors?: FieldError[];
+  },
+): Draft {
   return {
     entry: d.entry,
     toField: d.toField,

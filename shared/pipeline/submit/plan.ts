@@ -3,6 +3,7 @@
 // a message that is wrong is a per-message error (refusing the request, or with `partial: true`
 // reported back while the rest goes on); then senders are chosen and opt-outs looked up.
 import { analyzeMessage, type MessageAnalysis } from '../../domain/encoding.js';
+import { geoVerdict, sendersReaching, type AllowedCountries } from '../../domain/geo.js';
 import { messageIdOf, newBatchId } from '../../domain/ids.js';
 import { MAX_SCHEDULE_AHEAD_MS } from '../../domain/message.js';
 import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
@@ -13,6 +14,7 @@ import { groupBy } from '../../lib/collections.js';
 import type { OptOutStore } from '../../ports/consent.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { TemplateStore } from '../../ports/templates.js';
+import type { GeoRefusal, GeoRefused } from '../guard/geoPermissions.js';
 import { draftsOf, type Draft, type RequestForm, type SubmitRequest } from './forms.js';
 
 /** Longest text a message may have once rendered (what ACS and a send job take). */
@@ -24,6 +26,8 @@ export interface PlanDeps {
   senders: readonly Sender[];
   maxSegments: number;
   templates: TemplateStore;
+  /** Geo permissions: recipients in other countries are refused. */
+  allowedCountries: AllowedCountries;
 }
 
 /** One message as it would be sent. */
@@ -64,12 +68,14 @@ export interface SubmitPlan {
   template?: TemplateRef & { category: TemplateCategory };
   recipients: PlannedMessage[];
   rejected: RejectedMessage[];
+  /** Of `rejected`, those the geo permissions refused, by country (partial requests). */
+  geoRefused?: Record<string, number>;
   /** The request's own times (a message of the `messages` form may have its own). */
   scheduledAt?: Date;
   expiresAt?: Date;
 }
 
-export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] };
+export type PlanResult = { kind: 'plan'; plan: SubmitPlan } | { kind: 'invalid'; errors: FieldError[] } | GeoRefused;
 
 interface Accepted {
   draft: Draft;
@@ -91,26 +97,38 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     return a;
   };
   const tooLong = (a: MessageAnalysis) =>
-    a.segments > deps.maxSegments ? `needs ${a.segments} segments (${a.encoding}); at most ${deps.maxSegments} are allowed` : undefined;
+    a.segments > deps.maxSegments
+      ? `needs ${a.segments} segments (${a.encoding}); at most ${deps.maxSegments} are allowed`
+      : undefined;
 
   // The messages, one by one: a wrong one is rejected with everything that is wrong with it.
   const entryErrors: FieldError[] = [];
   const rejected: RejectedMessage[] = [];
   const accepted: Accepted[] = [];
   const seen = new Map<string, string>();
+  // Geo permissions: a recipient in a country not allowed is refused, like an invalid number.
+  const refusals: GeoRefusal[] = [];
+  const byCountry: Record<string, number> = {};
   for (const d of drafts) {
     const problems = [...d.errors];
     const number = normalizePhoneNumber(d.to);
     if (!number.ok) problems.push({ field: d.toField, message: number.reason });
     else if (seen.has(number.e164)) {
       if (form === 'text') continue; // the same text twice to one number is sent once
-      problems.push({ field: d.toField, message: `is the number of ${seen.get(number.e164)} too: a request sends one message per number` });
+      problems.push({
+        field: d.toField,
+        message: `is the number of ${seen.get(number.e164)} too: a request sends one message per number`,
+      });
     }
     let analysis: MessageAnalysis | undefined;
     if (form !== 'text' && d.errors.length === 0) {
       analysis = analyze(d.text);
       const segments = tooLong(analysis);
-      if (analysis.text.length > MAX_TEXT_LENGTH) problems.push({ field: d.textField, message: `makes a text of ${analysis.text.length} characters; at most ${MAX_TEXT_LENGTH} are allowed` });
+      if (analysis.text.length > MAX_TEXT_LENGTH)
+        problems.push({
+          field: d.textField,
+          message: `makes a text of ${analysis.text.length} characters; at most ${MAX_TEXT_LENGTH} are allowed`,
+        });
       else if (segments) problems.push({ field: d.textField, message: segments });
     }
     const scheduled = d.scheduledAt ? checkTime(d.scheduledAt, now) : undefined;
@@ -126,12 +144,31 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       continue;
     }
     seen.set(number.ok ? number.e164 : '', d.entry);
-    accepted.push({ draft: d, to: number.ok ? number.e164 : '', analysis: analysis ?? analyze(d.text), ...(scheduled?.at ? { scheduledAt: scheduled.at } : {}) });
+    const geo = geoVerdict(deps.allowedCountries, number.ok ? number.e164 : '');
+    if (!geo.allowed) {
+      refusals.push({ field: d.toField, country: geo.country, message: geo.reason });
+      rejected.push({
+        to: number.ok ? number.e164 : '',
+        reason: geo.reason,
+        ...(form === 'text' ? {} : { field: d.entry }),
+        ...(d.reference ? { reference: d.reference } : {}),
+      });
+      byCountry[geo.country ?? 'XX'] = (byCountry[geo.country ?? 'XX'] ?? 0) + 1;
+      continue;
+    }
+    accepted.push({
+      draft: d,
+      to: number.ok ? number.e164 : '',
+      analysis: analysis ?? analyze(d.text),
+      ...(scheduled?.at ? { scheduledAt: scheduled.at } : {}),
+    });
   }
-  if (entryErrors.length > 0 && (!request.partial || accepted.length === 0)) {
+  const valid = accepted.length + refusals.length;
+  if (entryErrors.length > 0 && (!request.partial || valid === 0)) {
     const none = { field: form === 'messages' ? 'messages' : 'to', message: 'no valid recipient' };
-    return { kind: 'invalid', errors: accepted.length === 0 && request.partial ? [...entryErrors, none] : entryErrors };
+    return { kind: 'invalid', errors: valid === 0 && request.partial ? [...entryErrors, none] : entryErrors };
   }
+  if (refusals.length > 0 && (!request.partial || accepted.length === 0)) return { kind: 'refused', refusals };
 
   // The request as a whole.
   const errors: FieldError[] = [];
@@ -141,12 +178,17 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   let fixedSender: Sender | undefined;
   if (request.from !== undefined) {
     fixedSender = deps.senders.find((s) => s.number === request.from);
-    if (!fixedSender) errors.push({ field: 'from', message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})` });
+    if (!fixedSender)
+      errors.push({
+        field: 'from',
+        message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})`,
+      });
   }
   const requestTime = request.scheduledAt ? checkTime(request.scheduledAt, now) : undefined;
   if (requestTime?.error) errors.push({ field: 'scheduledAt', message: requestTime.error });
   if (errors.length > 0) return { kind: 'invalid', errors };
-  const expiry = (scheduledAt: Date | undefined) => (request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined);
+  const expiry = (scheduledAt: Date | undefined) =>
+    request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
 
   const id = batchId ?? newBatchId(now);
   const recipients: PlannedMessage[] = accepted.map((a, i) => {
@@ -154,7 +196,8 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     const expiresAt = expiry(scheduledAt);
     return {
       to: a.to,
-      from: fixedSender ?? stickySender(deps.senders, a.to),
+      // Of the pool, the senders that can reach the recipient's country (all, when none can).
+      from: fixedSender ?? stickySender(sendersReaching(deps.senders, a.to), a.to),
       messageId: messageIdOf(id, i),
       optedOut: false,
       text: a.analysis.text,
@@ -171,7 +214,10 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   // The cheap opt-out check: the sender checks again, authoritatively, right before the hand-over.
   await Promise.all(
     [...groupBy(recipients, (r) => r.from.number)].map(async ([sender, group]) => {
-      const optedOut = await deps.optOuts.optedOut(sender, group.map((r) => r.to));
+      const optedOut = await deps.optOuts.optedOut(
+        sender,
+        group.map((r) => r.to),
+      );
       for (const r of group) r.optedOut = optedOut.has(r.to);
     }),
   );
@@ -186,6 +232,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       ...(template ? { template } : {}),
       recipients,
       rejected,
+      ...(refusals.length > 0 ? { geoRefused: byCountry } : {}),
       ...(requestTime?.at ? { scheduledAt: requestTime.at } : {}),
       ...(requestExpiry ? { expiresAt: requestExpiry } : {}),
     },
@@ -198,4 +245,14 @@ function checkTime(value: string, now: Date): { at?: Date; error?: string } {
   if (at.getTime() < now.getTime() - 60_000) return { error: 'is in the past' };
   if (at.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) return { error: 'is more than 35 days ahead' };
   return at.getTime() > now.getTime() ? { at } : {};
+}
+
+/** The plan scheduled for `until` (a budget's next period): no message goes before it. */
+export function deferPlan(plan: SubmitPlan, until: Date): SubmitPlan {
+  const later = (at: Date | undefined) => (at && at.getTime() > until.getTime() ? at : until);
+  return {
+    ...plan,
+    scheduledAt: later(plan.scheduledAt),
+    recipients: plan.recipients.map((r) => ({ ...r, scheduledAt: later(r.scheduledAt) })),
+  };
 }

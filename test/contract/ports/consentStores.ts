@@ -7,14 +7,20 @@ import type { ConsentLog, OptOutStore } from '../../../shared/ports/consent.js';
 import { ConcurrencyError, InvalidContinuationTokenError } from '../../../shared/ports/errors.js';
 
 /** A number no other test uses. */
-export const freshNumber = () => `+1425${String(1_000_000 + randomBytes(3).readUIntBE(0, 3) % 9_000_000).padStart(7, '0')}`;
+export const freshNumber = () => `+1425${String(1_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000)).padStart(7, '0')}`;
 
 export function optOutStoreContract(name: string, make: () => Promise<OptOutStore>) {
   describe(`OptOutStore contract: ${name}`, () => {
     it('answers which recipients are opted out of a sender or of the whole pool', async () => {
       const store = await make();
       const [a, b, c] = [freshNumber(), freshNumber(), freshNumber()];
-      await store.add({ sender: '+18005550100', recipient: a, source: 'keyword', keyword: 'STOP', at: '2026-11-25T10:00:00.000Z' });
+      await store.add({
+        sender: '+18005550100',
+        recipient: a,
+        source: 'keyword',
+        keyword: 'STOP',
+        at: '2026-11-25T10:00:00.000Z',
+      });
       await store.add({ sender: '*', recipient: b, source: 'api', reason: 'asked by phone', at: '2026-11-25T10:00:00.000Z' });
       expect(await store.optedOut('+18005550100', [a, b, c])).toEqual(new Set([a, b]));
       expect(await store.optedOut('+18005550101', [a, b, c])).toEqual(new Set([b]));
@@ -48,7 +54,9 @@ export function optOutStoreContract(name: string, make: () => Promise<OptOutStor
         token = page.continuationToken;
       } while (token);
       expect(seen).toEqual(numbers);
-      await expect(store.list({ sender, limit: 2, continuationToken: 'not-a-token' })).rejects.toBeInstanceOf(InvalidContinuationTokenError);
+      await expect(store.list({ sender, limit: 2, continuationToken: 'not-a-token' })).rejects.toBeInstanceOf(
+        InvalidContinuationTokenError,
+      );
     });
   });
 }
@@ -66,7 +74,7 @@ export function consentLogContract(name: string, make: () => Promise<ConsentLog>
       applied: true,
     });
 
-    it('keeps a person\'s log oldest first, an id once, a page at a time', async () => {
+    it("keeps a person's log oldest first, an id once, a page at a time", async () => {
       const log = await make();
       const person = freshNumber();
       await log.append(entry(person, 'b', '2026-11-25T10:00:02.000Z'));
@@ -91,7 +99,9 @@ export function consentLogContract(name: string, make: () => Promise<ConsentLog>
       expect(read).toMatchObject({ optedOut: true, changeId: 'x' });
       await log.saveState(person, '*', { ...read, changeId: 'y' });
       await expect(log.saveState(person, '*', { ...read, changeId: 'z' })).rejects.toBeInstanceOf(ConcurrencyError);
-      await expect(log.saveState(person, '*', { at: read.at, optedOut: false, changeId: 'w' })).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(log.saveState(person, '*', { at: read.at, optedOut: false, changeId: 'w' })).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
       expect((await log.state(person, '*'))?.changeId).toBe('y');
     });
   });

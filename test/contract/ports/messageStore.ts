@@ -1,6 +1,6 @@
 // The MessageStore contract: what the use cases rely on, run against the fake (test/unit) and the
 // Table Storage adapter on Azurite (test/integration), so neither can drift from the other.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { messageIdOf, newBatchId } from '../../../shared/domain/ids.js';
 import { newMessageRecord, type MessageRecord } from '../../../shared/domain/message.js';
@@ -31,7 +31,12 @@ export function messageStoreContract(name: string, make: () => Promise<MessageSt
       const batch = records(3);
       await store.insertBatch(batch);
       const first = await store.get(batch[0]!.messageId);
-      expect(first).toMatchObject({ messageId: batch[0]!.messageId, to: batch[0]!.to, status: 'queued', history: [{ status: 'queued' }] });
+      expect(first).toMatchObject({
+        messageId: batch[0]!.messageId,
+        to: batch[0]!.to,
+        status: 'queued',
+        history: [{ status: 'queued' }],
+      });
       expect(first?.etag).toBeTruthy();
       const changed = structuredClone(batch);
       changed[0]!.body = 'Other';
@@ -123,6 +128,22 @@ export function messageStoreContract(name: string, make: () => Promise<MessageSt
       expect(seen).toEqual([a1!.messageId, a2!.messageId, b1!.messageId].sort());
       expect((await store.findByReference(`${ref}0`, { limit: 10 })).items.map((r) => r.messageId)).toEqual([a3!.messageId]);
       expect((await store.findByReference('nobody-has-this', { limit: 10 })).items).toEqual([]);
+    });
+
+    it('finds a message by its ACS id in any published decoration of it', async () => {
+      const store = await make();
+      const [a] = records(1);
+      await store.insertBatch([a!]);
+      const guid = randomUUID();
+      await store.indexAcsMessageIds([{ acsMessageId: `Outgoing_20261125100000${guid}_noam`, messageId: a!.messageId }]);
+      for (const id of [
+        `Outgoing_20261125100000${guid}`,
+        `20261125100000${guid}`,
+        `2026-11-25T10:00:00_${guid}_prod_eur_westeurope_outgoing-mms`,
+      ]) {
+        expect(await store.messageIdForAcsMessageId(id), id).toBe(a!.messageId);
+      }
+      expect(await store.messageIdForAcsMessageId(`Outgoing_20261125100000${randomUUID()}`)).toBeUndefined();
     });
   });
 }

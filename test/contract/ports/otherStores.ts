@@ -27,7 +27,15 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
       const [ours, theirs] = ['+18005550100', freshNumber()];
       await store.recordOutbound([outbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'b1-000')]);
       await store.recordOutbound([outbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'b1-000')]);
-      await store.saveInbound({ ourNumber: ours, theirNumber: theirs, direction: 'inbound', at: '2026-11-25T10:01:00.000Z', body: 'Yes', inboundMessageId: 'in-1', keyword: null });
+      await store.saveInbound({
+        ourNumber: ours,
+        theirNumber: theirs,
+        direction: 'inbound',
+        at: '2026-11-25T10:01:00.000Z',
+        body: 'Yes',
+        inboundMessageId: 'in-1',
+        keyword: null,
+      });
       await store.recordOutbound([outbound(ours, theirs, '2026-11-25T10:02:00.000Z', 'b2-000')]);
       const first = await store.thread(ours, theirs, { limit: 2 });
       expect(first.items.map((e) => e.messageId ?? e.inboundMessageId)).toEqual(['b2-000', 'in-1']);
@@ -43,11 +51,28 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
         { ...outbound(ours, theirs, '2026-11-25T09:00:00.000Z', 'c1-000'), tag: 'reminders', template: 'appointment-reminder@3' },
         outbound(ours, theirs, '2026-11-25T11:00:00.000Z', 'c2-000'),
       ]);
-      await store.saveInbound({ ourNumber: ours, theirNumber: theirs, direction: 'inbound', at: '2026-11-25T10:00:00.000Z', body: 'STOP', inboundMessageId: 'in-2', keyword: 'optOut', processed: false });
-      expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-2')).toMatchObject({ body: 'STOP', keyword: 'optOut', processed: false });
+      await store.saveInbound({
+        ourNumber: ours,
+        theirNumber: theirs,
+        direction: 'inbound',
+        at: '2026-11-25T10:00:00.000Z',
+        body: 'STOP',
+        inboundMessageId: 'in-2',
+        keyword: 'optOut',
+        processed: false,
+      });
+      expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-2')).toMatchObject({
+        body: 'STOP',
+        keyword: 'optOut',
+        processed: false,
+      });
       expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-x')).toBeUndefined();
       // With its campaign and template: what a reply to it is counted under.
-      expect(await store.lastOutbound(ours, theirs, '2026-11-25T10:00:00.000Z')).toMatchObject({ messageId: 'c1-000', tag: 'reminders', template: 'appointment-reminder@3' });
+      expect(await store.lastOutbound(ours, theirs, '2026-11-25T10:00:00.000Z')).toMatchObject({
+        messageId: 'c1-000',
+        tag: 'reminders',
+        template: 'appointment-reminder@3',
+      });
       expect(await store.eraseThreads(theirs, [ours])).toBe(3);
       expect((await store.thread(ours, theirs, { limit: 10 })).items).toEqual([]);
     });
@@ -81,11 +106,18 @@ export function deliveryTrackerContract(name: string, make: () => Promise<Delive
       const [a, b, c] = [id(), id(), id()];
       await tracker.track([a, b], new Date('2026-11-25T10:00:00Z'));
       await tracker.track([c], new Date('2026-11-25T12:00:00Z'));
-      const due = (await tracker.due(new Date('2026-11-25T11:00:00Z'), new Date('2026-11-25T11:00:00Z'), 1000)).filter((t) => [a, b, c].includes(t.messageId));
+      const due = (await tracker.due(new Date('2026-11-25T11:00:00Z'), new Date('2026-11-25T11:00:00Z'), 1000)).filter((t) =>
+        [a, b, c].includes(t.messageId),
+      );
       expect(due.map((t) => t.messageId).sort()).toEqual([a, b].sort());
-      await tracker.reschedule(due.find((t) => t.messageId === a)!, new Date('2026-11-25T13:00:00Z'));
+      await tracker.reschedule(
+        due.find((t) => t.messageId === a)!,
+        new Date('2026-11-25T13:00:00Z'),
+      );
       await tracker.untrack(due.filter((t) => t.messageId === b));
-      const later = (await tracker.due(new Date('2026-11-25T12:30:00Z'), new Date('2026-11-25T12:30:00Z'), 1000)).filter((t) => [a, b, c].includes(t.messageId));
+      const later = (await tracker.due(new Date('2026-11-25T12:30:00Z'), new Date('2026-11-25T12:30:00Z'), 1000)).filter((t) =>
+        [a, b, c].includes(t.messageId),
+      );
       expect(later.map((t) => t.messageId)).toEqual([c]);
     });
 
@@ -113,7 +145,10 @@ export function idempotencyStoreContract(name: string, make: () => Promise<Idemp
       expect((await store.reserve(key, 'fp', now, 'op-1')).kind).toBe('inProgress');
       if (first.kind !== 'reserved') return;
       await store.complete(key, first.token, { status: 202, headers: { a: 'b' }, body: '{"ok":true}' });
-      expect(await store.reserve(key, 'fp', now, 'op-1')).toEqual({ kind: 'completed', response: { status: 202, headers: { a: 'b' }, body: '{"ok":true}' } });
+      expect(await store.reserve(key, 'fp', now, 'op-1')).toEqual({
+        kind: 'completed',
+        response: { status: 202, headers: { a: 'b' }, body: '{"ok":true}' },
+      });
       expect((await store.reserve(key, 'other', now, 'op-1')).kind).toBe('mismatch');
     });
 

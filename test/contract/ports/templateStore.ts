@@ -58,7 +58,12 @@ export function templateStoreContract(name: string, make: () => Promise<Template
     it('keeps a large template whole', async () => {
       const store = await make();
       const n = freshName();
-      const big: Template = { ...template(n, 1, 'x'.repeat(2048)), locales: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`l${String.fromCharCode(97 + (i % 26))}-${i}x`, `ü${i}`.repeat(1000)])) };
+      const big: Template = {
+        ...template(n, 1, 'x'.repeat(2048)),
+        locales: Object.fromEntries(
+          Array.from({ length: 50 }, (_, i) => [`l${String.fromCharCode(97 + (i % 26))}-${i}x`, `ü${i}`.repeat(1000)]),
+        ),
+      };
       await store.write(big, undefined);
       expect((await store.head(n))!.template).toEqual(big);
     });

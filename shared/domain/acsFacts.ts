@@ -1,6 +1,7 @@
-// The ACS SMS and Event Grid facts the emulator relies on, each declared once with where Microsoft
-// published it. Pure data, no imports: it is meant to move to shared/domain/ so the pipeline reads
-// the same facts instead of its own copies (docs/acs-fidelity-followup.md, item F1).
+// The ACS SMS and Event Grid facts, each declared once with where Microsoft published it: the
+// pipeline (shared/) and the ACS emulator (local/acsEmulator/) both read them from here, so the two
+// cannot drift apart. Pure data, no imports. Where a value is a choice because nothing is
+// published, it says so.
 //
 // Source shorthands used below (full paths and commits in test/fixtures/published/index.json):
 //   [spec <v>]      Azure/azure-rest-api-specs specification/communication/data-plane/Sms/<stable|preview>/<v>/
@@ -59,9 +60,10 @@ export const SDK_DEFAULT_API_VERSION = {
 // ---------------------------------------------------------------- message ids
 
 /**
- * The forms an outgoing message id has been published in. Nothing promises one of them; a client
- * must treat the id as opaque and match it whatever its decoration (the reason for item P2 of the
- * follow-up).
+ * The forms an outgoing message id has been published in. Nothing promises one of them, and no
+ * published pair shows one message's id in a send response and in its event, so the pipeline keeps
+ * the id exactly as POST /sms returned it (for GET /deliveryReports/{id}) and matches ids by their
+ * key: the one GUID every form carries (`acsMessageKey` in ids.ts).
  */
 export const MESSAGE_ID_FORMS = {
   /** "Outgoing_20200610203725bfd4ba70-70bf-4f77-925d-c0bdb5161bb3" [spec 2021-03-07, 2024-12-10-preview, 2025-05-29-preview; eg-examples; sms-events]. */
@@ -156,7 +158,10 @@ export const RATE_PER_MINUTE = {
   alphanumeric: 600,
   /** Not published: a choice (the toll-free figure). */
   tenDlc: 200,
-  /** Not published: a choice (the toll-free figure). The pipeline's config.ts chose 60; one of them must go (F1). */
+  /**
+   * Not published: a choice (the toll-free figure, as for 10DLC). The pipeline once paced mobile
+   * numbers at 60/min and the emulator limited them at 200/min; one figure now serves both.
+   */
   mobile: 200,
 } as const;
 
@@ -227,6 +232,18 @@ export const EVENT_GRID = {
   },
   /** The CloudEvents abuse-protection handshake: OPTIONS with WebHook-Request-Origin [eg-ce]; the origin the Functions host knows for the public cloud [fx-eventgrid]. */
   webhookRequestOrigin: 'eventgrid.azure.net',
+  /**
+   * The WebHook-Request-Origin values the Functions host echoes in Webhook-Allowed-Origin; for any
+   * other (or none) it answers the public cloud's [fx-eventgrid HttpRequestProcessor.cs
+   * GetAllowedOriginResponseHeader].
+   */
+  knownRequestOrigins: [
+    'eventgrid.azure.net',
+    'eventgrid.azure.us',
+    'eventgrid.azure.eaglex.ic.gov',
+    'eventgrid.azure.microsoft.scloud',
+    'eventgrid.azure.cn',
+  ],
   /** "By default, Event Grid delivers one event at a time … an array with a single event"; batching is per subscription, 1–5000 events [eg-retry]. */
   maxEventsPerBatchLimit: 5000,
   /** The SubscriptionValidationEvent example's versions [eg-webhook]. */
