@@ -24,6 +24,7 @@ import { sendingHealth } from '../../shared/pipeline/health.js';
 import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { HOLD_RECHECK_MS, PAUSE_RECHECK_MS } from '../../shared/pipeline/send/guard.js';
 import { submitMessages } from '../../shared/pipeline/submitMessages.js';
+import { putTemplate } from '../../shared/pipeline/templates.js';
 import { fakeServices, silentLogger, tollFree, type FakeServices } from '../support/fakes.js';
 
 const ALPHANUMERIC: Sender = { number: 'CONTOSO', type: 'alphanumeric', ratePerMinute: 600, burst: 10 };
@@ -424,5 +425,67 @@ describe('the pause switch', () => {
     expect(s.gateway.requests).toHaveLength(2); // the repeat went to ACS, which recognised it
     expect(received(people(1)[0]!)).toBe(1);
     expect(statusOf(people(1)[0]!)).toBe('sent');
+  });
+});
+
+describe('personalised and template requests', () => {
+  const send = (extra: Record<string, unknown>) =>
+    submitMessages(deps.submit(recording), submitMessagesBody.parse({ ...extra }), {});
+  // 160 GSM-7 characters are one segment; 400 are three (153 a segment when concatenated).
+  const oneSegment = 'Hi Ana, your appointment is Tuesday at 10:00.';
+  const threeSegments = `Hi Ben, ${'a long reminder '.repeat(25)}`;
+
+  it('refuse an entry in a country no sender reaches by its own field; with partial: true send the others', async () => {
+    const messages = [
+      { to: '+14255550123', text: oneSegment, reference: 'r-1' },
+      { to: '+18765550123', text: 'Hi Cy', reference: 'r-2' }, // +1 876: Jamaica
+    ];
+    expect(await send({ messages })).toMatchObject({ kind: 'refused', refusals: [{ field: 'messages[1].to', country: 'JM' }] });
+    expect(s.messages.rows.size + s.queue.jobs.length).toBe(0);
+    const partial = await send({ messages, partial: true });
+    expect(partial).toMatchObject({
+      kind: 'accepted',
+      plan: { rejected: [{ to: '+18765550123', field: 'messages[1]', reference: 'r-2' }] },
+    });
+    expect(ofType('sms.destination.refused').map((e) => e.data)).toMatchObject([
+      { country: 'JM', recipients: 1 },
+      { country: 'JM', recipients: 1 },
+    ]);
+  });
+
+  it('refuse a template recipient in such a country by its field', async () => {
+    await putTemplate(deps.templates(), { name: 'reminder', text: 'Hi {{name}}', locales: {}, category: 'transactional' });
+    const result = await send({ template: 'reminder', to: [{ to: '+18765550123', variables: { name: 'Ana' } }] });
+    expect(result).toMatchObject({ kind: 'refused', refusals: [{ field: 'to[0].to', country: 'JM' }] });
+  });
+
+  it("charge the cost budget with each message's own segments", async () => {
+    // 1 + 3 segments at 0.0075 (toll-free, US) = 0.03; counted as the first text's size it would be 0.015.
+    const messages = [
+      { to: '+14255550123', text: oneSegment },
+      { to: '+14255550124', text: threeSegments },
+    ];
+    setup({ budgets: { monthly: { cost: 0.025 } } });
+    expect(await send({ messages })).toMatchObject({ kind: 'budgetExceeded', binding: { metric: 'cost' } });
+    setup({ budgets: { monthly: { cost: 0.03 } } });
+    expect((await send({ messages })).kind).toBe('accepted');
+  });
+
+  it('queue a batch for the next period, messages with an earlier time of their own included', async () => {
+    setup({ budgets: { daily: { messages: 2 } }, whenReached: 'queue' });
+    await submit('+14255550100');
+    const later = await send({
+      messages: [
+        { to: '+14255550123', text: oneSegment, scheduledAt: '2026-11-25T12:00:00Z' },
+        { to: '+14255550124', text: 'Hi Ben', scheduledAt: '2026-11-27T09:00:00Z' },
+      ],
+    });
+    expect(later).toMatchObject({ kind: 'accepted', deferredUntil: new Date('2026-11-26T00:00:00Z') });
+    if (later.kind !== 'accepted') return;
+    expect(later.records.map((r) => [r.status, r.scheduledAt])).toEqual([
+      ['scheduled', '2026-11-26T00:00:00.000Z'],
+      ['scheduled', '2026-11-27T09:00:00.000Z'],
+    ]);
+    expect(s.queue.jobs.slice(1).map((j) => j.notBefore)).toEqual(['2026-11-26T00:00:00.000Z', '2026-11-27T09:00:00.000Z']);
   });
 });
