@@ -143,12 +143,13 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       });
       continue;
     }
-    seen.set(number.ok ? number.e164 : '', d.entry);
-    const geo = geoVerdict(deps.allowedCountries, number.ok ? number.e164 : '');
+    const to = number.ok ? number.e164 : '';
+    seen.set(to, d.entry);
+    const geo = geoVerdict(deps.allowedCountries, to);
     if (!geo.allowed) {
       refusals.push({ field: d.toField, country: geo.country, message: geo.reason });
       rejected.push({
-        to: number.ok ? number.e164 : '',
+        to,
         reason: geo.reason,
         ...(form === 'text' ? {} : { field: d.entry }),
         ...(d.reference ? { reference: d.reference } : {}),
@@ -158,7 +159,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     }
     accepted.push({
       draft: d,
-      to: number.ok ? number.e164 : '',
+      to,
       analysis: analysis ?? analyze(d.text),
       ...(scheduled?.at ? { scheduledAt: scheduled.at } : {}),
     });
