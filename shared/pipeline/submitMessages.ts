@@ -15,13 +15,12 @@
 import { analyzeMessage } from '../domain/encoding.js';
 import { sendersReaching, type AllowedCountries } from '../domain/geo.js';
 import { messageIdOf, newBatchId } from '../domain/ids.js';
-import { MAX_SCHEDULE_AHEAD_MS, newMessageRecord, type MessageRecord } from '../domain/message.js';
+import { MAX_SCHEDULE_AHEAD_MS, type MessageRecord } from '../domain/message.js';
 import { normalizePhoneNumber } from '../domain/phoneNumber.js';
 import { stickySender, type Sender } from '../domain/sender.js';
-import { SEND_JOB_SCHEMA_VERSION, type SendJob } from '../domain/sendJob.js';
 import type { FieldError } from '../domain/validation.js';
 import { groupBy } from '../lib/collections.js';
-import type { Submission } from '../domain/submission.js';
+import { recordsOf, senderOf, sendJobs, type Submission } from '../domain/submission.js';
 import type { OptOutStore } from '../ports/consent.js';
 import { DependencyUnavailableError, SubmitInterruptedError } from '../ports/errors.js';
 import type { StatusEventSink } from '../ports/events.js';
@@ -337,65 +336,4 @@ function planOf(submission: Submission, senders: readonly Sender[]): SubmitPlan 
     ...(submission.scheduledAt ? { scheduledAt: new Date(submission.scheduledAt) } : {}),
     ...(submission.expiresAt ? { expiresAt: new Date(submission.expiresAt) } : {}),
   };
-}
-
-function senderOf(senders: readonly Sender[], number: string): Sender {
-  return senders.find((s) => s.number === number) ?? { number, type: 'tollFree', ratePerMinute: 200, burst: 1 };
-}
-
-/** The records of a submission: the same, whoever makes them, since they start at its acceptance time. */
-export function recordsOf(submission: Submission): MessageRecord[] {
-  const at = new Date(submission.acceptedAt);
-  return submission.recipients.map((r, i) =>
-    newMessageRecord(
-      {
-        messageId: messageIdOf(submission.batchId, i),
-        batchId: submission.batchId,
-        from: r.from,
-        to: r.to,
-        body: submission.text,
-        analysis: submission,
-        ...(submission.tag ? { tag: submission.tag } : {}),
-        ...(submission.metadata ? { metadata: submission.metadata } : {}),
-        deliveryReport: submission.deliveryReport,
-        ...(submission.scheduledAt ? { scheduledAt: submission.scheduledAt } : {}),
-        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
-        status: r.optedOut ? 'suppressed' : submission.scheduledAt ? 'scheduled' : 'queued',
-        ...(r.optedOut ? { reason: 'recipient opted out of this sender' } : {}),
-      },
-      at,
-    ),
-  );
-}
-
-/**
- * The sendable recipients as send jobs: one per ACS request, of at most 100 and the sender's
- * burst. Job ids follow from the batch, so every attempt makes the same jobs.
- */
-export function sendJobs(submission: Submission, senders: readonly Sender[]): SendJob[] {
-  const jobs: SendJob[] = [];
-  const sendable = submission.recipients
-    .map((r, i) => ({ ...r, messageId: messageIdOf(submission.batchId, i) }))
-    .filter((r) => !r.optedOut);
-  for (const [sender, group] of groupBy(sendable, (r) => r.from)) {
-    const size = Math.min(100, senderOf(senders, sender).burst);
-    for (let i = 0; i < group.length; i += size) {
-      jobs.push({
-        schema: SEND_JOB_SCHEMA_VERSION,
-        jobId: `${submission.batchId}.${jobs.length}`,
-        batchId: submission.batchId,
-        from: sender,
-        message: submission.text,
-        recipients: group.slice(i, i + size).map((r) => ({ messageId: r.messageId, to: r.to })),
-        deliveryReport: submission.deliveryReport,
-        ...(submission.tag ? { tag: submission.tag } : {}),
-        ...(submission.metadata ? { metadata: submission.metadata } : {}),
-        ...(submission.scheduledAt ? { notBefore: submission.scheduledAt } : {}),
-        ...(submission.expiresAt ? { expiresAt: submission.expiresAt } : {}),
-        attempt: 1,
-        kind: 'message',
-      });
-    }
-  }
-  return jobs;
 }
