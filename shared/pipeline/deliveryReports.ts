@@ -1,11 +1,11 @@
-// Records ACS delivery reports: finds the message (by the batch id ACS echoes as the tag, else by
+// Records ACS delivery reports: finds the message (by the message or batch id ACS echoes as the tag, else by
 // the ACS message id), moves its status forward, and keeps every delivery attempt in its history.
 // Duplicates and out-of-order reports change nothing; a report for a message the pipeline does
 // not know yet is acknowledged and parked for the reconciler, never a crash, so Event Grid does
 // not retry it all day. A Failed report with 4007 means the recipient opted out at the carrier:
 // that is recorded as an opt-out of the sender, so the pipeline stops texting them too.
 import { CARRIER_OPT_OUT_CODE, parseDeliveryReport, type DeliveryReport } from '../domain/acsEvents.js';
-import { acsMessageKey, BATCH_ID_PATTERN } from '../domain/ids.js';
+import { acsMessageKey, BATCH_ID_PATTERN, parseMessageId } from '../domain/ids.js';
 import { applyDeliveryOutcome, type DeliveryOutcome, type MessageRecord } from '../domain/message.js';
 import { PENDING_STATUSES } from '../domain/messageStatus.js';
 import { isE164, maskPhoneNumber } from '../domain/phoneNumber.js';
@@ -114,12 +114,20 @@ export function outcomeOf(report: DeliveryReport): DeliveryOutcome {
 }
 
 async function findMessage(messages: MessageStore, report: DeliveryReport): Promise<MessageRecord | undefined> {
-  // The sender puts the batch id in the ACS tag, so a report can be matched even when it
-  // overtakes the sender's own record of the ACS message id. Ids are compared by their key: the
-  // report may decorate the id differently from the send response (acsFacts.ts MESSAGE_ID_FORMS).
-  if (report.tag && BATCH_ID_PATTERN.test(report.tag)) {
+  // The sender puts the message id (a request to one recipient) or the batch id in the ACS tag, so
+  // a report can be matched even when it overtakes the sender's own record of the ACS message id.
+  // Ids are compared by their key: the report may decorate the id differently from the send
+  // response (acsFacts.ts MESSAGE_ID_FORMS).
+  const matches = (record: MessageRecord | undefined): record is MessageRecord =>
+    record !== undefined &&
+    record.to === report.to &&
+    (!record.acsMessageId || acsMessageKey(record.acsMessageId) === report.acsMessageKey);
+  if (report.tag && parseMessageId(report.tag)) {
+    const record = await messages.get(report.tag);
+    if (matches(record)) return record;
+  } else if (report.tag && BATCH_ID_PATTERN.test(report.tag)) {
     const record = await messages.findInBatchByRecipient(report.tag, report.to);
-    if (record && (!record.acsMessageId || acsMessageKey(record.acsMessageId) === report.acsMessageKey)) return record;
+    if (matches(record)) return record;
   }
   const messageId = await messages.messageIdForAcsMessageId(report.acsMessageId);
   return messageId ? messages.get(messageId) : undefined;

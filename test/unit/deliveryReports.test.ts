@@ -236,6 +236,29 @@ describe('recordDeliveryReport', () => {
     expect(messages.rows.get(record.messageId)!.acsMessageId).toBe(acsId);
   });
 
+  it('finds the message by the message id a one-recipient request carries as its tag, with one point read', async () => {
+    const record = seedSent('other', { acsMessageId: undefined, status: 'sending' });
+    const searched: string[] = [];
+    const find = messages.findInBatchByRecipient.bind(messages);
+    messages.findInBatchByRecipient = async (batchId, to) => {
+      searched.push(batchId);
+      return find(batchId, to);
+    };
+    const event = structuredClone(officialCloudEvent) as typeof officialCloudEvent & { data: { tag?: string } };
+    event.data.tag = record.messageId;
+    expect(await recordDeliveryReport(deps, event)).toMatchObject({ kind: 'applied', messageId: record.messageId });
+    expect(messages.rows.get(record.messageId)!.acsMessageId).toBe(acsId);
+    expect(searched).toEqual([]);
+  });
+
+  it("does not take a message-id tag that names another recipient's message", async () => {
+    seedSent('other', { acsMessageId: undefined, status: 'sending', to: '+14255550100' });
+    const event = structuredClone(officialCloudEvent) as typeof officialCloudEvent & { data: { tag?: string } };
+    event.data.tag = '01jdx7k9m2qh3v8s4t1cab-000';
+    expect(await recordDeliveryReport(deps, event)).toMatchObject({ kind: 'unknownMessage' });
+    expect(messages.rows.get('01jdx7k9m2qh3v8s4t1cab-000')!.status).toBe('sending');
+  });
+
   it('indexes the ACS message id only when the report brings one the record lacked', async () => {
     const indexed: string[] = [];
     const index = messages.indexAcsMessageIds.bind(messages);

@@ -118,6 +118,13 @@ describe('processSendJob', () => {
     }
   });
 
+  it('tags a request to one recipient with its message id, so the report finds the record by a point read', async () => {
+    const job = makeJob(1);
+    await seed(job);
+    await processSendJob(deps, job);
+    expect(gateway.requests.map((r) => r.tag)).toEqual([job.recipients[0]!.messageId]);
+  });
+
   it('sends nothing again when the same job is delivered twice', async () => {
     const job = makeJob(3);
     await seed(job);

@@ -90,7 +90,10 @@ export async function handOver(deps: SendDeps, job: SendJob, candidates: Message
         from: job.from,
         message,
         deliveryReport: job.deliveryReport,
-        tag: job.batchId,
+        // ACS echoes the tag in the delivery report: a request to one recipient (every request of
+        // a personalised batch) carries that message's id, so the report finds its record by one
+        // point read instead of searching the batch for the recipient.
+        tag: records.length === 1 ? records[0]!.messageId : job.batchId,
         recipients: records.map((r) => ({
           to: r.to,
           messageId: r.messageId,

@@ -6,7 +6,8 @@
 // redelivered job repeats both and ACS refuses the duplicate; (2) the record's own status says
 // what was already handed over, which outlives ACS's repeatability window; (3) a message whose
 // hand-over outcome is uncertain and whose window has passed is never sent again — it waits for
-// its delivery report (the batch id travels as the ACS tag) or ends "unknown".
+// its delivery report (the message id, or for a request to several recipients the batch id,
+// travels as the ACS tag) or ends "unknown".
 //
 // The steps, each in its own file: triage → guard (geo, pause, holds) → (out of attempts?) → split
 // to the sender's burst → pacing slot → record the hand-over (in flight, then `sending`) → wait for
