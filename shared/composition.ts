@@ -25,6 +25,7 @@ import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
 import type { AnalyticsStore } from './ports/analytics.js';
 import type { ConsentLog, OptOutStore } from './ports/consent.js';
 import type { ConversationStore } from './ports/conversations.js';
+import type { LinkStore } from './ports/links.js';
 import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
@@ -96,6 +97,8 @@ export interface Services {
   budgets: BudgetLedger;
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
+  /** Tracked short links and their clicks. */
+  links: LinkStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
   /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
@@ -157,6 +160,7 @@ export function buildServices(cfg: Config): Services {
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
     fraudWatch: tables.fraudWatch,
+    links: tables.links,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
@@ -184,6 +188,8 @@ export function depsOf(s: Services) {
     maxSegments: s.config.maxSegments,
     templates: s.templates,
     allowedCountries: s.config.guard.allowedCountries,
+    links: s.links,
+    linkPolicy: s.config.links,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,

@@ -1,0 +1,230 @@
+// Tracked links on the fakes: every URL of a tracked request becomes a short link of its own per
+// message, before segments are counted; the links are stored before the point of no return, the
+// same codes come back for a retry with the same Idempotency-Key, and a taken code moves on.
+import { beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { depsOf } from '../../shared/composition.js';
+import { messageIdOf } from '../../shared/domain/ids.js';
+import {
+  codesIn,
+  findUrls,
+  linkCode,
+  LINK_CODE_PATTERN,
+  tracksLinks,
+  visitorOf,
+  withUtm,
+  type LinkPolicy,
+} from '../../shared/domain/links.js';
+import { previewView } from '../../shared/http/messagePreview.js';
+import { submitMessagesRequest, submitResponse } from '../../shared/http/messages.js';
+import { previewMessages } from '../../shared/pipeline/previewMessages.js';
+import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
+import { submitMessages } from '../../shared/pipeline/submitMessages.js';
+import { fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
+import { TEST_LINK_POLICY } from '../support/linkFakes.js';
+
+let s: FakeServices;
+let deps: ReturnType<typeof depsOf>;
+
+const setup = (links: Partial<LinkPolicy> = {}) => {
+  s = fakeServices({ config: { senders: [shortCode], links: { ...TEST_LINK_POLICY, ...links } } });
+  deps = depsOf(s);
+};
+beforeEach(() => setup());
+
+const people = (n: number) => Array.from({ length: n }, (_, i) => `+1425555${String(1000 + i)}`);
+const body = (value: unknown) => submitMessagesRequest.parse(value);
+const submit = async (value: unknown, operation = {}) => {
+  const result = await submitMessages(deps.submit(silentLogger), body(value), operation);
+  if (result.kind !== 'accepted') throw new Error(JSON.stringify(result));
+  return { ...result, response: submitResponse(result) };
+};
+async function drain(): Promise<void> {
+  for (let job = s.queue.take(); job; job = s.queue.take()) await processSendJob(deps.send(silentLogger), job);
+}
+const TWO_URLS = 'Sale! https://shop.example.com/spring?ref=sms and http://example.org/a/b. Reply STOP to end';
+const BASE = TEST_LINK_POLICY.base!;
+
+describe('the rules', () => {
+  it('finds http(s) URLs without the punctuation that ends a sentence', () => {
+    expect(findUrls(TWO_URLS).map((u) => u.url)).toEqual(['https://shop.example.com/spring?ref=sms', 'http://example.org/a/b']);
+    expect(findUrls('(see https://x.example/p), or ftp://no.example and https://').map((u) => u.url)).toEqual([
+      'https://x.example/p',
+    ]);
+  });
+
+  it('makes 8-character codes from a keyed hash: the same for the same message and place, unrelated otherwise', () => {
+    const key = new Uint8Array(32).fill(7);
+    const code = linkCode(key, 'batch-000', 0);
+    expect(code).toMatch(LINK_CODE_PATTERN);
+    expect(linkCode(key, 'batch-000', 0)).toBe(code);
+    expect(linkCode(key, 'batch-000', 1)).not.toBe(code);
+    expect(linkCode(key, 'batch-000', 0, 1)).not.toBe(code);
+    expect(linkCode(new Uint8Array(32).fill(8), 'batch-000', 0)).not.toBe(code);
+    // Spread over the whole alphabet: every character shows up over a few thousand codes.
+    const seen = new Set([...Array.from({ length: 2000 }, (_, i) => linkCode(key, `m-${i}`, 0)).join('')]);
+    expect(seen.size).toBe(62);
+  });
+
+  it('tells link-preview fetchers and bots from people by their published user agents', () => {
+    for (const ua of [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0',
+      'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)',
+      'WhatsApp/2.23.20.0',
+      'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)',
+      'Slack-ImgProxy (+https://api.slack.com/robots)',
+      'Twitterbot/1.0',
+      'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)',
+      'TelegramBot (like TwitterBot)',
+      'curl/8.5.0',
+      'python-requests/2.31',
+      '',
+    ])
+      expect([ua, visitorOf(ua)]).toEqual([ua, 'preview']);
+    for (const ua of [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36',
+    ])
+      expect(visitorOf(ua)).toBe('person');
+  });
+
+  it('adds the UTM parameters a URL does not have, and decides tracking by request, template, tag, default', () => {
+    const utm = { utm_source: 'sms', utm_campaign: '{tag}' };
+    expect(withUtm('https://a.example/p?utm_source=mail&x=1', utm, { tag: 'spring' })).toBe(
+      'https://a.example/p?utm_source=mail&x=1&utm_campaign=spring',
+    );
+    const policy: LinkPolicy = {
+      ...TEST_LINK_POLICY,
+      tracking: { default: true, tags: { otp: false }, templates: { promo: true } },
+    };
+    expect(tracksLinks(policy, {})).toBe(true);
+    expect(tracksLinks(policy, { tag: 'otp' })).toBe(false);
+    expect(tracksLinks(policy, { tag: 'otp', template: 'promo' })).toBe(true);
+    expect(tracksLinks(policy, { tag: 'otp', template: 'promo', trackLinks: false })).toBe(false);
+  });
+});
+
+describe('a tracked submit', () => {
+  it('a message with two URLs to 100 recipients gets 200 distinct codes, each stored with its URL', async () => {
+    const to = people(100);
+    const result = await submit({ to, message: TWO_URLS, trackLinks: true });
+    expect(result.response.messages).toHaveLength(100);
+    const codes = result.plan.recipients.flatMap((r) => codesIn(r.text, BASE));
+    expect(codes).toHaveLength(200);
+    expect(new Set(codes).size).toBe(200);
+    for (const r of result.plan.recipients) {
+      expect(r.text).toMatch(
+        /^Sale! https:\/\/go\.example\.test\/[0-9A-Za-z]{8} and https:\/\/go\.example\.test\/[0-9A-Za-z]{8}\. Reply STOP to end$/,
+      );
+      const [first, second] = codesIn(r.text, BASE);
+      expect(s.links.links.get(first!)?.link).toMatchObject({
+        url: 'https://shop.example.com/spring?ref=sms',
+        messageId: r.messageId,
+        index: 0,
+      });
+      expect(s.links.links.get(second!)?.link).toMatchObject({ url: 'http://example.org/a/b', messageId: r.messageId, index: 1 });
+    }
+    // What is recorded and sent is the shortened text.
+    await drain();
+    expect(s.gateway.delivered).toHaveLength(100);
+    for (const d of s.gateway.delivered) expect(d).not.toContain('shop.example.com');
+    expect(s.messages.rows.get(messageIdOf(result.plan.batchId, 0))!.body).toBe(result.plan.recipients[0]!.text);
+  });
+
+  it('counts segments on the shortened text, in the preview too, and they are the segments sent', async () => {
+    const long = `Your order shipped: https://tracking.example.com/${'x'.repeat(150)} details inside`;
+    const plain = await previewMessages(deps.preview(), body({ to: people(2), message: long }));
+    const tracked = await previewMessages(deps.preview(), body({ to: people(2), message: long, trackLinks: true }));
+    if (plain.kind !== 'preview' || tracked.kind !== 'preview') throw new Error('not planned');
+    expect(plain.preview.plan.segments).toBe(2);
+    expect(tracked.preview.plan.recipients.map((r) => r.segments)).toEqual([1, 1]);
+    expect(JSON.stringify(previewView(tracked.preview))).toContain('go.example.test/');
+    expect(s.links.links.size).toBe(0); // a preview stores nothing
+    const sent = await submit({ to: people(2), message: long, trackLinks: true });
+    expect(sent.response.messages.map((m) => m.segments)).toEqual([1, 1]);
+  });
+
+  it('a retry with the same Idempotency-Key (same batch, resumed) makes the same codes and stores nothing new', async () => {
+    const first = await submit({ to: people(150), message: TWO_URLS, trackLinks: true });
+    const stored = new Map([...s.links.links].map(([code, e]) => [code, e.link.messageId]));
+    const again = await submit(
+      { to: people(150), message: TWO_URLS, trackLinks: true },
+      { batchId: first.plan.batchId, resumed: true },
+    );
+    expect(again.plan.recipients.map((r) => r.text)).toEqual(first.plan.recipients.map((r) => r.text));
+    expect(new Map([...s.links.links].map(([code, e]) => [code, e.link.messageId]))).toEqual(stored);
+  });
+
+  it('a code another message holds moves to the next round, in the text as in the store', async () => {
+    // Another message already holds the code the first recipient's first link would get.
+    const batchId = '0000000000aaaaaaaaaaaa';
+    const code = linkCode(await s.links.codeKey(), messageIdOf(batchId, 0), 0);
+    await s.links.save([{ ...(await sampleLink()), code, messageId: 'other-000' }]);
+    const result = await submit({ to: people(3), message: TWO_URLS, trackLinks: true }, { batchId });
+    const [first] = codesIn(result.plan.recipients[0]!.text, BASE);
+    expect(first).not.toBe(code);
+    expect(first).toBe(linkCode(await s.links.codeKey(), messageIdOf(batchId, 0), 0, 1));
+    expect(s.links.links.get(first!)?.link).toMatchObject({ messageId: messageIdOf(batchId, 0), round: 1 });
+    expect(s.links.links.get(code)?.link.messageId).toBe('other-000');
+    expect(s.messages.rows.get(messageIdOf(batchId, 0))!.body).toContain(`/${first}`);
+  });
+
+  it('tracks by the LINK_TRACKING setting (tag, default) and refuses trackLinks without LINK_DOMAIN', async () => {
+    setup({ tracking: { default: false, tags: { promo: true }, templates: {} } });
+    const promo = await submit({ to: people(1), message: TWO_URLS, tag: 'promo' });
+    expect(promo.plan.recipients[0]!.text).toContain(BASE);
+    const other = await submit({ to: people(1), message: TWO_URLS, tag: 'news' });
+    expect(other.plan.recipients[0]!.text).toBe(TWO_URLS);
+    const optedOut = await submit({ to: people(1), message: TWO_URLS, tag: 'promo', trackLinks: false });
+    expect(optedOut.plan.recipients[0]!.text).toBe(TWO_URLS);
+
+    setup({ base: undefined });
+    const refused = await submitMessages(deps.submit(silentLogger), body({ to: people(1), message: TWO_URLS, trackLinks: true }));
+    expect(refused).toEqual({
+      kind: 'invalid',
+      errors: [{ field: 'trackLinks', message: 'needs the LINK_DOMAIN setting, which is not set' }],
+    });
+  });
+
+  it('opted-out recipients get no stored links', async () => {
+    const to = people(2);
+    await s.optOuts.add({ sender: shortCode.number, recipient: to[1]!, source: 'api', at: s.clock.now().toISOString() });
+    const result = await submit({ to, message: TWO_URLS, trackLinks: true });
+    const codes = result.plan.recipients.map((r) => codesIn(r.text, BASE));
+    expect(s.links.links.has(codes[0]![0]!)).toBe(true);
+    expect(s.links.links.has(codes[1]![0]!)).toBe(false);
+  });
+
+  it('a stored code only ever leads to a URL of the message that holds it (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.webUrl({ withQueryParameters: true }), { minLength: 1, maxLength: 4 }), async (urls) => {
+        setup();
+        const text = `Links: ${urls.join(' ')} end`;
+        const result = await submit({ to: people(3), message: text, trackLinks: true });
+        for (const r of result.plan.recipients) {
+          for (const code of codesIn(r.text, BASE)) {
+            const stored = s.links.links.get(code)!.link;
+            expect(stored.messageId).toBe(r.messageId);
+            expect(findUrls(text).map((u) => u.url)).toContain(stored.url);
+          }
+        }
+      }),
+      { numRuns: 20 },
+    );
+  }, 30_000);
+});
+
+async function sampleLink() {
+  return {
+    code: 'AAAAAAAA',
+    url: 'https://other.example/',
+    target: 'https://other.example/',
+    messageId: 'other-000',
+    batchId: 'other',
+    index: 0,
+    round: 0,
+    from: shortCode.number,
+    sentAt: new Date(0).toISOString(),
+    expiresAt: new Date(90 * 86_400_000).toISOString(),
+  };
+}
