@@ -45,6 +45,7 @@ import type { DeadLetterDeps } from './pipeline/deadLetters.js';
 import type { CarrierConsentDeps, DeliveryReportDeps } from './pipeline/deliveryReports.js';
 import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js';
 import type { EraseDeps } from './pipeline/eraseSubject.js';
+import type { FollowLinkDeps } from './pipeline/followLink.js';
 import type { ConversionDeps } from './pipeline/guard/conversions.js';
 import type { HoldDeps } from './pipeline/guard/holds.js';
 import type { SendingDeps } from './pipeline/guard/sending.js';
@@ -97,7 +98,6 @@ export interface Services {
   budgets: BudgetLedger;
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
-  /** Tracked short links and their clicks. */
   links: LinkStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
@@ -271,6 +271,7 @@ export function depsOf(s: Services) {
     }),
     templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
     cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
+    followLink: (log: Logger): FollowLinkDeps => ({ ...s, log, eventSource: s.config.events.source }),
     erase: (log: Logger): EraseDeps => ({
       messages: s.messages,
       conversations: s.conversations,
@@ -280,6 +281,7 @@ export function depsOf(s: Services) {
       clock: s.clock,
       log,
       events: s.events,
+      links: s.links,
     }),
     dispatch: (log: Logger): DispatchDeps => ({
       destinations: s.destinations,

@@ -184,3 +184,8 @@ export function visitorOf(userAgent: string | null | undefined): Visitor {
   if (ua === '') return 'preview';
   return PREVIEW_FETCHERS.test(ua) || ROBOTS.test(ua) ? 'preview' : 'person';
 }
+
+/** Every token of a text that could be a short link's code ("/" then 8 letters and digits): what erasure looks up. */
+export function candidateCodes(text: string): string[] {
+  return [...text.matchAll(/\/([0-9A-Za-z]{8})(?![0-9A-Za-z])/g)].map((m) => m[1]!);
+}

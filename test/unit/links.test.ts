@@ -20,14 +20,25 @@ import { submitMessagesRequest, submitResponse } from '../../shared/http/message
 import { previewMessages } from '../../shared/pipeline/previewMessages.js';
 import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { submitMessages } from '../../shared/pipeline/submitMessages.js';
+import { factsOf } from '../../shared/domain/analytics.js';
+import type { PipelineEvent } from '../../shared/domain/events.js';
+import type { EventDestination } from '../../shared/ports/events.js';
+import { mergePrices } from '../../shared/domain/pricing.js';
+import { followLinkResponse } from '../../shared/http/links.js';
+import { eraseSubject } from '../../shared/pipeline/eraseSubject.js';
+import { followLink, type FollowLinkResult } from '../../shared/pipeline/followLink.js';
 import { fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
 import { TEST_LINK_POLICY } from '../support/linkFakes.js';
 
 let s: FakeServices;
 let deps: ReturnType<typeof depsOf>;
+/** Every event published, as an app's destination would get it. */
+let published: PipelineEvent[];
 
 const setup = (links: Partial<LinkPolicy> = {}) => {
-  s = fakeServices({ config: { senders: [shortCode], links: { ...TEST_LINK_POLICY, ...links } } });
+  published = [];
+  const app: EventDestination = { name: 'app', immediate: true, deliver: async (events) => void published.push(...events) };
+  s = fakeServices({ config: { senders: [shortCode], links: { ...TEST_LINK_POLICY, ...links } }, destinations: [app] });
   deps = depsOf(s);
 };
 beforeEach(() => setup());
@@ -213,6 +224,126 @@ describe('a tracked submit', () => {
     );
   }, 30_000);
 });
+
+describe('following a short link', () => {
+  const PHONE_UA =
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+  const IMESSAGE_UA =
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0';
+  const follow = (code: string, userAgent = PHONE_UA, method = 'GET') =>
+    followLink(deps.followLink(silentLogger), code, { userAgent, method });
+  const sent = async (utm: Record<string, string> = {}) => {
+    setup({ utm });
+    const result = await submit({ to: people(2), message: TWO_URLS, trackLinks: true, tag: 'spring' });
+    return result.plan.recipients.map((r) => codesIn(r.text, BASE));
+  };
+
+  it('redirects to the URL that was in the message (with the UTM parameters), and nowhere else', async () => {
+    const [[first, second]] = (await sent({ utm_source: 'sms', utm_campaign: '{tag}' })) as [[string, string]];
+    expect(await follow(first)).toEqual({
+      kind: 'redirect',
+      location: 'https://shop.example.com/spring?ref=sms&utm_source=sms&utm_campaign=spring',
+      visitor: 'person',
+    });
+    expect(await follow(second)).toMatchObject({ location: 'http://example.org/a/b?utm_source=sms&utm_campaign=spring' });
+    expect(s.links.links.get(first)!.link.url).toBe('https://shop.example.com/spring?ref=sms');
+    const response = followLinkResponse((await follow(first)) as FollowLinkResult);
+    expect(response).toMatchObject({
+      status: 302,
+      headers: { location: expect.stringContaining('shop.example.com'), 'cache-control': 'no-store' },
+    });
+    expect(response.body).toBeUndefined();
+  });
+
+  it('10,000 random codes find nothing: 404, one point read each at most, nothing written', async () => {
+    await sent();
+    const stored = s.links.links.size;
+    s.links.reads = 0;
+    const random = fc.sample(fc.stringMatching(/^[0-9A-Za-z]{8}$/), 10_000);
+    let found = 0;
+    for (const code of random) if ((await follow(code)).kind !== 'notFound') found++;
+    expect(found).toBe(0);
+    expect(s.links.reads).toBeLessThanOrEqual(10_000);
+    expect(s.links.links.size).toBe(stored);
+    expect([...s.links.links.values()].every((e) => e.visits.clicks + e.visits.previews === 0)).toBe(true);
+    // Not a code at all (too long, other characters, a URL): no read.
+    s.links.reads = 0;
+    for (const code of ['', 'abc', 'abcdefghi', 'abc/defg', 'https://evil.example', '../../xx'])
+      expect(await follow(code)).toEqual({ kind: 'notFound' });
+    expect(s.links.reads).toBe(0);
+    const problem = followLinkResponse({ kind: 'notFound' });
+    expect(problem.status).toBe(404);
+    expect(problem.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('an expired link is 404', async () => {
+    const [[code]] = (await sent()) as [[string]];
+    s.clock.time += 90 * 86_400_000 + 1000;
+    expect(await follow(code)).toEqual({ kind: 'notFound' });
+  });
+
+  it('a link-preview fetcher (iMessage, WhatsApp, Slack …) or a HEAD is counted as a preview, not a click, and announces nothing', async () => {
+    const [[code]] = (await sent()) as [[string]];
+    expect(await follow(code, IMESSAGE_UA)).toMatchObject({ kind: 'redirect', visitor: 'preview' });
+    expect(await follow(code, 'WhatsApp/2.23.20.0')).toMatchObject({ visitor: 'preview' });
+    expect(await follow(code, PHONE_UA, 'HEAD')).toMatchObject({ visitor: 'preview' });
+    expect(s.links.links.get(code)!.visits).toMatchObject({ clicks: 0, previews: 3 });
+    expect(s.links.links.get(code)!.visits.firstClickAt).toBeUndefined();
+    expect([...s.analytics.facts.values()].map((f) => f.tally)).toEqual([
+      { linkPreviews: 1 },
+      { linkPreviews: 1 },
+      { linkPreviews: 1 },
+    ]);
+    expect(published.filter((e) => e.type === 'sms.message.clicked')).toEqual([]);
+  });
+
+  it("a person's clicks count each; the message's first click is sms.message.clicked once, whichever link", async () => {
+    const [[first, second], [other]] = (await sent()) as [[string, string], [string]];
+    s.clock.time += 90_000;
+    await follow(first);
+    await follow(first);
+    await follow(second);
+    await follow(other);
+    expect(s.links.links.get(first)!.visits).toMatchObject({ clicks: 2, previews: 0, firstClickAt: s.clock.now().toISOString() });
+    const clicked = published.filter((e) => e.type === 'sms.message.clicked');
+    expect(clicked.map((e) => e.id)).toEqual([
+      `${s.links.links.get(first)!.link.messageId}.clicked`,
+      `${s.links.links.get(other)!.link.messageId}.clicked`,
+    ]);
+    expect(clicked[0]!.data).toMatchObject({
+      url: 'https://shop.example.com/spring?ref=sms',
+      tag: 'spring',
+      secondsToClick: 90,
+      from: shortCode.number,
+    });
+    expect(clicked[0]!.data).not.toHaveProperty('to');
+    // Analytics: 4 clicks, 2 messages clicked, 90 s to each first click, counted in the hour they were sent.
+    const tallies = [...s.analytics.facts.values(), ...clicked.flatMap((e) => factsOf(e, FACTS))];
+    const sum = (name: string) => tallies.reduce((n, f) => n + ((f as { tally: Record<string, number> }).tally[name] ?? 0), 0);
+    expect([sum('clicks'), sum('uniqueClicks'), sum('firstClickSeconds'), sum('submitted')]).toEqual([4, 2, 180, 0]);
+  });
+
+  it('two clicks at once on the same link both count, and the message is announced once', async () => {
+    const [[first]] = (await sent()) as [[string]];
+    await Promise.all([follow(first), follow(first), follow(first)]);
+    expect(s.links.links.get(first)!.visits.clicks).toBe(3);
+    expect(published.filter((e) => e.type === 'sms.message.clicked')).toHaveLength(1);
+  });
+
+  it("erasing the person erases their links and clicks: the codes answer 404 after; others' stay", async () => {
+    const [[first, second], [other]] = (await sent()) as [[string, string], [string]];
+    await follow(first);
+    const person = s.links.links.get(first)!.link.messageId;
+    const report = await eraseSubject(deps.erase(silentLogger), s.messages.rows.get(person)!.to);
+    expect(report.erased.trackedLinks).toBe(2);
+    expect(await follow(first)).toEqual({ kind: 'notFound' });
+    expect(await follow(second)).toEqual({ kind: 'notFound' });
+    expect(s.links.clicked.has(person)).toBe(false);
+    expect(await follow(other)).toMatchObject({ kind: 'redirect' });
+  });
+});
+
+const FACTS = { senderType: () => 'shortCode' as const, prices: mergePrices(), responseWindowMs: 3600_000 };
 
 async function sampleLink() {
   return {
