@@ -25,6 +25,8 @@ import type { PipelineEvent } from '../../shared/domain/events.js';
 import type { EventDestination } from '../../shared/ports/events.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { followLinkResponse } from '../../shared/http/links.js';
+import { buildReport } from '../../shared/domain/analyticsReport.js';
+import { analyticsBody, analyticsCsv } from '../../shared/http/analytics.js';
 import { eraseSubject } from '../../shared/pipeline/eraseSubject.js';
 import { followLink, type FollowLinkResult } from '../../shared/pipeline/followLink.js';
 import { fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
@@ -340,6 +342,47 @@ describe('following a short link', () => {
     expect(await follow(second)).toEqual({ kind: 'notFound' });
     expect(s.links.clicked.has(person)).toBe(false);
     expect(await follow(other)).toMatchObject({ kind: 'redirect' });
+  });
+});
+
+describe('click figures', () => {
+  it('CTR is unique human clicks / delivered, time to first click their mean, per group and in the CSV', () => {
+    const day = '2026-11-25';
+    const rows = [
+      {
+        bucket: day,
+        tag: 'spring',
+        sender: '+18005550100',
+        template: '',
+        tally: { delivered: 200, clicks: 70, uniqueClicks: 50, firstClickSeconds: 50 * 120, linkPreviews: 30 },
+      },
+      { bucket: day, tag: 'news', sender: '+18005550100', template: '', tally: { delivered: 100 } },
+    ];
+    const query = { from: new Date(`${day}T00:00:00Z`), to: new Date('2026-11-26T00:00:00Z'), groupBy: 'tag' as const };
+    const report = buildReport(rows, query);
+    expect(report.totals).toMatchObject({
+      clicks: 70,
+      uniqueClicks: 50,
+      linkPreviews: 30,
+      clickThroughRate: 0.1667,
+      timeToFirstClickSeconds: 120,
+    });
+    expect(report.groups.map((g) => [g.key, g.clickThroughRate, g.timeToFirstClickSeconds])).toEqual([
+      ['news', 0, null],
+      ['spring', 0.25, 120],
+    ]);
+    const csv = analyticsCsv(analyticsBody(query, report, { currency: 'USD', responseWindowMs: 3600_000 }));
+    const [header, news, spring] = csv
+      .trim()
+      .split('\r\n')
+      .map((line) => line.split(','));
+    const column = (name: string) => header!.indexOf(name);
+    expect(column('clickThroughRate')).toBeGreaterThan(0);
+    expect([spring![column('clickThroughRate')], spring![column('uniqueClicks')], news![column('clicks')]]).toEqual([
+      '0.25',
+      '50',
+      '0',
+    ]);
   });
 });
 
