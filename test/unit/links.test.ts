@@ -25,7 +25,7 @@ import type { PipelineEvent } from '../../shared/domain/events.js';
 import type { EventDestination } from '../../shared/ports/events.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { followLinkResponse } from '../../shared/http/links.js';
-import { buildReport } from '../../shared/domain/analyticsReport.js';
+import { buildReport, type AnalyticsRow } from '../../shared/domain/analyticsReport.js';
 import { analyticsBody, analyticsCsv } from '../../shared/http/analytics.js';
 import { eraseSubject } from '../../shared/pipeline/eraseSubject.js';
 import { followLink, type FollowLinkResult } from '../../shared/pipeline/followLink.js';
@@ -348,7 +348,7 @@ describe('following a short link', () => {
 describe('click figures', () => {
   it('CTR is unique human clicks / delivered, time to first click their mean, per group and in the CSV', () => {
     const day = '2026-11-25';
-    const rows = [
+    const rows: AnalyticsRow[] = [
       {
         bucket: day,
         tag: 'spring',
