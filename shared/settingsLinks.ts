@@ -54,9 +54,13 @@ export const linkSettings = {
   ).optional(),
   /** Query parameters added to every tracked URL that does not have them; "{tag}" and "{template}" are filled in. */
   LINK_UTM: jsonSetting(
-    z
-      .record(z.string().regex(/^utm_[a-z_]{1,30}$/, 'names are UTM parameters such as utm_source'), z.string().min(1).max(100))
-      .refine((r) => Object.keys(r).length <= 10, 'at most 10 parameters'),
+    z.record(z.string(), z.string().min(1).max(100)).superRefine((utm, ctx) => {
+      const names = Object.keys(utm);
+      if (names.length > 10) ctx.addIssue({ code: 'custom', message: 'at most 10 parameters' });
+      for (const name of names)
+        if (!/^utm_[a-z_]{1,30}$/.test(name))
+          ctx.addIssue({ code: 'custom', message: `"${name.slice(0, 40)}" is not a UTM parameter (utm_source, utm_medium …)` });
+    }),
     UTM_EXAMPLE,
   ).optional(),
   /** Days a short link answers after its message was accepted; then 404. */

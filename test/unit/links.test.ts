@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { depsOf } from '../../shared/composition.js';
+import { ConfigError, loadConfig } from '../../shared/config.js';
 import { messageIdOf } from '../../shared/domain/ids.js';
 import {
   codesIn,
@@ -342,6 +343,50 @@ describe('following a short link', () => {
     expect(await follow(second)).toEqual({ kind: 'notFound' });
     expect(s.links.clicked.has(person)).toBe(false);
     expect(await follow(other)).toMatchObject({ kind: 'redirect' });
+  });
+});
+
+describe('the settings', () => {
+  const local = {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    OUTBOUND_QUEUE_TRANSPORT: 'storage',
+    ACS_CONNECTION_STRING: 'endpoint=http://127.0.0.1:7081/;accesskey=a2V5',
+    SMS_SENDERS: '[{"number":"+18005550100","type":"tollFree"}]',
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...local, ...env });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('reads LINK_* into the policy, https for a domain and http for loopback, 90 days by default', () => {
+    expect(loadConfig(local).links).toEqual({ tracking: { default: false, tags: {}, templates: {} }, utm: {}, expiryDays: 90 });
+    const config = loadConfig({
+      ...local,
+      LINK_DOMAIN: 'go.contoso.com',
+      LINK_TRACKING: '{"tags":{"promo":true},"templates":{"welcome":false}}',
+      LINK_UTM: '{"utm_source":"sms"}',
+      LINK_EXPIRY_DAYS: '30',
+    });
+    expect(config.links).toEqual({
+      base: 'https://go.contoso.com',
+      tracking: { default: false, tags: { promo: true }, templates: { welcome: false } },
+      utm: { utm_source: 'sms' },
+      expiryDays: 30,
+    });
+    expect(loadConfig({ ...local, LINK_DOMAIN: 'localhost:7071/api/l' }).links.base).toBe('http://localhost:7071/api/l');
+  });
+
+  it('names what is wrong', () => {
+    expect(problemsOf({ LINK_DOMAIN: 'https://go.contoso.com' }).join()).toMatch(/LINK_DOMAIN.*host name/);
+    expect(problemsOf({ LINK_TRACKING: '{"default":true}' })).toContain(
+      'LINK_TRACKING turns link tracking on, which needs LINK_DOMAIN',
+    );
+    expect(problemsOf({ LINK_UTM: '{"source":"sms"}' }).join()).toMatch(/LINK_UTM.*"source" is not a UTM parameter/);
+    expect(problemsOf({ LINK_EXPIRY_DAYS: '0' }).join()).toMatch(/LINK_EXPIRY_DAYS.*1 to 3650/);
   });
 });
 
