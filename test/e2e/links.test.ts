@@ -172,6 +172,14 @@ describe('tracked links', () => {
     expect(await page.textContent('[data-kpi="clicks"] .value')).toBe('1 (1)');
   }, 60_000);
 
+  it("no log line holds a short link, the URL it leads to or a visitor's user agent", () => {
+    const followed = [inboxCodes[0]![0]!, inboxCodes[1]![0]!];
+    const leaks = stack.logs.filter(
+      (line) => followed.some((code) => line.includes(code)) || line.includes(landing.url) || line.includes('WhatsApp/'),
+    );
+    expect(leaks).toEqual([]);
+  });
+
   it('a code that was never sent is 404, and nothing redirects anywhere else', async () => {
     const sent = new Set(inboxCodes.flat());
     for (let i = 0; i < 50; i++) {

@@ -21,6 +21,7 @@ import { submitMessagesRequest, submitResponse } from '../../shared/http/message
 import { previewMessages } from '../../shared/pipeline/previewMessages.js';
 import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { submitMessages } from '../../shared/pipeline/submitMessages.js';
+import { putTemplate } from '../../shared/pipeline/templates.js';
 import { factsOf } from '../../shared/domain/analytics.js';
 import type { PipelineEvent } from '../../shared/domain/events.js';
 import type { EventDestination } from '../../shared/ports/events.js';
@@ -198,6 +199,19 @@ describe('a tracked submit', () => {
       kind: 'invalid',
       errors: [{ field: 'trackLinks', message: 'needs the LINK_DOMAIN setting, which is not set' }],
     });
+  });
+
+  it("tracks a template by the setting, a variable's URL too, and the link knows its template", async () => {
+    setup({ tracking: { default: false, tags: {}, templates: { offer: true } } });
+    await putTemplate(deps.templates(), { name: 'offer', text: 'Hi {{name}}, see {{url}}', locales: {}, category: 'marketing' });
+    const result = await submit({
+      template: 'offer',
+      to: people(2).map((to, i) => ({ to, variables: { name: `P${i}`, url: `https://shop.example.com/u/${i}` } })),
+    });
+    const [first, second] = result.plan.recipients.map((r) => codesIn(r.text, BASE)[0]!);
+    expect(result.plan.recipients[0]!.text).toBe(`Hi P0, see ${BASE}/${first}`);
+    expect(s.links.links.get(first!)!.link).toMatchObject({ url: 'https://shop.example.com/u/0', template: 'offer@1' });
+    expect(s.links.links.get(second!)!.link.url).toBe('https://shop.example.com/u/1');
   });
 
   it('opted-out recipients get no stored links', async () => {
