@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { depsOf } from '../../shared/composition.js';
-import { ConfigError, loadConfig } from '../../shared/config.js';
+import { loadConfig, type ConfigError } from '../../shared/config.js';
 import { messageIdOf } from '../../shared/domain/ids.js';
 import {
   codesIn,
