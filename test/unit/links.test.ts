@@ -31,6 +31,7 @@ import { buildReport, type AnalyticsRow } from '../../shared/domain/analyticsRep
 import { analyticsBody, analyticsCsv } from '../../shared/http/analytics.js';
 import { eraseSubject } from '../../shared/pipeline/eraseSubject.js';
 import { followLink, type FollowLinkResult } from '../../shared/pipeline/followLink.js';
+import { DependencyUnavailableError } from '../../shared/ports/errors.js';
 import { fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
 import { TEST_LINK_POLICY } from '../support/linkFakes.js';
 
@@ -170,6 +171,29 @@ describe('a tracked submit', () => {
     expect(new Map([...s.links.links].map(([code, e]) => [code, e.link.messageId]))).toEqual(stored);
   });
 
+  it('storage failing while the links are stored stops the submit before its point of no return; the retry makes the same codes', async () => {
+    const save = s.links.save.bind(s.links);
+    let calls = 0;
+    s.links.save = async (links) => {
+      // The first write lands halfway, then storage stops answering.
+      if (calls++ === 0) {
+        await save(links.slice(0, 50));
+        throw new DependencyUnavailableError('storage', 'store link: timed out', { uncertain: true });
+      }
+      return save(links);
+    };
+    const batchId = '0000000000bbbbbbbbbbbb';
+    await expect(
+      submitMessages(deps.submit(silentLogger), body({ to: people(150), message: TWO_URLS, trackLinks: true }), { batchId }),
+    ).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(s.queue.jobs.length + s.messages.rows.size).toBe(0);
+    const retry = await submit({ to: people(150), message: TWO_URLS, trackLinks: true }, { batchId, resumed: true });
+    const codes = retry.plan.recipients.flatMap((r) => codesIn(r.text, BASE));
+    expect(new Set(codes).size).toBe(300);
+    expect(codes.every((c) => s.links.links.has(c))).toBe(true);
+    expect(s.links.links.size).toBe(300);
+  });
+
   it('a code another message holds moves to the next round, in the text as in the store', async () => {
     // Another message already holds the code the first recipient's first link would get.
     const batchId = '0000000000aaaaaaaaaaaa';
@@ -291,6 +315,18 @@ describe('following a short link', () => {
     const problem = followLinkResponse({ kind: 'notFound' });
     expect(problem.status).toBe(404);
     expect(problem.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('when counting fails the person still lands on the page, and the log says so without personal data', async () => {
+    const [[code]] = (await sent()) as [[string]];
+    s.analytics.record = async () => {
+      throw new DependencyUnavailableError('storage', 'record facts: timed out', { uncertain: true });
+    };
+    const lines: Array<[string, unknown]> = [];
+    const log = { ...silentLogger, warn: (message: string, properties?: unknown) => void lines.push([message, properties]) };
+    const result = await followLink(deps.followLink(log), code, { userAgent: PHONE_UA, method: 'GET' });
+    expect(result).toMatchObject({ kind: 'redirect', location: 'https://shop.example.com/spring?ref=sms' });
+    expect(lines).toEqual([['link visit not recorded', { error: 'DependencyUnavailableError' }]]);
   });
 
   it('an expired link is 404', async () => {
