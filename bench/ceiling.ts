@@ -222,8 +222,11 @@ if (isMain(import.meta.url)) {
   const { countRoundTrips } = await import('./roundTrips.js');
   const { END_TO_END_DEFAULTS } = await import('./endToEnd.js');
   console.log(formatMachine(describeMachine(root)));
+  // `node dist/bench/ceiling.js personalised` (or one, hundred) measures that shape alone.
+  const only = process.argv[2] as keyof typeof END_TO_END_DEFAULTS | undefined;
+  const shapes = only ? [END_TO_END_DEFAULTS[only]] : Object.values(END_TO_END_DEFAULTS);
   const counted = await countRoundTrips();
-  for (const s of [END_TO_END_DEFAULTS.one, END_TO_END_DEFAULTS.hundred]) {
+  for (const s of shapes) {
     const sequence = counted.find((c) => c.recipientsPerRequest === s.recipientsPerRequest)!.sequence;
     for (const order of ['byStep', 'byRequest'] as const) {
       const r = await measureCeiling(sequence, s.recipientsPerRequest, s.requests, order);

@@ -156,7 +156,12 @@ async function runHook(
 describe('stage two (postprovision and postdeploy)', () => {
   it("after a deploy: waits for the functions, deploys the subscriptions into the topic's group, reads them back, proves ACS auth", async () => {
     health = [healthy];
-    const topicElsewhere = { ...azdEnv(), EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP: 'rg-sms-numbers' };
+    // Time to list the functions a second time: 1 s ran out on a loaded machine before the retry.
+    const topicElsewhere = {
+      ...azdEnv(),
+      EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP: 'rg-sms-numbers',
+      STAGE_TWO_INDEX_WAIT_SECONDS: '30',
+    };
     const r = await runHook('stageTwo.mjs', ['--after', 'deploy'], topicElsewhere, [
       ...signedIn,
       { ...functionsListed, match: '^functionapp function list', stdout: [`${APP}/deliveryReports`], times: 1 },
