@@ -10,6 +10,7 @@ import { formatSendLatency, measureSendLatency, SEND_LATENCY_DEFAULTS } from './
 import { describeMachine, formatMachine } from './machine.js';
 import { countRoundTrips, formatRoundTrips, type RoundTripFigures } from './roundTrips.js';
 import { measureSubmit } from './submit.js';
+import { formatLinks, measureLinks } from './links.js';
 import { root } from './benchStack.js';
 
 const LATENCY_SECONDS = 20;
@@ -57,6 +58,8 @@ step('one-time codes: POST → ACS request, steady');
 const codesSteady = await measureSendLatency(SEND_LATENCY_DEFAULTS.steady);
 step('one-time codes: POST → ACS request, sparse');
 const codesSparse = await measureSendLatency(SEND_LATENCY_DEFAULTS.sparse);
+step('short links: 10,000 unknown codes, then sent ones');
+const links = await measureLinks();
 step('done');
 
 // ---------- the table ----------
@@ -198,6 +201,7 @@ console.log(
 );
 console.log(formatSendLatency(codesSteady));
 console.log(`${formatSendLatency(codesSparse)} (target p99 < 500 ms: ${verdict(codesSparse.p99Ms < 500)})`);
+console.log(formatLinks(links));
 console.log(
   `cold start, import of ${lazy.functions} functions in a fresh process (median of ${lazy.runs}): lazy ${fmt(lazy.importMs)} ms ` +
     `(${verdict(lazy.importMs < 300)}: < 300 ms), eager ${fmt(eager.importMs)} ms, bundled ${fmt(bundled.importMs)} ms; ` +
@@ -224,6 +228,7 @@ if (jsonFile) {
         latency,
         codesSteady,
         codesSparse,
+        links,
       },
       null,
       2,

@@ -145,6 +145,12 @@ param smsAllowedCountries string = ''
 @allowed(['', 'refuse', 'queue'])
 param smsBudgetWhenReached string = ''
 
+@description('LINK_DOMAIN: host (and optional path) of tracked short links, e.g. go.contoso.com, or go.contoso.com/api/l when the domain is bound to the function app itself (docs/links.md). Empty keeps the current setting.')
+param linkDomain string = ''
+
+@description('LINK_EXPIRY_DAYS: days a short link answers after its message was accepted (default 90). Empty keeps the current setting.')
+param linkExpiryDays string = ''
+
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
 // of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES and SMS_BUDGETS are not among
@@ -155,6 +161,12 @@ param inboundKeywords object = {}
 
 @description('INBOUND_REPLIES as JSON, e.g. {"help":"Acme alerts. Reply STOP to end."}. Empty keeps the current setting.')
 param inboundReplies object = {}
+
+@description('LINK_TRACKING as JSON, e.g. {"default":false,"tags":{"promo":true},"templates":{"welcome":true}}. Empty keeps the current setting.')
+param linkTracking object = {}
+
+@description('LINK_UTM as JSON, e.g. {"utm_source":"sms","utm_campaign":"{tag}"}. Empty keeps the current setting.')
+param linkUtm object = {}
 
 @description('E-mail address the alerts go to (azd env ALERT_EMAIL). Empty creates the alert rules without anyone to notify; docs/operations.md lists them.')
 param alertEmail string = ''
@@ -232,6 +244,10 @@ var optionalSettings = {
   SMS_ALLOWED_COUNTRIES: smsAllowedCountries
   SMS_BUDGET_WHEN_REACHED: smsBudgetWhenReached
   SMS_PUMPING_PROTECTION: empty(smsPumpingProtection) ? '' : string(smsPumpingProtection)
+  LINK_DOMAIN: linkDomain
+  LINK_EXPIRY_DAYS: linkExpiryDays
+  LINK_TRACKING: empty(linkTracking) ? '' : string(linkTracking)
+  LINK_UTM: empty(linkUtm) ? '' : string(linkUtm)
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {

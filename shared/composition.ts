@@ -25,6 +25,7 @@ import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
 import type { AnalyticsStore } from './ports/analytics.js';
 import type { ConsentLog, OptOutStore } from './ports/consent.js';
 import type { ConversationStore } from './ports/conversations.js';
+import type { LinkStore } from './ports/links.js';
 import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
@@ -44,6 +45,7 @@ import type { DeadLetterDeps } from './pipeline/deadLetters.js';
 import type { CarrierConsentDeps, DeliveryReportDeps } from './pipeline/deliveryReports.js';
 import { eventPublisher, type DispatchDeps } from './pipeline/dispatchEvents.js';
 import type { EraseDeps } from './pipeline/eraseSubject.js';
+import type { FollowLinkDeps } from './pipeline/followLink.js';
 import type { ConversionDeps } from './pipeline/guard/conversions.js';
 import type { HoldDeps } from './pipeline/guard/holds.js';
 import type { SendingDeps } from './pipeline/guard/sending.js';
@@ -96,6 +98,7 @@ export interface Services {
   budgets: BudgetLedger;
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
+  links: LinkStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
   ensureStorage(): Promise<void>;
   /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
@@ -157,6 +160,7 @@ export function buildServices(cfg: Config): Services {
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
     fraudWatch: tables.fraudWatch,
+    links: tables.links,
     async ensureStorage() {
       await tables.ensureTables();
       await outbox.ensureQueue();
@@ -184,6 +188,8 @@ export function depsOf(s: Services) {
     maxSegments: s.config.maxSegments,
     templates: s.templates,
     allowedCountries: s.config.guard.allowedCountries,
+    links: s.links,
+    linkPolicy: s.config.links,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,
@@ -265,6 +271,7 @@ export function depsOf(s: Services) {
     }),
     templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
     cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
+    followLink: (log: Logger): FollowLinkDeps => ({ ...s, log, eventSource: s.config.events.source }),
     erase: (log: Logger): EraseDeps => ({
       messages: s.messages,
       conversations: s.conversations,
@@ -274,6 +281,7 @@ export function depsOf(s: Services) {
       clock: s.clock,
       log,
       events: s.events,
+      links: s.links,
     }),
     dispatch: (log: Logger): DispatchDeps => ({
       destinations: s.destinations,

@@ -7,7 +7,9 @@ import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js'
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
+import type { LinkPolicy } from './domain/links.js';
 import { settingsSchema } from './settings.js';
+import { linkPolicyOf } from './settingsLinks.js';
 
 /** The parsed, cross-checked configuration the rest of the code uses. */
 export interface Config {
@@ -47,6 +49,8 @@ export interface Config {
   telemetry: TelemetryConfig;
   /** The fraud and spend guard: geo permissions, budgets, pumping detection (docs/security.md). */
   guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
+  /** Tracked short links (LINK_*, docs/links.md). */
+  links: LinkPolicy;
 }
 
 export type TelemetryConfig =
@@ -169,6 +173,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const limits = s.SMS_BUDGETS!.tags![tag]!;
     if (!limits.daily && !limits.monthly) problems.push(`SMS_BUDGETS names tag "${tag}" without a daily or monthly limit`);
   }
+  const links = linkPolicyOf(s);
+  const tracking = links.tracking;
+  if (!links.base && (tracking.default || [...Object.values(tracking.tags), ...Object.values(tracking.templates)].some(Boolean)))
+    problems.push('LINK_TRACKING turns link tracking on, which needs LINK_DOMAIN');
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
   const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
@@ -218,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       budgets: { rules: budgetRules(s.SMS_BUDGETS), whenReached: s.SMS_BUDGET_WHEN_REACHED },
       pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
     },
+    links,
   };
 }
 

@@ -36,6 +36,8 @@ export const TABLES = {
   budgets: 'budgets',
   /** Pumping detection: recent traffic per number prefix and OTP conversions per country. */
   fraudWatch: 'fraudWatch',
+  /** Tracked short links by code (one point read per redirect), with their clicks (docs/links.md). */
+  links: 'links',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

@@ -48,6 +48,7 @@ var tableNames = [
   'sendingControls'
   'budgets'
   'fraudWatch'
+  'links'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

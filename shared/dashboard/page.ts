@@ -45,6 +45,9 @@ const KPIS: Array<[string, string]> = [
   ['geoRefused', 'Refused (geo permissions)'],
   ['responseRate', 'Response rate'],
   ['optOutRate', 'Opt-out rate'],
+  ['clickThroughRate', 'Click-through rate'],
+  ['clicks', 'Link clicks (unique)'],
+  ['timeToFirstClick', 'Time to first click'],
   ['optOuts', 'Opt-outs'],
   ['inbound', 'Inbound'],
   ['segmentsSent', 'Segments sent'],
@@ -56,7 +59,7 @@ const CHARTS: Array<[string, string]> = [
   ['status', 'Messages by final status'],
   ['deliveryRate', 'Delivery rate'],
   ['failures', 'Failures by reason'],
-  ['engagement', 'Response and opt-out rates'],
+  ['engagement', 'Response, opt-out and click-through rates'],
   ['cost', 'Segments and estimated cost'],
   ['latency', 'Delivery latency (hand-over → delivered)'],
   ['senders', 'Delivery rate by sender'],
@@ -106,9 +109,9 @@ ${KPIS.map(([key, text]) => `<div class="kpi" data-kpi="${key}"><span class="lab
 </div>
 <div class="grid">
 ${CHARTS.map(([key, text]) => `<figure><figcaption>${text}</figcaption><div class="chart"><canvas data-chart="${key}" role="img" aria-label="${text}"></canvas></div></figure>`).join('\n')}
-${table('campaigns', 'Campaigns (tags)', 'Tag', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Est. cost'])}
-${table('senders', 'Senders', 'Sender', ['Sent', 'Delivered', 'Delivery rate', 'p50', 'p95', 'Opt-outs'])}
-${table('templates', 'Templates (by version)', 'Template', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Est. cost'])}
+${table('campaigns', 'Campaigns (tags)', 'Tag', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Click-through rate', 'Est. cost'])}
+${table('senders', 'Senders', 'Sender', ['Sent', 'Delivered', 'Delivery rate', 'p50', 'p95', 'Opt-outs', 'Click-through rate'])}
+${table('templates', 'Templates (by version)', 'Template', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Click-through rate', 'Est. cost'])}
 </div>
 </main>
 <footer>All times UTC. Rates: delivery = delivered / (delivered + failed + expired + unknown); response = messages answered within the response window / delivered; opt-out = opt-outs / delivered. Cost is an estimate from list prices. See docs/analytics.md.</footer>

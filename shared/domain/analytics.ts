@@ -4,7 +4,14 @@
 // recording the same event twice can be recognised, and lands in the same bucket, every time.
 import type { SenderType } from './sender.js';
 import { countryOf } from './countries.js';
-import type { ConsentEventData, InboundEventData, MessageEventData, PipelineEvent, RefusalEventData } from './events.js';
+import type {
+  ClickEventData,
+  ConsentEventData,
+  InboundEventData,
+  MessageEventData,
+  PipelineEvent,
+  RefusalEventData,
+} from './events.js';
 import { UNCERTAIN_HANDOVER_CODE } from './message.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
@@ -32,6 +39,12 @@ export const COUNTERS = [
   'optOuts',
   'optIns',
   'helpRequests',
+  // Tracked links (domain/linkEvents.ts): clicks of people, messages clicked, the seconds from send
+  // to each message's first click (their mean is the time to first click), preview fetchers and bots.
+  'clicks',
+  'uniqueClicks',
+  'firstClickSeconds',
+  'linkPreviews',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
@@ -117,6 +130,7 @@ const COUNTED_AS_SENT: ReadonlySet<MessageStatus | undefined> = new Set(['sent',
 /** The facts an event adds; none for events analytics does not count or whose time is not a time. */
 export function factsOf(event: PipelineEvent, ctx: FactContext): AnalyticsFact[] {
   if (!Number.isFinite(Date.parse(event.time))) return [];
+  if (event.type === 'sms.message.clicked') return clickFacts(event as PipelineEvent<ClickEventData>);
   if (event.type.startsWith('sms.message.')) return messageFacts(event as PipelineEvent<MessageEventData>, ctx);
   if (event.type === 'sms.inbound.received') return inboundFacts(event as PipelineEvent<InboundEventData>, ctx);
   if (event.type === 'sms.optout.added' || event.type === 'sms.optout.removed')
@@ -219,6 +233,15 @@ function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
   if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
   const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
   return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, template: '', tally }];
+}
+
+/** A message's first click: counted in the hour the message went, as the delivered messages it is compared with are. */
+function clickFacts(event: PipelineEvent<ClickEventData>): AnalyticsFact[] {
+  const d = event.data;
+  if (!d || typeof d.from !== 'string' || !Number.isFinite(Date.parse(d.sentAt))) return [];
+  const seconds = Number.isFinite(d.secondsToClick) ? Math.max(0, Math.round(d.secondsToClick)) : 0;
+  const tally = { uniqueClicks: 1, firstClickSeconds: seconds };
+  return [{ key: `e:${event.id}`, at: d.sentAt, tag: d.tag ?? '', sender: d.from, template: d.template ?? '', tally }];
 }
 
 /** Recipients refused by the geo permissions, counted pool-wide ("*": no sender was chosen for them). */

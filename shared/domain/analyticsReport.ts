@@ -71,6 +71,14 @@ export interface Figures {
   responseRate: number | null;
   /** optOuts / delivered. */
   optOutRate: number | null;
+  /** Tracked links (docs/links.md): clicks by people, messages clicked, visits by preview fetchers and bots. */
+  clicks: number;
+  uniqueClicks: number;
+  linkPreviews: number;
+  /** uniqueClicks / delivered, at most 1. */
+  clickThroughRate: number | null;
+  /** Mean seconds from a message's send to its first click; null without clicks. */
+  timeToFirstClickSeconds: number | null;
   latencyCount: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
@@ -114,6 +122,12 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
     // of a range the two can fall apart, so the share is capped at 1.
     responseRate: delivered > 0 ? Math.min(1, rate(n('answered'), delivered)!) : null,
     optOutRate: rate(n('optOuts'), delivered),
+    clicks: n('clicks'),
+    uniqueClicks: n('uniqueClicks'),
+    linkPreviews: n('linkPreviews'),
+    // Like answers, first clicks count in the hour the message was sent: capped at 1 at a range's edge.
+    clickThroughRate: delivered > 0 ? Math.min(1, rate(n('uniqueClicks'), delivered)!) : null,
+    timeToFirstClickSeconds: n('uniqueClicks') > 0 ? Math.round(n('firstClickSeconds') / n('uniqueClicks')) : null,
     latencyCount: histogram.reduce((a, b) => a + b, 0),
     latencyP50Ms: percentile(histogram, 0.5),
     latencyP95Ms: percentile(histogram, 0.95),

@@ -22,11 +22,12 @@ export const GUARD_EVENT_TYPES = [
 export type GuardEventType = (typeof GUARD_EVENT_TYPES)[number];
 
 export type PipelineEventType =
-  MessageEventType | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed' | GuardEventType;
+  MessageEventType | 'sms.message.clicked' | 'sms.inbound.received' | 'sms.optout.added' | 'sms.optout.removed' | GuardEventType;
 
 /** Every event type the pipeline publishes (what a destination's type filter may name). */
 export const PIPELINE_EVENT_TYPES: readonly PipelineEventType[] = [
   ...MESSAGE_STATUSES.map((s): MessageEventType => `sms.message.${s}`),
+  'sms.message.clicked',
   'sms.inbound.received',
   'sms.optout.added',
   'sms.optout.removed',
@@ -34,7 +35,7 @@ export const PIPELINE_EVENT_TYPES: readonly PipelineEventType[] = [
 ];
 
 /** A CloudEvents 1.0 event in structured JSON form. */
-export interface PipelineEvent<T = MessageEventData | InboundEventData | ConsentEventData | GuardEventData> {
+export interface PipelineEvent<T = MessageEventData | ClickEventData | InboundEventData | ConsentEventData | GuardEventData> {
   specversion: '1.0';
   /** Deterministic: the same change always gets the same id (receivers dedupe on it). */
   id: string;
@@ -76,6 +77,25 @@ export interface MessageEventData {
   /** Segments the carrier reported delivered / failed (summed over delivery attempts). */
   segmentsSucceeded?: number;
   segmentsFailed?: number;
+}
+
+/** data of sms.message.clicked: the first click of a person on one of a message's tracked links (domain/linkEvents.ts). */
+export interface ClickEventData {
+  messageId: string;
+  batchId: string;
+  /** Our number that sent it. */
+  from: string;
+  tag?: string;
+  /** "name@version" of the template the text was rendered from. */
+  template?: string;
+  reference?: string;
+  /** The URL as it was in the text, and where the link led. */
+  url: string;
+  target: string;
+  clickedAt: string;
+  /** When the message was to go (scheduled, else accepted), and the seconds from then to the click. */
+  sentAt: string;
+  secondsToClick: number;
 }
 
 /** data of sms.inbound.received: every inbound message, keyword or not, is forwarded. */

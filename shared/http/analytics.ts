@@ -5,6 +5,7 @@ import { LATENCY_BOUNDS_MS } from '../domain/analytics.js';
 import { type Figures, type GroupBy, type Report, type ReportQuery } from '../domain/analyticsReport.js';
 import type { FieldError } from '../domain/validation.js';
 import { toCsv } from './csv.js';
+import { linkFigures } from './linkAnalytics.js';
 import type { ApiRoute } from './route.js';
 
 /** Longest range one request may cover, and the longest one grouped by hour. */
@@ -171,6 +172,7 @@ export const analyticsFigures = z.object({
   deliveryRate: share('delivered / (delivered + failed + expired + unknown).'),
   responseRate: share('answered / delivered, at most 1.'),
   optOutRate: share('optOuts / delivered.'),
+  ...linkFigures,
   latencyCount: count('Delivered messages with a measured latency (hand-over to the carrier time of the delivery report).'),
   latencyP50Ms: z
     .number()

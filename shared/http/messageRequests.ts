@@ -55,6 +55,12 @@ const options = {
     .default(false)
     .describe('Accept the valid messages and report the invalid ones instead of refusing the whole request.'),
   reference: referenceSchema.optional(),
+  trackLinks: z
+    .boolean()
+    .optional()
+    .describe(
+      'Replace every http(s) URL of the texts with a short link of its own per message (https://<LINK_DOMAIN>/<code>), to count clicks. Without it, the LINK_TRACKING setting decides (by template, tag, default).',
+    ),
 };
 
 const list = <T extends z.ZodType>(item: T) =>

@@ -37,6 +37,7 @@ import {
   sendingRoutes,
 } from './sending.js';
 import { RETRY_AFTER_HEADER as RETRY_AFTER, type ApiRoute, type JsonObject } from './route.js';
+import { linkRoutes } from './links.js';
 import { erasureResponse, subjectRoutes } from './subjects.js';
 import { templateListResponse, templatePutBody, templateRoutes, templateView } from './templates.js';
 
@@ -82,6 +83,7 @@ export const API_ROUTES: ApiRoute[] = [
   ...templateRoutes,
   ...sendingRoutes,
   ...operationsRoutes,
+  ...linkRoutes,
 ];
 
 /** Problems any route can answer with: bad input where there is input, outages, bugs. */

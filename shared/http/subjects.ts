@@ -9,6 +9,7 @@ export const erasureResponse = z.object({
     messageTexts: z.number().int().describe('Message records whose text and metadata were erased.'),
     conversationEntries: z.number().int().describe('Conversation entries deleted.'),
     canceledMessages: z.number().int().describe('Messages not yet handed to ACS, canceled.'),
+    trackedLinks: z.number().int().describe('Tracked short links of their messages, with their clicks, deleted.'),
   }),
   kept: z
     .array(z.object({ data: z.string(), count: z.number().int().optional(), why: z.string() }))

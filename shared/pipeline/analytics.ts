@@ -18,6 +18,7 @@ export interface AnalyticsSettings {
 /** Every event type analytics counts. */
 export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set([
   ...MESSAGE_STATUSES.map((s) => `sms.message.${s}`),
+  'sms.message.clicked',
   'sms.inbound.received',
   'sms.optout.added',
   'sms.optout.removed',

@@ -13,9 +13,11 @@ import type { Sender } from '../domain/sender.js';
 import { groupBy } from '../lib/collections.js';
 import type { ConsentLog, OptOutStore } from '../ports/consent.js';
 import type { ConversationStore } from '../ports/conversations.js';
+import type { LinkStore } from '../ports/links.js';
 import type { StatusEventSink } from '../ports/events.js';
 import type { MessageStore } from '../ports/messages.js';
 import type { Clock, Logger } from '../ports/runtime.js';
+import { eraseLinks } from './eraseLinks.js';
 import { retryOnConflict } from './optimistic.js';
 
 export interface EraseDeps {
@@ -27,6 +29,7 @@ export interface EraseDeps {
   clock: Clock;
   log: Logger;
   events: StatusEventSink;
+  links: LinkStore;
 }
 
 export interface ErasureReport {
@@ -39,6 +42,8 @@ export interface ErasureReport {
     conversationEntries: number;
     /** Messages not yet handed to ACS, canceled so their text is never sent. */
     canceledMessages: number;
+    /** Tracked short links of their messages, with their clicks, deleted (the links answer 404 after). */
+    trackedLinks: number;
   };
   kept: Array<{ data: string; count?: number; why: string }>;
 }
@@ -50,6 +55,8 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
   const erasedAt = now.toISOString();
 
   const records = await deps.messages.listByRecipient(phone);
+  // Links first: their codes are found in the texts about to be erased.
+  const trackedLinks = await eraseLinks(deps.links, records);
   let messageTexts = 0;
   let canceledMessages = 0;
   for (const [batchId, group] of groupBy(records, (r) => r.batchId)) {
@@ -101,7 +108,7 @@ export async function eraseSubject(deps: EraseDeps, phone: string): Promise<Eras
   return {
     phone,
     erasedAt,
-    erased: { messageTexts, conversationEntries, canceledMessages },
+    erased: { messageTexts, conversationEntries, canceledMessages, trackedLinks },
     kept: [
       {
         data: 'consent log',

@@ -31,6 +31,7 @@ import {
   type SubmitGuardDeps,
 } from './guard/submitGuard.js';
 import { planOf, recordsOf, sendJobs, submissionOf } from './submit/batch.js';
+import { storeLinks } from './submit/links.js';
 import type { SubmitRequest } from './submit/forms.js';
 import { deferPlan, planSubmit, type PlanDeps, type SubmitPlan } from './submit/plan.js';
 
@@ -72,6 +73,11 @@ export async function submitMessages(
   if (guarded.kind !== 'go') return guarded;
   const deferred = guarded.deferredUntil ? { deferredUntil: guarded.deferredUntil } : {};
   const plan = guarded.deferredUntil ? deferPlan(planned.plan, guarded.deferredUntil) : planned.plan;
+  // Tracked links are stored before the point of no return: a sent short link always leads somewhere.
+  await storeLinks(deps, plan.recipients).catch(async (error: unknown) => {
+    if (!operation.resumed) await guarded.refund?.();
+    throw error;
+  });
   const submission = submissionOf(plan, request, deps.clock.now());
 
   if (!operation.resumed && sendJobs(submission, deps.senders).length <= 1) {

@@ -61,8 +61,10 @@ describe('function registrations', () => {
       authLevel: 'function',
     });
     expect(azure.health!.trigger).toMatchObject({ type: 'httpTrigger', route: 'health', authLevel: 'anonymous' });
+    // A short link is followed from a phone: anonymous, like health.
+    expect(azure.followLink!.trigger).toMatchObject({ type: 'httpTrigger', route: 'l/{code}', authLevel: 'anonymous' });
     for (const f of Object.values(azure)) {
-      if (f.trigger.type === 'httpTrigger' && f.name !== 'health' && f.name !== 'openApi')
+      if (f.trigger.type === 'httpTrigger' && !['health', 'openApi', 'followLink'].includes(f.name))
         expect(f.trigger.authLevel).toBe('function');
     }
   });

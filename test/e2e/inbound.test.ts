@@ -393,7 +393,7 @@ describe('conversations', () => {
       kept: Array<{ data: string; count?: number; why: string }>;
     };
     // Three questions and the STOP confirmation; two answers and the STOP.
-    expect(report.erased).toEqual({ messageTexts: 4, conversationEntries: 7, canceledMessages: 0 });
+    expect(report.erased).toEqual({ messageTexts: 4, conversationEntries: 7, canceledMessages: 0, trackedLinks: 0 });
     expect(report.kept.find((k) => k.data === 'consent log')).toMatchObject({ count: 1 });
     expect(report.kept.find((k) => k.data === 'opt-outs in force')).toMatchObject({ count: 1 });
 

@@ -45,6 +45,10 @@ export const optionalEnv: Record<string, string> = {
   SMS_ALLOWED_COUNTRIES: 'US,CA,GB',
   SMS_BUDGET_WHEN_REACHED: 'queue',
   SMS_PUMPING_PROTECTION: '{"burstPerMinute":30,"otpTags":["otp","login"],"enabled":true}',
+  LINK_DOMAIN: 'go.contoso.com',
+  LINK_EXPIRY_DAYS: '30',
+  LINK_TRACKING: '{"default":false,"tags":{"promo":true}}',
+  LINK_UTM: '{"utm_source":"sms","utm_campaign":"{tag}"}',
 };
 
 export interface Evaluated {

@@ -7,6 +7,8 @@ import { consentLogContract, optOutStoreContract } from '../contract/ports/conse
 import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
 import { templateStoreContract } from '../contract/ports/templateStore.js';
+import { linkStoreContract } from '../contract/ports/linkStore.js';
+import { TableLinkStore } from '../../shared/adapters/tables/linkStore.js';
 import {
   conversationStoreContract,
   deadLetterStoreContract,
@@ -38,3 +40,5 @@ templateStoreContract('Table Storage', async () => tables.templates);
 sendingControlStoreContract('Table Storage', async () => tables.sendingControls);
 budgetLedgerContract('Table Storage', async () => tables.budgets);
 fraudWatchStoreContract('Table Storage', async () => tables.fraudWatch);
+// A new adapter each time: instances of the app that share the account, and race for the code key.
+linkStoreContract('Table Storage', async () => new TableLinkStore(tables.clientFor));

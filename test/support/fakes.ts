@@ -49,6 +49,7 @@ import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 import { DEFAULT_PUMPING_POLICY } from '../../shared/domain/fraudWatch.js';
 import { defaultAllowedCountries } from '../../shared/domain/geo.js';
 import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from './guardFakes.js';
+import { FakeLinkStore, TEST_LINK_POLICY } from './linkFakes.js';
 
 export { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls, openGuard } from './guardFakes.js';
 
@@ -585,6 +586,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       budgets: { rules: [], whenReached: 'refuse' },
       pumping: DEFAULT_PUMPING_POLICY,
     },
+    links: TEST_LINK_POLICY,
     ...overrides,
   };
 }
@@ -610,6 +612,7 @@ export interface FakeServices extends Services {
   sendingControls: FakeSendingControls;
   budgets: FakeBudgetLedger;
   fraudWatch: FakeFraudWatch;
+  links: FakeLinkStore;
 }
 
 /**
@@ -653,6 +656,7 @@ export function fakeServices(
     sendingControls: new FakeSendingControls(() => clock.now().getTime()),
     budgets: new FakeBudgetLedger(),
     fraudWatch: new FakeFraudWatch(),
+    links: new FakeLinkStore(),
     async ensureStorage() {},
     observeQueues: () =>
       observeQueues(

@@ -12,6 +12,7 @@ import {
   type ChargeRequest,
 } from '../../shared/domain/budget.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
+import { FakeLinkStore, TEST_LINK_POLICY } from './linkFakes.js';
 import {
   DEFAULT_PUMPING_POLICY,
   observe,
@@ -185,6 +186,8 @@ export class FakeFraudWatch implements FraudWatchStore {
 export function openGuard() {
   return {
     allowedCountries: 'any' as const,
+    links: new FakeLinkStore(),
+    linkPolicy: TEST_LINK_POLICY,
     budgets: new FakeBudgetLedger(),
     fraudWatch: new FakeFraudWatch(),
     controls: new FakeSendingControls(),

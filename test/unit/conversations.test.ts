@@ -12,6 +12,7 @@ async function getConversation(...args: Parameters<typeof readConversation>) {
   return result.kind === 'found' ? { kind: 'found' as const, conversation: conversationView(result.conversation) } : result;
 }
 import { eraseSubject, type EraseDeps } from '../../shared/pipeline/eraseSubject.js';
+import { FakeLinkStore } from '../support/linkFakes.js';
 import { processSendJob, type SendDeps } from '../../shared/pipeline/send/processSendJob.js';
 import {
   FakeClock,
@@ -168,9 +169,10 @@ describe('erasure', () => {
       senders: deps.senders,
       clock,
       log: silentLogger,
+      links: new FakeLinkStore(),
     };
     const report = await eraseSubject(eraseDeps, PERSON);
-    expect(report.erased).toEqual({ messageTexts: 2, conversationEntries: 2, canceledMessages: 1 });
+    expect(report.erased).toEqual({ messageTexts: 2, conversationEntries: 2, canceledMessages: 1, trackedLinks: 0 });
     expect(report.kept.find((k) => k.data === 'consent log')).toMatchObject({ count: 1 });
     expect(report.kept.find((k) => k.data === 'opt-outs in force')).toMatchObject({ count: 1 });
     for (const k of report.kept) expect(k.why.length).toBeGreaterThan(20);
@@ -185,7 +187,7 @@ describe('erasure', () => {
     expect(consentLog.entries).toHaveLength(1);
 
     const again = await eraseSubject(eraseDeps, PERSON);
-    expect(again.erased).toEqual({ messageTexts: 0, conversationEntries: 0, canceledMessages: 0 });
+    expect(again.erased).toEqual({ messageTexts: 0, conversationEntries: 0, canceledMessages: 0, trackedLinks: 0 });
   });
 
   it('a redelivered job of an erased message does not bring its text back to the thread', async () => {
@@ -201,6 +203,7 @@ describe('erasure', () => {
         senders: deps.senders,
         clock,
         log: silentLogger,
+        links: new FakeLinkStore(),
       },
       PERSON,
     );

@@ -104,6 +104,7 @@ describe('OpenAPI document', () => {
       'get /api/holds/{id}',
       'post /api/holds/{id}/release',
       'post /api/messages/{id}/conversion',
+      'get /api/l/{code}',
     ];
     const actual = Object.entries<Json>(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(actual.sort()).toEqual(expected.sort());

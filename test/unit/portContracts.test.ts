@@ -11,6 +11,8 @@ import {
   idempotencyStoreContract,
 } from '../contract/ports/otherStores.js';
 import { templateStoreContract } from '../contract/ports/templateStore.js';
+import { linkStoreContract } from '../contract/ports/linkStore.js';
+import { FakeLinkStore } from '../support/linkFakes.js';
 import {
   FakeConsentLog,
   FakeConversations,
@@ -34,3 +36,5 @@ templateStoreContract('fake', async () => new FakeTemplates());
 sendingControlStoreContract('fake', async () => new FakeSendingControls());
 budgetLedgerContract('fake', async () => new FakeBudgetLedger());
 fraudWatchStoreContract('fake', async () => new FakeFraudWatch());
+const codeKey = new Uint8Array(32).fill(3); // the one key of a deployment, as every instance reads it
+linkStoreContract('fake', async () => new FakeLinkStore(codeKey));

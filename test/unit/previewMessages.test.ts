@@ -4,6 +4,7 @@ import { previewResponse, previewView } from '../../shared/http/messagePreview.j
 import { submitMessagesBody, type SubmitMessagesBody } from '../../shared/http/messages.js';
 import { previewMessages as plan, type PreviewDeps } from '../../shared/pipeline/previewMessages.js';
 import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTemplates, shortCode, tollFree } from '../support/fakes.js';
+import { FakeLinkStore, TEST_LINK_POLICY } from '../support/linkFakes.js';
 
 function setup() {
   const optOuts = new FakeOptOuts();
@@ -16,6 +17,8 @@ function setup() {
     allowedCountries: new Set(['US', 'CA']),
     templates,
     prices: mergePrices(),
+    links: new FakeLinkStore(),
+    linkPolicy: TEST_LINK_POLICY,
   };
   return { deps, optOuts, templates };
 }

@@ -159,6 +159,7 @@ async function load() {
       ['deliveryRate', (g) => pct(g.deliveryRate)],
       ['responseRate', (g) => pct(g.responseRate)],
       ['optOutRate', (g) => pct(g.optOutRate)],
+      ['clickThroughRate', (g) => pct(g.clickThroughRate)],
       ['estimatedCost', (g) => money(g.estimatedCost, series.currency)],
     ]);
     renderTable('#senders', f.sender ? { ...bySender, groups: bySender.groups.filter((g) => g.key === f.sender) } : bySender, [
@@ -168,6 +169,7 @@ async function load() {
       ['latencyP50Ms', (g) => ms(g.latencyP50Ms)],
       ['latencyP95Ms', (g) => ms(g.latencyP95Ms)],
       ['optOuts', (g) => num(g.optOuts)],
+      ['clickThroughRate', (g) => pct(g.clickThroughRate)],
     ]);
     renderTable(
       '#templates',
@@ -180,6 +182,7 @@ async function load() {
         ['deliveryRate', (g) => pct(g.deliveryRate)],
         ['responseRate', (g) => pct(g.responseRate)],
         ['optOutRate', (g) => pct(g.optOutRate)],
+        ['clickThroughRate', (g) => pct(g.clickThroughRate)],
         ['estimatedCost', (g) => money(g.estimatedCost, series.currency)],
       ],
     );

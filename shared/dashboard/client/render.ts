@@ -55,6 +55,8 @@ export const money = (v: number, currency: string) =>
 export const ms = (v: number | null) =>
   v === null ? '–' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
 
+const duration = (s: number | null) => (s === null || s < 7200 ? ms(s === null ? null : s * 1000) : `${(s / 3600).toFixed(1)} h`);
+
 export function label(key: string | null, groupBy: string): string {
   if (key === null) return groupBy === 'template' || groupBy === 'templateVersion' ? '(no template)' : '(no tag)';
   if (groupBy === 'day') return key.slice(5);
@@ -87,6 +89,9 @@ export function renderKpis(t: Figures, currency: string) {
     failed: num(t.failed),
     responseRate: pct(t.responseRate),
     optOutRate: pct(t.optOutRate),
+    clickThroughRate: pct(t.clickThroughRate),
+    clicks: `${num(t.clicks)} (${num(t.uniqueClicks)})`,
+    timeToFirstClick: duration(t.timeToFirstClickSeconds),
     optOuts: num(t.optOuts),
     uncertain: num(t.uncertain),
     held: num(t.held),
@@ -171,6 +176,7 @@ export function renderCharts(series: AnalyticsResponse, bySender: AnalyticsRespo
           backgroundColor: COLORS.optOuts,
           spanGaps: true,
         },
+        { label: 'click-through rate', data: series.groups.map((g) => asPercent(g.clickThroughRate)), spanGaps: true },
       ],
     },
     options: { scales: { y: percent }, plugins: { legend: { position: 'bottom' } } },

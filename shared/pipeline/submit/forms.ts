@@ -24,6 +24,8 @@ export interface SubmitOptions {
   partial: boolean;
   /** The app's own id, for every message of the request (a message's own wins). */
   reference?: string;
+  /** Replace every http(s) URL with a tracked short link per message; without it, the LINK_TRACKING setting decides. */
+  trackLinks?: boolean;
 }
 
 /** One text to one recipient or several, as the app wrote them. */

@@ -14,13 +14,15 @@ import { groupBy } from '../../lib/collections.js';
 import type { OptOutStore } from '../../ports/consent.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { TemplateStore } from '../../ports/templates.js';
+import type { TrackedLink } from '../../domain/links.js';
 import type { GeoRefusal, GeoRefused } from '../guard/geoPermissions.js';
 import { draftsOf, type Draft, type RequestForm, type SubmitRequest } from './forms.js';
+import { linkTrackingOf, withLinks, withPlaceholders, type LinkDeps } from './links.js';
 
 /** Longest text a message may have once rendered (what ACS and a send job take). */
 export const MAX_TEXT_LENGTH = 2048;
 
-export interface PlanDeps {
+export interface PlanDeps extends LinkDeps {
   optOuts: OptOutStore;
   clock: Clock;
   senders: readonly Sender[];
@@ -46,6 +48,8 @@ export interface PlannedMessage {
   metadata?: Record<string, string>;
   scheduledAt?: Date;
   expiresAt?: Date;
+  /** Its tracked links, when the request's links are tracked (its text has their short links). */
+  links?: TrackedLink[];
 }
 
 /** An entry of a partial request that was not accepted. */
@@ -89,6 +93,9 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   const now = deps.clock.now();
   const { form, drafts, template, errors: requestErrors } = await draftsOf(deps.templates, request);
   if (requestErrors.length > 0) return { kind: 'invalid', errors: requestErrors };
+  // Tracked links are shortened before anything is counted: placeholders of the codes' length now, codes once ids are known.
+  const { tracking, error: trackingError } = await linkTrackingOf(deps, request, template);
+  if (trackingError) return { kind: 'invalid', errors: [trackingError] };
 
   const analyses = new Map<string, MessageAnalysis>();
   const analyze = (text: string) => {
@@ -122,7 +129,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     }
     let analysis: MessageAnalysis | undefined;
     if (form !== 'text' && d.errors.length === 0) {
-      analysis = analyze(d.text);
+      analysis = analyze(withPlaceholders(tracking, d.text));
       const segments = tooLong(analysis);
       if (analysis.text.length > MAX_TEXT_LENGTH)
         problems.push({
@@ -160,7 +167,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     accepted.push({
       draft: d,
       to,
-      analysis: analysis ?? analyze(d.text),
+      analysis: analysis ?? analyze(withPlaceholders(tracking, d.text)),
       ...(scheduled?.at ? { scheduledAt: scheduled.at } : {}),
     });
   }
@@ -173,7 +180,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
 
   // The request as a whole.
   const errors: FieldError[] = [];
-  const shared = form === 'text' ? analyze((request as { message: string }).message) : undefined;
+  const shared = form === 'text' ? analyze(withPlaceholders(tracking, (request as { message: string }).message)) : undefined;
   const sharedTooLong = shared && tooLong(shared);
   if (sharedTooLong) errors.push({ field: 'message', message: sharedTooLong });
   let fixedSender: Sender | undefined;
@@ -192,7 +199,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
 
   const id = batchId ?? newBatchId(now);
-  const recipients: PlannedMessage[] = accepted.map((a, i) => {
+  const planned: PlannedMessage[] = accepted.map((a, i) => {
     const scheduledAt = a.scheduledAt ?? requestTime?.at;
     const expiresAt = expiry(scheduledAt);
     return {
@@ -204,13 +211,14 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       text: a.analysis.text,
       encoding: a.analysis.encoding,
       segments: a.analysis.segments,
-      textChanged: a.analysis.text !== a.draft.text,
+      textChanged: a.analysis.text !== withPlaceholders(tracking, a.draft.text),
       ...(a.draft.reference ? { reference: a.draft.reference } : {}),
       ...(a.draft.metadata ? { metadata: a.draft.metadata } : {}),
       ...(scheduledAt ? { scheduledAt } : {}),
       ...(expiresAt ? { expiresAt } : {}),
     };
   });
+  const recipients = tracking ? planned.map((r, i) => withLinks(tracking, r, accepted[i]!.draft.text, analyze, now)) : planned;
 
   // The cheap opt-out check: the sender checks again, authoritatively, right before the hand-over.
   await Promise.all(
@@ -229,7 +237,8 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     plan: {
       batchId: id,
       form,
-      ...(shared ? { text: shared.text, encoding: shared.encoding, segments: shared.segments } : {}),
+      // Tracked links make each message's text its own.
+      ...(shared && !tracking ? { text: shared.text, encoding: shared.encoding, segments: shared.segments } : {}),
       ...(template ? { template } : {}),
       recipients,
       rejected,
