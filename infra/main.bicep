@@ -145,6 +145,15 @@ param smsAllowedCountries string = ''
 @allowed(['', 'refuse', 'queue'])
 param smsBudgetWhenReached string = ''
 
+@description('SMS_CATEGORY_BY_TAG: message categories by tag, e.g. promo=marketing,login=otp (docs/sending.md). Empty keeps the current setting.')
+param smsCategoryByTag string = ''
+
+@description('SMS_QUIET_HOURS: send windows in the recipient\'s time per category and country, e.g. marketing:US=08:00-21:00;marketing:FR=08:00-20:00/Mon-Sat, or none. Empty keeps the current setting (unset: the US/CA and French defaults).')
+param smsQuietHours string = ''
+
+@description('SMS_QUIET_HOLIDAYS: public holidays on which a country\'s windows stay shut, e.g. FR:2026-12-25,FR:2027-01-01. Empty keeps the current setting.')
+param smsQuietHolidays string = ''
+
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
 // of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES and SMS_BUDGETS are not among
@@ -232,6 +241,9 @@ var optionalSettings = {
   SMS_ALLOWED_COUNTRIES: smsAllowedCountries
   SMS_BUDGET_WHEN_REACHED: smsBudgetWhenReached
   SMS_PUMPING_PROTECTION: empty(smsPumpingProtection) ? '' : string(smsPumpingProtection)
+  SMS_CATEGORY_BY_TAG: smsCategoryByTag
+  SMS_QUIET_HOURS: smsQuietHours
+  SMS_QUIET_HOLIDAYS: smsQuietHolidays
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {

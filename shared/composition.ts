@@ -22,6 +22,7 @@ import {
 import { observeQueues, type QueueObservation } from './adapters/telemetry/queueObserver.js';
 import { ServiceBusQueueProbe } from './adapters/servicebus/queueProbe.js';
 import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
+import { phoneTimeZones } from './adapters/phoneData/timeZoneLookup.js';
 import type { AnalyticsStore } from './ports/analytics.js';
 import type { ConsentLog, OptOutStore } from './ports/consent.js';
 import type { ConversationStore } from './ports/conversations.js';
@@ -29,6 +30,7 @@ import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
 import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
+import type { TimeZoneLookup } from './ports/timeZones.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
@@ -94,6 +96,8 @@ export interface Services {
   sendingControls: SendingControlStore;
   /** Spend budgets, charged at submit. */
   budgets: BudgetLedger;
+  /** The time zones of phone numbers (quiet hours). */
+  timeZones: TimeZoneLookup;
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
@@ -156,6 +160,7 @@ export function buildServices(cfg: Config): Services {
     observeQueues: () => observeQueues(probe, tables.deadLetters),
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
+    timeZones: phoneTimeZones(),
     fraudWatch: tables.fraudWatch,
     async ensureStorage() {
       await tables.ensureTables();
@@ -184,6 +189,8 @@ export function depsOf(s: Services) {
     maxSegments: s.config.maxSegments,
     templates: s.templates,
     allowedCountries: s.config.guard.allowedCountries,
+    sendRules: s.config.sendRules,
+    timeZones: s.timeZones,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,

@@ -7,6 +7,7 @@ import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js'
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
+import type { SendRules } from './domain/sendRules.js';
 import { settingsSchema } from './settings.js';
 
 /** The parsed, cross-checked configuration the rest of the code uses. */
@@ -47,6 +48,8 @@ export interface Config {
   telemetry: TelemetryConfig;
   /** The fraud and spend guard: geo permissions, budgets, pumping detection (docs/security.md). */
   guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
+  /** Send rules that protect recipients: categories, quiet hours (docs/sending.md). */
+  sendRules: SendRules;
 }
 
 export type TelemetryConfig =
@@ -217,6 +220,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         s.SMS_ALLOWED_COUNTRIES === '*' ? 'any' : new Set(s.SMS_ALLOWED_COUNTRIES ?? defaultAllowedCountries(senders)),
       budgets: { rules: budgetRules(s.SMS_BUDGETS), whenReached: s.SMS_BUDGET_WHEN_REACHED },
       pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
+    },
+    sendRules: {
+      categoriesByTag: s.SMS_CATEGORY_BY_TAG.byTag,
+      quietHours: { rules: s.SMS_QUIET_HOURS.rules, holidays: s.SMS_QUIET_HOLIDAYS.holidays },
     },
   };
 }

@@ -6,6 +6,7 @@ import { PIPELINE_EVENT_TYPES } from './domain/events.js';
 import { SENDER_TYPES } from './domain/sender.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { isLoopbackUrl } from './lib/urls.js';
+import { sendRuleSettings } from './settingsSendRules.js';
 import { telemetrySettings } from './settingsTelemetry.js';
 
 const senderSchema = z
@@ -286,6 +287,7 @@ export const settingsSchema = z.object({
     '{"tollFree":{"US":0.0075,"CA":0.0075},"alphanumeric":{"GB":0.04,"*":0.06}}',
   ).optional(),
   ...telemetrySettings,
+  ...sendRuleSettings,
   /**
    * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may
    * go to, or "*" for any; unset: the countries the configured senders can reach.

@@ -4,6 +4,7 @@
 // form, so every error names a field of the form the app meant. The union of the three is what the
 // OpenAPI document shows.
 import { z } from 'zod';
+import { MESSAGE_CATEGORIES } from '../domain/category.js';
 import { MAX_SCHEDULE_AHEAD_MS, REFERENCE_PATTERN } from '../domain/message.js';
 import { LOCALE_PATTERN, MAX_VARIABLES, TEMPLATE_NAME_PATTERN } from '../domain/template.js';
 import { metadataSchema, tagSchema } from './common.js';
@@ -55,6 +56,12 @@ const options = {
     .default(false)
     .describe('Accept the valid messages and report the invalid ones instead of refusing the whole request.'),
   reference: referenceSchema.optional(),
+  category: z
+    .enum(MESSAGE_CATEGORIES)
+    .optional()
+    .describe(
+      "The messages' category, which decides their send rules (quiet hours, frequency caps; docs/sending.md): transactional, marketing or otp. Without it: the template's, else the tag's (SMS_CATEGORY_BY_TAG), else transactional.",
+    ),
 };
 
 const list = <T extends z.ZodType>(item: T) =>

@@ -45,6 +45,9 @@ export const optionalEnv: Record<string, string> = {
   SMS_ALLOWED_COUNTRIES: 'US,CA,GB',
   SMS_BUDGET_WHEN_REACHED: 'queue',
   SMS_PUMPING_PROTECTION: '{"burstPerMinute":30,"otpTags":["otp","login"],"enabled":true}',
+  SMS_CATEGORY_BY_TAG: 'promo=marketing,login=otp',
+  SMS_QUIET_HOURS: 'marketing:US=08:00-21:00;marketing:FR=08:00-20:00/Mon-Sat;otp:*=07:00-23:00',
+  SMS_QUIET_HOLIDAYS: 'FR:2026-12-25,FR:2027-01-01',
 };
 
 export interface Evaluated {

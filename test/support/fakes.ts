@@ -3,6 +3,9 @@
 // the same depsOf() the function app uses and cannot forget one. The fakes keep the semantics that
 // matter (etag conflicts, idempotent inserts, batch partitions); the port contract suites in
 // test/contract/ports run the same checks against them and against the real adapters.
+import { phoneTimeZones } from '../../shared/adapters/phoneData/timeZoneLookup.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../shared/domain/quietHours.js';
+import type { SendRules } from '../../shared/domain/sendRules.js';
 import type { Config } from '../../shared/config.js';
 import type { Services } from '../../shared/composition.js';
 import type { AnalyticsFact } from '../../shared/domain/analytics.js';
@@ -558,6 +561,18 @@ export class FakePublisher implements EventPublisher {
   }
 }
 
+/** The send rules of the default settings (SMS_QUIET_HOURS' defaults, no categories by tag). */
+export function defaultSendRules(): SendRules {
+  const quiet = parseQuietHours(DEFAULT_QUIET_HOURS);
+  if (!quiet.ok) throw new Error(quiet.message);
+  return { categoriesByTag: new Map(), quietHours: { rules: quiet.rules, holidays: new Map() } };
+}
+
+/** The send rules' deps of planning a submit: the default rules unless given, the real time-zone lookup. */
+export function sendRuleDeps(sendRules: SendRules = defaultSendRules()) {
+  return { sendRules, timeZones: phoneTimeZones() };
+}
+
 /** The settings a unit test runs with unless it says otherwise. */
 export function fakeConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -585,6 +600,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       budgets: { rules: [], whenReached: 'refuse' },
       pumping: DEFAULT_PUMPING_POLICY,
     },
+    sendRules: defaultSendRules(),
     ...overrides,
   };
 }
@@ -652,6 +668,8 @@ export function fakeServices(
     destinations,
     sendingControls: new FakeSendingControls(() => clock.now().getTime()),
     budgets: new FakeBudgetLedger(),
+    // The real lookup: libphonenumber's map is data read once, no service to stand in for.
+    timeZones: phoneTimeZones(),
     fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
     observeQueues: () =>

@@ -3,7 +3,16 @@ import { mergePrices } from '../../shared/domain/pricing.js';
 import { previewResponse, previewView } from '../../shared/http/messagePreview.js';
 import { submitMessagesBody, type SubmitMessagesBody } from '../../shared/http/messages.js';
 import { previewMessages as plan, type PreviewDeps } from '../../shared/pipeline/previewMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTemplates, shortCode, tollFree } from '../support/fakes.js';
+import {
+  FakeClock,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeQueue,
+  FakeTemplates,
+  sendRuleDeps,
+  shortCode,
+  tollFree,
+} from '../support/fakes.js';
 
 function setup() {
   const optOuts = new FakeOptOuts();
@@ -16,6 +25,7 @@ function setup() {
     allowedCountries: new Set(['US', 'CA']),
     templates,
     prices: mergePrices(),
+    ...sendRuleDeps(),
   };
   return { deps, optOuts, templates };
 }

@@ -1,0 +1,36 @@
+// The send rules at submit (docs/sending.md "Send rules"): a request's category, and a message's
+// time moved out of quiet hours in its recipient's time zone — onto the same scheduledAt every
+// scheduled message has, so the queue's notBefore and the sender's last look apply unchanged.
+import { categoryOf, type MessageCategory } from '../../domain/category.js';
+import { countryOf } from '../../domain/countries.js';
+import { quietHoursDeferral, type QuietHoursDeferral } from '../../domain/quietHours.js';
+import type { SendRules } from '../../domain/sendRules.js';
+import type { TimeZoneLookup } from '../../ports/timeZones.js';
+
+export interface SendRuleDeps {
+  sendRules: SendRules;
+  timeZones: TimeZoneLookup;
+}
+
+/** The category of a request's messages: its own, else its template's, else its tag's, else transactional. */
+export function requestCategory(
+  deps: SendRuleDeps,
+  request: { category?: MessageCategory; tag?: string },
+  template: { category?: MessageCategory } | undefined,
+): MessageCategory {
+  return categoryOf(
+    { requested: request.category, template: template?.category, tag: request.tag },
+    deps.sendRules.categoriesByTag,
+  );
+}
+
+/** Where a message of `category` to `to`, due at `at`, goes instead when `at` is in its recipient's quiet hours. */
+export function quietHoursFor(
+  deps: SendRuleDeps,
+  category: MessageCategory,
+  to: string,
+  at: Date,
+): QuietHoursDeferral | undefined {
+  if (deps.sendRules.quietHours.rules.length === 0) return undefined;
+  return quietHoursDeferral(deps.sendRules.quietHours, category, countryOf(to), deps.timeZones.zonesOf(to), at);
+}
