@@ -154,6 +154,9 @@ param smsQuietHours string = ''
 @description('SMS_QUIET_HOLIDAYS: public holidays on which a country\'s windows stay shut, e.g. FR:2026-12-25,FR:2027-01-01. Empty keeps the current setting.')
 param smsQuietHolidays string = ''
 
+@description('SMS_FREQUENCY_CAPS: most messages per recipient and category per day and week, e.g. marketing:3/day,10/week, or none. Empty keeps the current setting (unset: no caps).')
+param smsFrequencyCaps string = ''
+
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
 // of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES and SMS_BUDGETS are not among
@@ -244,6 +247,7 @@ var optionalSettings = {
   SMS_CATEGORY_BY_TAG: smsCategoryByTag
   SMS_QUIET_HOURS: smsQuietHours
   SMS_QUIET_HOLIDAYS: smsQuietHolidays
+  SMS_FREQUENCY_CAPS: smsFrequencyCaps
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {

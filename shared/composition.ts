@@ -30,7 +30,7 @@ import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
 import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
-import type { TimeZoneLookup } from './ports/timeZones.js';
+import type { FrequencyCapLedger, TimeZoneLookup } from './ports/sendRules.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
@@ -96,8 +96,8 @@ export interface Services {
   sendingControls: SendingControlStore;
   /** Spend budgets, charged at submit. */
   budgets: BudgetLedger;
-  /** The time zones of phone numbers (quiet hours). */
-  timeZones: TimeZoneLookup;
+  /** Send rules: the time zones of phone numbers (quiet hours) and the frequency caps' shared counts. */
+  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FrequencyCapLedger };
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
@@ -160,7 +160,7 @@ export function buildServices(cfg: Config): Services {
     observeQueues: () => observeQueues(probe, tables.deadLetters),
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
-    timeZones: phoneTimeZones(),
+    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: tables.frequencyCaps },
     fraudWatch: tables.fraudWatch,
     async ensureStorage() {
       await tables.ensureTables();
@@ -190,7 +190,7 @@ export function depsOf(s: Services) {
     templates: s.templates,
     allowedCountries: s.config.guard.allowedCountries,
     sendRules: s.config.sendRules,
-    timeZones: s.timeZones,
+    timeZones: s.sendRuleStores.timeZones,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,
@@ -245,6 +245,7 @@ export function depsOf(s: Services) {
       submissions: s.submissions,
       log,
       events: s.events,
+      frequencyCaps: s.sendRuleStores.frequencyCaps,
     }),
     send,
     deliveryReport,

@@ -224,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendRules: {
       categoriesByTag: s.SMS_CATEGORY_BY_TAG.byTag,
       quietHours: { rules: s.SMS_QUIET_HOURS.rules, holidays: s.SMS_QUIET_HOLIDAYS.holidays },
+      caps: s.SMS_FREQUENCY_CAPS.caps,
     },
   };
 }

@@ -36,6 +36,8 @@ export const TABLES = {
   budgets: 'budgets',
   /** Pumping detection: recent traffic per number prefix and OTP conversions per country. */
   fraudWatch: 'fraudWatch',
+  /** Frequency caps: the messages counted per recipient and category, per day and week (docs/sending.md). */
+  frequencyCaps: 'frequencyCaps',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

@@ -3,6 +3,7 @@
 // settings.ts stays readable.
 import { z } from 'zod';
 import { parseCategoriesByTag } from './domain/category.js';
+import { parseFrequencyCaps } from './domain/frequencyCap.js';
 import { DEFAULT_QUIET_HOURS, parseHolidays, parseQuietHours } from './domain/quietHours.js';
 
 /** A text setting parsed by `parse`, whose problem becomes the setting's message. */
@@ -27,4 +28,6 @@ export const sendRuleSettings = {
   SMS_QUIET_HOURS: parsed(parseQuietHours).prefault(DEFAULT_QUIET_HOURS),
   /** Public holidays on which a country's windows stay shut: "FR:2026-12-25,FR:2027-01-01". */
   SMS_QUIET_HOLIDAYS: parsed(parseHolidays).prefault(''),
+  /** Frequency caps per recipient and category: "marketing:3/day,10/week;transactional:20/day"; default none. */
+  SMS_FREQUENCY_CAPS: parsed(parseFrequencyCaps).prefault(''),
 };

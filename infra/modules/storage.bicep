@@ -48,6 +48,7 @@ var tableNames = [
   'sendingControls'
   'budgets'
   'fraudWatch'
+  'frequencyCaps'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

@@ -22,6 +22,8 @@ export interface SubmissionRecipient {
   quietHours?: string;
   /** Quiet hours would have held it past its validity: it is recorded `expired`, never sent. */
   expired?: boolean;
+  /** Over a frequency cap (the reason): it is recorded `suppressed`, never sent. */
+  capped?: string;
 }
 
 export interface Submission {

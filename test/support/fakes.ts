@@ -6,6 +6,8 @@
 import { phoneTimeZones } from '../../shared/adapters/phoneData/timeZoneLookup.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../shared/domain/quietHours.js';
 import type { SendRules } from '../../shared/domain/sendRules.js';
+import type { FrequencyCapLedger, TimeZoneLookup } from '../../shared/ports/sendRules.js';
+import { FakeFrequencyCapLedger } from './sendRuleFakes.js';
 import type { Config } from '../../shared/config.js';
 import type { Services } from '../../shared/composition.js';
 import type { AnalyticsFact } from '../../shared/domain/analytics.js';
@@ -565,12 +567,15 @@ export class FakePublisher implements EventPublisher {
 export function defaultSendRules(): SendRules {
   const quiet = parseQuietHours(DEFAULT_QUIET_HOURS);
   if (!quiet.ok) throw new Error(quiet.message);
-  return { categoriesByTag: new Map(), quietHours: { rules: quiet.rules, holidays: new Map() } };
+  return { categoriesByTag: new Map(), quietHours: { rules: quiet.rules, holidays: new Map() }, caps: new Map() };
 }
 
-/** The send rules' deps of planning a submit: the default rules unless given, the real time-zone lookup. */
-export function sendRuleDeps(sendRules: SendRules = defaultSendRules()) {
-  return { sendRules, timeZones: phoneTimeZones() };
+/** The send rules' deps of a submit: the default rules unless given, the real time-zone lookup, a fake caps ledger. */
+export function sendRuleDeps(
+  sendRules: SendRules = defaultSendRules(),
+  frequencyCaps: FrequencyCapLedger = new FakeFrequencyCapLedger(),
+) {
+  return { sendRules, timeZones: phoneTimeZones(), frequencyCaps };
 }
 
 /** The settings a unit test runs with unless it says otherwise. */
@@ -626,6 +631,7 @@ export interface FakeServices extends Services {
   sendingControls: FakeSendingControls;
   budgets: FakeBudgetLedger;
   fraudWatch: FakeFraudWatch;
+  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FakeFrequencyCapLedger };
 }
 
 /**
@@ -668,8 +674,8 @@ export function fakeServices(
     destinations,
     sendingControls: new FakeSendingControls(() => clock.now().getTime()),
     budgets: new FakeBudgetLedger(),
-    // The real lookup: libphonenumber's map is data read once, no service to stand in for.
-    timeZones: phoneTimeZones(),
+    // The real time-zone lookup: libphonenumber's map is data read once, no service to stand in for.
+    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: new FakeFrequencyCapLedger() },
     fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
     observeQueues: () =>

@@ -21,6 +21,8 @@ import {
   FakeTracker,
 } from '../support/fakes.js';
 import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from '../support/guardFakes.js';
+import { FakeFrequencyCapLedger } from '../support/sendRuleFakes.js';
+import { frequencyCapLedgerContract } from '../contract/ports/sendRuleStores.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());
@@ -33,4 +35,5 @@ idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
 templateStoreContract('fake', async () => new FakeTemplates());
 sendingControlStoreContract('fake', async () => new FakeSendingControls());
 budgetLedgerContract('fake', async () => new FakeBudgetLedger());
+frequencyCapLedgerContract('fake', async () => new FakeFrequencyCapLedger());
 fraudWatchStoreContract('fake', async () => new FakeFraudWatch());

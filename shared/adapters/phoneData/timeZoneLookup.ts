@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize } from 'bson';
-import type { TimeZoneLookup } from '../../ports/timeZones.js';
+import type { TimeZoneLookup } from '../../ports/sendRules.js';
 
 /** Where the map is: next to the deployed bundle, else in the installed package. */
 export function timeZoneDataPath(): string {

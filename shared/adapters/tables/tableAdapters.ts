@@ -9,6 +9,7 @@ import { TableConversationStore } from './conversationStore.js';
 import { TableDeadLetterStore } from './deadLetterStore.js';
 import { TableDeliveryTracker } from './deliveryTracker.js';
 import { TableFraudWatchStore } from './fraudWatchStore.js';
+import { TableFrequencyCapLedger } from './frequencyCapLedger.js';
 import { TableIdempotencyStore } from './idempotencyStore.js';
 import { TableMessageStore } from './messageStore.js';
 import { TableOptOutStore } from './optOutStore.js';
@@ -33,6 +34,7 @@ export interface TableAdapters {
   sendingControls: TableSendingControlStore;
   budgets: TableBudgetLedger;
   fraudWatch: TableFraudWatchStore;
+  frequencyCaps: TableFrequencyCapLedger;
   clientFor: ClientFor;
   /** Creates the tables when missing (infra creates them in Azure). */
   ensureTables(): Promise<void>;
@@ -55,6 +57,7 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     sendingControls: new TableSendingControlStore(clientFor),
     budgets: new TableBudgetLedger(clientFor),
     fraudWatch: new TableFraudWatchStore(clientFor),
+    frequencyCaps: new TableFrequencyCapLedger(clientFor),
     clientFor,
     async ensureTables() {
       await Promise.all(

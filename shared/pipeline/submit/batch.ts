@@ -1,6 +1,7 @@
 // A batch from its submission: the records and the send jobs, the same whoever makes them and
 // however often — the request itself, a retry with its Idempotency-Key, or the recovery timer.
 import { DEFAULT_CATEGORY } from '../../domain/category.js';
+import { FREQUENCY_CAP_CODE } from '../../domain/frequencyCap.js';
 import { messageIdOf } from '../../domain/ids.js';
 import { QUIET_HOURS_CODE } from '../../domain/quietHours.js';
 import { newMessageRecord, type MessageRecord } from '../../domain/message.js';
@@ -31,6 +32,7 @@ export function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date
       ...(r.expiresAt && r.expiresAt.getTime() !== plan.expiresAt?.getTime() ? { expiresAt: r.expiresAt.toISOString() } : {}),
       ...(r.quietHours ? { quietHours: r.quietHours } : {}),
       ...(r.expired ? { expired: true } : {}),
+      ...(r.capped ? { capped: r.capped } : {}),
     })),
     rejected: plan.rejected,
     ...(request.tag ? { tag: request.tag } : {}),
@@ -85,6 +87,7 @@ export function planOf(submission: Submission, senders: readonly Sender[]): Subm
         ...(m.expiresAt ? { expiresAt: new Date(m.expiresAt) } : {}),
         ...(r.quietHours ? { quietHours: r.quietHours } : {}),
         ...(r.expired ? { expired: true } : {}),
+        ...(r.capped ? { capped: r.capped } : {}),
       };
     }),
     rejected: submission.rejected,
@@ -135,6 +138,7 @@ export function recordsOf(submission: Submission): MessageRecord[] {
 /** Where a recipient's record starts, and why. */
 function startOf(r: SubmissionRecipient, scheduledAt: string | undefined) {
   if (r.optedOut) return { status: 'suppressed' as const, reason: 'recipient opted out of this sender' };
+  if (r.capped) return { status: 'suppressed' as const, reason: r.capped, code: FREQUENCY_CAP_CODE };
   if (r.expired)
     return { status: 'expired' as const, reason: `${r.quietHours}: past its validity by then`, code: QUIET_HOURS_CODE };
   if (r.quietHours) return { status: 'scheduled' as const, reason: r.quietHours, code: QUIET_HOURS_CODE };
@@ -151,7 +155,7 @@ export function sendJobs(submission: Submission, senders: readonly Sender[]): Se
   const jobs: SendJob[] = [];
   const sendable = submission.recipients
     .map((r, i) => ({ r, m: messageOf(submission, r), messageId: messageIdOf(submission.batchId, i) }))
-    .filter((x) => !x.r.optedOut && !x.r.expired);
+    .filter((x) => !x.r.optedOut && !x.r.expired && !x.r.capped);
   const template = submission.template
     ? {
         name: submission.template.name,

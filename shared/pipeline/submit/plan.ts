@@ -52,6 +52,8 @@ export interface PlannedMessage {
   quietHours?: string;
   /** Quiet hours would hold it past its validity: it is recorded `expired` and never sent. */
   expired?: boolean;
+  /** Over a frequency cap (why): it is recorded `suppressed` and never sent. */
+  capped?: string;
 }
 
 /** An entry of a partial request that was not accepted. */

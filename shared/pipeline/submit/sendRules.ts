@@ -5,7 +5,7 @@ import { categoryOf, type MessageCategory } from '../../domain/category.js';
 import { countryOf } from '../../domain/countries.js';
 import { quietHoursDeferral, type QuietHoursDeferral } from '../../domain/quietHours.js';
 import type { SendRules } from '../../domain/sendRules.js';
-import type { TimeZoneLookup } from '../../ports/timeZones.js';
+import type { TimeZoneLookup } from '../../ports/sendRules.js';
 
 export interface SendRuleDeps {
   sendRules: SendRules;
