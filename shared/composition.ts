@@ -30,7 +30,7 @@ import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.
 import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
 import type { SmsGateway } from './ports/gateway.js';
 import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
-import type { FrequencyCapLedger, TimeZoneLookup } from './ports/sendRules.js';
+import type { FrequencyCapLedger, RetentionStore, TimeZoneLookup } from './ports/sendRules.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { MessageStore } from './ports/messages.js';
 import type { RateLimiter } from './ports/pacing.js';
@@ -96,8 +96,8 @@ export interface Services {
   sendingControls: SendingControlStore;
   /** Spend budgets, charged at submit. */
   budgets: BudgetLedger;
-  /** Send rules: the time zones of phone numbers (quiet hours) and the frequency caps' shared counts. */
-  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FrequencyCapLedger };
+  /** Send rules and retention: numbers' time zones (quiet hours), frequency caps' counts, the retention index. */
+  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FrequencyCapLedger; retention: RetentionStore };
   /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
   fraudWatch: FraudWatchStore;
   /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
@@ -107,7 +107,6 @@ export interface Services {
 }
 
 let cached: Services | undefined;
-
 export function services(): Services {
   cached ??= buildServices(config());
   return cached;
@@ -160,7 +159,7 @@ export function buildServices(cfg: Config): Services {
     observeQueues: () => observeQueues(probe, tables.deadLetters),
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
-    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: tables.frequencyCaps },
+    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: tables.frequencyCaps, retention: tables.retention },
     fraudWatch: tables.fraudWatch,
     async ensureStorage() {
       await tables.ensureTables();
@@ -272,6 +271,7 @@ export function depsOf(s: Services) {
       policy: s.config.inbound,
     }),
     templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
+    retention: (log: Logger) => ({ retention: s.sendRuleStores.retention, clock: s.clock, log, policy: s.config.retention }),
     cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
     erase: (log: Logger): EraseDeps => ({
       messages: s.messages,

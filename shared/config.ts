@@ -7,6 +7,7 @@ import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js'
 import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inboundPolicy.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
+import type { RetentionPolicy } from './domain/retention.js';
 import type { SendRules } from './domain/sendRules.js';
 import { settingsSchema } from './settings.js';
 
@@ -50,6 +51,8 @@ export interface Config {
   guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
   /** Send rules that protect recipients: categories, quiet hours (docs/sending.md). */
   sendRules: SendRules;
+  /** How long texts, records and conversation entries are kept (docs/security.md). */
+  retention: RetentionPolicy;
 }
 
 export type TelemetryConfig =
@@ -172,6 +175,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const limits = s.SMS_BUDGETS!.tags![tag]!;
     if (!limits.daily && !limits.monthly) problems.push(`SMS_BUDGETS names tag "${tag}" without a daily or monthly limit`);
   }
+  if (s.SMS_RETENTION_RECORD_DAYS < s.SMS_RETENTION_TEXT_DAYS)
+    problems.push('SMS_RETENTION_RECORD_DAYS must be at least SMS_RETENTION_TEXT_DAYS: a record cannot go before its text');
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
   const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
@@ -225,6 +230,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       categoriesByTag: s.SMS_CATEGORY_BY_TAG.byTag,
       quietHours: { rules: s.SMS_QUIET_HOURS.rules, holidays: s.SMS_QUIET_HOLIDAYS.holidays },
       caps: s.SMS_FREQUENCY_CAPS.caps,
+    },
+    retention: {
+      textDays: s.SMS_RETENTION_TEXT_DAYS,
+      recordDays: s.SMS_RETENTION_RECORD_DAYS,
+      conversationDays: s.SMS_RETENTION_CONVERSATION_DAYS,
     },
   };
 }

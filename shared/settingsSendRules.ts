@@ -5,6 +5,16 @@ import { z } from 'zod';
 import { parseCategoriesByTag } from './domain/category.js';
 import { parseFrequencyCaps } from './domain/frequencyCap.js';
 import { DEFAULT_QUIET_HOURS, parseHolidays, parseQuietHours } from './domain/quietHours.js';
+import { DEFAULT_RETENTION, MIN_TEXT_DAYS } from './domain/retention.js';
+
+/** A number of days from `min` to 10 years. */
+const days = (min: number, fallback: number) =>
+  z.coerce
+    .number({ message: `must be a whole number of days from ${min} to 3650` })
+    .int(`must be a whole number of days from ${min} to 3650`)
+    .min(min, `must be a whole number of days from ${min} to 3650`)
+    .max(3650, `must be a whole number of days from ${min} to 3650`)
+    .default(fallback);
 
 /** A text setting parsed by `parse`, whose problem becomes the setting's message. */
 const parsed = <T>(parse: (text: string) => ({ ok: true } & T) | { ok: false; message: string }) =>
@@ -30,4 +40,10 @@ export const sendRuleSettings = {
   SMS_QUIET_HOLIDAYS: parsed(parseHolidays).prefault(''),
   /** Frequency caps per recipient and category: "marketing:3/day,10/week;transactional:20/day"; default none. */
   SMS_FREQUENCY_CAPS: parsed(parseFrequencyCaps).prefault(''),
+  /** Days a message record keeps its text (status, times, metadata and analytics stay); outlives any schedule. */
+  SMS_RETENTION_TEXT_DAYS: days(MIN_TEXT_DAYS, DEFAULT_RETENTION.textDays),
+  /** Days a message record is kept at all (analytics stay: they hold counts, not messages). */
+  SMS_RETENTION_RECORD_DAYS: days(MIN_TEXT_DAYS, DEFAULT_RETENTION.recordDays),
+  /** Days a conversation entry (a text sent or received, in its thread) is kept. */
+  SMS_RETENTION_CONVERSATION_DAYS: days(1, DEFAULT_RETENTION.conversationDays),
 };

@@ -49,6 +49,7 @@ var tableNames = [
   'budgets'
   'fraudWatch'
   'frequencyCaps'
+  'retention'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

@@ -93,6 +93,8 @@ export interface MessageRecord {
   traceparent?: string;
   /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
   erasedAt?: string;
+  /** When the text was erased because its retention ended (SMS_RETENTION_TEXT_DAYS); the rest is kept. */
+  textErasedAt?: string;
   /** When the app reported the message used (an OTP entered: POST /api/messages/{id}/conversion). */
   convertedAt?: string;
   /** Optimistic concurrency token of the stored entity. */

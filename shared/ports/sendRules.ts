@@ -1,6 +1,8 @@
-// What the send rules need (docs/sending.md "Send rules"): the IANA time zones a phone number may
-// be in (quiet hours, caps' days), and the frequency caps' counts, shared by every instance.
+// What the rules that protect recipients need (docs/sending.md "Send rules", docs/security.md): the
+// IANA time zones a phone number may be in (quiet hours, caps' days), the frequency caps' counts
+// shared by every instance, and retention's work by day.
 import type { CapRequest, CapVerdict, FrequencyCaps } from '../domain/frequencyCap.js';
+import type { RetentionStage } from '../domain/retention.js';
 
 export interface TimeZoneLookup {
   /**
@@ -21,4 +23,16 @@ export interface FrequencyCapLedger {
   count(caps: FrequencyCaps, requests: readonly CapRequest[], today: string): Promise<Map<string, CapVerdict>>;
   /** Takes the messages back out of their counts (their batch was certainly not accepted). */
   release(requests: readonly CapRequest[]): Promise<void>;
+}
+
+/** Retention's work for one day, found through the index the stores write as they create records and entries. */
+export interface RetentionStore {
+  /** The days among `days` whose `stage` is done (marked). */
+  doneDays(stage: RetentionStage, days: readonly string[]): Promise<Set<string>>;
+  /**
+   * Does `stage` for the records or entries made on `day`: erases the texts of the message records
+   * (keeping everything else), deletes the message records, or deletes the conversation entries.
+   * Safe to repeat; returns how many it changed. Then marks the day done for the stage.
+   */
+  apply(stage: RetentionStage, day: string, now: Date): Promise<number>;
 }

@@ -5,9 +5,10 @@
 // test/contract/ports run the same checks against them and against the real adapters.
 import { phoneTimeZones } from '../../shared/adapters/phoneData/timeZoneLookup.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../shared/domain/quietHours.js';
+import { DEFAULT_RETENTION } from '../../shared/domain/retention.js';
 import type { SendRules } from '../../shared/domain/sendRules.js';
 import type { FrequencyCapLedger, TimeZoneLookup } from '../../shared/ports/sendRules.js';
-import { FakeFrequencyCapLedger } from './sendRuleFakes.js';
+import { FakeFrequencyCapLedger, FakeRetentionStore } from './sendRuleFakes.js';
 import type { Config } from '../../shared/config.js';
 import type { Services } from '../../shared/composition.js';
 import type { AnalyticsFact } from '../../shared/domain/analytics.js';
@@ -606,6 +607,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       pumping: DEFAULT_PUMPING_POLICY,
     },
     sendRules: defaultSendRules(),
+    retention: DEFAULT_RETENTION,
     ...overrides,
   };
 }
@@ -631,7 +633,7 @@ export interface FakeServices extends Services {
   sendingControls: FakeSendingControls;
   budgets: FakeBudgetLedger;
   fraudWatch: FakeFraudWatch;
-  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FakeFrequencyCapLedger };
+  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FakeFrequencyCapLedger; retention: FakeRetentionStore };
 }
 
 /**
@@ -651,13 +653,15 @@ export function fakeServices(
   const queue = new FakeQueue(() => clock.now().getTime());
   const deadLetters = new FakeDeadLetters();
   const transportDeadLetters = new FakeTransportDeadLetters();
+  const messages = new FakeMessageStore();
+  const conversations = new FakeConversations();
   return {
     config,
     clock,
-    messages: new FakeMessageStore(),
+    messages,
     optOuts: new FakeOptOuts(),
     consentLog: new FakeConsentLog(),
-    conversations: new FakeConversations(),
+    conversations,
     deadLetters,
     transportDeadLetters,
     rateLimiter: new FakeRateLimiter(clock),
@@ -675,7 +679,11 @@ export function fakeServices(
     sendingControls: new FakeSendingControls(() => clock.now().getTime()),
     budgets: new FakeBudgetLedger(),
     // The real time-zone lookup: libphonenumber's map is data read once, no service to stand in for.
-    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: new FakeFrequencyCapLedger() },
+    sendRuleStores: {
+      timeZones: phoneTimeZones(),
+      frequencyCaps: new FakeFrequencyCapLedger(),
+      retention: new FakeRetentionStore(messages, conversations),
+    },
     fraudWatch: new FakeFraudWatch(),
     async ensureStorage() {},
     observeQueues: () =>
