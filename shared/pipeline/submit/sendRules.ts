@@ -3,7 +3,7 @@
 // scheduled message has, so the queue's notBefore and the sender's last look apply unchanged.
 import { categoryOf, type MessageCategory } from '../../domain/category.js';
 import { countryOf } from '../../domain/countries.js';
-import { quietHoursDeferral, type QuietHoursDeferral } from '../../domain/quietHours.js';
+import { quietHoursDeferral, type QuietHoursDeferral, type QuietHoursRules } from '../../domain/quietHours.js';
 import type { SendRules } from '../../domain/sendRules.js';
 import type { TimeZoneLookup } from '../../ports/sendRules.js';
 
@@ -31,6 +31,16 @@ export function quietHoursFor(
   to: string,
   at: Date,
 ): QuietHoursDeferral | undefined {
-  if (deps.sendRules.quietHours.rules.length === 0) return undefined;
-  return quietHoursDeferral(deps.sendRules.quietHours, category, countryOf(to), deps.timeZones.zonesOf(to), at);
+  const rules = deps.sendRules.quietHours;
+  if (rules.rules.length === 0) return undefined;
+  const country = countryOf(to);
+  const zones = deps.timeZones.zonesOf(to);
+  // A bulk request asks the same question for every number of a zone: answered once.
+  let memo = answers.get(rules);
+  if (!memo || memo.size > 10_000) answers.set(rules, (memo = new Map()));
+  const key = `${category}|${country}|${zones.join(',')}|${at.getTime()}`;
+  if (!memo.has(key)) memo.set(key, quietHoursDeferral(rules, category, country, zones, at));
+  return memo.get(key);
 }
+
+const answers = new WeakMap<QuietHoursRules, Map<string, QuietHoursDeferral | undefined>>();
