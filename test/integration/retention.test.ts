@@ -8,6 +8,7 @@ import { startAzurite, type Azurite } from '../../local/azurite.js';
 import { createTableAdapters, type TableAdapters } from '../../shared/adapters/tables/tableAdapters.js';
 import { factsOf } from '../../shared/domain/analytics.js';
 import { messageEventsSince } from '../../shared/domain/events.js';
+import { messageIdOf, newBatchId } from '../../shared/domain/ids.js';
 import { newMessageRecord } from '../../shared/domain/message.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { toMessageView } from '../../shared/http/messages.js';
@@ -34,7 +35,7 @@ const raw = (table: string) =>
 function record(batchId: string, i: number, at: Date, text: string) {
   return newMessageRecord(
     {
-      messageId: `${batchId}.${i}`,
+      messageId: messageIdOf(batchId, i),
       batchId,
       from: '+18005550100',
       to: `+1425555${String(1000 + i)}`,
@@ -52,8 +53,8 @@ describe('retention through the day index', () => {
   it('erases texts past their days in storage (status, metadata, analytics kept), then deletes records and entries', async () => {
     const old = new Date('2026-01-10T12:00:00Z');
     const recent = new Date('2026-02-20T12:00:00Z');
-    const oldBatch = `b${old.getTime().toString(36)}old`;
-    const newBatch = `b${recent.getTime().toString(36)}new`;
+    const oldBatch = newBatchId(old);
+    const newBatch = newBatchId(recent);
     const olds = [0, 1, 2].map((i) => record(oldBatch, i, old, `Your code ${i} is 4242`));
     const news = [record(newBatch, 0, recent, 'Recent text')];
     await tables.messages.insertBatch([...olds, ...news]);
