@@ -32,7 +32,8 @@ export function quietHoursFor(
   at: Date,
 ): QuietHoursDeferral | undefined {
   const rules = deps.sendRules.quietHours;
-  if (rules.rules.length === 0) return undefined;
+  // Most traffic has no rule (transactional, OTP): no time-zone lookup for it at all.
+  if (!rules.rules.some((r) => r.category === category)) return undefined;
   const country = countryOf(to);
   const zones = deps.timeZones.zonesOf(to);
   // A bulk request asks the same question for every number of a zone: answered once.
