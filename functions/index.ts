@@ -3,6 +3,7 @@
 import { app } from '@azure/functions';
 import { config } from '../shared/config.js';
 import { startTelemetry } from '../shared/adapters/functions/telemetry.js';
+import { applyRetention } from './applyRetention.js';
 import { addOptOut } from './addOptOut.js';
 import { cancelMessage } from './cancelMessage.js';
 import { dashboard } from './dashboard.js';
@@ -88,3 +89,4 @@ app.timer('reconcileDeliveries', reconcileDeliveries);
 app.timer('recoverWork', recoverWork(settings.recovery.schedule));
 app.storageQueue('dispatchEvents', dispatchEvents);
 app.timer('observeQueues', observeQueues);
+app.timer('applyRetention', applyRetention);

@@ -151,6 +151,27 @@ param linkDomain string = ''
 @description('LINK_EXPIRY_DAYS: days a short link answers after its message was accepted (default 90). Empty keeps the current setting.')
 param linkExpiryDays string = ''
 
+@description('SMS_CATEGORY_BY_TAG: message categories by tag, e.g. promo=marketing,login=otp (docs/sending.md). Empty keeps the current setting.')
+param smsCategoryByTag string = ''
+
+@description('SMS_QUIET_HOURS: send windows in the recipient\'s time per category and country, e.g. marketing:US=08:00-21:00;marketing:FR=08:00-20:00/Mon-Sat, or none. Empty keeps the current setting (unset: the US/CA and French defaults).')
+param smsQuietHours string = ''
+
+@description('SMS_QUIET_HOLIDAYS: public holidays on which a country\'s windows stay shut, e.g. FR:2026-12-25,FR:2027-01-01. Empty keeps the current setting.')
+param smsQuietHolidays string = ''
+
+@description('SMS_FREQUENCY_CAPS: most messages per recipient and category per day and week, e.g. marketing:3/day,10/week, or none. Empty keeps the current setting (unset: no caps).')
+param smsFrequencyCaps string = ''
+
+@description('SMS_RETENTION_TEXT_DAYS: days a message record keeps its text (36 to 3650). Empty keeps the current setting (unset: 45).')
+param smsRetentionTextDays string = ''
+
+@description('SMS_RETENTION_RECORD_DAYS: days a message record is kept (at least the text days). Empty keeps the current setting (unset: 400).')
+param smsRetentionRecordDays string = ''
+
+@description('SMS_RETENTION_CONVERSATION_DAYS: days a conversation entry is kept (1 to 3650). Empty keeps the current setting (unset: 90).')
+param smsRetentionConversationDays string = ''
+
 // JSON-valued settings are object parameters: azd parses an environment value as JSON only for
 // array and object parameters (azure-dev CHANGELOG 1.23.4, #6694); in a string parameter the quotes
 // of the JSON would break main.parameters.json. ANALYTICS_SMS_PRICES and SMS_BUDGETS are not among
@@ -248,6 +269,13 @@ var optionalSettings = {
   LINK_EXPIRY_DAYS: linkExpiryDays
   LINK_TRACKING: empty(linkTracking) ? '' : string(linkTracking)
   LINK_UTM: empty(linkUtm) ? '' : string(linkUtm)
+  SMS_CATEGORY_BY_TAG: smsCategoryByTag
+  SMS_QUIET_HOURS: smsQuietHours
+  SMS_QUIET_HOLIDAYS: smsQuietHolidays
+  SMS_FREQUENCY_CAPS: smsFrequencyCaps
+  SMS_RETENTION_TEXT_DAYS: smsRetentionTextDays
+  SMS_RETENTION_RECORD_DAYS: smsRetentionRecordDays
+  SMS_RETENTION_CONVERSATION_DAYS: smsRetentionConversationDays
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {

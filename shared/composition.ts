@@ -19,25 +19,12 @@ import {
   tracedMessageStore,
   tracedQueue,
 } from './adapters/telemetry/instrumented.js';
-import { observeQueues, type QueueObservation } from './adapters/telemetry/queueObserver.js';
+import { observeQueues } from './adapters/telemetry/queueObserver.js';
 import { ServiceBusQueueProbe } from './adapters/servicebus/queueProbe.js';
 import { StorageQueueProbe } from './adapters/storagequeue/queueProbe.js';
-import type { AnalyticsStore } from './ports/analytics.js';
-import type { ConsentLog, OptOutStore } from './ports/consent.js';
-import type { ConversationStore } from './ports/conversations.js';
-import type { LinkStore } from './ports/links.js';
-import type { DeadLetterStore, TransportDeadLetters } from './ports/deadLetters.js';
-import type { EventDestination, EventOutbox, EventPublisher, StatusEventSink } from './ports/events.js';
-import type { SmsGateway } from './ports/gateway.js';
-import type { BudgetLedger, FraudWatchStore, SendingControlStore } from './ports/guard.js';
-import type { IdempotencyStore } from './ports/idempotency.js';
-import type { MessageStore } from './ports/messages.js';
-import type { RateLimiter } from './ports/pacing.js';
-import type { OutboundQueue } from './ports/queue.js';
-import type { Clock, Logger } from './ports/runtime.js';
-import type { SubmissionStore } from './ports/submissions.js';
-import type { TemplateStore } from './ports/templates.js';
-import type { DeliveryTracker } from './ports/tracking.js';
+import { phoneTimeZones } from './adapters/phoneData/timeZoneLookup.js';
+import type { EventPublisher } from './ports/events.js';
+import type { Logger } from './ports/runtime.js';
 import { analyticsDestination } from './pipeline/analytics.js';
 import type { CancelDeps } from './pipeline/cancelMessage.js';
 import type { ConsentDeps } from './pipeline/consent.js';
@@ -60,53 +47,11 @@ import { publishingSink } from './pipeline/statusEvents.js';
 import type { PreviewDeps } from './pipeline/previewMessages.js';
 import type { PlanDeps, SubmitDeps } from './pipeline/submitMessages.js';
 import type { TemplateDeps } from './pipeline/templates.js';
+import type { Services } from './services.js';
 
-export interface Services {
-  config: Config;
-  clock: Clock;
-  messages: MessageStore;
-  optOuts: OptOutStore;
-  /** Every consent change, for ever, per person. */
-  consentLog: ConsentLog;
-  /** Threads of texts sent and received, per (our number, their number). */
-  conversations: ConversationStore;
-  deadLetters: DeadLetterStore;
-  /** The queue transport's own dead letters (poison queue or dead-letter sub-queue). */
-  transportDeadLetters: TransportDeadLetters;
-  rateLimiter: RateLimiter;
-  tracker: DeliveryTracker;
-  queue: OutboundQueue;
-  gateway: SmsGateway;
-  idempotency: IdempotencyStore;
-  /** Submissions past their point of no return, until their records and jobs are written. */
-  submissions: SubmissionStore;
-  /** Message templates and their versions. */
-  templates: TemplateStore;
-  /** The event outbox (a Storage queue): events for the destinations not reached at once, and retries. */
-  outbox: EventOutbox;
-  /** Where every use case publishes its events: analytics at once, the rest through the outbox. */
-  publisher: EventPublisher;
-  /** What turns saved status changes into events for the publisher. */
-  events: StatusEventSink;
-  /** Analytics counters: written by the analytics destination, read by GET /api/analytics. */
-  analytics: AnalyticsStore;
-  /** Where dispatchEvents delivers events: webhooks, the Event Grid topic, analytics. */
-  destinations: EventDestination[];
-  /** The pause switch and fraud holds, read before every hand-over. */
-  sendingControls: SendingControlStore;
-  /** Spend budgets, charged at submit. */
-  budgets: BudgetLedger;
-  /** Recent traffic per prefix and OTP conversions per country: pumping detection. */
-  fraudWatch: FraudWatchStore;
-  links: LinkStore;
-  /** Creates the tables (and the local queues) when missing; infra does this in Azure. */
-  ensureStorage(): Promise<void>;
-  /** Records the oldest waiting job's age and the dead letters waiting (metrics); returns them. */
-  observeQueues(): Promise<QueueObservation & { tableDeadLetters: number }>;
-}
+export type { Services } from './services.js';
 
 let cached: Services | undefined;
-
 export function services(): Services {
   cached ??= buildServices(config());
   return cached;
@@ -159,6 +104,7 @@ export function buildServices(cfg: Config): Services {
     observeQueues: () => observeQueues(probe, tables.deadLetters),
     sendingControls: tables.sendingControls,
     budgets: tables.budgets,
+    sendRuleStores: { timeZones: phoneTimeZones(), frequencyCaps: tables.frequencyCaps, retention: tables.retention },
     fraudWatch: tables.fraudWatch,
     links: tables.links,
     async ensureStorage() {
@@ -190,6 +136,8 @@ export function depsOf(s: Services) {
     allowedCountries: s.config.guard.allowedCountries,
     links: s.links,
     linkPolicy: s.config.links,
+    sendRules: s.config.sendRules,
+    timeZones: s.sendRuleStores.timeZones,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,
@@ -244,6 +192,7 @@ export function depsOf(s: Services) {
       submissions: s.submissions,
       log,
       events: s.events,
+      frequencyCaps: s.sendRuleStores.frequencyCaps,
     }),
     send,
     deliveryReport,
@@ -270,6 +219,7 @@ export function depsOf(s: Services) {
       policy: s.config.inbound,
     }),
     templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
+    retention: (log: Logger) => ({ retention: s.sendRuleStores.retention, clock: s.clock, log, policy: s.config.retention }),
     cancel: (log: Logger): CancelDeps => ({ messages: s.messages, clock: s.clock, log, events: s.events }),
     followLink: (log: Logger): FollowLinkDeps => ({ ...s, log, eventSource: s.config.events.source }),
     erase: (log: Logger): EraseDeps => ({

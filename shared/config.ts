@@ -8,6 +8,8 @@ import { keywordConflicts, keywordsFor, type InboundPolicy } from './domain/inbo
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import { senderWithDefaults, type Sender } from './domain/sender.js';
 import type { LinkPolicy } from './domain/links.js';
+import type { RetentionPolicy } from './domain/retention.js';
+import type { SendRules } from './domain/sendRules.js';
 import { settingsSchema } from './settings.js';
 import { linkPolicyOf } from './settingsLinks.js';
 
@@ -51,6 +53,10 @@ export interface Config {
   guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
   /** Tracked short links (LINK_*, docs/links.md). */
   links: LinkPolicy;
+  /** Send rules that protect recipients: categories, quiet hours (docs/sending.md). */
+  sendRules: SendRules;
+  /** How long texts, records and conversation entries are kept (docs/security.md). */
+  retention: RetentionPolicy;
 }
 
 export type TelemetryConfig =
@@ -177,6 +183,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const tracking = links.tracking;
   if (!links.base && (tracking.default || [...Object.values(tracking.tags), ...Object.values(tracking.templates)].some(Boolean)))
     problems.push('LINK_TRACKING turns link tracking on, which needs LINK_DOMAIN');
+  if (s.SMS_RETENTION_RECORD_DAYS < s.SMS_RETENTION_TEXT_DAYS)
+    problems.push('SMS_RETENTION_RECORD_DAYS must be at least SMS_RETENTION_TEXT_DAYS: a record cannot go before its text');
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
   const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
@@ -227,6 +235,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
     },
     links,
+    sendRules: {
+      categoriesByTag: s.SMS_CATEGORY_BY_TAG.byTag,
+      quietHours: { rules: s.SMS_QUIET_HOURS.rules, holidays: s.SMS_QUIET_HOLIDAYS.holidays },
+      caps: s.SMS_FREQUENCY_CAPS.caps,
+    },
+    retention: {
+      textDays: s.SMS_RETENTION_TEXT_DAYS,
+      recordDays: s.SMS_RETENTION_RECORD_DAYS,
+      conversationDays: s.SMS_RETENTION_CONVERSATION_DAYS,
+    },
   };
 }
 

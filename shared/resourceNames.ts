@@ -38,6 +38,10 @@ export const TABLES = {
   fraudWatch: 'fraudWatch',
   /** Tracked short links by code (one point read per redirect), with their clicks (docs/links.md). */
   links: 'links',
+  /** Frequency caps: the messages counted per recipient and category, per day and week (docs/sending.md). */
+  frequencyCaps: 'frequencyCaps',
+  /** Retention: what was made each day (message batches, conversation entries), and the days done (docs/security.md). */
+  retention: 'retention',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];

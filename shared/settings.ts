@@ -7,6 +7,7 @@ import { SENDER_TYPES } from './domain/sender.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { isLoopbackUrl } from './lib/urls.js';
 import { linkSettings } from './settingsLinks.js';
+import { sendRuleSettings } from './settingsSendRules.js';
 import { telemetrySettings } from './settingsTelemetry.js';
 
 const senderSchema = z
@@ -288,6 +289,7 @@ export const settingsSchema = z.object({
   ).optional(),
   ...telemetrySettings,
   ...linkSettings,
+  ...sendRuleSettings,
   /**
    * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may
    * go to, or "*" for any; unset: the countries the configured senders can reach.

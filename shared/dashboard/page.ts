@@ -43,6 +43,8 @@ const KPIS: Array<[string, string]> = [
   ['uncertain', 'Uncertain hand-overs'],
   ['held', 'Held (fraud suspected)'],
   ['geoRefused', 'Refused (geo permissions)'],
+  ['quietHours', 'Deferred (quiet hours)'],
+  ['frequencyCapped', 'Capped (frequency)'],
   ['responseRate', 'Response rate'],
   ['optOutRate', 'Opt-out rate'],
   ['clickThroughRate', 'Click-through rate'],

@@ -12,7 +12,9 @@ import type {
   PipelineEvent,
   RefusalEventData,
 } from './events.js';
+import { FREQUENCY_CAP_CODE } from './frequencyCap.js';
 import { UNCERTAIN_HANDOVER_CODE } from './message.js';
+import { QUIET_HOURS_CODE } from './quietHours.js';
 import type { MessageStatus } from './messageStatus.js';
 import { costMicros, pricePerSegment, type PriceTable } from './pricing.js';
 import { templateKey } from './template.js';
@@ -30,6 +32,8 @@ export const COUNTERS = [
   'uncertain',
   'held',
   'geoRefused',
+  'quietHours',
+  'frequencyCapped',
   'segmentsSent',
   'segmentsDelivered',
   'costMicros',
@@ -184,6 +188,12 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
     case 'canceled':
     case 'held':
       tally[d.status] = 1;
+      if (d.code === FREQUENCY_CAP_CODE) tally.frequencyCapped = 1;
+      if (d.code === QUIET_HOURS_CODE) tally.quietHours = 1;
+      break;
+    case 'scheduled':
+      // Scheduled at submit by the recipient's quiet hours (a time asked for is not counted).
+      if (d.code === QUIET_HOURS_CODE) tally.quietHours = 1;
       break;
     default:
       break;

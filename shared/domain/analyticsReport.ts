@@ -55,6 +55,10 @@ export interface Figures {
   held: number;
   /** Recipients refused at submit by the geo permissions. */
   geoRefused: number;
+  /** Messages scheduled at submit for later by their recipient's quiet hours (or expired by them). */
+  quietHours: number;
+  /** Messages suppressed by a frequency cap of their recipient and category. */
+  frequencyCapped: number;
   segmentsSent: number;
   segmentsDelivered: number;
   /** segments × price, in PRICE_CURRENCY. */
@@ -108,6 +112,8 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
     uncertain: n('uncertain'),
     held: n('held'),
     geoRefused: n('geoRefused'),
+    quietHours: n('quietHours'),
+    frequencyCapped: n('frequencyCapped'),
     segmentsSent: n('segmentsSent'),
     segmentsDelivered: n('segmentsDelivered'),
     estimatedCost: n('costMicros') / 1_000_000,

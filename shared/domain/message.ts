@@ -1,5 +1,6 @@
 // The message record: one per recipient, from submit to its final status, with its history —
 // the one way a record is made, and the one way its status moves.
+import type { MessageCategory } from './category.js';
 import type { CodeSource } from './deliveryStatusDetails.js';
 import { analyzeMessage, type MessageAnalysis } from './encoding.js';
 import { canTransition, type MessageStatus } from './messageStatus.js';
@@ -60,6 +61,8 @@ export interface MessageRecord {
   reference?: string;
   /** The template the text was rendered from, and which version of it. */
   template?: TemplateRef;
+  /** Its category (send rules, docs/sending.md); absent on records older than categories: transactional. */
+  category?: MessageCategory;
   deliveryReport: boolean;
   status: MessageStatus;
   history: StatusChange[];
@@ -90,6 +93,8 @@ export interface MessageRecord {
   traceparent?: string;
   /** When the text (and metadata) were erased at the person's request (DELETE /api/subjects/{phone}). */
   erasedAt?: string;
+  /** When the text was erased because its retention ended (SMS_RETENTION_TEXT_DAYS); the rest is kept. */
+  textErasedAt?: string;
   /** When the app reported the message used (an OTP entered: POST /api/messages/{id}/conversion). */
   convertedAt?: string;
   /** Optimistic concurrency token of the stored entity. */
@@ -143,13 +148,16 @@ export interface NewMessage {
   metadata?: Record<string, string>;
   reference?: string;
   template?: TemplateRef;
+  category?: MessageCategory;
   deliveryReport: boolean;
   scheduledAt?: string;
   expiresAt?: string;
-  /** Where it starts: waiting to be sent, waiting for its time, or not to be sent at all. */
-  status: 'queued' | 'scheduled' | 'suppressed';
-  /** Why it starts there, when that needs saying (an opt-out, a job enqueued directly, a reply). */
+  /** Where it starts: waiting to be sent, waiting for its time, or not to be sent at all (or not in time). */
+  status: 'queued' | 'scheduled' | 'suppressed' | 'expired';
+  /** Why it starts there, when that needs saying (an opt-out, a job enqueued directly, a reply, quiet hours). */
   reason?: string;
+  /** The reason's code: "quietHours", "frequencyCap". */
+  code?: string;
 }
 
 /** A new record, its history starting with its first status at `at`. */
@@ -168,9 +176,17 @@ export function newMessageRecord(message: NewMessage, at: Date): MessageRecord {
     ...(message.metadata ? { metadata: message.metadata } : {}),
     ...(message.reference ? { reference: message.reference } : {}),
     ...(message.template ? { template: message.template } : {}),
+    ...(message.category ? { category: message.category } : {}),
     deliveryReport: message.deliveryReport,
     status: message.status,
-    history: [{ status: message.status, at: when, ...(message.reason ? { reason: message.reason } : {}) }],
+    history: [
+      {
+        status: message.status,
+        at: when,
+        ...(message.reason ? { reason: message.reason } : {}),
+        ...(message.code ? { code: message.code } : {}),
+      },
+    ],
     createdAt: when,
     updatedAt: when,
     ...(message.scheduledAt ? { scheduledAt: message.scheduledAt } : {}),

@@ -3,6 +3,7 @@
 // any message is recorded or queued (when the batch needs more than one send job), it is the
 // point from which the batch is complete or nothing: whoever finds it — the request itself, a
 // retry with its Idempotency-Key, or the recovery timer — finishes it the same way.
+import type { MessageCategory } from './category.js';
 import type { TemplateCategory, TemplateRef } from './template.js';
 
 /** A recipient of a submission. Its own text, times, reference and metadata, when it has them, win over the submission's. */
@@ -17,6 +18,12 @@ export interface SubmissionRecipient {
   metadata?: Record<string, string>;
   scheduledAt?: string;
   expiresAt?: string;
+  /** Why its scheduledAt was moved: quiet hours in the recipient's time (the reason in its history). */
+  quietHours?: string;
+  /** Quiet hours would have held it past its validity: it is recorded `expired`, never sent. */
+  expired?: boolean;
+  /** Over a frequency cap (the reason): it is recorded `suppressed`, never sent. */
+  capped?: string;
 }
 
 export interface Submission {
@@ -35,6 +42,8 @@ export interface Submission {
   metadata?: Record<string, string>;
   /** The template the texts were rendered from. */
   template?: TemplateRef & { category?: TemplateCategory };
+  /** The messages' category; absent: transactional. */
+  category?: MessageCategory;
   deliveryReport: boolean;
   scheduledAt?: string;
   expiresAt?: string;

@@ -2,6 +2,7 @@
 // one way a template is rendered for a recipient — every placeholder filled, no variable left over,
 // each value limited in length and stripped of control characters. The rendered text is what the
 // message record keeps and what is sent; the template's name and version travel with it.
+import { MESSAGE_CATEGORIES, type MessageCategory } from './category.js';
 
 /** Names: what the URL and analytics carry. */
 export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -16,8 +17,9 @@ export const MAX_VARIABLES = 20;
 /** Longest a variable's value may be once its control characters are gone. */
 export const MAX_VARIABLE_VALUE = 256;
 
-export const TEMPLATE_CATEGORIES = ['transactional', 'marketing'] as const;
-export type TemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
+/** A template's category is its messages' (domain/category.ts), unless the request names one. */
+export const TEMPLATE_CATEGORIES = MESSAGE_CATEGORIES;
+export type TemplateCategory = MessageCategory;
 
 /** What a PUT says a template is. */
 export interface TemplateContent {

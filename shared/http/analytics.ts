@@ -148,6 +148,12 @@ export const analyticsFigures = z.object({
   held: count(
     'Messages held by a fraud hold as suspected SMS pumping (status "held"; each time one was held). See GET /api/holds.',
   ),
+  quietHours: count(
+    "Messages scheduled at submit for later because it was quiet hours in their recipient's time zone (SMS_QUIET_HOURS), or expired by them; see docs/sending.md.",
+  ),
+  frequencyCapped: count(
+    'Messages suppressed because their recipient had the most messages of their category that SMS_FREQUENCY_CAPS allows (status reason "frequencyCap").',
+  ),
   geoRefused: count(
     'Recipients refused at submit by the geo permissions (SMS_ALLOWED_COUNTRIES); counted without a sender ("*").',
   ),

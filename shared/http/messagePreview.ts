@@ -1,6 +1,7 @@
 // POST /api/messages/preview's answer (what a submit would do, and cost) and the parts of it the
 // submit's answer shares: the rejected entries and the template used.
 import { z } from 'zod';
+import { MESSAGE_CATEGORIES } from '../domain/category.js';
 import { TEMPLATE_CATEGORIES } from '../domain/template.js';
 import type { Preview } from '../pipeline/previewMessages.js';
 import type { SubmitPlan } from '../pipeline/submitMessages.js';
@@ -29,7 +30,10 @@ export const previewRecipient = z.object({
   optedOut: z
     .boolean()
     .describe('The recipient opted out of that sender (or of every sender): it would be recorded as "suppressed", not sent.'),
-  status: z.enum(['queued', 'scheduled', 'suppressed']).describe('The status the message would start in.'),
+  status: z
+    .enum(['queued', 'scheduled', 'suppressed', 'expired'])
+    .describe('The status the message would start in ("expired": quiet hours would hold it past its validity).'),
+  reason: z.string().optional().describe("Why it would start scheduled or expired: the recipient's quiet hours."),
   reference: z.string().optional(),
   text: z.string().optional().describe("This message's text as it would be sent (messages and template requests)."),
   textChanged: z.boolean().optional(),
@@ -44,6 +48,9 @@ export const previewResponse = z.object({
   encoding: z.enum(['GSM-7', 'UCS-2']).optional(),
   segments: z.number().int().optional().describe('Segments per message (one-text requests).'),
   template: templateUsed.extend({ category: z.enum(TEMPLATE_CATEGORIES) }).optional(),
+  category: z
+    .enum(MESSAGE_CATEGORIES)
+    .describe("The messages' category: the request's, the template's, the tag's, or transactional."),
   recipients: z
     .array(previewRecipient)
     .describe(
@@ -87,14 +94,21 @@ export function previewView(preview: Preview): PreviewResponse {
     to: r.to,
     from: r.from.number,
     optedOut: r.optedOut,
-    status: r.optedOut ? ('suppressed' as const) : r.scheduledAt ? ('scheduled' as const) : ('queued' as const),
+    status: r.optedOut
+      ? ('suppressed' as const)
+      : r.expired
+        ? ('expired' as const)
+        : r.scheduledAt
+          ? ('scheduled' as const)
+          : ('queued' as const),
+    ...(r.quietHours && !r.optedOut ? { reason: r.quietHours } : {}),
     ...(r.reference ? { reference: r.reference } : {}),
     ...(one ? {} : { text: r.text, textChanged: r.textChanged, encoding: r.encoding, segments: r.segments }),
     ...(r.scheduledAt && r.scheduledAt.getTime() !== plan.scheduledAt?.getTime()
       ? { scheduledAt: r.scheduledAt.toISOString() }
       : {}),
   }));
-  const sendable = recipients.filter((r) => !r.optedOut).length;
+  const sendable = recipients.filter((r) => r.status !== 'suppressed' && r.status !== 'expired').length;
   return {
     ...(one
       ? {
@@ -105,6 +119,7 @@ export function previewView(preview: Preview): PreviewResponse {
         }
       : {}),
     ...(plan.template ? { template: { ...templateOf(plan).template!, category: plan.template.category } } : {}),
+    category: plan.category,
     recipients,
     rejected: plan.rejected,
     ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),

@@ -4,6 +4,7 @@
 // form, so every error names a field of the form the app meant. The union of the three is what the
 // OpenAPI document shows.
 import { z } from 'zod';
+import { MESSAGE_CATEGORIES } from '../domain/category.js';
 import { MAX_SCHEDULE_AHEAD_MS, REFERENCE_PATTERN } from '../domain/message.js';
 import { LOCALE_PATTERN, MAX_VARIABLES, TEMPLATE_NAME_PATTERN } from '../domain/template.js';
 import { metadataSchema, tagSchema } from './common.js';
@@ -60,6 +61,12 @@ const options = {
     .optional()
     .describe(
       'Replace every http(s) URL of the texts with a short link of its own per message (https://<LINK_DOMAIN>/<code>), to count clicks. Without it, the LINK_TRACKING setting decides (by template, tag, default).',
+    ),
+  category: z
+    .enum(MESSAGE_CATEGORIES)
+    .optional()
+    .describe(
+      "The messages' category, which decides their send rules (quiet hours, frequency caps; docs/sending.md): transactional, marketing or otp. Without it: the template's, else the tag's (SMS_CATEGORY_BY_TAG), else transactional.",
     ),
 };
 

@@ -3,6 +3,7 @@
 // requests and are the source of the OpenAPI document), the views of use-case results, and the
 // routes as the OpenAPI document describes them. The preview's answer is messagePreview.ts.
 import { z } from 'zod';
+import { DEFAULT_CATEGORY, MESSAGE_CATEGORIES } from '../domain/category.js';
 import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
 import { traceIdOf } from '../domain/traceContext.js';
@@ -30,10 +31,12 @@ export const acceptedMessage = z.object({
   messageId: z.string(),
   to: z.string(),
   from: z.string(),
-  status: z.enum(['queued', 'scheduled', 'suppressed']),
+  status: z.enum(['queued', 'scheduled', 'suppressed', 'expired']),
   segments: z.number().int(),
   encoding: z.enum(['GSM-7', 'UCS-2']),
   reference: z.string().optional(),
+  scheduledAt: z.string().optional().describe('When it goes, when not at once (its own time, or moved out of quiet hours).'),
+  reason: z.string().optional().describe("Why it starts as it does: an opt-out, the recipient's quiet hours, a frequency cap."),
 });
 
 export const submitMessagesResponse = z.object({
@@ -83,6 +86,7 @@ export const messageView = z.object({
   metadata: z.record(z.string(), z.string()).optional(),
   reference: z.string().optional(),
   template: templateUsed.optional(),
+  category: z.enum(MESSAGE_CATEGORIES).describe('Its category (send rules): transactional, marketing or otp.'),
   createdAt: z.string(),
   updatedAt: z.string(),
   scheduledAt: z.string().optional(),
@@ -127,6 +131,7 @@ export function toMessageView(record: MessageRecord): MessageView {
     ...(record.metadata ? { metadata: record.metadata } : {}),
     ...(record.reference ? { reference: record.reference } : {}),
     ...(record.template ? { template: record.template } : {}),
+    category: record.category ?? DEFAULT_CATEGORY,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.scheduledAt ? { scheduledAt: record.scheduledAt } : {}),
@@ -158,10 +163,13 @@ export function submitResponse(accepted: {
       to: r.to,
       from: r.from,
       // The status it was accepted in, whatever happened since (a resumed batch answers from its records).
-      status: (r.history[0]?.status ?? r.status) as 'queued' | 'scheduled' | 'suppressed',
+      status: (r.history[0]?.status ?? r.status) as 'queued' | 'scheduled' | 'suppressed' | 'expired',
       segments: r.segments,
       encoding: r.encoding,
       ...(r.reference ? { reference: r.reference } : {}),
+      // A send rule decided its start (quiet hours, a frequency cap): when it goes, and why.
+      ...(r.history[0]?.code && r.scheduledAt ? { scheduledAt: r.scheduledAt } : {}),
+      ...(r.history[0]?.code && r.history[0].reason ? { reason: r.history[0].reason } : {}),
     })),
     rejected: plan.rejected,
     ...(plan.segments !== undefined ? { segments: plan.segments, encoding: plan.encoding! } : {}),

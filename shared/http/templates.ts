@@ -42,7 +42,7 @@ export const templatePutBody = z
     category: z
       .enum(TEMPLATE_CATEGORIES)
       .describe(
-        '"transactional" (codes, reminders, receipts: expected by the recipient) or "marketing" (promotions). Shown with the template and in previews.',
+        '"transactional" (reminders, receipts: expected by the recipient), "marketing" (promotions) or "otp" (one-time codes): the category of its messages unless a request names one, which decides their send rules (quiet hours, frequency caps; docs/sending.md).',
       ),
   })
   .superRefine((body, ctx) => {

@@ -29,7 +29,7 @@ export type PreviewResult = { kind: 'preview'; preview: Preview } | { kind: 'inv
 export async function previewMessages(deps: PreviewDeps, request: SubmitRequest): Promise<PreviewResult> {
   const planned = await planSubmit(deps, request);
   if (planned.kind !== 'plan') return planned;
-  const sendable = planned.plan.recipients.filter((r) => !r.optedOut);
+  const sendable = planned.plan.recipients.filter((r) => !r.optedOut && !r.expired);
   const micros = sendable.reduce(
     (sum, r) => sum + costMicros(r.segments, pricePerSegment(deps.prices, r.from.type, countryOf(r.to))),
     0,

@@ -32,6 +32,7 @@ import {
 } from './guard/submitGuard.js';
 import { planOf, recordsOf, sendJobs, submissionOf } from './submit/batch.js';
 import { storeLinks } from './submit/links.js';
+import { applyFrequencyCaps, type FrequencyCapDeps } from './submit/frequencyCaps.js';
 import type { SubmitRequest } from './submit/forms.js';
 import { deferPlan, planSubmit, type PlanDeps, type SubmitPlan } from './submit/plan.js';
 
@@ -40,7 +41,7 @@ export type { PlanDeps, PlanResult, PlannedMessage, RejectedMessage, SubmitPlan 
 export { planSubmit } from './submit/plan.js';
 export { recordsOf, sendJobs } from './submit/batch.js';
 
-export interface SubmitDeps extends PlanDeps, SubmitGuardDeps {
+export interface SubmitDeps extends PlanDeps, SubmitGuardDeps, FrequencyCapDeps {
   messages: MessageStore;
   queue: OutboundQueue;
   submissions: SubmissionStore;
@@ -69,20 +70,32 @@ export async function submitMessages(
   const planned = await planSubmit(deps, request, operation.batchId);
   if (planned.kind === 'refused') return refuseDestinations(deps, planned, request.tag);
   if (planned.kind === 'invalid') return planned;
-  const guarded = await guardSubmit(deps, planned.plan, request.tag, Boolean(operation.resumed));
-  if (guarded.kind !== 'go') return guarded;
+  const capped = await applyFrequencyCaps(deps, planned.plan);
+  const guarded = await guardSubmit(deps, capped.plan, request.tag, Boolean(operation.resumed));
+  if (guarded.kind !== 'go') {
+    await undoQuietly(deps, capped.release);
+    return guarded;
+  }
+  // A batch certainly not accepted takes back its budget charge and its frequency-cap counts.
+  const refund =
+    guarded.refund || capped.release
+      ? async () => {
+          await guarded.refund?.();
+          await undoQuietly(deps, capped.release);
+        }
+      : undefined;
   const deferred = guarded.deferredUntil ? { deferredUntil: guarded.deferredUntil } : {};
-  const plan = guarded.deferredUntil ? deferPlan(planned.plan, guarded.deferredUntil) : planned.plan;
+  const plan = guarded.deferredUntil ? deferPlan(capped.plan, guarded.deferredUntil) : capped.plan;
   // Tracked links are stored before the point of no return: a sent short link always leads somewhere.
   await storeLinks(deps, plan.recipients).catch(async (error: unknown) => {
-    if (!operation.resumed) await guarded.refund?.();
+    if (!operation.resumed) await refund?.();
     throw error;
   });
   const submission = submissionOf(plan, request, deps.clock.now());
 
   if (!operation.resumed && sendJobs(submission, deps.senders).length <= 1) {
     // One job: enqueueing it is the point of no return.
-    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)), guarded.refund);
+    await beforeNoReturn(submission.batchId, () => deps.queue.enqueue(sendJobs(submission, deps.senders)), refund);
     const records = recordsOf(submission);
     await finishQuietly(deps, submission.batchId, () => recordAndAnnounce(deps, records));
     await publishQuietly(deps, guarded.announce);
@@ -93,7 +106,7 @@ export async function submitMessages(
   const stored = await beforeNoReturn(
     submission.batchId,
     () => deps.submissions.create(submission),
-    operation.resumed ? undefined : guarded.refund,
+    operation.resumed ? undefined : refund,
   );
   await finishQuietly(deps, stored.batchId, () => completeSubmission(deps, stored, { recovering: Boolean(operation.resumed) }));
   await publishQuietly(deps, guarded.announce);
@@ -153,6 +166,15 @@ async function beforeNoReturn<T>(batchId: string, write: () => Promise<T>, undo?
     if (error instanceof DependencyUnavailableError && error.uncertain) throw new SubmitInterruptedError(batchId, error);
     await undo?.();
     throw error;
+  }
+}
+
+/** Takes back the counts of a batch not accepted; a failure leaves them counted (never under a cap). */
+async function undoQuietly(deps: Pick<SubmitDeps, 'log'>, undo: (() => Promise<void>) | undefined): Promise<void> {
+  try {
+    await undo?.();
+  } catch (error) {
+    deps.log.warn('frequency-cap counts of a refused batch not taken back; they stay counted', { error: String(error) });
   }
 }
 

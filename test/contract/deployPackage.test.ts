@@ -138,10 +138,12 @@ describe('the deployment package, as azd builds and Flex Consumption loads it', 
       `deployment package: ${files.length} files, ${(bytes / MiB).toFixed(2)} MiB unpacked, ${(zipBytes / MiB).toFixed(2)} MiB zipped`,
     );
     expect(bytes).toBeLessThan(60 * MiB);
-    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'index.js', 'dashboard/dashboard.js']));
+    expect(files).toEqual(
+      expect.arrayContaining(['host.json', 'package.json', 'index.js', 'dashboard/dashboard.js', 'data/timezones.bson']),
+    );
     for (const f of files)
-      expect(f, 'only the bundle, host.json, package.json and the dashboard').toMatch(
-        /^([\w-]+\.js|host\.json|package\.json|dashboard\/dashboard\.js)$/,
+      expect(f, "only the bundle, host.json, package.json, the dashboard and libphonenumber's time-zone map").toMatch(
+        /^([\w-]+\.js|host\.json|package\.json|dashboard\/dashboard\.js|data\/timezones\.bson)$/,
       );
     const pkg = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg).toMatchObject({ type: 'module', main: 'index.js' });

@@ -49,6 +49,13 @@ export const optionalEnv: Record<string, string> = {
   LINK_EXPIRY_DAYS: '30',
   LINK_TRACKING: '{"default":false,"tags":{"promo":true}}',
   LINK_UTM: '{"utm_source":"sms","utm_campaign":"{tag}"}',
+  SMS_CATEGORY_BY_TAG: 'promo=marketing,login=otp',
+  SMS_QUIET_HOURS: 'marketing:US=08:00-21:00;marketing:FR=08:00-20:00/Mon-Sat;otp:*=07:00-23:00',
+  SMS_QUIET_HOLIDAYS: 'FR:2026-12-25,FR:2027-01-01',
+  SMS_FREQUENCY_CAPS: 'marketing:3/day,10/week',
+  SMS_RETENTION_TEXT_DAYS: '60',
+  SMS_RETENTION_RECORD_DAYS: '365',
+  SMS_RETENTION_CONVERSATION_DAYS: '30',
 };
 
 export interface Evaluated {

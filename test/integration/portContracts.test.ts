@@ -6,6 +6,7 @@ import { createTableAdapters, type TableAdapters } from '../../shared/adapters/t
 import { consentLogContract, optOutStoreContract } from '../contract/ports/consentStores.js';
 import { budgetLedgerContract, fraudWatchStoreContract, sendingControlStoreContract } from '../contract/ports/guardStores.js';
 import { messageStoreContract } from '../contract/ports/messageStore.js';
+import { frequencyCapLedgerContract } from '../contract/ports/sendRuleStores.js';
 import { templateStoreContract } from '../contract/ports/templateStore.js';
 import { linkStoreContract } from '../contract/ports/linkStore.js';
 import { TableLinkStore } from '../../shared/adapters/tables/linkStore.js';
@@ -39,6 +40,7 @@ idempotencyStoreContract('Table Storage', async () => tables.idempotency);
 templateStoreContract('Table Storage', async () => tables.templates);
 sendingControlStoreContract('Table Storage', async () => tables.sendingControls);
 budgetLedgerContract('Table Storage', async () => tables.budgets);
+frequencyCapLedgerContract('Table Storage', async () => tables.frequencyCaps);
 fraudWatchStoreContract('Table Storage', async () => tables.fraudWatch);
 // A new adapter each time: instances of the app that share the account, and race for the code key.
 linkStoreContract('Table Storage', async () => new TableLinkStore(tables.clientFor));

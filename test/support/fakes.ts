@@ -3,6 +3,12 @@
 // the same depsOf() the function app uses and cannot forget one. The fakes keep the semantics that
 // matter (etag conflicts, idempotent inserts, batch partitions); the port contract suites in
 // test/contract/ports run the same checks against them and against the real adapters.
+import { phoneTimeZones } from '../../shared/adapters/phoneData/timeZoneLookup.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../shared/domain/quietHours.js';
+import { DEFAULT_RETENTION } from '../../shared/domain/retention.js';
+import type { SendRules } from '../../shared/domain/sendRules.js';
+import type { FrequencyCapLedger, TimeZoneLookup } from '../../shared/ports/sendRules.js';
+import { FakeFrequencyCapLedger, FakeRetentionStore } from './sendRuleFakes.js';
 import type { Config } from '../../shared/config.js';
 import type { Services } from '../../shared/composition.js';
 import type { AnalyticsFact } from '../../shared/domain/analytics.js';
@@ -559,6 +565,21 @@ export class FakePublisher implements EventPublisher {
   }
 }
 
+/** The send rules of the default settings (SMS_QUIET_HOURS' defaults, no categories by tag). */
+export function defaultSendRules(): SendRules {
+  const quiet = parseQuietHours(DEFAULT_QUIET_HOURS);
+  if (!quiet.ok) throw new Error(quiet.message);
+  return { categoriesByTag: new Map(), quietHours: { rules: quiet.rules, holidays: new Map() }, caps: new Map() };
+}
+
+/** The send rules' deps of a submit: the default rules unless given, the real time-zone lookup, a fake caps ledger. */
+export function sendRuleDeps(
+  sendRules: SendRules = defaultSendRules(),
+  frequencyCaps: FrequencyCapLedger = new FakeFrequencyCapLedger(),
+) {
+  return { sendRules, timeZones: phoneTimeZones(), frequencyCaps };
+}
+
 /** The settings a unit test runs with unless it says otherwise. */
 export function fakeConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -587,6 +608,8 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       pumping: DEFAULT_PUMPING_POLICY,
     },
     links: TEST_LINK_POLICY,
+    sendRules: defaultSendRules(),
+    retention: DEFAULT_RETENTION,
     ...overrides,
   };
 }
@@ -613,6 +636,7 @@ export interface FakeServices extends Services {
   budgets: FakeBudgetLedger;
   fraudWatch: FakeFraudWatch;
   links: FakeLinkStore;
+  sendRuleStores: { timeZones: TimeZoneLookup; frequencyCaps: FakeFrequencyCapLedger; retention: FakeRetentionStore };
 }
 
 /**
@@ -632,13 +656,15 @@ export function fakeServices(
   const queue = new FakeQueue(() => clock.now().getTime());
   const deadLetters = new FakeDeadLetters();
   const transportDeadLetters = new FakeTransportDeadLetters();
+  const messages = new FakeMessageStore();
+  const conversations = new FakeConversations();
   return {
     config,
     clock,
-    messages: new FakeMessageStore(),
+    messages,
     optOuts: new FakeOptOuts(),
     consentLog: new FakeConsentLog(),
-    conversations: new FakeConversations(),
+    conversations,
     deadLetters,
     transportDeadLetters,
     rateLimiter: new FakeRateLimiter(clock),
@@ -655,6 +681,12 @@ export function fakeServices(
     destinations,
     sendingControls: new FakeSendingControls(() => clock.now().getTime()),
     budgets: new FakeBudgetLedger(),
+    // The real time-zone lookup: libphonenumber's map is data read once, no service to stand in for.
+    sendRuleStores: {
+      timeZones: phoneTimeZones(),
+      frequencyCaps: new FakeFrequencyCapLedger(),
+      retention: new FakeRetentionStore(messages, conversations),
+    },
     fraudWatch: new FakeFraudWatch(),
     links: new FakeLinkStore(),
     async ensureStorage() {},

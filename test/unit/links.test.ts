@@ -32,8 +32,9 @@ import { analyticsBody, analyticsCsv } from '../../shared/http/analytics.js';
 import { eraseSubject } from '../../shared/pipeline/eraseSubject.js';
 import { followLink, type FollowLinkResult } from '../../shared/pipeline/followLink.js';
 import { DependencyUnavailableError } from '../../shared/ports/errors.js';
-import { fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
+import { defaultSendRules, fakeServices, shortCode, silentLogger, type FakeServices } from '../support/fakes.js';
 import { TEST_LINK_POLICY } from '../support/linkFakes.js';
+import { parseFrequencyCaps } from '../../shared/domain/frequencyCap.js';
 
 let s: FakeServices;
 let deps: ReturnType<typeof depsOf>;
@@ -245,6 +246,21 @@ describe('a tracked submit', () => {
     const codes = result.plan.recipients.map((r) => codesIn(r.text, BASE));
     expect(s.links.links.has(codes[0]![0]!)).toBe(true);
     expect(s.links.links.has(codes[1]![0]!)).toBe(false);
+  });
+
+  it('messages a frequency cap stops get no stored links (they are never sent)', async () => {
+    const caps = parseFrequencyCaps('marketing:1/day');
+    if (!caps.ok) throw new Error('caps');
+    s = fakeServices({
+      config: { senders: [shortCode], links: TEST_LINK_POLICY, sendRules: { ...defaultSendRules(), caps: caps.caps } },
+    });
+    deps = depsOf(s);
+    const to = people(1);
+    const first = await submit({ to, message: TWO_URLS, trackLinks: true, category: 'marketing' });
+    const second = await submit({ to, message: TWO_URLS, trackLinks: true, category: 'marketing' });
+    expect(second.records[0]!.status).toBe('suppressed');
+    expect(s.links.links.has(codesIn(first.plan.recipients[0]!.text, BASE)[0]!)).toBe(true);
+    expect(codesIn(second.plan.recipients[0]!.text, BASE).filter((c) => s.links.links.has(c))).toEqual([]);
   });
 
   it('a stored code only ever leads to a URL of the message that holds it (property)', async () => {

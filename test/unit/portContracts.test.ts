@@ -23,6 +23,8 @@ import {
   FakeTracker,
 } from '../support/fakes.js';
 import { FakeBudgetLedger, FakeFraudWatch, FakeSendingControls } from '../support/guardFakes.js';
+import { FakeFrequencyCapLedger } from '../support/sendRuleFakes.js';
+import { frequencyCapLedgerContract } from '../contract/ports/sendRuleStores.js';
 import { MemoryIdempotencyStore } from '../support/memoryIdempotencyStore.js';
 
 messageStoreContract('fake', async () => new FakeMessageStore());
@@ -35,6 +37,7 @@ idempotencyStoreContract('fake', async () => new MemoryIdempotencyStore());
 templateStoreContract('fake', async () => new FakeTemplates());
 sendingControlStoreContract('fake', async () => new FakeSendingControls());
 budgetLedgerContract('fake', async () => new FakeBudgetLedger());
+frequencyCapLedgerContract('fake', async () => new FakeFrequencyCapLedger());
 fraudWatchStoreContract('fake', async () => new FakeFraudWatch());
 const codeKey = new Uint8Array(32).fill(3); // the one key of a deployment, as every instance reads it
 linkStoreContract('fake', async () => new FakeLinkStore(codeKey));

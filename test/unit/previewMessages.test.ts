@@ -3,7 +3,16 @@ import { mergePrices } from '../../shared/domain/pricing.js';
 import { previewResponse, previewView } from '../../shared/http/messagePreview.js';
 import { submitMessagesBody, type SubmitMessagesBody } from '../../shared/http/messages.js';
 import { previewMessages as plan, type PreviewDeps } from '../../shared/pipeline/previewMessages.js';
-import { FakeClock, FakeMessageStore, FakeOptOuts, FakeQueue, FakeTemplates, shortCode, tollFree } from '../support/fakes.js';
+import {
+  FakeClock,
+  FakeMessageStore,
+  FakeOptOuts,
+  FakeQueue,
+  FakeTemplates,
+  sendRuleDeps,
+  shortCode,
+  tollFree,
+} from '../support/fakes.js';
 import { FakeLinkStore, TEST_LINK_POLICY } from '../support/linkFakes.js';
 
 function setup() {
@@ -19,6 +28,7 @@ function setup() {
     prices: mergePrices(),
     links: new FakeLinkStore(),
     linkPolicy: TEST_LINK_POLICY,
+    ...sendRuleDeps(),
   };
   return { deps, optOuts, templates };
 }

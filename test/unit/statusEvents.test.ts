@@ -37,6 +37,7 @@ import {
   silentLogger,
   FakeSendingControls,
   openGuard,
+  sendRuleDeps,
 } from '../support/fakes.js';
 
 const SOURCE = '/sms-pipeline/test';
@@ -126,6 +127,7 @@ async function submit(to: string[], extra: Record<string, unknown> = {}) {
   const result = await submitMessages(
     {
       ...openGuard(),
+      ...sendRuleDeps(),
       messages,
       optOuts,
       queue,

@@ -14,6 +14,7 @@ import {
   shortCode,
   silentLogger,
   tollFree,
+  sendRuleDeps,
 } from '../support/fakes.js';
 
 let clock: FakeClock;
@@ -29,6 +30,7 @@ beforeEach(() => {
   optOuts = new FakeOptOuts();
   deps = {
     ...openGuard(),
+    ...sendRuleDeps(),
     messages,
     queue,
     optOuts,

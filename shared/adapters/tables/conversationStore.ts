@@ -16,6 +16,7 @@ import { InvalidContinuationTokenError } from '../../ports/errors.js';
 import { type Page } from '../../ports/paging.js';
 import { decodeContinuation, encodeContinuation, escapeKey, odataString, unescapeKey } from './keys.js';
 import { storageCall } from '../outage.js';
+import { RetentionIndex } from './retentionStore.js';
 import type { ClientFor } from './tableClients.js';
 
 type Row = Omit<ThreadEntry, 'ourNumber' | 'inReplyTo' | 'keyword'> & { inReplyTo?: string; keyword?: string };
@@ -62,7 +63,11 @@ function fromEntity(e: TableEntityResult<Row>): ThreadEntry {
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
 export class TableConversationStore implements ConversationStore {
-  constructor(private readonly client: ClientFor) {}
+  private readonly retention: RetentionIndex;
+
+  constructor(private readonly client: ClientFor) {
+    this.retention = new RetentionIndex(client);
+  }
 
   async recordOutbound(entries: readonly ThreadEntry[]): Promise<void> {
     if (entries.length === 0) return;
@@ -79,14 +84,25 @@ export class TableConversationStore implements ConversationStore {
       const all = [...group.values()];
       for (let i = 0; i < all.length; i += 100) chunks.push(all.slice(i, i + 100));
     }
-    await storageCall('record conversation entries', () =>
-      Promise.all(chunks.map((chunk) => client.submitTransaction(chunk.map((e): TransactionAction => ['upsert', e, 'Replace'])))),
-    );
+    await Promise.all([
+      this.retention.conversations(
+        chunks.flat().map((e) => ({ partitionKey: e.partitionKey, rowKey: e.rowKey, at: String(e.at) })),
+      ),
+      storageCall('record conversation entries', () =>
+        Promise.all(
+          chunks.map((chunk) => client.submitTransaction(chunk.map((e): TransactionAction => ['upsert', e, 'Replace']))),
+        ),
+      ),
+    ]);
   }
 
   async saveInbound(entry: ThreadEntry): Promise<void> {
     const client = await this.client('conversations');
-    await storageCall('record an inbound text', () => client.upsertEntity(toEntity(entry), 'Replace'));
+    const entity = toEntity(entry);
+    await Promise.all([
+      this.retention.conversations([{ partitionKey: entity.partitionKey, rowKey: entity.rowKey, at: entry.at }]),
+      storageCall('record an inbound text', () => client.upsertEntity(entity, 'Replace')),
+    ]);
   }
 
   async getInbound(

@@ -15,6 +15,7 @@ import { forEachLimited } from '../../lib/concurrency.js';
 import { groupBy } from '../../lib/collections.js';
 import { escapeKey, odataString } from './keys.js';
 import { ReferenceIndex } from './referenceIndex.js';
+import { RetentionIndex } from './retentionStore.js';
 import { storageCall } from '../outage.js';
 import type { ClientFor } from './tableClients.js';
 
@@ -52,10 +53,12 @@ function statusOf(error: unknown): number | undefined {
 }
 
 export class TableMessageStore implements MessageStore {
-  private readonly references: ReferenceIndex;
+  readonly references: ReferenceIndex;
+  private readonly retention: RetentionIndex;
 
   constructor(private readonly client: ClientFor) {
     this.references = new ReferenceIndex(() => this.client('messageReferences'));
+    this.retention = new RetentionIndex(client);
   }
 
   private messages() {
@@ -63,8 +66,8 @@ export class TableMessageStore implements MessageStore {
   }
 
   async insertBatch(records: MessageRecord[]): Promise<void> {
-    // The index before the records: a stored record is always findable by its reference.
-    await this.references.add(records);
+    // The indexes before the records: a stored record is always findable by its reference, and by retention.
+    await Promise.all([this.references.add(records), this.retention.messages(records)]);
     const client = await this.messages();
     const chunks: MessageRecord[][] = [];
     for (const group of groupBy(records, (r) => r.batchId).values())

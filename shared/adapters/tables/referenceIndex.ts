@@ -53,6 +53,21 @@ export class ReferenceIndex {
     });
   }
 
+  /** Removes the entries of messages deleted (retention); entries already gone are skipped. */
+  async remove(entries: ReadonlyArray<{ reference: string; messageId: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const client = await this.client();
+    await forEachLimited(entries, 8, (e) =>
+      storageCall('remove message references', async () => {
+        try {
+          await client.deleteEntity(shardOf(e.reference), prefixOf(e.reference) + e.messageId);
+        } catch (error) {
+          if ((error as { statusCode?: number })?.statusCode !== 404) throw error;
+        }
+      }),
+    );
+  }
+
   /** Message ids of a reference in key (message id) order, a page at a time, with a token of our own. */
   async find(
     reference: string,

@@ -9,6 +9,8 @@ import { TableConversationStore } from './conversationStore.js';
 import { TableDeadLetterStore } from './deadLetterStore.js';
 import { TableDeliveryTracker } from './deliveryTracker.js';
 import { TableFraudWatchStore } from './fraudWatchStore.js';
+import { TableFrequencyCapLedger } from './frequencyCapLedger.js';
+import { TableRetentionStore } from './retentionStore.js';
 import { TableIdempotencyStore } from './idempotencyStore.js';
 import { TableLinkStore } from './linkStore.js';
 import { TableMessageStore } from './messageStore.js';
@@ -35,6 +37,8 @@ export interface TableAdapters {
   budgets: TableBudgetLedger;
   fraudWatch: TableFraudWatchStore;
   links: TableLinkStore;
+  frequencyCaps: TableFrequencyCapLedger;
+  retention: TableRetentionStore;
   clientFor: ClientFor;
   /** Creates the tables when missing (infra creates them in Azure). */
   ensureTables(): Promise<void>;
@@ -42,8 +46,9 @@ export interface TableAdapters {
 
 export function createTableAdapters(storage: Config['storage'], options: TableClientOptions = {}): TableAdapters {
   const clientFor = createTableClientFactory(storage, options);
+  const messages = new TableMessageStore(clientFor);
   return {
-    messages: new TableMessageStore(clientFor),
+    messages,
     optOuts: new TableOptOutStore(clientFor),
     deadLetters: new TableDeadLetterStore(clientFor),
     rateLimiter: new TableRateLimiter(clientFor),
@@ -58,6 +63,8 @@ export function createTableAdapters(storage: Config['storage'], options: TableCl
     budgets: new TableBudgetLedger(clientFor),
     fraudWatch: new TableFraudWatchStore(clientFor),
     links: new TableLinkStore(clientFor),
+    frequencyCaps: new TableFrequencyCapLedger(clientFor),
+    retention: new TableRetentionStore(clientFor, messages.references),
     clientFor,
     async ensureTables() {
       await Promise.all(

@@ -96,6 +96,8 @@ export function renderKpis(t: Figures, currency: string) {
     uncertain: num(t.uncertain),
     held: num(t.held),
     geoRefused: num(t.geoRefused),
+    quietHours: num(t.quietHours),
+    frequencyCapped: num(t.frequencyCapped),
     inbound: num(t.inbound),
     segmentsSent: num(t.segmentsSent),
     estimatedCost: money(t.estimatedCost, currency),

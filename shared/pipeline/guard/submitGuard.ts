@@ -41,7 +41,14 @@ export interface SubmitGuardDeps {
 export interface GuardedPlan {
   batchId: string;
   scheduledAt?: Date;
-  recipients: ReadonlyArray<{ to: string; from: Sender; optedOut: boolean; segments: number }>;
+  recipients: ReadonlyArray<{
+    to: string;
+    from: Sender;
+    optedOut: boolean;
+    segments: number;
+    expired?: boolean;
+    capped?: string;
+  }>;
   geoRefused?: Record<string, number>;
 }
 
@@ -69,7 +76,7 @@ export async function guardSubmit<T extends GuardedPlan>(
   tag: string | undefined,
   resumed: boolean,
 ): Promise<BudgetExceeded | (Omit<Extract<SubmitGuardVerdict, { kind: 'go' }>, 'plan'> & { plan: T })> {
-  const sendable = plan.recipients.filter((r) => !r.optedOut);
+  const sendable = plan.recipients.filter((r) => !r.optedOut && !r.expired && !r.capped);
   if (!resumed && deps.guardPolicy.pumping.enabled && sendable.length > 0)
     await watchTraffic(
       deps,

@@ -1,6 +1,9 @@
 // A batch from its submission: the records and the send jobs, the same whoever makes them and
 // however often — the request itself, a retry with its Idempotency-Key, or the recovery timer.
+import { DEFAULT_CATEGORY } from '../../domain/category.js';
+import { FREQUENCY_CAP_CODE } from '../../domain/frequencyCap.js';
 import { messageIdOf } from '../../domain/ids.js';
+import { QUIET_HOURS_CODE } from '../../domain/quietHours.js';
 import { newMessageRecord, type MessageRecord } from '../../domain/message.js';
 import type { Sender } from '../../domain/sender.js';
 import { buildSendJob, jobChunks, type JobRecipient, type SendJob } from '../../domain/sendJob.js';
@@ -27,11 +30,15 @@ export function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date
         ? { scheduledAt: r.scheduledAt.toISOString() }
         : {}),
       ...(r.expiresAt && r.expiresAt.getTime() !== plan.expiresAt?.getTime() ? { expiresAt: r.expiresAt.toISOString() } : {}),
+      ...(r.quietHours ? { quietHours: r.quietHours } : {}),
+      ...(r.expired ? { expired: true } : {}),
+      ...(r.capped ? { capped: r.capped } : {}),
     })),
     rejected: plan.rejected,
     ...(request.tag ? { tag: request.tag } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
     ...(plan.template ? { template: plan.template } : {}),
+    ...(plan.category !== DEFAULT_CATEGORY ? { category: plan.category } : {}),
     deliveryReport: request.deliveryReport,
     ...(plan.scheduledAt ? { scheduledAt: plan.scheduledAt.toISOString() } : {}),
     ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
@@ -62,6 +69,7 @@ export function planOf(submission: Submission, senders: readonly Sender[]): Subm
     form: shared ? 'text' : submission.template ? 'template' : 'messages',
     ...(shared ? { text: submission.text!, encoding: submission.encoding!, segments: submission.segments! } : {}),
     ...(submission.template ? { template: { category: 'transactional' as const, ...submission.template } } : {}),
+    category: submission.category ?? DEFAULT_CATEGORY,
     recipients: submission.recipients.map((r, i): PlannedMessage => {
       const m = messageOf(submission, r);
       return {
@@ -77,6 +85,9 @@ export function planOf(submission: Submission, senders: readonly Sender[]): Subm
         ...(m.metadata ? { metadata: m.metadata } : {}),
         ...(m.scheduledAt ? { scheduledAt: new Date(m.scheduledAt) } : {}),
         ...(m.expiresAt ? { expiresAt: new Date(m.expiresAt) } : {}),
+        ...(r.quietHours ? { quietHours: r.quietHours } : {}),
+        ...(r.expired ? { expired: true } : {}),
+        ...(r.capped ? { capped: r.capped } : {}),
       };
     }),
     rejected: submission.rejected,
@@ -113,15 +124,25 @@ export function recordsOf(submission: Submission): MessageRecord[] {
         ...(m.metadata ? { metadata: m.metadata } : {}),
         ...(m.reference ? { reference: m.reference } : {}),
         ...(template ? { template } : {}),
+        ...(submission.category ? { category: submission.category } : {}),
         deliveryReport: submission.deliveryReport,
         ...(m.scheduledAt ? { scheduledAt: m.scheduledAt } : {}),
         ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}),
-        status: r.optedOut ? 'suppressed' : m.scheduledAt ? 'scheduled' : 'queued',
-        ...(r.optedOut ? { reason: 'recipient opted out of this sender' } : {}),
+        ...startOf(r, m.scheduledAt),
       },
       at,
     );
   });
+}
+
+/** Where a recipient's record starts, and why. */
+function startOf(r: SubmissionRecipient, scheduledAt: string | undefined) {
+  if (r.optedOut) return { status: 'suppressed' as const, reason: 'recipient opted out of this sender' };
+  if (r.capped) return { status: 'suppressed' as const, reason: r.capped, code: FREQUENCY_CAP_CODE };
+  if (r.expired)
+    return { status: 'expired' as const, reason: `${r.quietHours}: past its validity by then`, code: QUIET_HOURS_CODE };
+  if (r.quietHours) return { status: 'scheduled' as const, reason: r.quietHours, code: QUIET_HOURS_CODE };
+  return { status: scheduledAt ? ('scheduled' as const) : ('queued' as const) };
 }
 
 /**
@@ -134,7 +155,7 @@ export function sendJobs(submission: Submission, senders: readonly Sender[]): Se
   const jobs: SendJob[] = [];
   const sendable = submission.recipients
     .map((r, i) => ({ r, m: messageOf(submission, r), messageId: messageIdOf(submission.batchId, i) }))
-    .filter((x) => !x.r.optedOut);
+    .filter((x) => !x.r.optedOut && !x.r.expired && !x.r.capped);
   const template = submission.template
     ? {
         name: submission.template.name,

@@ -5,6 +5,7 @@
 // - a text of its own per message (`messages`);
 // - a template rendered per recipient (`template` + `to` with `variables`).
 import { renderTemplate, variantFor, type TemplateCategory, type TemplateRef } from '../../domain/template.js';
+import type { MessageCategory } from '../../domain/category.js';
 import type { FieldError } from '../../domain/validation.js';
 import type { TemplateStore } from '../../ports/templates.js';
 
@@ -26,6 +27,8 @@ export interface SubmitOptions {
   reference?: string;
   /** Replace every http(s) URL with a tracked short link per message; without it, the LINK_TRACKING setting decides. */
   trackLinks?: boolean;
+  /** The messages' category (send rules); else the template's, the tag's (SMS_CATEGORY_BY_TAG), transactional. */
+  category?: MessageCategory;
 }
 
 /** One text to one recipient or several, as the app wrote them. */

@@ -23,6 +23,9 @@ export interface LinkedMessage {
   messageId: string;
   from: { number: string };
   optedOut: boolean;
+  /** Over a frequency cap, or held by quiet hours past its validity: never sent, so no links stored. */
+  capped?: string;
+  expired?: boolean;
   text: string;
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
@@ -129,7 +132,8 @@ export function withLinks<M extends LinkedMessage>(
  * holds to its next round's code (the message's text with it). Call before the point of no return.
  */
 export async function storeLinks(deps: LinkDeps & { key?: Uint8Array }, recipients: LinkedMessage[]): Promise<void> {
-  const sendable = recipients.filter((r) => !r.optedOut && r.links && r.links.length > 0);
+  // Only messages that will be sent get links: not the opted out, the capped or the expired.
+  const sendable = recipients.filter((r) => !r.optedOut && !r.capped && !r.expired && r.links && r.links.length > 0);
   if (sendable.length === 0) return;
   const key = deps.key ?? (await deps.links.codeKey());
   let pending: TrackedLink[] = sendable.flatMap((r) => r.links!);

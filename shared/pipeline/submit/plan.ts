@@ -2,6 +2,7 @@
 // message's number is normalised, its text smart-encoded and counted in segments, its time checked;
 // a message that is wrong is a per-message error (refusing the request, or with `partial: true`
 // reported back while the rest goes on); then senders are chosen and opt-outs looked up.
+import type { MessageCategory } from '../../domain/category.js';
 import { analyzeMessage, type MessageAnalysis } from '../../domain/encoding.js';
 import { geoVerdict, sendersReaching, type AllowedCountries } from '../../domain/geo.js';
 import { messageIdOf, newBatchId } from '../../domain/ids.js';
@@ -18,11 +19,12 @@ import type { TrackedLink } from '../../domain/links.js';
 import type { GeoRefusal, GeoRefused } from '../guard/geoPermissions.js';
 import { draftsOf, type Draft, type RequestForm, type SubmitRequest } from './forms.js';
 import { linkTrackingOf, withLinks, withPlaceholders, type LinkDeps } from './links.js';
+import { quietHoursFor, requestCategory, type SendRuleDeps } from './sendRules.js';
 
 /** Longest text a message may have once rendered (what ACS and a send job take). */
 export const MAX_TEXT_LENGTH = 2048;
 
-export interface PlanDeps extends LinkDeps {
+export interface PlanDeps extends LinkDeps, SendRuleDeps {
   optOuts: OptOutStore;
   clock: Clock;
   senders: readonly Sender[];
@@ -50,6 +52,12 @@ export interface PlannedMessage {
   expiresAt?: Date;
   /** Its tracked links, when the request's links are tracked (its text has their short links). */
   links?: TrackedLink[];
+  /** Why scheduledAt is later than asked: the recipient's quiet hours. */
+  quietHours?: string;
+  /** Quiet hours would hold it past its validity: it is recorded `expired` and never sent. */
+  expired?: boolean;
+  /** Over a frequency cap (why): it is recorded `suppressed` and never sent. */
+  capped?: string;
 }
 
 /** An entry of a partial request that was not accepted. */
@@ -70,6 +78,8 @@ export interface SubmitPlan {
   encoding?: 'GSM-7' | 'UCS-2';
   segments?: number;
   template?: TemplateRef & { category: TemplateCategory };
+  /** The messages' category (send rules). */
+  category: MessageCategory;
   recipients: PlannedMessage[];
   rejected: RejectedMessage[];
   /** Of `rejected`, those the geo permissions refused, by country (partial requests). */
@@ -199,9 +209,13 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     request.validFor ? new Date((scheduledAt ?? now).getTime() + request.validFor * 1000) : undefined;
 
   const id = batchId ?? newBatchId(now);
+  const category = requestCategory(deps, request, template);
   const planned: PlannedMessage[] = accepted.map((a, i) => {
-    const scheduledAt = a.scheduledAt ?? requestTime?.at;
-    const expiresAt = expiry(scheduledAt);
+    // Validity counts from the time asked for; quiet hours may move the send time past it.
+    const asked = a.scheduledAt ?? requestTime?.at;
+    const expiresAt = expiry(asked);
+    const quiet = quietHoursFor(deps, category, a.to, asked ?? now);
+    const scheduledAt = quiet?.until ?? asked;
     return {
       to: a.to,
       // Of the pool, the senders that can reach the recipient's country (all, when none can).
@@ -216,6 +230,8 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       ...(a.draft.metadata ? { metadata: a.draft.metadata } : {}),
       ...(scheduledAt ? { scheduledAt } : {}),
       ...(expiresAt ? { expiresAt } : {}),
+      ...(quiet ? { quietHours: quiet.reason } : {}),
+      ...(quiet && expiresAt && expiresAt.getTime() <= quiet.until.getTime() ? { expired: true } : {}),
     };
   });
   const recipients = tracking ? planned.map((r, i) => withLinks(tracking, r, accepted[i]!.draft.text, analyze, now)) : planned;
@@ -240,6 +256,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
       // Tracked links make each message's text its own.
       ...(shared && !tracking ? { text: shared.text, encoding: shared.encoding, segments: shared.segments } : {}),
       ...(template ? { template } : {}),
+      category,
       recipients,
       rejected,
       ...(refusals.length > 0 ? { geoRefused: byCountry } : {}),
