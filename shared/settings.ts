@@ -8,6 +8,7 @@ import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { isLoopbackUrl } from './lib/urls.js';
 import { linkSettings } from './settingsLinks.js';
 import { sendRuleSettings } from './settingsSendRules.js';
+import { jsonOf } from './settingsJson.js';
 import { telemetrySettings } from './settingsTelemetry.js';
 
 const senderSchema = z
@@ -24,28 +25,6 @@ const senderSchema = z
     burst: z.number().int().positive().max(100).optional(),
   })
   .strict();
-
-const jsonOf = <T extends z.ZodType>(schema: T, example: string) =>
-  z.string().transform((text, ctx): z.infer<T> => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be JSON, for example ${example}` });
-      return z.NEVER;
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${issue.path.length ? `[${issue.path.join('.')}] ` : ''}${issue.message} (for example ${example})`,
-        });
-      }
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
 
 const intSetting = (min: number, max: number) =>
   z.coerce

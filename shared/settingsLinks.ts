@@ -2,27 +2,7 @@
 // setting; kept apart so settings.ts stays readable. linkPolicyOf turns them into the domain's policy.
 import { z } from 'zod';
 import { linkBase, type LinkPolicy } from './domain/links.js';
-
-const jsonSetting = <T extends z.ZodType>(schema: T, example: string) =>
-  z.string().transform((text, ctx): z.infer<T> => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be JSON, for example ${example}` });
-      return z.NEVER;
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        ctx.addIssue({
-          code: 'custom',
-          message: `${issue.path.length ? `[${issue.path.join('.')}] ` : ''}${issue.message} (for example ${example})`,
-        });
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
+import { jsonOf } from './settingsJson.js';
 
 const TRACKING_EXAMPLE = '{"default":false,"tags":{"promo":true},"templates":{"welcome":true}}';
 const UTM_EXAMPLE = '{"utm_source":"sms","utm_medium":"sms","utm_campaign":"{tag}"}';
@@ -42,7 +22,7 @@ export const linkSettings = {
     )
     .optional(),
   /** Which requests have their links tracked when they do not say (trackLinks): by template name, by tag, by default. */
-  LINK_TRACKING: jsonSetting(
+  LINK_TRACKING: jsonOf(
     z.strictObject({
       default: z.boolean().optional(),
       tags: z
@@ -53,7 +33,7 @@ export const linkSettings = {
     TRACKING_EXAMPLE,
   ).optional(),
   /** Query parameters added to every tracked URL that does not have them; "{tag}" and "{template}" are filled in. */
-  LINK_UTM: jsonSetting(
+  LINK_UTM: jsonOf(
     z.record(z.string(), z.string().min(1).max(100)).superRefine((utm, ctx) => {
       const names = Object.keys(utm);
       if (names.length > 10) ctx.addIssue({ code: 'custom', message: 'at most 10 parameters' });
