@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES } from '../../http/messages.js';
 import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
 import { DependencyUnavailableError, InvalidContinuationTokenError, SubmitInterruptedError } from '../../ports/errors.js';
 import type { Logger } from '../../ports/runtime.js';
+import { UNRESTRICTED_CALLER, type Caller } from '../../domain/caller.js';
 import { contextLogger } from './logger.js';
 
 export function toResponse(result: HttpResult): HttpResponseInit {
@@ -88,15 +89,21 @@ export async function readJsonBody<T extends z.ZodType>(
   return { ok: true, value: parsed.data, raw };
 }
 
-/** Runs an HTTP use case with the invocation's logger, turning thrown failures into problem responses. */
+/**
+ * Runs an HTTP use case with the invocation's logger and its caller, turning thrown failures into
+ * problem responses.
+ */
 export async function handleHttp(
   request: HttpRequest,
   context: InvocationContext,
-  run: (log: Logger) => Promise<HttpResult>,
+  run: (log: Logger, caller: Caller) => Promise<HttpResult>,
 ): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
-    return toResponse(await run(log));
+    // Who calls, and whether they may call this route (context.functionName): every caller may do
+    // everything, as the default app, until callers are authenticated (issue: Entra ID callers).
+    const caller = UNRESTRICTED_CALLER;
+    return toResponse(await run(log, caller));
   } catch (error) {
     if (error instanceof InvalidContinuationTokenError) {
       return toResponse(validationProblem([{ field: 'continuationToken', message: error.message }]));
