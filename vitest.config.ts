@@ -25,19 +25,23 @@ const stacks = { ...processes, hookTimeout: 900_000 };
 const TIMED = 'test/e2e/pacing.test.ts';
 
 /**
- * Within a group, the longest files first (measured on a 2-core machine), so the run does not end
+ * Within a group, the files that hold a stack longest first (measured on a 2-core machine with
+ * STACK_PROFILE, test/support/localStack.ts), so the run does not end
  * waiting for one that started last; then the quick unit, integration and contract files, which
  * run while e2e files wait for a stack slot; then the other e2e files. Vitest's own order (the
  * durations it cached, else file size) decides the rest.
  */
 const SLOWEST_FIRST = [
-  'test/e2e/hostCrash.test.ts',
-  'test/e2e/outages.test.ts',
-  'test/e2e/sendApi.test.ts',
+  'test/e2e/guardPumping.test.ts',
+  'test/e2e/deadLetters.test.ts',
+  'test/e2e/personalisedBulk.test.ts',
   'test/e2e/sender.test.ts',
   'test/e2e/docs.test.ts',
-  'test/e2e/deadLetters.test.ts',
-  'test/e2e/optOutAtSend.test.ts',
+  'test/e2e/sendApi.test.ts',
+  'test/e2e/analytics.test.ts',
+  'test/e2e/hostCrash.test.ts',
+  'test/e2e/outages.test.ts',
+  'test/e2e/guardBudget.test.ts',
 ];
 const PROJECT_ORDER = ['unit', 'integration', 'contract', 'drills', 'e2e'];
 

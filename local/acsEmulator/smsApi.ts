@@ -257,6 +257,7 @@ export async function handleAcsRequest(deps: AcsApiDeps, req: IncomingMessage, r
   }
   const request = check.value;
   log.recipients = request.smsRecipients.length;
+  log.from = request.from;
   const sender = deps.service.sender(request.from);
   if (!sender) {
     // ACS answers 401 for a sender the resource does not own (SDK live tests).

@@ -121,6 +121,8 @@ export interface RequestLogEntry {
   status: number | 'no-response';
   fault?: RequestFault | 'rateLimit';
   recipients?: number;
+  /** The sender number of a valid send request. */
+  from?: string;
   /** The W3C `traceparent` header the client sent, if any (what a trace viewer would link the request to). */
   traceparent?: string;
 }

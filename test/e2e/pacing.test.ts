@@ -75,7 +75,7 @@ describe.each([
     // ACS refused nothing for rate.
     const requests = stack.emulator
       .requests()
-      .filter((r) => r.method === 'POST' && r.path === '/sms' && Date.parse(r.at) >= started);
+      .filter((r) => r.method === 'POST' && r.path === '/sms' && r.from === from && Date.parse(r.at) >= started);
     expect(requests.filter((r) => r.status === 429)).toEqual([]);
 
     // What ACS accepted, request by request; every recipient exactly once.

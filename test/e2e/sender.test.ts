@@ -71,6 +71,7 @@ describe('faults at ACS', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
+      slots: 2, // 1,000 messages at once
       env: { SMS_SENDERS: senders },
       emulator: { deliveryReports: { delayMs: 50 }, seed: 20261125 },
     });
@@ -193,8 +194,16 @@ describe('failures that are not retried', () => {
     expect(letter.reason).toContain('delivery_report');
     expect(JSON.parse(letter.body)).toEqual(job);
 
+    // The dead letter is written first, then the records it names (rejectInvalidJob).
     for (const messageId of [`${batchId}-0`, `${batchId}-1`]) {
-      const v = await view(stack, messageId);
+      const v = await waitFor(
+        async () => {
+          const response = await stack.api(`messages/${messageId}`);
+          return response.status === 200 ? ((await response.json()) as MessageView) : undefined;
+        },
+        10_000,
+        `${messageId} recorded`,
+      );
       expect(v.status, messageId).toBe('failed');
       expect(v.error).toEqual({ code: 'invalid-job', message: letter.reason });
     }

@@ -37,14 +37,17 @@ export interface TestStack extends LocalStack {
 }
 
 /**
- * How many stacks may run at once across all the test workers of one run (TEST_STACKS, default
- * 2). A stack is CPU-hungry — Azurite and the host each take most of a core while 1,000 messages
- * go through — and on a 2-core machine three of them starve each other into timeouts. Vitest runs
- * more files than that at once (they mostly wait), so the other workers go on with unit,
- * integration and contract files meanwhile. Slots are handed out first come, first served, so the
- * long files the sequencer starts first (vitest.config.ts) also get their stacks first.
+ * How many stack slots one run has across all its test workers (TEST_STACKS, default 3). Most
+ * stacks take one slot: they spend most of their time waiting (for a delivery report, a lease, a
+ * retry, a command), using a tenth of a core. A stack that pushes hundreds of messages through
+ * at once takes two (`slots: 2`): Azurite and the host each take most of a core then, and beside
+ * another such stack on a 2-core machine both starve into timeouts. So a run holds three quiet
+ * stacks, or one busy and one quiet. Vitest runs more files than that at once (they mostly
+ * wait), so the other workers go on with unit, integration and contract files meanwhile. Slots
+ * are handed out first come, first served, so the long files the sequencer starts first
+ * (vitest.config.ts) also get their stacks first.
  */
-const STACK_SLOTS = Number(process.env.TEST_STACKS) || 2;
+const STACK_SLOTS = Number(process.env.TEST_STACKS) || 3;
 
 const alive = (pid: number) => {
   try {
@@ -137,13 +140,19 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
 }
 
 export interface TestStackOptions extends Partial<LocalStackOptions> {
-  /** How many of the run's stack slots it takes: 'all' when the test measures time (pacing). Default 1. */
+  /**
+   * How many of the run's stack slots it takes: 2 for a stack that pushes hundreds of messages
+   * through at once, 'all' when the test measures time (pacing). Default 1.
+   */
   slots?: number | 'all';
 }
 
 export async function startTestStack({ slots = 1, ...options }: TestStackOptions = {}): Promise<TestStack> {
   const logs: string[] = [];
   const release = await takeStackSlots(slots);
+  const slotsTakenAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
+  let startedInMs = 0;
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
@@ -162,6 +171,7 @@ export async function startTestStack({ slots = 1, ...options }: TestStackOptions
     release();
     throw error;
   }
+  startedInMs = Date.now() - slotsTakenAt;
   const stop = stack.stop.bind(stack);
   const api = (pathname: string, init?: RequestInit) => fetch(`${stack.hostUrl}/api/${pathname.replace(/^\//, '')}`, init);
   return Object.assign(stack, {
@@ -174,6 +184,8 @@ export async function startTestStack({ slots = 1, ...options }: TestStackOptions
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     async stop() {
+      if (process.env.STACK_PROFILE)
+        recordProfile(process.env.STACK_PROFILE, startedInMs, Date.now() - slotsTakenAt, process.cpuUsage(cpuAtStart));
       try {
         await stop();
       } finally {
@@ -181,6 +193,36 @@ export async function startTestStack({ slots = 1, ...options }: TestStackOptions
       }
     },
   });
+}
+
+/**
+ * STACK_PROFILE=<file>: each stack appends a line when it stops — its test file, how long it took
+ * to start and how long it held its slots, and the CPU its parts used meanwhile (the host and
+ * Azurite, children of this worker; the worker itself: the emulator and the test). How the
+ * sequencer's order and the slots (vitest.config.ts, above) were chosen. Linux only (/proc).
+ */
+function recordProfile(file: string, startMs: number, heldMs: number, workerCpu: NodeJS.CpuUsage): void {
+  const children: Record<string, number> = {};
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      // Fields after "(comm) ": state, ppid, …; utime and stime (clock ticks) are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(stat[1]) !== process.pid) continue;
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const part = command.includes('azurite') ? 'azuriteCpuMs' : command.includes('host/main.js') ? 'hostCpuMs' : 'otherCpuMs';
+      children[part] = (children[part] ?? 0) + (Number(stat[11]) + Number(stat[12])) * 10;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const line = {
+    file: path.basename(expect.getState().testPath ?? ''),
+    startMs,
+    heldMs,
+    workerCpuMs: Math.round((workerCpu.user + workerCpu.system) / 1000),
+    ...children,
+  };
+  writeFileSync(file, `${JSON.stringify(line)}\n`, { flag: 'a' });
 }
 
 /**
