@@ -68,7 +68,9 @@ export function authOf(s: AuthSettings): { auth: AuthConfig; problems: string[] 
   if (issuers.length === 0) problems.push(`AUTH_TENANT_ID (or AUTH_ISSUER) is required when AUTH_MODE is ${s.AUTH_MODE}`);
   if (!jwksUrl) problems.push(`AUTH_JWKS_URL is required with AUTH_ISSUER and no AUTH_TENANT_ID`);
   if (!s.AUTH_AUDIENCE)
-    problems.push(`AUTH_AUDIENCE is required when AUTH_MODE is ${s.AUTH_MODE}: the pipeline's app ID URI or client id`);
+    problems.push(
+      `AUTH_AUDIENCE is required when AUTH_MODE is ${s.AUTH_MODE}: the pipeline's app ID URI or client id (node infra/hooks/appRegistration.mjs writes it)`,
+    );
   if (problems.length > 0 || !jwksUrl || !s.AUTH_AUDIENCE) return { auth: { mode: 'keys' }, problems };
   return { auth: { mode: s.AUTH_MODE, issuers, audiences: s.AUTH_AUDIENCE, jwksUrl }, problems };
 }

@@ -111,9 +111,13 @@ function grant(env, principalId, roleNames) {
   const audience = (env.AUTH_AUDIENCE ?? '').split(',').find((a) => !a.startsWith('api://'));
   if (!audience) fail('AUTH_AUDIENCE is not in the azd environment: run node infra/hooks/appRegistration.mjs first.');
   const resource = must(az(['ad', 'sp', 'show', '--id', audience], { json: true }), 'az ad sp show');
-  for (const roleName of roleNames) {
+  // Every role named must exist before any is assigned: half a grant is worse than none.
+  const roles = roleNames.map((roleName) => {
     const role = (resource.appRoles ?? []).find((r) => r.value === roleName);
     if (!role) fail(`the pipeline has no app role "${roleName}"; it has ${Object.keys(APP_ROLES).join(', ')}.`);
+    return { roleName, role };
+  });
+  for (const { roleName, role } of roles) {
     const body = JSON.stringify({ principalId, resourceId: resource.id, appRoleId: role.id });
     const url = `https://graph.microsoft.com/v1.0/servicePrincipals/${resource.id}/appRoleAssignedTo`;
     must(
