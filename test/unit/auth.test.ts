@@ -184,6 +184,20 @@ describe('who calls, and what they may do', () => {
     expect(!result.ok && result.result.status).toBe(403);
   });
 
+  it("when Entra's keys cannot be fetched: 503 with Retry-After, not a 401 the caller would act on", async () => {
+    const offline = callerResolver({
+      mode: 'entra',
+      issuers: [issuer.issuer],
+      audiences: [issuer.audience],
+      jwksUrl: 'http://127.0.0.1:9/keys',
+    });
+    const token = await issuer.mint({ app: 'a', roles: ['Subjects.Erase'] });
+    const result = await offline(request(`Bearer ${token}`), 'eraseSubject', log);
+    expect(!result.ok && result.result.status).toBe(503);
+    expect(!result.ok && result.result.headers['retry-after']).toBe('5');
+    expect(!result.ok && JSON.parse(result.result.body!)).toMatchObject({ dependency: 'identity' });
+  });
+
   it('the host asks for no key when tokens alone are the proof', () => {
     expect(hostAuthLevel({ mode: 'entra', issuers: [], audiences: [], jwksUrl: '' }, 'function')).toBe('anonymous');
     expect(hostAuthLevel({ mode: 'both', issuers: [], audiences: [], jwksUrl: '' }, 'function')).toBe('function');
