@@ -1,6 +1,7 @@
 // The function app's entry (package.json "main"): registers every function with the Functions
 // host. Each function's options live in its own file; this file only decides which to register.
-import { app } from '@azure/functions';
+import { app, type HttpFunctionOptions } from '@azure/functions';
+import { hostAuthLevel } from '../shared/adapters/functions/callers.js';
 import { config } from '../shared/config.js';
 import { startTelemetry } from '../shared/adapters/functions/telemetry.js';
 import { applyRetention } from './applyRetention.js';
@@ -52,35 +53,41 @@ if (startTelemetry(settings.telemetry).exporter === 'azureMonitor') {
   app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
 }
 
-app.http('submitMessages', submitMessages);
-app.http('previewMessages', previewMessages);
-app.http('getMessage', getMessage);
-app.http('listMessages', listMessages);
-app.http('cancelMessage', cancelMessage);
-app.http('getBatch', getBatch);
-app.http('getOptOut', getOptOut);
-app.http('addOptOut', addOptOut);
-app.http('removeOptOut', removeOptOut);
-app.http('listOptOuts', listOptOuts);
-app.http('getConsentHistory', getConsentHistory);
-app.http('getConversation', getConversation);
-app.http('eraseSubject', eraseSubject);
-app.http('putTemplate', putTemplate);
-app.http('getTemplate', getTemplate);
-app.http('deleteTemplate', deleteTemplate);
-app.http('listTemplates', listTemplates);
-app.http('openApi', openApi);
-app.http('followLink', followLink);
-app.http('health', health);
-app.http('healthDetails', healthDetails);
-app.http('getAnalytics', getAnalytics);
-app.http('dashboard', dashboard);
-app.http('getSending', getSending);
-app.http('setSending', setSending);
-app.http('listHolds', listHolds);
-app.http('getHold', getHold);
-app.http('releaseHold', releaseHold);
-app.http('recordConversion', recordConversion);
+// HTTP functions ask the host for a function key unless callers bring Entra ID tokens alone
+// (AUTH_MODE=entra): the host reads each function's auth level when the app starts, and a setting
+// change restarts the app (docs/security.md).
+const http = (name: string, options: HttpFunctionOptions) =>
+  app.http(name, { ...options, authLevel: hostAuthLevel(settings.auth, options.authLevel) });
+
+http('submitMessages', submitMessages);
+http('previewMessages', previewMessages);
+http('getMessage', getMessage);
+http('listMessages', listMessages);
+http('cancelMessage', cancelMessage);
+http('getBatch', getBatch);
+http('getOptOut', getOptOut);
+http('addOptOut', addOptOut);
+http('removeOptOut', removeOptOut);
+http('listOptOuts', listOptOuts);
+http('getConsentHistory', getConsentHistory);
+http('getConversation', getConversation);
+http('eraseSubject', eraseSubject);
+http('putTemplate', putTemplate);
+http('getTemplate', getTemplate);
+http('deleteTemplate', deleteTemplate);
+http('listTemplates', listTemplates);
+http('openApi', openApi);
+http('followLink', followLink);
+http('health', health);
+http('healthDetails', healthDetails);
+http('getAnalytics', getAnalytics);
+http('dashboard', dashboard);
+http('getSending', getSending);
+http('setSending', setSending);
+http('listHolds', listHolds);
+http('getHold', getHold);
+http('releaseHold', releaseHold);
+http('recordConversion', recordConversion);
 if (settings.outboundQueue.transport === 'servicebus') app.serviceBusQueue('sendSms', sendSms.serviceBus);
 else app.storageQueue('sendSms', sendSms.storageQueue);
 app.eventGrid('deliveryReports', deliveryReports);

@@ -148,6 +148,16 @@ param smsBudgetWhenReached string = ''
 @description('LINK_DOMAIN: host (and optional path) of tracked short links, e.g. go.contoso.com, or go.contoso.com/api/l when the domain is bound to the function app itself (docs/links.md). Empty keeps the current setting.')
 param linkDomain string = ''
 
+@description('AUTH_MODE: how callers of the HTTP API prove who they are: keys (function keys, the default), entra (Entra ID tokens with app roles), both (a key and a token). Empty keeps the current setting (docs/security.md).')
+@allowed(['', 'keys', 'entra', 'both'])
+param authMode string = ''
+
+@description('AUTH_TENANT_ID: the Entra ID tenant whose tokens are accepted; infra/hooks/appRegistration.mjs writes it into the azd environment. Empty keeps the current setting.')
+param authTenantId string = ''
+
+@description('AUTH_AUDIENCE: the pipeline\'s app ID URI and/or client id (comma separated) tokens must be for; infra/hooks/appRegistration.mjs writes it into the azd environment. Empty keeps the current setting.')
+param authAudience string = ''
+
 @description('LINK_EXPIRY_DAYS: days a short link answers after its message was accepted (default 90). Empty keeps the current setting.')
 param linkExpiryDays string = ''
 
@@ -267,6 +277,9 @@ var optionalSettings = {
   SMS_PUMPING_PROTECTION: empty(smsPumpingProtection) ? '' : string(smsPumpingProtection)
   LINK_DOMAIN: linkDomain
   LINK_EXPIRY_DAYS: linkExpiryDays
+  AUTH_MODE: authMode
+  AUTH_TENANT_ID: authTenantId
+  AUTH_AUDIENCE: authAudience
   LINK_TRACKING: empty(linkTracking) ? '' : string(linkTracking)
   LINK_UTM: empty(linkUtm) ? '' : string(linkUtm)
   SMS_CATEGORY_BY_TAG: smsCategoryByTag

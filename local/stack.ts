@@ -15,6 +15,7 @@ import { loadConfig } from '../shared/config.js';
 import { buildServices } from '../shared/composition.js';
 import { PortInUseError, readLocalSettings } from './localSettings.js';
 import type { HostMessage } from './host/main.js';
+import { startTokenIssuer, type LocalTokenIssuer } from './tokenIssuer.js';
 
 export { readLocalSettings } from './localSettings.js';
 
@@ -47,6 +48,8 @@ export interface LocalStackOptions {
    */
   serviceBus?: { port?: number; lockDurationMs?: number };
   log?: (line: string) => void;
+  /** Where the local test issuer keeps its key (npm start: .local-issuer.json, for npm run token); default in memory. */
+  tokenIssuerFile?: string;
 }
 
 /** The function host, running in its own process as the Functions host would. */
@@ -64,6 +67,8 @@ export interface LocalStack {
   emulator: AcsEmulator;
   /** The Service Bus stand-in, when the stack runs on that transport. */
   serviceBus?: ServiceBusStandIn;
+  /** The local test issuer of Entra ID tokens, when AUTH_MODE is entra or both and no AUTH_JWKS_URL is given. */
+  tokens?: LocalTokenIssuer;
   storageConnectionString: string;
   /** The settings the function host runs with. */
   settings: Record<string, string>;
@@ -119,6 +124,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { port: emulatorPort, part: 'the ACS SMS emulator' },
       { port: requestedHostPort, part: 'the function host' },
     ]);
+    // Token auth without an issuer of its own: the local test issuer plays Entra ID's part.
+    let tokens: LocalTokenIssuer | undefined;
+    if ((settings.AUTH_MODE === 'entra' || settings.AUTH_MODE === 'both') && !settings.AUTH_JWKS_URL) {
+      const issuer = await startTokenIssuer({
+        ...(options.tokenIssuerFile ? { keyFile: options.tokenIssuerFile } : {}),
+        ...(settings.AUTH_ISSUER ? { issuer: settings.AUTH_ISSUER } : {}),
+        ...(settings.AUTH_AUDIENCE ? { audience: settings.AUTH_AUDIENCE.split(',')[0]!.trim() } : {}),
+      });
+      tokens = issuer;
+      stops.unshift(() => issuer.close());
+      Object.assign(settings, {
+        AUTH_ISSUER: issuer.issuer,
+        AUTH_AUDIENCE: settings.AUTH_AUDIENCE || issuer.audience,
+        AUTH_JWKS_URL: issuer.jwksUrl,
+      });
+      log(`[token-issuer] keys at ${issuer.jwksUrl}, issuer ${issuer.issuer}, audience ${issuer.audience}`);
+    }
+
     let azurite = await startAzurite(azuriteOptions);
     stops.push(() => azurite.stop());
     settings.AzureWebJobsStorage = azurite.connectionString;
@@ -162,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       emulator,
       ...(serviceBus ? { serviceBus } : {}),
+      ...(tokens ? { tokens } : {}),
       storageConnectionString: azurite.connectionString,
       settings,
       async stopStorage() {

@@ -24,6 +24,7 @@ try {
     hostPort: ports.functions,
     emulatorPort: ports.acsEmulator,
     azurite: { location: path.join(root, '.azurite'), blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table },
+    tokenIssuerFile: path.join(root, '.local-issuer.json'),
   });
 } catch (error) {
   if (error instanceof PortInUseError && ports) {
@@ -44,7 +45,7 @@ SMS pipeline running locally
   Functions host     ${stack.hostUrl}/api   (health: ${stack.hostUrl}/api/health)
   Dashboard          ${stack.hostUrl}/api/dashboard
   ACS SMS emulator   ${stack.emulator.url}   (inbox: ${stack.emulator.url}/emulator/handsets/+14255550123/messages)
-  Azurite            blob ${ports!.blob}, queue ${ports!.queue}, table ${ports!.table}; data in .azurite/${stack.serviceBus ? `\n  Service Bus        stand-in on amqp://127.0.0.1:${stack.serviceBus.port} (in memory)` : ''}
+${stack.tokens ? `  Token issuer       ${stack.tokens.jwksUrl}   (a token: npm run token -- --app booking --roles Messages.Send)\n` : ''}  Azurite            blob ${ports!.blob}, queue ${ports!.queue}, table ${ports!.table}; data in .azurite/${stack.serviceBus ? `\n  Service Bus        stand-in on amqp://127.0.0.1:${stack.serviceBus.port} (in memory)` : ''}
 
 Try:
   curl -X POST ${stack.hostUrl}/api/messages -H 'content-type: application/json' \\

@@ -12,6 +12,7 @@ import type { RetentionPolicy } from './domain/retention.js';
 import type { SendRules } from './domain/sendRules.js';
 import { settingsSchema } from './settings.js';
 import { linkPolicyOf } from './settingsLinks.js';
+import { authOf, type AuthConfig } from './settingsAuth.js';
 
 /** The parsed, cross-checked configuration the rest of the code uses. */
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
   guard: { allowedCountries: AllowedCountries; budgets: BudgetPolicy; pumping: PumpingPolicy };
   /** Tracked short links (LINK_*, docs/links.md). */
   links: LinkPolicy;
+  /** Who may call the HTTP API: function keys, Entra ID tokens, or both (AUTH_*, docs/security.md). */
+  auth: AuthConfig;
   /** Send rules that protect recipients: categories, quiet hours (docs/sending.md). */
   sendRules: SendRules;
   /** How long texts, records and conversation entries are kept (docs/security.md). */
@@ -185,6 +188,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('LINK_TRACKING turns link tracking on, which needs LINK_DOMAIN');
   if (s.SMS_RETENTION_RECORD_DAYS < s.SMS_RETENTION_TEXT_DAYS)
     problems.push('SMS_RETENTION_RECORD_DAYS must be at least SMS_RETENTION_TEXT_DAYS: a record cannot go before its text');
+  const { auth, problems: authProblems } = authOf(s);
+  problems.push(...authProblems);
   if (problems.length > 0 || !storage || !acs) throw new ConfigError([...new Set(problems)]);
   const senders = s.SMS_SENDERS.map(senderWithDefaults);
 
@@ -235,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
     },
     links,
+    auth,
     sendRules: {
       categoriesByTag: s.SMS_CATEGORY_BY_TAG.byTag,
       quietHours: { rules: s.SMS_QUIET_HOURS.rules, holidays: s.SMS_QUIET_HOLIDAYS.holidays },

@@ -7,6 +7,7 @@ import { SENDER_TYPES } from './domain/sender.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { isLoopbackUrl } from './lib/urls.js';
 import { linkSettings } from './settingsLinks.js';
+import { authSettings } from './settingsAuth.js';
 import { sendRuleSettings } from './settingsSendRules.js';
 import { jsonOf } from './settingsJson.js';
 import { telemetrySettings } from './settingsTelemetry.js';
@@ -268,6 +269,7 @@ export const settingsSchema = z.object({
   ).optional(),
   ...telemetrySettings,
   ...linkSettings,
+  ...authSettings,
   ...sendRuleSettings,
   /**
    * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may

@@ -120,6 +120,11 @@ export async function checkSettings(values = env) {
           warnings.push(
             'STATUS_WEBHOOK_URLS is set: the app also needs STATUS_WEBHOOK_SECRET, set on the function app by hand (docs/deploy.md); it refuses to start without it.',
           );
+        } else if (/^AUTH_(TENANT_ID \(or AUTH_ISSUER\)|JWKS_URL) is required/.test(problem)) {
+          // Another issuer than the tenant's (AUTH_ISSUER, AUTH_JWKS_URL) is set on the app by hand.
+          warnings.push(
+            `${problem}: node infra/hooks/appRegistration.mjs writes AUTH_TENANT_ID; without it the app needs AUTH_ISSUER and AUTH_JWKS_URL set on it by hand, or it refuses to start.`,
+          );
         } else problems.push(problem);
       }
     }

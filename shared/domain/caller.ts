@@ -10,6 +10,9 @@ export const PERMISSIONS = [
   'Conversations.Read',
   'Analytics.Read',
   'Subjects.Erase',
+  // The fraud and spend guard's switches (pause, budgets, fraud holds) and the detailed health:
+  // operating the pipeline, which none of the six above covers (docs/security.md).
+  'Sending.Manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

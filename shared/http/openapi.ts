@@ -27,6 +27,7 @@ import {
   optOutStatusResponse,
 } from './optOuts.js';
 import { PROBLEM_TYPES, problemDetails } from './problem.js';
+import { accessOf } from '../domain/access.js';
 import {
   conversionResponse,
   holdListResponse,
@@ -99,7 +100,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is not valid: `errors` names every wrong field.',
   404: 'Not found.',
   409: 'Conflicts with the current state (e.g. a request with this Idempotency-Key is still running, or the message can no longer be canceled).',
-  403: 'Recipients in countries the geo permissions do not allow (SMS_ALLOWED_COUNTRIES); `errors` names each. Nothing was sent.',
+  401: 'No valid bearer token (AUTH_MODE entra or both; WWW-Authenticate says why), or no valid function key (the Functions host answers that without a body).',
+  403: 'The token lacks the app role the route needs (`requiredRole`); or, on a send, recipients in countries the geo permissions do not allow (SMS_ALLOWED_COUNTRIES; `errors` names each). Nothing was done.',
   413: `The body is larger than ${MAX_BODY_BYTES} bytes.`,
   415: 'The body is not application/json.',
   422: 'The Idempotency-Key was used with a different request body.',
@@ -120,12 +122,17 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
   const paths: Record<string, Record<string, JsonObject>> = {};
 
   for (const route of routes) {
+    // The app role a token needs for this route (shared/domain/access.ts), in words and as x-required-role.
+    const access = accessOf(route.operationId);
+    const role = access.kind === 'permission' ? access.permission : undefined;
+    const needs = role ? `With Entra ID tokens, the caller needs the app role ${role}.` : '';
     const operation: JsonObject = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
+      ...(route.description || needs ? { description: [route.description, needs].filter(Boolean).join('\n\n') } : {}),
       tags: route.tags,
-      security: route.auth === 'function' ? [{ functionKeyHeader: [] }, { functionKeyQuery: [] }] : [],
+      security: route.auth === 'function' ? [{ functionKeyHeader: [] }, { functionKeyQuery: [] }, { entraId: [] }] : [],
+      ...(role ? { 'x-required-role': role } : {}),
     };
 
     const parameters: JsonObject[] = [];
@@ -187,7 +194,10 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
       components.useProblem(status);
     }
     if (route.auth === 'function') {
-      responses['401'] = { description: 'No valid function key (the Functions host answers without a body).' };
+      for (const status of [401, 403]) {
+        responses[String(status)] = { $ref: `#/components/responses/Problem${status}` };
+        components.useProblem(status);
+      }
     }
     operation.responses = sortByStatus(responses);
 
@@ -230,6 +240,13 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = API_ROUTES, o
           description: 'A function key (or the host key) of the function app.',
         },
         functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as a query parameter.' },
+        entraId: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'With AUTH_MODE entra or both: a Microsoft Entra ID access token for the pipeline (audience AUTH_AUDIENCE, scope "<app ID URI>/.default"), whose roles claim holds the route\'s app role (x-required-role). docs/security.md.',
+        },
       },
     },
   };

@@ -30,6 +30,8 @@ export const PROBLEM_TYPES = {
   invalidJson: { slug: 'invalid-json', title: 'The request body is not valid JSON', status: 400 },
   unsupportedMediaType: { slug: 'unsupported-media-type', title: 'The request body must be JSON', status: 415 },
   payloadTooLarge: { slug: 'payload-too-large', title: 'The request body is too large', status: 413 },
+  unauthorized: { slug: 'unauthorized', title: 'The request did not prove who sent it', status: 401 },
+  forbidden: { slug: 'forbidden', title: 'The caller may not do this', status: 403 },
   notFound: { slug: 'not-found', title: 'Not found', status: 404 },
   conflict: { slug: 'conflict', title: 'The request conflicts with the current state', status: 409 },
   idempotencyMismatch: {

@@ -419,6 +419,11 @@ describe('preprovision', () => {
         /INBOUND_KEYWORDS names \+18005550199 under "senders", which is not in SMS_SENDERS/,
       ],
       [{ STATUS_WEBHOOK_URLS: 'http://example.com/hook' }, /STATUS_WEBHOOK_URLS "http:\/\/example\.com" must use https/],
+      // Tokens turned on before the app registration exists (infra/hooks/appRegistration.mjs writes these).
+      [
+        { AUTH_MODE: 'entra', AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
+        /AUTH_AUDIENCE is required when AUTH_MODE is entra/,
+      ],
     ];
     for (const [extra, message] of cases) {
       const r = await runHook('preprovision.mjs', [], { ...azdEnv(), ...extra }, [...signedIn, regions]);
@@ -467,5 +472,107 @@ describe('preprovision', () => {
     const r = await runHook('preprovision.mjs', [], { ...azdEnv(), SMS_SENDERS: undefined }, [...signedIn, regions]);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/SMS_SENDERS is not set/);
+  });
+});
+
+describe('the app registration for Entra ID callers (infra/hooks/appRegistration.mjs)', () => {
+  const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const ROLES = [
+    'Messages.Send',
+    'Messages.Read',
+    'OptOuts.Manage',
+    'Conversations.Read',
+    'Analytics.Read',
+    'Subjects.Erase',
+    'Sending.Manage',
+  ];
+  const rolesSent = (calls: string[]) => {
+    const update = calls.find((c) => c.startsWith('az ad app update'))!;
+    return JSON.parse(update.slice(update.indexOf('--app-roles ') + '--app-roles '.length)) as Array<Record<string, unknown>>;
+  };
+
+  it('creates the app with every role for applications, api://<client id>, its service principal, and writes AUTH_* into azd', async () => {
+    const r = await runHook(
+      'appRegistration.mjs',
+      [],
+      azdEnv(),
+      [
+        { match: '^ad app list --display-name sms-pipeline-sms-dev', stdout: '' },
+        { match: '^ad app create --display-name sms-pipeline-sms-dev', stdout: { appId: CLIENT_ID, appRoles: [] } },
+        { match: `^ad app update --id ${CLIENT_ID} --identifier-uris api://${CLIENT_ID} --app-roles ` },
+        { match: `^ad sp show --id ${CLIENT_ID}`, exit: 3, stderr: 'not found' },
+        { match: `^ad sp create --id ${CLIENT_ID}`, stdout: {} },
+        { match: '^account show --query tenantId', stdout: TENANT },
+      ],
+      [{ match: '^env set AUTH_(TENANT_ID|AUDIENCE) ' }],
+    );
+    expect(r.code, r.output).toBe(0);
+    const roles = rolesSent(r.calls);
+    expect(roles.map((x) => x.value)).toEqual(ROLES);
+    for (const role of roles)
+      expect(role).toMatchObject({
+        allowedMemberTypes: ['Application'],
+        isEnabled: true,
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
+    expect(r.calls).toContain(`azd env set AUTH_TENANT_ID ${TENANT}`);
+    expect(r.calls).toContain(`azd env set AUTH_AUDIENCE api://${CLIENT_ID},${CLIENT_ID}`);
+  });
+
+  it('run again: keeps the roles it has (assignments point at their ids) and creates nothing', async () => {
+    const kept = {
+      allowedMemberTypes: ['Application'],
+      description: 'x',
+      displayName: 'Messages.Send',
+      id: 'aaaaaaaa-0000-0000-0000-000000000001',
+      isEnabled: true,
+      value: 'Messages.Send',
+    };
+    const r = await runHook(
+      'appRegistration.mjs',
+      [],
+      azdEnv(),
+      [
+        { match: '^ad app list', stdout: { appId: CLIENT_ID, appRoles: [kept] } },
+        { match: '^ad app update' },
+        { match: '^ad sp show', stdout: { id: 'sp' } },
+        { match: '^account show', stdout: TENANT },
+      ],
+      [{ match: '^env set ' }],
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.calls.some((c) => / ad (app|sp) create/.test(c))).toBe(false);
+    const roles = rolesSent(r.calls);
+    expect(roles.find((x) => x.value === 'Messages.Send')).toEqual(kept);
+    expect(roles).toHaveLength(ROLES.length);
+  });
+
+  it("grants roles to a caller's principal with Graph's appRoleAssignedTo, and names a role that does not exist", async () => {
+    const env = { ...azdEnv(), AUTH_AUDIENCE: `api://${CLIENT_ID},${CLIENT_ID}` };
+    const principal = '99999999-8888-7777-6666-555555555555';
+    const pipelineSp = {
+      id: 'cccccccc-0000-0000-0000-000000000001',
+      appRoles: [{ value: 'Messages.Send', id: 'dddddddd-0000-0000-0000-000000000001' }],
+    };
+    const az: Answer[] = [{ match: `^ad sp show --id ${CLIENT_ID}`, stdout: pipelineSp }, { match: '^rest --method POST' }];
+    const ok = await runHook('appRegistration.mjs', ['--grant', principal, '--roles', 'Messages.Send'], env, az);
+    expect(ok.code, ok.output).toBe(0);
+    const post = ok.calls.find((c) => c.startsWith('az rest'))!;
+    expect(post).toContain(`--url https://graph.microsoft.com/v1.0/servicePrincipals/${pipelineSp.id}/appRoleAssignedTo`);
+    expect(JSON.parse(post.slice(post.indexOf('--body ') + 7))).toEqual({
+      principalId: principal,
+      resourceId: pipelineSp.id,
+      appRoleId: pipelineSp.appRoles[0]!.id,
+    });
+    const unknown = await runHook(
+      'appRegistration.mjs',
+      ['--grant', principal, '--roles', 'Messages.Send,Messages.Delete'],
+      env,
+      az,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toMatch(/no app role "Messages.Delete"/);
+    expect(unknown.calls.some((c) => c.startsWith('az rest'))).toBe(false);
   });
 });

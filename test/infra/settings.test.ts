@@ -42,6 +42,9 @@ const SET_BY_HAND = [
   'SMS_BUDGETS',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__queueServiceUri',
+  // Another issuer than the tenant's (a sovereign cloud, a test issuer): the tenant's are derived.
+  'AUTH_ISSUER',
+  'AUTH_JWKS_URL',
 ];
 
 /** Connection strings and keys: local only. Infra must never set them (identity everywhere in Azure). */

@@ -608,6 +608,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       pumping: DEFAULT_PUMPING_POLICY,
     },
     links: TEST_LINK_POLICY,
+    auth: { mode: 'keys' },
     sendRules: defaultSendRules(),
     retention: DEFAULT_RETENTION,
     ...overrides,

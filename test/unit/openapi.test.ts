@@ -166,13 +166,23 @@ describe('OpenAPI document', () => {
     expect(params.find((p) => p.name === 'continuationToken')).toMatchObject({ in: 'query', required: false });
   });
 
-  it('secures function-level routes with a function key, in the header or the query', () => {
+  it('secures function-level routes with a function key, in the header or the query, or an Entra ID token with a role', () => {
     expect(doc.components.securitySchemes).toEqual({
       functionKeyHeader: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-functions-key' }),
       functionKeyQuery: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'code' }),
+      entraId: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
     });
-    expect(doc.paths['/api/messages'].post.security).toEqual([{ functionKeyHeader: [] }, { functionKeyQuery: [] }]);
-    expect(doc.paths['/api/messages'].post.responses['401']).toBeDefined();
+    expect(doc.paths['/api/messages'].post.security).toEqual([
+      { functionKeyHeader: [] },
+      { functionKeyQuery: [] },
+      { entraId: [] },
+    ]);
+    expect(doc.paths['/api/messages'].post['x-required-role']).toBe('Messages.Send');
+    expect(doc.paths['/api/subjects/{phone}'].delete['x-required-role']).toBe('Subjects.Erase');
+    expect(doc.paths['/api/subjects/{phone}'].delete.description).toMatch(/app role Subjects\.Erase/);
+    expect(deref(doc.paths['/api/messages'].post.responses['401']).content['application/problem+json']).toBeDefined();
+    expect(deref(doc.paths['/api/subjects/{phone}'].delete.responses['403']).description).toMatch(/requiredRole/);
+    expect(doc.paths['/api/health'].get['x-required-role']).toBeUndefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);
     expect(doc.paths['/api/openapi.json'].get.security).toEqual([]);
   });

@@ -8,7 +8,9 @@ import { MAX_BODY_BYTES } from '../../http/messages.js';
 import { normalizePhoneNumber } from '../../domain/phoneNumber.js';
 import { DependencyUnavailableError, InvalidContinuationTokenError, SubmitInterruptedError } from '../../ports/errors.js';
 import type { Logger } from '../../ports/runtime.js';
-import { UNRESTRICTED_CALLER, type Caller } from '../../domain/caller.js';
+import type { Caller } from '../../domain/caller.js';
+import { config } from '../../config.js';
+import { callerResolver, type CallerResolver } from './callers.js';
 import { contextLogger } from './logger.js';
 
 export function toResponse(result: HttpResult): HttpResponseInit {
@@ -89,9 +91,12 @@ export async function readJsonBody<T extends z.ZodType>(
   return { ok: true, value: parsed.data, raw };
 }
 
+let resolveCaller: CallerResolver | undefined;
+
 /**
- * Runs an HTTP use case with the invocation's logger and its caller, turning thrown failures into
- * problem responses.
+ * Runs an HTTP use case with the invocation's logger and its caller — authenticated, and allowed
+ * this operation (context.functionName; callers.ts, domain/access.ts) — turning refusals into
+ * 401/403 and thrown failures into problem responses.
  */
 export async function handleHttp(
   request: HttpRequest,
@@ -100,10 +105,20 @@ export async function handleHttp(
 ): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
-    // Who calls, and whether they may call this route (context.functionName): every caller may do
-    // everything, as the default app, until callers are authenticated (issue: Entra ID callers).
-    const caller = UNRESTRICTED_CALLER;
-    return toResponse(await run(log, caller));
+    resolveCaller ??= callerResolver(config().auth);
+    const who = await resolveCaller(request, context.functionName, log);
+    if (!who.ok) return toResponse(who.result);
+    // With tokens, every log entry of the request names the app that made it: who erased, who sent.
+    const app = who.caller.app;
+    const logged: Logger =
+      who.caller.via === 'entra'
+        ? {
+            info: (m, p) => log.info(m, { ...p, callerApp: app }),
+            warn: (m, p) => log.warn(m, { ...p, callerApp: app }),
+            error: (m, p) => log.error(m, { ...p, callerApp: app }),
+          }
+        : log;
+    return toResponse(await run(logged, who.caller));
   } catch (error) {
     if (error instanceof InvalidContinuationTokenError) {
       return toResponse(validationProblem([{ field: 'continuationToken', message: error.message }]));
