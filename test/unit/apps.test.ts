@@ -5,13 +5,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../shared/config.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { canSee, idempotencyScopeOf, sendersOfApp, type AppDirectory, type AppPolicy } from '../../shared/domain/apps.js';
+import { factsOf } from '../../shared/domain/analytics.js';
 import { budgetRules } from '../../shared/domain/budget.js';
+import { mergePrices } from '../../shared/domain/pricing.js';
 import { DEFAULT_APP } from '../../shared/domain/caller.js';
 import { messageEvent, type PipelineEvent } from '../../shared/domain/events.js';
 import { stickySender, type Sender } from '../../shared/domain/sender.js';
 import { budgetProblem } from '../../shared/http/sending.js';
 import { submitMessagesBody } from '../../shared/http/messages.js';
 import { eventsFor } from '../../shared/pipeline/dispatchEvents.js';
+import { getConversation } from '../../shared/pipeline/conversations.js';
 import { getBatch } from '../../shared/pipeline/getBatch.js';
 import { findMessagesByReference, getMessage } from '../../shared/pipeline/getMessage.js';
 import { receiveInboundSms, type InboundDeps } from '../../shared/pipeline/inboundSms.js';
@@ -293,6 +296,13 @@ describe("an app's webhook", () => {
     expect(events.map((e) => (e.data as { app: string }).app)).toEqual([appA.id, appB.id, DEFAULT_APP]);
   });
 
+  it("counts each app apart in analytics: its facts carry the app, the default app's none (the rows it had before apps)", () => {
+    const ctx = { senderType: () => 'tollFree' as const, prices: mergePrices(), responseWindowMs: 3_600_000 };
+    expect(factsOf(events[0]!, ctx)[0]!.app).toBe(appA.id);
+    expect(factsOf(events[1]!, ctx)[0]!.app).toBe(appB.id);
+    expect(factsOf(events[2]!, ctx)[0]).not.toHaveProperty('app');
+  });
+
   it('attributes an inbound text to the owner of the number, else to the app of the message it answers', async () => {
     const conversations = new FakeConversations();
     const outbox = new FakeOutbox();
@@ -349,5 +359,20 @@ describe("an app's webhook", () => {
         .map((e) => e.app)
         .sort(),
     ).toEqual([appA.id, appB.id, 'unlisted', DEFAULT_APP].sort());
+    // Conversations: each entry carries its app; a confined viewer sees only its own.
+    const thread = async (from: string | undefined, viewer: string) => {
+      const result = await getConversation(
+        { conversations, senders: POOL, apps },
+        '+14255550123',
+        { ...(from ? { from } : {}), limit: 10 },
+        viewer,
+      );
+      return result.kind === 'found' ? result.conversation.page.items.map((e) => `${e.direction}:${e.app}`) : result;
+    };
+    expect(await thread(POOL[0]!.number, 'unlisted')).toEqual(['inbound:unlisted', 'outbound:unlisted']);
+    expect(await thread(POOL[0]!.number, DEFAULT_APP)).toEqual(['inbound:unlisted', 'outbound:unlisted']);
+    expect(await thread(POOL[0]!.number, appA.id)).toEqual([]);
+    expect(await thread(undefined, appB.id)).toEqual(['inbound:' + appB.id]);
+    expect(await thread(A_NUMBERS[0], appB.id)).toEqual([]);
   });
 });
