@@ -173,6 +173,7 @@ export function depsOf(s: Services) {
     clock: s.clock,
     log,
     senders: s.config.senders,
+    apps: s.config.apps,
     maxAttempts: s.config.sendMaxAttempts,
     events: s.events,
     tracker: s.tracker,

@@ -8,7 +8,7 @@
 // reply's message id and the event ids. A redelivery of a finished message is recognised by one
 // point read and changes nothing; a redelivery of an interrupted one finishes it.
 import { parseInboundSms, type InboundSms } from '../domain/acsEvents.js';
-import { NO_APPS, ownerOfNumber, type AppDirectory } from '../domain/apps.js';
+import { NO_APPS, ownerOfNumber, sendersOfApp, type AppDirectory } from '../domain/apps.js';
 import { DEFAULT_APP } from '../domain/caller.js';
 import { WHOLE_POOL, type ConsentLogEntry } from '../domain/consent.js';
 import type { ThreadEntry } from '../domain/conversation.js';
@@ -103,7 +103,13 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
   const keyword = classifyKeyword(sms.message, keywordsFor(deps.policy, sms.to));
   const answered = existing ? existing.inReplyTo : await findAnswered(deps.conversations, sms, at);
   // Whose text it is: the app that owns the number, else the app of the message it answers (rides on the thread entry read anyway).
-  const app = ownerOfNumber(deps.apps ?? NO_APPS, sms.to) ?? answered?.app ?? DEFAULT_APP;
+  // (The answered message's app only when the number is still in its pool, so a reply can go from it.)
+  const apps = deps.apps ?? NO_APPS;
+  const answeredApp =
+    answered?.app !== undefined && sendersOfApp(deps.senders, apps, answered.app).some((s) => s.number === sms.to)
+      ? answered.app
+      : undefined;
+  const app = ownerOfNumber(apps, sms.to) ?? answeredApp ?? DEFAULT_APP;
   const entry: ThreadEntry = {
     ourNumber: sms.to,
     theirNumber: sms.from,

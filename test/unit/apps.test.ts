@@ -3,6 +3,8 @@
 // isolation of reads, idempotency keys per app, and each app's webhook getting only its events.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../shared/config.js';
+import { depsOf } from '../../shared/composition.js';
+import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { canSee, idempotencyScopeOf, sendersOfApp, type AppDirectory, type AppPolicy } from '../../shared/domain/apps.js';
 import { factsOf } from '../../shared/domain/analytics.js';
@@ -31,6 +33,7 @@ import {
   FakeQueue,
   FakeSubmissions,
   FakeTemplates,
+  fakeServices,
   openGuard,
   RecordingSink,
   sendRuleDeps,
@@ -374,5 +377,53 @@ describe("an app's webhook", () => {
     expect(await thread(POOL[0]!.number, appA.id)).toEqual([]);
     expect(await thread(undefined, appB.id)).toEqual(['inbound:' + appB.id]);
     expect(await thread(A_NUMBERS[0], appB.id)).toEqual([]);
+  });
+});
+
+describe('the sender, for an app with its own numbers', () => {
+  it("hands over only from the app's numbers: a job of app A naming app B's number is refused and never sent", async () => {
+    const services = fakeServices({ config: { senders: POOL, apps } });
+    const deps = depsOf(services);
+    const accepted = await submitMessages(
+      deps.submit(silentLogger),
+      submitMessagesBody.parse({ to: ['+14255550001', '+14255550002', '+14255550003'], message: 'booked' }),
+      { app: appA.id },
+    );
+    if (accepted.kind !== 'accepted') throw new Error('expected accepted');
+    for (let job = services.queue.take(); job; job = services.queue.take()) await processSendJob(deps.send(silentLogger), job);
+    expect(services.gateway.requests.length).toBeGreaterThan(0);
+    for (const request of services.gateway.requests) expect(A_NUMBERS).toContain(request.from);
+
+    const before = services.gateway.requests.length;
+    const job = {
+      schema: 'sms.sendjob/1',
+      jobId: 'direct-1.0',
+      batchId: 'direct1',
+      app: appA.id,
+      from: B_NUMBERS[0],
+      message: 'not from here',
+      recipients: [{ messageId: 'direct1-0', to: '+14255550009' }],
+    };
+    const outcome = await processSendJob(deps.send(silentLogger), job);
+    expect(outcome).toEqual({
+      kind: 'deadLettered',
+      reason: `from ${B_NUMBERS[0]} is not one of the senders of app "booking" (SMS_APPS)`,
+    });
+    expect(services.gateway.requests).toHaveLength(before);
+    const record = await services.messages.get('direct1-0');
+    expect([record?.status, record?.app]).toEqual(['failed', appA.id]);
+    // The same job for app B goes out.
+    expect(
+      (
+        await processSendJob(deps.send(silentLogger), {
+          ...job,
+          jobId: 'direct-2.0',
+          batchId: 'direct2',
+          app: appB.id,
+          recipients: [{ messageId: 'direct2-0', to: '+14255550009' }],
+        })
+      ).kind,
+    ).toBe('processed');
+    expect(services.gateway.requests.at(-1)?.from).toBe(B_NUMBERS[0]);
   });
 });
