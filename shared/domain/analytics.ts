@@ -259,7 +259,17 @@ function clickFacts(event: PipelineEvent<ClickEventData>): AnalyticsFact[] {
   if (!d || typeof d.from !== 'string' || !Number.isFinite(Date.parse(d.sentAt))) return [];
   const seconds = Number.isFinite(d.secondsToClick) ? Math.max(0, Math.round(d.secondsToClick)) : 0;
   const tally = { uniqueClicks: 1, firstClickSeconds: seconds };
-  return [{ key: `e:${event.id}`, at: d.sentAt, tag: d.tag ?? '', sender: d.from, template: d.template ?? '', tally }];
+  return [
+    {
+      key: `e:${event.id}`,
+      at: d.sentAt,
+      tag: d.tag ?? '',
+      sender: d.from,
+      template: d.template ?? '',
+      ...appField(d.app),
+      tally,
+    },
+  ];
 }
 
 /** Recipients refused by the geo permissions, counted pool-wide ("*": no sender was chosen for them). */

@@ -86,6 +86,8 @@ export interface MessageEventData {
 export interface ClickEventData {
   messageId: string;
   batchId: string;
+  /** The app the message was sent for (absent on links older than apps). */
+  app?: string;
   /** Our number that sent it. */
   from: string;
   tag?: string;

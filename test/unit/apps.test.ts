@@ -8,6 +8,7 @@ import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { canSee, idempotencyScopeOf, sendersOfApp, type AppDirectory, type AppPolicy } from '../../shared/domain/apps.js';
 import { factsOf } from '../../shared/domain/analytics.js';
+import { clickEvent } from '../../shared/domain/linkEvents.js';
 import { budgetRules } from '../../shared/domain/budget.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { DEFAULT_APP } from '../../shared/domain/caller.js';
@@ -297,6 +298,27 @@ describe("an app's webhook", () => {
     expect(eventsFor(hookA!, events).map((e) => (e.data as { app: string }).app)).toEqual([appA.id]);
     expect(eventsFor(hookB!, events).map((e) => (e.data as { app: string }).app)).toEqual([appB.id]);
     expect(events.map((e) => (e.data as { app: string }).app)).toEqual([appA.id, appB.id, DEFAULT_APP]);
+  });
+
+  it("gets its messages' clicks too (the link carries the app)", () => {
+    const link = {
+      code: 'abc',
+      url: 'https://x.example.com',
+      target: 'https://x.example.com',
+      messageId: 'b1-0',
+      batchId: 'b1',
+      index: 0,
+      round: 0,
+      from: A_NUMBERS[0]!,
+      sentAt: '2026-11-25T10:00:00.000Z',
+      expiresAt: '2027-11-25T10:00:00.000Z',
+    };
+    const clicks = [
+      clickEvent('/s', { ...link, app: appA.id }, new Date()),
+      clickEvent('/s', { ...link, app: appB.id }, new Date()),
+    ];
+    expect(eventsFor(hookA!, clicks).map((e) => (e.data as { app: string }).app)).toEqual([appA.id]);
+    expect(eventsFor(global!, clicks)).toHaveLength(2);
   });
 
   it("counts each app apart in analytics: its facts carry the app, the default app's none (the rows it had before apps)", () => {

@@ -123,8 +123,9 @@ export async function planSubmit(
   const { form, drafts, template, errors: requestErrors } = await draftsOf(deps.templates, request);
   if (requestErrors.length > 0) return { kind: 'invalid', errors: requestErrors };
   // Tracked links are shortened before anything is counted: placeholders of the codes' length now, codes once ids are known.
-  const { tracking, error: trackingError } = await linkTrackingOf(deps, request, template);
+  const { tracking: trackingOf, error: trackingError } = await linkTrackingOf(deps, request, template);
   if (trackingError) return { kind: 'invalid', errors: [trackingError] };
+  const tracking = trackingOf && { ...trackingOf, app };
 
   const analyses = new Map<string, MessageAnalysis>();
   const analyze = (text: string) => {
