@@ -95,8 +95,9 @@ export const sendingResponse = z.object({
   budgets: z
     .array(
       z.object({
-        scope: z.enum(['pool', 'tag']),
+        scope: z.enum(['pool', 'tag', 'app']),
         tag: z.string().optional(),
+        app: z.string().optional().describe('The app of an app budget (SMS_APPS).'),
         period: z.enum(['day', 'month']).describe('UTC day or month.'),
         periodStart: z.string(),
         periodEnd: z.string().describe('When the budget frees up.'),
@@ -129,8 +130,8 @@ export function sendingView(state: SendingState): SendingResponse {
       ...(p.reason ? { reason: p.reason } : {}),
     })),
     budgets: state.budgets.map((b) => ({
-      scope: b.scope === '*' ? ('pool' as const) : ('tag' as const),
-      ...(b.scope === '*' ? {} : { tag: b.scope }),
+      scope: b.scope === '*' ? ('pool' as const) : b.scope.startsWith('@') ? ('app' as const) : ('tag' as const),
+      ...(b.scope === '*' ? {} : b.scope.startsWith('@') ? { app: b.scope.slice(1) } : { tag: b.scope }),
       period: b.period,
       periodStart: b.periodStart,
       periodEnd: b.periodEnd,

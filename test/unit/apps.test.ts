@@ -9,12 +9,12 @@ import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
 import { canSee, idempotencyScopeOf, sendersOfApp, type AppDirectory, type AppPolicy } from '../../shared/domain/apps.js';
 import { factsOf } from '../../shared/domain/analytics.js';
 import { clickEvent } from '../../shared/domain/linkEvents.js';
-import { budgetRules } from '../../shared/domain/budget.js';
+import { budgetRules, standings } from '../../shared/domain/budget.js';
 import { mergePrices } from '../../shared/domain/pricing.js';
 import { DEFAULT_APP } from '../../shared/domain/caller.js';
 import { messageEvent, type PipelineEvent } from '../../shared/domain/events.js';
 import { stickySender, type Sender } from '../../shared/domain/sender.js';
-import { budgetProblem } from '../../shared/http/sending.js';
+import { budgetProblem, sendingView } from '../../shared/http/sending.js';
 import { submitMessagesBody } from '../../shared/http/messages.js';
 import { eventsFor } from '../../shared/pipeline/dispatchEvents.js';
 import { getConversation } from '../../shared/pipeline/conversations.js';
@@ -230,6 +230,21 @@ describe('a submit as an app', () => {
     expect(JSON.parse(String(answer.body)).detail).toMatch(/budget of app "booking" is reached/);
     expect((await submit({ to: to.slice(0, 5), message: 'x' }, appB.id)).kind).toBe('accepted');
     expect((await submit({ to: to.slice(0, 5), message: 'x' })).kind).toBe('accepted');
+  });
+
+  it('shows an app budget as such at GET /api/sending', () => {
+    const rules = budgetRules({ daily: { messages: 100 } }, { booking: { monthly: { messages: 50 } } });
+    const view = sendingView({
+      pauses: [],
+      budgets: standings(rules, new Date('2026-11-25T10:00:00Z'), new Map()),
+      whenBudgetReached: 'refuse',
+      activeHolds: 0,
+      allowedCountries: '*',
+    });
+    expect(view.budgets.map((b) => [b.scope, b.app ?? b.tag ?? null, b.period])).toEqual([
+      ['pool', null, 'day'],
+      ['app', 'booking', 'month'],
+    ]);
   });
 
   it("isolates reads: app B finds none of app A's messages, batches or references; the default app sees all", async () => {

@@ -38,14 +38,13 @@ export function partitionKeyOf(fact: Pick<AnalyticsFact, 'key' | 'at'>): string 
 
 const knownKey = (pk: string, rowKey: string) => `${pk}\n${rowKey}`;
 export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
-/** A template's counters are rows of their own; rows without one keep the keys they always had. */
+/** A template's and an app's counters are rows of their own ("|@<app>": no template starts with "@"); others keep their keys. */
 const templatePart = (template: string) => (template ? `|${escapeKey(template)}` : '');
-/** An app's counters too ("|@<app>": no template key starts with "@"); the default app's keep their keys. */
 const appPart = (app: string | undefined) => (app ? `|@${escapeKey(app)}` : '');
-const hourRowKey = (hour: string, fact: Pick<AnalyticsFact, 'tag' | 'sender' | 'template' | 'app'>) =>
-  `h|${hour.slice(11, 13)}|${escapeKey(fact.tag)}|${escapeKey(fact.sender)}${templatePart(fact.template)}${appPart(fact.app)}`;
-const dayRowKey = (fact: Pick<AnalyticsFact, 'tag' | 'sender' | 'template' | 'app'>) =>
-  `d|${escapeKey(fact.tag)}|${escapeKey(fact.sender)}${templatePart(fact.template)}${appPart(fact.app)}`;
+const rowKeyOf = (prefix: string, f: Pick<AnalyticsFact, 'tag' | 'sender' | 'template' | 'app'>) =>
+  `${prefix}|${escapeKey(f.tag)}|${escapeKey(f.sender)}${templatePart(f.template)}${appPart(f.app)}`;
+const hourRowKey = (hour: string, fact: AnalyticsFact) => rowKeyOf(`h|${hour.slice(11, 13)}`, fact);
+const dayRowKey = (fact: AnalyticsFact) => rowKeyOf('d', fact);
 
 interface CounterChange {
   rowKey: string;
