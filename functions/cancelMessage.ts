@@ -11,9 +11,9 @@ export const cancelMessage: HttpFunctionOptions = {
   route: 'messages/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async (log) => {
+    handleHttp(request, context, async (log, caller) => {
       const id = request.params.id ?? '';
-      const result = await cancel(deps().cancel(log), id);
+      const result = await cancel(deps().cancel(log), id, caller.app);
       switch (result.kind) {
         case 'canceled':
           return json(200, toMessageView(result.message));

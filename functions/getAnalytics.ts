@@ -4,6 +4,7 @@ import { services } from '../shared/composition.js';
 import { handleHttp } from '../shared/adapters/functions/http.js';
 import { analyticsBody, analyticsCsv, resolveAnalyticsQuery } from '../shared/http/analytics.js';
 import { json, validationProblem } from '../shared/http/problem.js';
+import { visibleApp } from '../shared/domain/apps.js';
 import { PRICE_CURRENCY } from '../shared/domain/pricing.js';
 import { readAnalytics } from '../shared/pipeline/analytics.js';
 
@@ -12,11 +13,16 @@ export const getAnalytics: HttpFunctionOptions = {
   route: 'analytics',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async () => {
+    handleHttp(request, context, async (_log, caller) => {
       const s = services();
       const resolved = resolveAnalyticsQuery(Object.fromEntries(request.query.entries()), s.clock.now());
       if (!resolved.ok) return validationProblem(resolved.errors);
-      const { format, ...query } = resolved.query;
+      const { format, ...asked } = resolved.query;
+      // A caller confined to its app (domain/apps.ts) gets its own figures; asking for another app's gets none.
+      const confined = visibleApp(caller.app);
+      const query = confined === undefined ? asked : { ...asked, app: confined };
+      if (confined !== undefined && asked.app !== undefined && asked.app !== confined)
+        return validationProblem([{ field: 'app', message: `is not your app ("${confined}"): you see only its figures` }]);
       const report = await readAnalytics(s.analytics, query);
       const body = analyticsBody(query, report, {
         currency: PRICE_CURRENCY,

@@ -11,11 +11,11 @@ export const getBatch: HttpFunctionOptions = {
   route: 'batches/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async () => {
+    handleHttp(request, context, async (_log, caller) => {
       const id = request.params.id ?? '';
       const query = readQuery(request, batchQuery, ['limit', 'continuationToken']);
       if (!query.ok) return query.result;
-      const result = await read(services().messages, id, query.value);
+      const result = await read(services().messages, id, query.value, caller.app);
       if (result.kind === 'invalidToken') return validationProblem([{ field: 'continuationToken', message: result.reason }]);
       if (result.kind === 'notFound') return problem('notFound', `No batch has the id "${id.slice(0, 80)}".`);
       return json(200, batchView(result.batch));

@@ -11,12 +11,17 @@ export const getConversation: HttpFunctionOptions = {
   route: 'conversations/{phone}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, () =>
+    handleHttp(request, context, (_log, caller) =>
       withPhone(request, async (phone) => {
         const query = readQuery(request, conversationQuery, ['from', 'limit', 'continuationToken']);
         if (!query.ok) return query.result;
         const s = services();
-        const result = await read({ conversations: s.conversations, senders: s.config.senders }, phone, query.value);
+        const result = await read(
+          { conversations: s.conversations, senders: s.config.senders, apps: s.config.apps },
+          phone,
+          query.value,
+          caller.app,
+        );
         if (result.kind === 'invalid') return validationProblem([{ field: result.field, message: result.message }]);
         return json(200, conversationView(result.conversation));
       }),

@@ -11,9 +11,9 @@ export const getMessage: HttpFunctionOptions = {
   route: 'messages/{id}',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async () => {
+    handleHttp(request, context, async (_log, caller) => {
       const id = request.params.id ?? '';
-      const record = await read(services().messages, id);
+      const record = await read(services().messages, id, caller.app);
       return record ? json(200, toMessageView(record)) : problem('notFound', `No message has the id "${id.slice(0, 80)}".`);
     }),
 };

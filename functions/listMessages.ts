@@ -1,4 +1,4 @@
-// GET /api/messages?reference= — the messages of one of the app's references, a page at a time.
+// GET /api/messages?reference=[&app=] — the messages of one of the app's references, a page at a time.
 import type { HttpFunctionOptions, HttpRequest, InvocationContext } from '@azure/functions';
 import { services } from '../shared/composition.js';
 import { handleHttp, readQuery } from '../shared/adapters/functions/http.js';
@@ -11,11 +11,14 @@ export const listMessages: HttpFunctionOptions = {
   route: 'messages',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async () => {
-      const query = readQuery(request, messageListQuery, ['reference', 'limit', 'continuationToken']);
+    handleHttp(request, context, async (_log, caller) => {
+      const query = readQuery(request, messageListQuery, ['reference', 'app', 'limit', 'continuationToken']);
       if (!query.ok) return query.result;
-      const { reference, ...page } = query.value;
-      const found = await findMessagesByReference(services().messages, reference, page);
+      const { reference, app, ...page } = query.value;
+      const found = await findMessagesByReference(services().messages, reference, page, {
+        viewer: caller.app,
+        ...(app !== undefined ? { app } : {}),
+      });
       return json(200, {
         items: found.items.map(toMessageView),
         ...(found.continuationToken ? { continuationToken: found.continuationToken } : {}),

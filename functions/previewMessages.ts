@@ -13,10 +13,10 @@ export const previewMessages: HttpFunctionOptions = {
   route: 'messages/preview',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async () => {
+    handleHttp(request, context, async (_log, caller) => {
       const body = await readJsonBody(request, submitMessagesRequest);
       if (!body.ok) return body.result;
-      const result = await preview(deps().preview(), body.value);
+      const result = await preview(deps().preview(), body.value, caller.app);
       if (result.kind === 'invalid') return validationProblem(result.errors);
       if (result.kind === 'refused') return destinationProblem(result.refusals);
       return json(200, previewView(result.preview));

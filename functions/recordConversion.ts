@@ -12,9 +12,11 @@ export const recordConversion: HttpFunctionOptions = {
   route: 'messages/{id}/conversion',
   authLevel: 'function',
   handler: (request: HttpRequest, context: InvocationContext) =>
-    handleHttp(request, context, async (log) => {
+    handleHttp(request, context, async (log, caller) => {
       const id = request.params.id ?? '';
-      const outcome = MESSAGE_ID_PATTERN.test(id) ? await record(deps().conversions(log), id) : ({ kind: 'notFound' } as const);
+      const outcome = MESSAGE_ID_PATTERN.test(id)
+        ? await record(deps().conversions(log), id, caller.app)
+        : ({ kind: 'notFound' } as const);
       if (outcome.kind === 'notFound') return problem('notFound', `No message has the id "${id.slice(0, 80)}".`);
       return json(200, {
         messageId: outcome.message.messageId,

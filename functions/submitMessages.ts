@@ -4,6 +4,7 @@ import { deps, services } from '../shared/composition.js';
 import { handleHttp, readJsonBody } from '../shared/adapters/functions/http.js';
 import { ATTRIBUTES, SPANS } from '../shared/adapters/functions/telemetry.js';
 import { SpanKind, traced } from '../shared/adapters/functions/tracing.js';
+import { idempotencyScopeOf } from '../shared/domain/apps.js';
 import { newBatchId } from '../shared/domain/ids.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, withIdempotency } from '../shared/http/idempotency.js';
 import { submitMessagesRequest, submitResponse } from '../shared/http/messages.js';
@@ -19,7 +20,7 @@ export const submitMessages: HttpFunctionOptions = {
   // traceparent header): the records keep it, the send jobs carry it.
   handler: (request: HttpRequest, context: InvocationContext) =>
     traced(context, { name: SPANS.submit, kind: SpanKind.INTERNAL }, ({ set }) =>
-      handleHttp(request, context, async (log) => {
+      handleHttp(request, context, async (log, caller) => {
         const key = parseIdempotencyKey(request.headers.get(IDEMPOTENCY_KEY_HEADER));
         if (!key.ok) return key.result;
         const body = await readJsonBody(request, submitMessagesRequest);
@@ -32,6 +33,7 @@ export const submitMessages: HttpFunctionOptions = {
             const result = await submit(deps().submit(log), body.value, {
               ...(operation.operationId ? { batchId: operation.operationId } : {}),
               resumed: operation.resumed,
+              app: caller.app,
             });
             if (result.kind === 'invalid') return validationProblem(result.errors);
             if (result.kind === 'refused') return destinationProblem(result.refusals);
@@ -44,7 +46,12 @@ export const submitMessages: HttpFunctionOptions = {
             });
             return json(202, response, { location: response.statusUrl });
           },
-          { scope: 'submitMessages', clock: services().clock, log, newOperationId: () => newBatchId(services().clock.now()) },
+          {
+            scope: idempotencyScopeOf('submitMessages', caller.app),
+            clock: services().clock,
+            log,
+            newOperationId: () => newBatchId(services().clock.now()),
+          },
         );
       }).then((response) => {
         set({ [ATTRIBUTES.httpStatusCode]: response.status ?? 200 });

@@ -138,6 +138,7 @@ export function depsOf(s: Services) {
     linkPolicy: s.config.links,
     sendRules: s.config.sendRules,
     timeZones: s.sendRuleStores.timeZones,
+    apps: s.config.apps,
   });
   const guard = (log: Logger): SubmitGuardDeps => ({
     budgets: s.budgets,
@@ -172,6 +173,7 @@ export function depsOf(s: Services) {
     clock: s.clock,
     log,
     senders: s.config.senders,
+    apps: s.config.apps,
     maxAttempts: s.config.sendMaxAttempts,
     events: s.events,
     tracker: s.tracker,
@@ -217,6 +219,7 @@ export function depsOf(s: Services) {
       events: s.events,
       conversations: s.conversations,
       policy: s.config.inbound,
+      apps: s.config.apps,
     }),
     templates: (): TemplateDeps => ({ templates: s.templates, clock: s.clock }),
     retention: (log: Logger) => ({ retention: s.sendRuleStores.retention, clock: s.clock, log, policy: s.config.retention }),

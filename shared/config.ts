@@ -1,6 +1,7 @@
 // The configuration: every setting (shared/settings.ts) parsed once from the environment and
 // cross-checked. A missing or malformed setting stops start-up with a message that names it and
 // says what is expected.
+import type { AppDirectory } from './domain/apps.js';
 import { budgetRules, type BudgetPolicy } from './domain/budget.js';
 import { DEFAULT_PUMPING_POLICY, type PumpingPolicy } from './domain/fraudWatch.js';
 import { defaultAllowedCountries, type AllowedCountries } from './domain/geo.js';
@@ -11,6 +12,7 @@ import type { LinkPolicy } from './domain/links.js';
 import type { RetentionPolicy } from './domain/retention.js';
 import type { SendRules } from './domain/sendRules.js';
 import { settingsSchema } from './settings.js';
+import { appBudgetsOf, appProblems, appsOf } from './settingsApps.js';
 import { linkPolicyOf } from './settingsLinks.js';
 import { authOf, type AuthConfig } from './settingsAuth.js';
 
@@ -60,6 +62,8 @@ export interface Config {
   sendRules: SendRules;
   /** How long texts, records and conversation entries are kept (docs/security.md). */
   retention: RetentionPolicy;
+  /** The apps of SMS_APPS: own pools, defaults, webhooks (docs/security.md "Apps"); their budgets are in guard.budgets. */
+  apps: AppDirectory;
 }
 
 export type TelemetryConfig =
@@ -182,6 +186,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const limits = s.SMS_BUDGETS!.tags![tag]!;
     if (!limits.daily && !limits.monthly) problems.push(`SMS_BUDGETS names tag "${tag}" without a daily or monthly limit`);
   }
+  problems.push(
+    ...appProblems(
+      s,
+      s.SMS_SENDERS.map((sender) => sender.number),
+    ),
+  );
   const links = linkPolicyOf(s);
   const tracking = links.tracking;
   if (!links.base && (tracking.default || [...Object.values(tracking.tags), ...Object.values(tracking.templates)].some(Boolean)))
@@ -236,7 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     guard: {
       allowedCountries:
         s.SMS_ALLOWED_COUNTRIES === '*' ? 'any' : new Set(s.SMS_ALLOWED_COUNTRIES ?? defaultAllowedCountries(senders)),
-      budgets: { rules: budgetRules(s.SMS_BUDGETS), whenReached: s.SMS_BUDGET_WHEN_REACHED },
+      budgets: { rules: budgetRules(s.SMS_BUDGETS, appBudgetsOf(s)), whenReached: s.SMS_BUDGET_WHEN_REACHED },
       pumping: { ...DEFAULT_PUMPING_POLICY, ...s.SMS_PUMPING_PROTECTION },
     },
     links,
@@ -251,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recordDays: s.SMS_RETENTION_RECORD_DAYS,
       conversationDays: s.SMS_RETENTION_CONVERSATION_DAYS,
     },
+    apps: appsOf(s),
   };
 }
 

@@ -6,6 +6,7 @@ import { PIPELINE_EVENT_TYPES } from './domain/events.js';
 import { SENDER_TYPES } from './domain/sender.js';
 import { parseWebhookSecrets } from './domain/webhookSignature.js';
 import { isLoopbackUrl } from './lib/urls.js';
+import { appSettings } from './settingsApps.js';
 import { linkSettings } from './settingsLinks.js';
 import { authSettings } from './settingsAuth.js';
 import { sendRuleSettings } from './settingsSendRules.js';
@@ -271,6 +272,7 @@ export const settingsSchema = z.object({
   ...linkSettings,
   ...authSettings,
   ...sendRuleSettings,
+  ...appSettings,
   /**
    * Geo permissions: the destination countries (ISO 3166-1 alpha-2, comma separated) messages may
    * go to, or "*" for any; unset: the countries the configured senders can reach.

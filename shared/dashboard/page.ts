@@ -96,6 +96,7 @@ export function dashboardPage(script: string): { html: string; contentSecurityPo
 <label>Tag <select id="tag" name="tag"></select></label>
 <label>Sender <select id="sender" name="sender"></select></label>
 <label>Template <select id="template" name="template"></select></label>
+<label>App <select id="app" name="app"></select></label>
 <label>By <select id="groupBy" name="groupBy"><option value="day">day</option><option value="hour">hour</option></select></label>
 <button id="csv" type="button">Download CSV</button>
 </form>
@@ -114,6 +115,7 @@ ${CHARTS.map(([key, text]) => `<figure><figcaption>${text}</figcaption><div clas
 ${table('campaigns', 'Campaigns (tags)', 'Tag', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Click-through rate', 'Est. cost'])}
 ${table('senders', 'Senders', 'Sender', ['Sent', 'Delivered', 'Delivery rate', 'p50', 'p95', 'Opt-outs', 'Click-through rate'])}
 ${table('templates', 'Templates (by version)', 'Template', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Click-through rate', 'Est. cost'])}
+${table('apps', 'Apps (callers)', 'App', ['Submitted', 'Delivered', 'Delivery rate', 'Response rate', 'Opt-out rate', 'Est. cost'])}
 </div>
 </main>
 <footer>All times UTC. Rates: delivery = delivered / (delivered + failed + expired + unknown); response = messages answered within the response window / delivered; opt-out = opt-outs / delivered. Cost is an estimate from list prices. See docs/analytics.md.</footer>

@@ -2,6 +2,7 @@
 // delivery-latency histogram and its percentiles, and the report built from summed counters.
 // Every fact has a deterministic key and a time taken from the event, never from the clock, so
 // recording the same event twice can be recognised, and lands in the same bucket, every time.
+import { DEFAULT_APP } from './caller.js';
 import type { SenderType } from './sender.js';
 import { countryOf } from './countries.js';
 import type {
@@ -117,8 +118,13 @@ export interface AnalyticsFact {
   sender: string;
   /** The template and version the message was rendered from ("appointment-reminder@3"), "" for none. */
   template: string;
+  /** The app (domain/apps.ts), absent for the default app: its counters keep the rows they had before apps. */
+  app?: string;
   tally: Tally;
 }
+
+/** The fact's app field: none for the default app (and for events older than apps). */
+const appField = (app: string | undefined) => (app !== undefined && app !== DEFAULT_APP ? { app } : {});
 
 export interface FactContext {
   /** The number type of a sender, for its price. */
@@ -206,6 +212,7 @@ function messageFacts(event: PipelineEvent<MessageEventData>, ctx: FactContext):
       tag: d.tag ?? '',
       sender: d.from,
       template: d.template ? templateKey(d.template) : '',
+      ...appField(d.app),
       tally,
     },
   ];
@@ -223,7 +230,8 @@ function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext):
   if (d.keyword === 'optOut') tally.optOuts = 1;
   else if (d.keyword === 'optIn') tally.optIns = 1;
   else if (d.keyword === 'help') tally.helpRequests = 1;
-  const facts: AnalyticsFact[] = [{ key: `e:${event.id}`, at: event.time, tag, sender: d.to, template, tally }];
+  const app = appField(d.app);
+  const facts: AnalyticsFact[] = [{ key: `e:${event.id}`, at: event.time, tag, sender: d.to, template, ...app, tally }];
   // Answered: a message (not a STOP/START/HELP keyword) within the window after the hand-over. Keyed
   // by the message answered, so several replies count it once; counted in the hour it was sent, as
   // the delivered messages it is compared with are.
@@ -231,7 +239,7 @@ function inboundFacts(event: PipelineEvent<InboundEventData>, ctx: FactContext):
     const sentAt = Date.parse(reply.sentAt);
     const receivedAt = Date.parse(d.receivedAt ?? event.time);
     if (Number.isFinite(sentAt) && Number.isFinite(receivedAt) && receivedAt - sentAt <= ctx.responseWindowMs) {
-      facts.push({ key: `a:${reply.messageId}`, at: reply.sentAt, tag, sender: d.to, template, tally: { answered: 1 } });
+      facts.push({ key: `a:${reply.messageId}`, at: reply.sentAt, tag, sender: d.to, template, ...app, tally: { answered: 1 } });
     }
   }
   return facts;
@@ -242,7 +250,7 @@ function consentFacts(event: PipelineEvent<ConsentEventData>): AnalyticsFact[] {
   // A keyword opt-out or opt-in is counted from its inbound message, which also names the campaign.
   if (!d || d.source === 'keyword' || typeof d.sender !== 'string') return [];
   const tally: Tally = event.type === 'sms.optout.added' ? { optOuts: 1 } : { optIns: 1 };
-  return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, template: '', tally }];
+  return [{ key: `e:${event.id}`, at: event.time, tag: '', sender: d.sender, template: '', ...appField(d.app), tally }];
 }
 
 /** A message's first click: counted in the hour the message went, as the delivered messages it is compared with are. */
@@ -251,7 +259,17 @@ function clickFacts(event: PipelineEvent<ClickEventData>): AnalyticsFact[] {
   if (!d || typeof d.from !== 'string' || !Number.isFinite(Date.parse(d.sentAt))) return [];
   const seconds = Number.isFinite(d.secondsToClick) ? Math.max(0, Math.round(d.secondsToClick)) : 0;
   const tally = { uniqueClicks: 1, firstClickSeconds: seconds };
-  return [{ key: `e:${event.id}`, at: d.sentAt, tag: d.tag ?? '', sender: d.from, template: d.template ?? '', tally }];
+  return [
+    {
+      key: `e:${event.id}`,
+      at: d.sentAt,
+      tag: d.tag ?? '',
+      sender: d.from,
+      template: d.template ?? '',
+      ...appField(d.app),
+      tally,
+    },
+  ];
 }
 
 /** Recipients refused by the geo permissions, counted pool-wide ("*": no sender was chosen for them). */

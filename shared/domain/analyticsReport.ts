@@ -1,6 +1,7 @@
 // Analytics reports, pure: summed counters (rows) turned into figures — rates, latency
 // percentiles from the histogram, failures by code — totalled and grouped by day, hour, tag or
 // sender. (What each event adds to which counter is domain/analytics.ts.)
+import { DEFAULT_APP } from './caller.js';
 import {
   FAILURE_CODE_PREFIX,
   LATENCY_BOUNDS_MS,
@@ -142,7 +143,7 @@ export function figuresOf(tally: Readonly<Tally>): Figures {
   };
 }
 
-export type GroupBy = 'day' | 'hour' | 'tag' | 'sender' | 'template' | 'templateVersion';
+export type GroupBy = 'day' | 'hour' | 'tag' | 'sender' | 'template' | 'templateVersion' | 'app';
 
 /** The template name of a row's "name@version" ("" for none). */
 const templateName = (template: string) => template.replace(/@\d+$/, '');
@@ -154,6 +155,8 @@ export interface AnalyticsRow {
   sender: string;
   /** "name@version", "" for messages not rendered from a template. */
   template: string;
+  /** The app; absent: the default app (its rows, like those older than apps, have none). */
+  app?: string;
   tally: Tally;
 }
 
@@ -167,6 +170,8 @@ export interface ReportQuery {
   sender?: string;
   /** "name@3": one version; "name": every version. */
   template?: string;
+  /** One app's figures (a caller confined to its app gets only its own). */
+  app?: string;
 }
 
 export interface ReportGroup extends Figures {
@@ -197,6 +202,8 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
         return templateName(row.template);
       case 'templateVersion':
         return row.template;
+      case 'app':
+        return row.app ?? DEFAULT_APP;
     }
   };
   if (query.groupBy === 'day' || query.groupBy === 'hour') {
@@ -211,6 +218,7 @@ export function buildReport(rows: readonly AnalyticsRow[], query: ReportQuery): 
     if (!(start >= query.from.getTime() && start < query.to.getTime())) continue;
     if (query.tag !== undefined && row.tag !== query.tag) continue;
     if (query.sender !== undefined && row.sender !== query.sender) continue;
+    if (query.app !== undefined && (row.app ?? DEFAULT_APP) !== query.app) continue;
     if (query.template !== undefined && row.template !== query.template && templateName(row.template) !== query.template)
       continue;
     addTally(totals, row.tally);

@@ -10,9 +10,9 @@ export type BudgetMetric = 'messages' | 'cost';
 export const BUDGET_THRESHOLDS = [80, 100] as const;
 export type BudgetThreshold = (typeof BUDGET_THRESHOLDS)[number];
 
-/** One limit: of the pool ("*") or of one tag, per day or month, in messages and/or cost. */
+/** One limit: of the pool ("*"), of one tag, or of one app ("@<app>"), per day or month, in messages and/or cost. */
 export interface BudgetRule {
-  /** "*" for the whole pool, else the tag. */
+  /** "*" for the whole pool, "@<app id>" for an app of SMS_APPS (no tag has an "@"), else the tag. */
   scope: string;
   period: BudgetPeriod;
   messages?: number;
@@ -40,8 +40,14 @@ export interface BudgetPolicy {
 
 export const NO_BUDGETS: BudgetPolicy = { rules: [], whenReached: 'refuse' };
 
-/** The rules of SMS_BUDGETS; limits left out are no limit. */
-export function budgetRules(settings: BudgetSettings | undefined): BudgetRule[] {
+/** The scope of an app's budget rules: "@" is in no tag, so it never meets one. */
+export const appScope = (app: string): string => `@${app}`;
+
+/** The rules of SMS_BUDGETS and of each app's budgets (SMS_APPS); limits left out are no limit. */
+export function budgetRules(
+  settings: BudgetSettings | undefined,
+  apps: Record<string, Pick<BudgetSettings, 'daily' | 'monthly'>> = {},
+): BudgetRule[] {
   const rules: BudgetRule[] = [];
   const add = (scope: string, period: BudgetPeriod, limits: BudgetLimitsSetting | undefined) => {
     if (!limits || (limits.messages === undefined && limits.cost === undefined)) return;
@@ -57,6 +63,10 @@ export function budgetRules(settings: BudgetSettings | undefined): BudgetRule[] 
   for (const [tag, limits] of Object.entries(settings?.tags ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     add(tag, 'day', limits.daily);
     add(tag, 'month', limits.monthly);
+  }
+  for (const [app, limits] of Object.entries(apps).sort(([a], [b]) => a.localeCompare(b))) {
+    add(appScope(app), 'day', limits.daily);
+    add(appScope(app), 'month', limits.monthly);
   }
   return rules;
 }
@@ -84,9 +94,9 @@ export function counterKey(rule: Pick<BudgetRule, 'scope' | 'period'>, at: Date)
   return `${periodKey(rule.period, at)}|${rule.scope}`;
 }
 
-/** The rules a request with `tag` is charged to: the pool's and its tag's. */
-export function rulesFor(rules: readonly BudgetRule[], tag: string | undefined): BudgetRule[] {
-  return rules.filter((r) => r.scope === '*' || r.scope === tag);
+/** The rules a request with `tag` from `app` is charged to: the pool's, its tag's and its app's. */
+export function rulesFor(rules: readonly BudgetRule[], tag: string | undefined, app?: string): BudgetRule[] {
+  return rules.filter((r) => r.scope === '*' || r.scope === tag || (app !== undefined && r.scope === appScope(app)));
 }
 
 export interface BudgetAmounts {
@@ -137,6 +147,8 @@ export interface ChargeRequest {
   /** When the messages count: the batch's creation or its scheduled time. */
   at: Date;
   tag?: string;
+  /** The app the batch is attributed to: its own limits (SMS_APPS budgets) apply too. */
+  app?: string;
   amounts: BudgetAmounts;
 }
 
@@ -188,7 +200,7 @@ export function judgeAt(
 ): { fits: true; counters: Map<string, BudgetCounter>; crossings: BudgetCrossing[] } | { fits: false; binding: BudgetBinding } {
   const updated = new Map<string, BudgetCounter>();
   const crossings: BudgetCrossing[] = [];
-  for (const rule of rulesFor(rules, request.tag)) {
+  for (const rule of rulesFor(rules, request.tag, request.app)) {
     const key = counterKey(rule, at);
     const before = updated.get(key) ?? counters.get(key) ?? EMPTY_COUNTER;
     const after: BudgetCounter = {

@@ -1,5 +1,6 @@
 // Conversations: every text sent and received on one of our numbers, one thread per (our number,
 // their number). The thread entry, and the entry a message handed to ACS becomes.
+import { appOf } from './apps.js';
 import type { InboundKeyword } from './events.js';
 import type { MessageRecord } from './message.js';
 import { templateKey } from './template.js';
@@ -15,6 +16,8 @@ export interface ThreadEntry {
   at: string;
   /** The text. */
   body: string;
+  /** The app it belongs to: outbound, its message's; inbound, the number's owner, else the app of the message it answers. */
+  app?: string;
   /** Outbound: the message id. */
   messageId?: string;
   batchId?: string;
@@ -25,7 +28,7 @@ export interface ThreadEntry {
   inboundMessageId?: string;
   keyword?: InboundKeyword;
   /** Inbound: the outbound message it answers. */
-  inReplyTo?: { messageId: string; batchId: string; tag?: string; template?: string; sentAt: string };
+  inReplyTo?: { messageId: string; batchId: string; app?: string; tag?: string; template?: string; sentAt: string };
   /** Inbound: everything the message asked for is done (idempotency under redelivery). */
   processed?: boolean;
 }
@@ -38,6 +41,7 @@ export function outboundEntry(record: MessageRecord, sentAt: string): ThreadEntr
     direction: 'outbound',
     at: sentAt,
     body: record.body,
+    app: appOf(record),
     messageId: record.messageId,
     batchId: record.batchId,
     ...(record.tag ? { tag: record.tag } : {}),

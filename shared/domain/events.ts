@@ -1,6 +1,7 @@
 // The pipeline's own events, as CloudEvents 1.0: what the app is told (webhooks, Event Grid topic)
 // and what analytics counts. One change of the world is one event with a deterministic id, so a
 // change recorded twice (a redelivered job, a duplicate report) is the same event, never a second.
+import { appOf } from './apps.js';
 import type { MessageRecord, StatusChange } from './message.js';
 import { MESSAGE_STATUSES, type MessageStatus } from './messageStatus.js';
 import type { TemplateRef } from './template.js';
@@ -54,6 +55,8 @@ export interface PipelineEvent<T = MessageEventData | ClickEventData | InboundEv
 export interface MessageEventData {
   messageId: string;
   batchId: string;
+  /** The app the message was sent for (docs/security.md "Apps"): "default" unless SMS_APPS or a token names one. */
+  app?: string;
   status: MessageStatus;
   previousStatus?: MessageStatus;
   from: string;
@@ -83,6 +86,8 @@ export interface MessageEventData {
 export interface ClickEventData {
   messageId: string;
   batchId: string;
+  /** The app the message was sent for (absent on links older than apps). */
+  app?: string;
   /** Our number that sent it. */
   from: string;
   tag?: string;
@@ -102,6 +107,8 @@ export interface ClickEventData {
 export interface InboundEventData {
   /** ACS's id of the inbound message. */
   inboundMessageId: string;
+  /** The app the text is for: the owner of our number (SMS_APPS senders), else the app of the message it answers, else "default". */
+  app?: string;
   /** The person. */
   from: string;
   /** Our number. */
@@ -110,11 +117,13 @@ export interface InboundEventData {
   keyword: InboundKeyword;
   receivedAt: string;
   /** The last outbound message from `to` to `from` before this one: what it answers. */
-  inReplyTo?: { messageId: string; batchId: string; tag?: string; template?: string; sentAt?: string };
+  inReplyTo?: { messageId: string; batchId: string; app?: string; tag?: string; template?: string; sentAt?: string };
 }
 
 /** data of sms.optout.added / sms.optout.removed. */
 export interface ConsentEventData {
+  /** The app whose number received the STOP / START, or that called the API; absent: not one app's. */
+  app?: string;
   /** The person. */
   recipient: string;
   /** Our number, or "*" for the whole pool. */
@@ -127,9 +136,10 @@ export interface ConsentEventData {
 
 /** data of sms.budget.reached: a limit crossed 80 % or reached (100 %, or a request refused for it). */
 export interface BudgetEventData {
-  /** "pool", or the tag the limit is for. */
-  scope: 'pool' | 'tag';
+  /** "pool", or the tag or the app (SMS_APPS budgets) the limit is for. */
+  scope: 'pool' | 'tag' | 'app';
   tag?: string;
+  app?: string;
   period: 'day' | 'month';
   periodStart: string;
   periodEnd: string;
@@ -178,6 +188,12 @@ export interface SendingEventData {
 
 export type GuardEventData = BudgetEventData | HoldEventData | RefusalEventData | SendingEventData;
 
+/** The app an event is for (its data.app); undefined for events of no one app (the guard's). */
+export function eventApp(event: PipelineEvent): string | undefined {
+  const app = (event.data as { app?: unknown }).app;
+  return typeof app === 'string' ? app : undefined;
+}
+
 /** The event for the latest status change of a saved record. */
 export function messageEvent(source: string, record: MessageRecord): PipelineEvent<MessageEventData> {
   return messageEventAt(source, record, record.history.length - 1);
@@ -206,6 +222,7 @@ function messageEventAt(source: string, record: MessageRecord, index: number): P
   const data: MessageEventData = {
     messageId: record.messageId,
     batchId: record.batchId,
+    app: appOf(record),
     status: change.status,
     ...(previous ? { previousStatus: previous.status } : {}),
     from: record.from,

@@ -24,17 +24,21 @@ export function budgetEvent(
   currency: string,
 ): PipelineEvent<BudgetEventData> {
   const pool = crossing.scope === '*';
+  const app = crossing.scope.startsWith('@') ? crossing.scope.slice(1) : undefined;
   const cost = crossing.metric === 'cost';
   const amount = (micros: number) => (cost ? micros / 1_000_000 : micros);
+  const kind = pool ? 'pool' : app !== undefined ? 'app' : 'tag';
+  const named = pool ? 'pool' : app !== undefined ? `app.${app}` : `tag.${crossing.scope}`;
   return envelope(
     source,
     'sms.budget.reached',
-    pool ? 'budgets/pool' : `budgets/tags/${crossing.scope}`,
-    `budget.${pool ? 'pool' : `tag.${crossing.scope}`}.${crossing.periodKey}.${crossing.metric}.${crossing.threshold}`,
+    pool ? 'budgets/pool' : app !== undefined ? `budgets/apps/${app}` : `budgets/tags/${crossing.scope}`,
+    `budget.${named}.${crossing.periodKey}.${crossing.metric}.${crossing.threshold}`,
     at.toISOString(),
     {
-      scope: pool ? 'pool' : 'tag',
-      ...(pool ? {} : { tag: crossing.scope }),
+      scope: kind,
+      ...(kind === 'tag' ? { tag: crossing.scope } : {}),
+      ...(app !== undefined ? { app } : {}),
       period: crossing.period,
       periodStart: crossing.periodStart,
       periodEnd: crossing.periodEnd,

@@ -1,5 +1,6 @@
 // What a visit of a tracked link changes, pure: the link's visit counts, the analytics facts of the
 // visit, and sms.message.clicked for a message's first click by a person.
+import { DEFAULT_APP } from './caller.js';
 import type { AnalyticsFact } from './analytics.js';
 import type { ClickEventData, PipelineEvent } from './events.js';
 import type { LinkVisits, TrackedLink, Visitor } from './links.js';
@@ -24,6 +25,7 @@ export function visitFact(link: TrackedLink, visitor: Visitor, visits: LinkVisit
     tag: link.tag ?? '',
     sender: link.from,
     template: link.template ?? '',
+    ...(link.app && link.app !== DEFAULT_APP ? { app: link.app } : {}),
     tally: click ? { clicks: 1 } : { linkPreviews: 1 },
   };
 }
@@ -33,6 +35,7 @@ export function clickEvent(source: string, link: TrackedLink, at: Date): Pipelin
   const data: ClickEventData = {
     messageId: link.messageId,
     batchId: link.batchId,
+    ...(link.app ? { app: link.app } : {}),
     from: link.from,
     ...(link.tag ? { tag: link.tag } : {}),
     ...(link.template ? { template: link.template } : {}),

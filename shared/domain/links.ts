@@ -36,6 +36,8 @@ export interface TrackedLink {
   /** The collision round that made the code (0 nearly always). */
   round: number;
   from: string;
+  /** The app the message was sent for (domain/apps.ts): its click event is that app's. */
+  app?: string;
   tag?: string;
   /** "name@version" of the template the text was rendered from. */
   template?: string;

@@ -47,6 +47,8 @@ export interface DeliveryAttempt {
 export interface MessageRecord {
   messageId: string;
   batchId: string;
+  /** The app the message was sent for (domain/apps.ts); absent on records older than apps: the default app. */
+  app?: string;
   /** Sender number or alphanumeric id. */
   from: string;
   /** Recipient, E.164. */
@@ -138,6 +140,7 @@ export function unrecordHandOver(record: MessageRecord): void {
 export interface NewMessage {
   messageId: string;
   batchId: string;
+  app?: string;
   from: string;
   to: string;
   /** The text as it will be sent (already smart-encoded). */
@@ -167,6 +170,7 @@ export function newMessageRecord(message: NewMessage, at: Date): MessageRecord {
   return {
     messageId: message.messageId,
     batchId: message.batchId,
+    ...(message.app ? { app: message.app } : {}),
     from: message.from,
     to: message.to,
     body: message.body,

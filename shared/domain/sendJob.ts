@@ -32,6 +32,14 @@ const common = {
   jobId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits, _ . : -'),
   /** The batch every recipient belongs to. */
   batchId: z.string().regex(EXTERNAL_BATCH_ID_PATTERN, 'must be 1-64 letters, digits or _'),
+  /**
+   * The app the messages are sent for (docs/security.md "Apps"): recorded on their records and in
+   * their events; "default" when absent. Whoever can write to the queue is trusted to name it.
+   */
+  app: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . -')
+    .optional(),
   /** Sender: one of the configured pool. */
   from: z.string().min(1).max(20),
   deliveryReport: z.boolean().default(true),

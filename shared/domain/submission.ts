@@ -28,6 +28,8 @@ export interface SubmissionRecipient {
 
 export interface Submission {
   batchId: string;
+  /** The app the batch is attributed to (absent on submissions older than apps: the default app). */
+  app?: string;
   /** When it was accepted: every record of the batch starts at this time, whoever writes it. */
   acceptedAt: string;
   /** The one text of every recipient without its own (after smart encoding), its encoding and segments. */

@@ -2,6 +2,7 @@
 // boundaries), its JSON answer (also the source of the OpenAPI document) and its CSV form.
 import { z } from 'zod';
 import { LATENCY_BOUNDS_MS } from '../domain/analytics.js';
+import { APP_ID_PATTERN } from '../domain/apps.js';
 import { type Figures, type GroupBy, type Report, type ReportQuery } from '../domain/analyticsReport.js';
 import type { FieldError } from '../domain/validation.js';
 import { toCsv } from './csv.js';
@@ -14,7 +15,7 @@ export const MAX_HOURLY_RANGE_DAYS = 31;
 /** The default range: the last 7 days including today (grouped by hour: the last 24 hours). */
 export const DEFAULT_RANGE_DAYS = 7;
 
-const GROUP_BY = ['day', 'hour', 'tag', 'sender', 'template', 'templateVersion'] as const;
+const GROUP_BY = ['day', 'hour', 'tag', 'sender', 'template', 'templateVersion', 'app'] as const;
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -62,12 +63,19 @@ export const analyticsQuery = z.object({
     .describe(
       'Only messages rendered from this template ("appointment-reminder": every version; "appointment-reminder@3": that version).',
     ),
+  app: z
+    .string()
+    .regex(APP_ID_PATTERN, 'must be an app id: 1-64 letters, digits, _ . -')
+    .optional()
+    .describe(
+      'Only the figures of this app ("default": the default app\'s). A caller confined to its own app (docs/security.md "Apps") gets only its own whatever this says.',
+    ),
   groupBy: z
     .enum(GROUP_BY, { message: `must be ${GROUP_BY.slice(0, -1).join(', ')} or ${GROUP_BY.at(-1)}` })
     .default('day')
     .describe(
       `How to split the figures into groups (default day). hour allows a range of at most ${MAX_HOURLY_RANGE_DAYS} days; template groups by template ` +
-        'name, templateVersion by "name@version".',
+        'name, templateVersion by "name@version", app by the app the messages were sent for.',
     ),
   format: z
     .enum(['json', 'csv'], { message: 'must be json or csv' })
@@ -122,6 +130,7 @@ export function resolveAnalyticsQuery(
       ...(q.tag !== undefined ? { tag: q.tag } : {}),
       ...(q.sender !== undefined ? { sender: q.sender } : {}),
       ...(q.template !== undefined ? { template: q.template } : {}),
+      ...(q.app !== undefined ? { app: q.app } : {}),
       ...(q.format !== undefined ? { format: q.format } : {}),
     },
   };
@@ -216,6 +225,7 @@ export const analyticsResponse = z.object({
   tag: z.string().nullable(),
   sender: z.string().nullable(),
   template: z.string().nullable(),
+  app: z.string().nullable().describe('The app the figures are of; null: every app.'),
   currency: z.string().describe('Currency of estimatedCost.'),
   responseWindowHours: z.number().int().describe('The window of "answered" (ANALYTICS_RESPONSE_WINDOW_HOURS).'),
   latencyBoundsMs: z.array(z.number().int()).describe('Upper bounds of the latency histogram buckets, in ms.'),
@@ -241,6 +251,7 @@ export function analyticsBody(
     tag: query.tag ?? null,
     sender: query.sender ?? null,
     template: query.template ?? null,
+    app: query.app ?? null,
     currency: settings.currency,
     responseWindowHours: Math.round(settings.responseWindowMs / HOUR_MS),
     latencyBoundsMs: [...LATENCY_BOUNDS_MS],

@@ -41,6 +41,7 @@ export const statusCounts = z.record(messageStatusSchema, z.number().int().min(0
 
 export const batchResponse = z.object({
   batchId: z.string(),
+  app: z.string().describe('The app the batch was sent for (docs/security.md "Apps").'),
   total: z.number().int().min(0).describe('Messages in the batch (one per distinct valid recipient).'),
   counts: statusCounts.describe(`Messages per status for the whole batch, whatever the page: ${MESSAGE_STATUSES.join(', ')}.`),
   createdAt: z.string().describe('When the batch was accepted.'),
@@ -60,6 +61,7 @@ export function toBatchMessageView(record: MessageRecord): BatchMessageView {
 export function batchView(batch: Batch): BatchResponse {
   return {
     batchId: batch.batchId,
+    app: batch.app,
     total: batch.total,
     counts: batch.counts,
     createdAt: batch.createdAt,

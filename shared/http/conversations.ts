@@ -21,6 +21,12 @@ export const conversationResponse = z.object({
         direction: z.enum(['inbound', 'outbound']),
         at: z.string().describe('Outbound: when it was handed to ACS. Inbound: when ACS received it.'),
         body: z.string(),
+        app: z
+          .string()
+          .optional()
+          .describe(
+            'The app it belongs to (docs/security.md "Apps"): outbound, its message\'s; inbound, the app owning our number, else the app of the message it answers. Absent on entries older than apps.',
+          ),
         messageId: z.string().optional().describe('Outbound: GET /api/messages/{id} for its status.'),
         batchId: z.string().optional(),
         tag: z.string().optional(),
@@ -34,6 +40,7 @@ export const conversationResponse = z.object({
           .object({
             messageId: z.string(),
             batchId: z.string(),
+            app: z.string().optional(),
             tag: z.string().optional(),
             template: z.string().optional(),
             sentAt: z.string(),
@@ -54,6 +61,7 @@ function toConversationMessage(e: ThreadEntry): ConversationResponse['messages']
     direction: e.direction,
     at: e.at,
     body: e.body,
+    ...(e.app ? { app: e.app } : {}),
     ...(e.messageId ? { messageId: e.messageId } : {}),
     ...(e.batchId ? { batchId: e.batchId } : {}),
     ...(e.tag ? { tag: e.tag } : {}),

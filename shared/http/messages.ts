@@ -3,6 +3,7 @@
 // requests and are the source of the OpenAPI document), the views of use-case results, and the
 // routes as the OpenAPI document describes them. The preview's answer is messagePreview.ts.
 import { z } from 'zod';
+import { APP_ID_PATTERN, appOf } from '../domain/apps.js';
 import { DEFAULT_CATEGORY, MESSAGE_CATEGORIES } from '../domain/category.js';
 import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES } from '../domain/messageStatus.js';
@@ -77,6 +78,9 @@ export const statusChangeSchema = z.object({
 export const messageView = z.object({
   messageId: z.string(),
   batchId: z.string(),
+  app: z
+    .string()
+    .describe('The app the message was sent for: the caller\'s app (docs/security.md "Apps"); "default" when none is named.'),
   from: z.string(),
   to: z.string(),
   status: messageStatusSchema,
@@ -106,6 +110,13 @@ export type MessageView = z.infer<typeof messageView>;
 
 export const messageListQuery = z.object({
   reference: referenceSchema.describe('The reference you gave the messages (POST /api/messages).'),
+  app: z
+    .string()
+    .regex(APP_ID_PATTERN, 'must be an app id: 1-64 letters, digits, _ . -')
+    .optional()
+    .describe(
+      'Only the messages of this app. A caller confined to its own app (docs/security.md "Apps") sees only its own whatever this says.',
+    ),
   limit: pageLimit(1000, 100),
   continuationToken,
 });
@@ -122,6 +133,7 @@ export function toMessageView(record: MessageRecord): MessageView {
   return {
     messageId: record.messageId,
     batchId: record.batchId,
+    app: appOf(record),
     from: record.from,
     to: record.to,
     status: record.status,

@@ -36,7 +36,9 @@ export function budgetProblem(exceeded: BudgetExceeded, now: Date): HttpResult {
   const { binding, retryAt } = exceeded;
   const cost = binding.metric === 'cost';
   const amount = (n: number) => (cost ? `${money(n)} ${PRICE_CURRENCY}` : `${n} messages`);
-  const scope = binding.rule.scope === '*' ? 'the pool' : `tag "${binding.rule.scope}"`;
+  const ruleScope = binding.rule.scope;
+  const app = ruleScope.startsWith('@') ? ruleScope.slice(1) : undefined;
+  const scope = ruleScope === '*' ? 'the pool' : app !== undefined ? `app "${app}"` : `tag "${ruleScope}"`;
   const period = binding.rule.period === 'day' ? 'daily' : 'monthly';
   return problem(
     'budgetExceeded',
@@ -45,8 +47,9 @@ export function budgetProblem(exceeded: BudgetExceeded, now: Date): HttpResult {
     {
       headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000))) },
       budget: {
-        scope: binding.rule.scope === '*' ? 'pool' : 'tag',
-        ...(binding.rule.scope === '*' ? {} : { tag: binding.rule.scope }),
+        scope: ruleScope === '*' ? 'pool' : app !== undefined ? 'app' : 'tag',
+        ...(ruleScope === '*' || app !== undefined ? {} : { tag: ruleScope }),
+        ...(app !== undefined ? { app } : {}),
         period: binding.rule.period,
         metric: binding.metric,
         limit: cost ? money(binding.limit) : binding.limit,
@@ -92,8 +95,9 @@ export const sendingResponse = z.object({
   budgets: z
     .array(
       z.object({
-        scope: z.enum(['pool', 'tag']),
+        scope: z.enum(['pool', 'tag', 'app']),
         tag: z.string().optional(),
+        app: z.string().optional().describe('The app of an app budget (SMS_APPS).'),
         period: z.enum(['day', 'month']).describe('UTC day or month.'),
         periodStart: z.string(),
         periodEnd: z.string().describe('When the budget frees up.'),
@@ -126,8 +130,8 @@ export function sendingView(state: SendingState): SendingResponse {
       ...(p.reason ? { reason: p.reason } : {}),
     })),
     budgets: state.budgets.map((b) => ({
-      scope: b.scope === '*' ? ('pool' as const) : ('tag' as const),
-      ...(b.scope === '*' ? {} : { tag: b.scope }),
+      scope: b.scope === '*' ? ('pool' as const) : b.scope.startsWith('@') ? ('app' as const) : ('tag' as const),
+      ...(b.scope === '*' ? {} : b.scope.startsWith('@') ? { app: b.scope.slice(1) } : { tag: b.scope }),
       period: b.period,
       periodStart: b.periodStart,
       periodEnd: b.periodEnd,

@@ -66,6 +66,7 @@ export async function readAnalytics(store: AnalyticsStore, query: ReportQuery): 
     ...(query.tag !== undefined ? { tag: query.tag } : {}),
     ...(query.sender !== undefined ? { sender: query.sender } : {}),
     ...(query.template !== undefined ? { template: query.template } : {}),
+    ...(query.app !== undefined ? { app: query.app } : {}),
   });
   return buildReport(rows, query);
 }

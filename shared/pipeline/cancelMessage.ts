@@ -2,6 +2,8 @@
 // status, so a canceled message is never sent. A cancel racing the sender is decided by the
 // store: both write conditionally on the version they read, whoever writes first wins, and the
 // loser reads again and decides again (the sender then sees "canceled", the cancel "sending").
+import { canSee } from '../domain/apps.js';
+import { DEFAULT_APP } from '../domain/caller.js';
 import { moveTo, type MessageRecord } from '../domain/message.js';
 import { PENDING_STATUSES, type MessageStatus } from '../domain/messageStatus.js';
 import type { StatusEventSink } from '../ports/events.js';
@@ -25,10 +27,11 @@ export type CancelResult =
   | { kind: 'notCancelable'; status: MessageStatus; message: MessageRecord }
   | { kind: 'notFound' };
 
-export function cancelMessage(deps: CancelDeps, messageId: string): Promise<CancelResult> {
+/** Cancels the message as `viewer` (the caller's app): another app's message is as absent to a confined caller. */
+export function cancelMessage(deps: CancelDeps, messageId: string, viewer: string = DEFAULT_APP): Promise<CancelResult> {
   return retryOnConflict(async () => {
     const record = await deps.messages.get(messageId);
-    if (!record) return { kind: 'notFound' };
+    if (!record || !canSee(viewer, record)) return { kind: 'notFound' };
     if (record.status === 'canceled') {
       // A repeated cancel may follow one whose event was not published: publish again (same id).
       await deps.events.statusChanged([record]);

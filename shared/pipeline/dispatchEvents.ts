@@ -6,7 +6,7 @@
 // attempt the message goes to the poison queue with its error. Delivery is at least once:
 // receivers dedupe on the event id.
 import { parseOutboxMessage, type OutboxMessage } from '../domain/outbox.js';
-import type { PipelineEvent } from '../domain/events.js';
+import { eventApp, type PipelineEvent } from '../domain/events.js';
 import type { EventDestination, EventOutbox, EventPublisher, RetryAfterHint } from '../ports/events.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 
@@ -66,7 +66,7 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
 
   await Promise.all(
     targets.map(async (destination) => {
-      const events = destination.types ? message.events.filter((e) => destination.types!.has(e.type)) : message.events;
+      const events = eventsFor(destination, message.events);
       if (events.length === 0) {
         outcome.skipped.push(destination.name);
         return;
@@ -113,6 +113,14 @@ export async function dispatchEvents(deps: DispatchDeps, body: unknown): Promise
   return outcome;
 }
 
+/** The events a destination takes: of its types (all when it names none), of its app (every app's when it names none). */
+export function eventsFor(destination: EventDestination, events: readonly PipelineEvent[]): PipelineEvent[] {
+  return events.filter(
+    (e) =>
+      (!destination.types || destination.types.has(e.type)) && (destination.app === undefined || eventApp(e) === destination.app),
+  );
+}
+
 export interface PublishDeps {
   destinations: readonly EventDestination[];
   outbox: EventOutbox;
@@ -130,12 +138,12 @@ export function eventPublisher(deps: PublishDeps): EventPublisher {
   return {
     async publish(events: readonly PipelineEvent[]) {
       if (events.length === 0) return;
-      const later = queued.filter((d) => !d.types || events.some((e) => d.types!.has(e.type))).map((d) => d.name);
+      const later = queued.filter((d) => eventsFor(d, events).length > 0).map((d) => d.name);
       await Promise.all([
         ...deps.destinations
           .filter((d) => d.immediate)
           .map(async (destination) => {
-            const mine = destination.types ? events.filter((e) => destination.types!.has(e.type)) : [...events];
+            const mine = eventsFor(destination, events);
             if (mine.length === 0) return;
             try {
               await destination.deliver(mine);

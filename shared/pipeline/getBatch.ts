@@ -5,6 +5,8 @@
 // round trips) and the requested page is cut from them. The continuation token is therefore the
 // API's own (the last message id of the page), not the store's: it stays valid however the store
 // pages, and a client cannot tell the difference.
+import { appOf, canSee } from '../domain/apps.js';
+import { DEFAULT_APP } from '../domain/caller.js';
 import { EXTERNAL_BATCH_ID_PATTERN, parseMessageId } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/messageStatus.js';
@@ -16,6 +18,8 @@ const READ_PAGE = 1000;
 /** A batch: counts for all of it, and one page of its records. */
 export interface Batch {
   batchId: string;
+  /** The app it was sent for. */
+  app: string;
   /** Messages in the batch (one per distinct valid recipient). */
   total: number;
   counts: Record<MessageStatus, number>;
@@ -28,10 +32,12 @@ export interface Batch {
 
 export type GetBatchResult = { kind: 'found'; batch: Batch } | { kind: 'notFound' } | { kind: 'invalidToken'; reason: string };
 
+/** The batch as `viewer` (the caller's app) may see it: another app's batch is absent to a confined caller (domain/apps.ts). */
 export async function getBatch(
   messages: MessageStore,
   batchId: string,
   page: { limit: number; continuationToken?: string },
+  viewer: string = DEFAULT_APP,
 ): Promise<GetBatchResult> {
   // Ids the pipeline never issues cannot name a batch; refusing them early also keeps odd
   // characters away from the store's queries.
@@ -44,7 +50,8 @@ export async function getBatch(
   }
 
   const records = await readAll(messages, batchId);
-  if (records.length === 0) return { kind: 'notFound' };
+  // A batch is one app's: its records all say the same.
+  if (records.length === 0 || !canSee(viewer, records[0]!)) return { kind: 'notFound' };
   records.sort(compareMessages);
 
   const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as Record<MessageStatus, number>;
@@ -63,6 +70,7 @@ export async function getBatch(
     kind: 'found',
     batch: {
       batchId,
+      app: appOf(records[0]!),
       total: records.length,
       counts,
       createdAt,

@@ -8,6 +8,8 @@
 // reply's message id and the event ids. A redelivery of a finished message is recognised by one
 // point read and changes nothing; a redelivery of an interrupted one finishes it.
 import { parseInboundSms, type InboundSms } from '../domain/acsEvents.js';
+import { NO_APPS, ownerOfNumber, sendersOfApp, type AppDirectory } from '../domain/apps.js';
+import { DEFAULT_APP } from '../domain/caller.js';
 import { WHOLE_POOL, type ConsentLogEntry } from '../domain/consent.js';
 import type { ThreadEntry } from '../domain/conversation.js';
 import { inboundEvent, type InboundEventData, type PipelineEvent } from '../domain/events.js';
@@ -21,6 +23,8 @@ import { recordConsentChange, type ConsentDeps, type ConsentOutcome, type Consen
 import { queueReply, type ReplyDeps } from './replies.js';
 
 export interface InboundDeps extends ConsentDeps, ReplyDeps {
+  /** The apps of SMS_APPS: a text to an app's number is that app's (its webhook gets it). */
+  apps?: AppDirectory;
   conversations: ConversationStore;
   publisher: EventPublisher;
   policy: InboundPolicy;
@@ -98,12 +102,21 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
 
   const keyword = classifyKeyword(sms.message, keywordsFor(deps.policy, sms.to));
   const answered = existing ? existing.inReplyTo : await findAnswered(deps.conversations, sms, at);
+  // Whose text it is: the app that owns the number, else the app of the message it answers (rides on the thread entry read anyway).
+  // (The answered message's app only when the number is still in its pool, so a reply can go from it.)
+  const apps = deps.apps ?? NO_APPS;
+  const answeredApp =
+    answered?.app !== undefined && sendersOfApp(deps.senders, apps, answered.app).some((s) => s.number === sms.to)
+      ? answered.app
+      : undefined;
+  const app = ownerOfNumber(apps, sms.to) ?? answeredApp ?? DEFAULT_APP;
   const entry: ThreadEntry = {
     ourNumber: sms.to,
     theirNumber: sms.from,
     direction: 'inbound',
     at,
     body: sms.message,
+    app,
     inboundMessageId: sms.acsMessageId,
     keyword,
     ...(answered ? { inReplyTo: answered } : {}),
@@ -123,7 +136,15 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
   const text = keyword && acted ? replyFor(deps.policy, sms.to, sender?.type, keyword) : undefined;
   if (text && sender) {
     reply = (
-      await queueReply(deps, { inboundMessageId: sms.acsMessageId, receivedAt, sender, to: sms.from, text, keyword: keyword! })
+      await queueReply(deps, {
+        inboundMessageId: sms.acsMessageId,
+        receivedAt,
+        sender,
+        to: sms.from,
+        text,
+        keyword: keyword!,
+        app,
+      })
     ).messageId;
   } else if (text) {
     deps.log.warn('no reply: the number that received the text is not in SMS_SENDERS', { to: maskPhoneNumber(sms.to) });
@@ -131,6 +152,7 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
 
   const data: InboundEventData = {
     inboundMessageId: sms.acsMessageId,
+    app,
     from: sms.from,
     to: sms.to,
     message: sms.message,
@@ -138,7 +160,8 @@ async function handle(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcom
     receivedAt: at,
     ...(answered ? { inReplyTo: answered } : {}),
   };
-  const events: PipelineEvent[] = [inboundEvent(deps.eventSource, data), ...consent.flatMap((c) => c.events)];
+  const consentEvents = consent.flatMap((c) => c.events).map((e) => ({ ...e, data: { ...e.data, app } }));
+  const events: PipelineEvent[] = [inboundEvent(deps.eventSource, data), ...consentEvents];
   await deps.publisher.publish(events);
   await deps.conversations.saveInbound({ ...entry, processed: true });
 
@@ -165,6 +188,7 @@ async function findAnswered(conversations: ConversationStore, sms: InboundSms, a
   return {
     messageId: last.messageId,
     batchId: last.batchId,
+    ...(last.app ? { app: last.app } : {}),
     ...(last.tag ? { tag: last.tag } : {}),
     ...(last.template ? { template: last.template } : {}),
     sentAt: last.at,

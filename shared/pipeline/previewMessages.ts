@@ -26,8 +26,9 @@ export interface Preview {
 
 export type PreviewResult = { kind: 'preview'; preview: Preview } | { kind: 'invalid'; errors: FieldError[] } | GeoRefused;
 
-export async function previewMessages(deps: PreviewDeps, request: SubmitRequest): Promise<PreviewResult> {
-  const planned = await planSubmit(deps, request);
+/** The preview of `request` as `app` would submit it: from the app's pool, with its defaults. */
+export async function previewMessages(deps: PreviewDeps, request: SubmitRequest, app?: string): Promise<PreviewResult> {
+  const planned = await planSubmit(deps, request, undefined, app);
   if (planned.kind !== 'plan') return planned;
   const sendable = planned.plan.recipients.filter((r) => !r.optedOut && !r.expired);
   const micros = sendable.reduce(

@@ -146,6 +146,7 @@ export function redriveJobs(records: readonly MessageRecord[], now: Date): SendJ
           {
             jobId: `${first.batchId}.recover.${randomBytes(4).toString('hex')}`,
             batchId: first.batchId,
+            ...(first.app ? { app: first.app } : {}),
             from: first.from,
             deliveryReport: first.deliveryReport,
             ...(first.tag ? { tag: first.tag } : {}),

@@ -39,7 +39,16 @@ export function replyBatchId(inboundMessageId: string, receivedAt: Date): string
  */
 export async function queueReply(
   deps: ReplyDeps,
-  input: { inboundMessageId: string; receivedAt: Date; sender: Sender; to: string; text: string; keyword: KeywordClass },
+  input: {
+    inboundMessageId: string;
+    receivedAt: Date;
+    sender: Sender;
+    to: string;
+    text: string;
+    keyword: KeywordClass;
+    /** The app the inbound text is for: the reply is its message too. */
+    app?: string;
+  },
 ): Promise<{ messageId: string; queued: boolean }> {
   const batchId = replyBatchId(input.inboundMessageId, input.receivedAt);
   const messageId = messageIdOf(batchId, 0);
@@ -52,6 +61,7 @@ export async function queueReply(
     schema: SEND_JOB_SCHEMA_VERSION,
     jobId: `${batchId}.0`,
     batchId,
+    ...(input.app ? { app: input.app } : {}),
     from: input.sender.number,
     message: analysis.text,
     recipients: [{ messageId, to: input.to }],
@@ -69,6 +79,7 @@ export async function queueReply(
     {
       messageId,
       batchId,
+      ...(input.app ? { app: input.app } : {}),
       from: input.sender.number,
       to: input.to,
       body: analysis.text,

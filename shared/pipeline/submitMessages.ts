@@ -12,6 +12,8 @@
 // jobs and ACS repeatability all recognise what the first attempt already did.
 // The fraud and spend guard comes before the point of no return: geo permissions in the plan, then
 // pumping detection and the budget charge, once per batch id (guard/).
+import { withAppDefaults } from '../domain/apps.js';
+import { DEFAULT_APP } from '../domain/caller.js';
 import { messageIdOf } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import type { Submission } from '../domain/submission.js';
@@ -53,6 +55,8 @@ export interface SubmitDeps extends PlanDeps, SubmitGuardDeps, FrequencyCapDeps 
 export interface SubmitOperation {
   batchId?: string;
   resumed?: boolean;
+  /** The app the request is attributed to (caller.app): its pool, defaults and budgets apply. */
+  app?: string;
 }
 
 export type SubmitResult =
@@ -67,7 +71,9 @@ export async function submitMessages(
   request: SubmitRequest,
   operation: SubmitOperation = {},
 ): Promise<SubmitResult> {
-  const planned = await planSubmit(deps, request, operation.batchId);
+  // The app's defaults (its tag, its category) count as the request's own from here on.
+  request = withAppDefaults(request, deps.apps?.get(operation.app ?? DEFAULT_APP));
+  const planned = await planSubmit(deps, request, operation.batchId, operation.app);
   if (planned.kind === 'refused') return refuseDestinations(deps, planned, request.tag);
   if (planned.kind === 'invalid') return planned;
   const capped = await applyFrequencyCaps(deps, planned.plan);

@@ -22,4 +22,6 @@ export interface AnalyticsReadQuery {
   sender?: string;
   /** "name@3": one version of a template; "name": every version of it. */
   template?: string;
+  /** One app's counters ("default": the default app's, which rows older than apps are). */
+  app?: string;
 }

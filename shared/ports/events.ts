@@ -33,6 +33,11 @@ export interface EventDestination {
   /** Only these event types go to this destination; all when absent. */
   readonly types?: ReadonlySet<string>;
   /**
+   * Only events of this app (their data.app: an app's own webhook, SMS_APPS); every event when
+   * absent. Events of no app (the guard's) never go to an app's destination.
+   */
+  readonly app?: string;
+  /**
    * In the pipeline's own storage (analytics): delivered the moment the change is recorded, by
    * whoever records it, and through the outbox only when that fails. Others (webhooks, the Event
    * Grid topic) are always reached through the outbox, so no caller waits on an app's endpoint.

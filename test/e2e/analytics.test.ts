@@ -504,6 +504,9 @@ describe('the dashboard in headless Chromium', () => {
       expect(s.painted[chart], chart).toBe(true);
     // The filter choices come from the data.
     expect(await page.locator('#tag option').allTextContents()).toEqual(['All tags', 'news', 'spring']);
+    // Every message here is the default app's (no caller names another): one app to choose, one row.
+    expect(await page.locator('#app option').allTextContents()).toEqual(['All apps', 'default']);
+    expect(await page.locator('#apps tbody tr').allTextContents()).toEqual([expect.stringMatching(/^default12/)]);
 
     // Filter on the second sender: the numbers become that sender's.
     const loads = s.loads;

@@ -138,7 +138,7 @@ describe('tracked links', () => {
       'sms.message.clicked at the webhook',
     );
     expect(clicked).toHaveLength(1);
-    expect(clicked[0]!.data).toMatchObject({ url: `${landing.url}/sale?x=1`, tag: 'spring', from: SENDER });
+    expect(clicked[0]!.data).toMatchObject({ url: `${landing.url}/sale?x=1`, tag: 'spring', from: SENDER, app: 'default' });
   }, 90_000);
 
   it('link-preview fetchers (WhatsApp, iMessage) are counted as previews, not clicks', async () => {

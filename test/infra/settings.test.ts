@@ -40,6 +40,8 @@ const SET_BY_HAND = [
   'STATUS_WEBHOOK_SECRET',
   'ANALYTICS_SMS_PRICES',
   'SMS_BUDGETS',
+  // Holds each app's webhook secret, and budget prices (decimals).
+  'SMS_APPS',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__queueServiceUri',
   // Another issuer than the tenant's (a sovereign cloud, a test issuer): the tenant's are derived.

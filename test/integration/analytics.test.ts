@@ -137,6 +137,41 @@ describe('the Table Storage analytics store', () => {
     }
   });
 
+  it("keeps each app's counters apart (the default app's in the rows it had before apps) and reads one app, or all", async () => {
+    const fact = (i: number, app: string | undefined, template = ''): AnalyticsFact => ({
+      key: `e:app-${i}`,
+      at: '2026-10-04T09:10:00.000Z',
+      tag: 'apps',
+      sender: '+18005550100',
+      template,
+      ...(app ? { app } : {}),
+      tally: { submitted: 1 },
+    });
+    // booking ×30 (10 of them from a template), login ×20, the default app ×7: one tag, one sender, one hour.
+    const facts = [
+      ...Array.from({ length: 20 }, (_, i) => fact(i, 'booking')),
+      ...Array.from({ length: 10 }, (_, i) => fact(50 + i, 'booking', 'reminder@1')),
+      ...Array.from({ length: 20 }, (_, i) => fact(100 + i, 'login')),
+      ...Array.from({ length: 7 }, (_, i) => fact(200 + i, undefined)),
+    ];
+    await Promise.all([store.record(facts), store.record([...facts].reverse())]);
+    for (const groupBy of ['day', 'hour'] as const) {
+      const range =
+        groupBy === 'day' ? day('2026-10-04') : { from: new Date('2026-10-04T09:00:00Z'), to: new Date('2026-10-04T10:00:00Z') };
+      const read = async (app?: string) =>
+        (await readAnalytics(store, { ...range, groupBy, tag: 'apps', ...(app ? { app } : {}) })).totals.submitted;
+      expect([await read(), await read('booking'), await read('login'), await read('default'), await read('other')]).toEqual([
+        57, 30, 20, 7, 0,
+      ]);
+      const byApp = await readAnalytics(store, { ...range, groupBy: 'app', tag: 'apps' });
+      expect(byApp.groups.map((g) => [g.key, g.submitted])).toEqual([
+        ['booking', 30],
+        ['default', 7],
+        ['login', 20],
+      ]);
+    }
+  });
+
   it('spreads a day over its shards: no counter row is written by every message', async () => {
     const partitions = new Set<string>();
     let facts = 0;

@@ -591,6 +591,7 @@ export function fakeConfig(overrides: Partial<Config> = {}): Config {
       endpoint: 'http://127.0.0.1:1/',
     },
     senders: [tollFree, shortCode],
+    apps: new Map(),
     maxSegments: 10,
     sendMaxAttempts: 8,
     acsRequestTimeoutMs: 15_000,

@@ -136,6 +136,7 @@ describe('the OpenAPI description', () => {
       'query:tag',
       'query:sender',
       'query:template',
+      'query:app',
       'query:groupBy',
       'query:format',
     ]);

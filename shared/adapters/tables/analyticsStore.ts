@@ -7,6 +7,7 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { dayOf, hourOf, isTallyProperty, type AnalyticsFact, type Tally } from '../../domain/analytics.js';
 import { type AnalyticsRow } from '../../domain/analyticsReport.js';
+import { DEFAULT_APP } from '../../domain/caller.js';
 import type { AnalyticsReadQuery, AnalyticsStore } from '../../ports/analytics.js';
 import { escapeKey, odataString } from './keys.js';
 import { storageCall } from '../outage.js';
@@ -37,17 +38,18 @@ export function partitionKeyOf(fact: Pick<AnalyticsFact, 'key' | 'at'>): string 
 
 const knownKey = (pk: string, rowKey: string) => `${pk}\n${rowKey}`;
 export const factRowKey = (key: string) => `f|${escapeKey(key)}`;
-/** A template's counters are rows of their own; rows without one keep the keys they always had. */
+/** A template's and an app's counters are rows of their own ("|@<app>": no template starts with "@"); others keep their keys. */
 const templatePart = (template: string) => (template ? `|${escapeKey(template)}` : '');
-const hourRowKey = (hour: string, tag: string, sender: string, template: string) =>
-  `h|${hour.slice(11, 13)}|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
-const dayRowKey = (tag: string, sender: string, template: string) =>
-  `d|${escapeKey(tag)}|${escapeKey(sender)}${templatePart(template)}`;
+const appPart = (app: string | undefined) => (app ? `|@${escapeKey(app)}` : '');
+const rowKeyOf = (prefix: string, f: Pick<AnalyticsFact, 'tag' | 'sender' | 'template' | 'app'>) =>
+  `${prefix}|${escapeKey(f.tag)}|${escapeKey(f.sender)}${templatePart(f.template)}${appPart(f.app)}`;
+const hourRowKey = (hour: string, fact: AnalyticsFact) => rowKeyOf(`h|${hour.slice(11, 13)}`, fact);
+const dayRowKey = (fact: AnalyticsFact) => rowKeyOf('d', fact);
 
 interface CounterChange {
   rowKey: string;
   /** What the row is: "hour" or "day", with its bucket ("2026-11-25T10" / "2026-11-25"), tag, sender and template ("" for none). */
-  identity: { kind: 'hour' | 'day'; bucket: string; tag: string; sender: string; template?: string };
+  identity: { kind: 'hour' | 'day'; bucket: string; tag: string; sender: string; template?: string; app?: string };
   tally: Tally;
 }
 
@@ -61,14 +63,15 @@ function counterChanges(facts: readonly AnalyticsFact[]): Map<string, CounterCha
   for (const fact of facts) {
     const hour = hourOf(fact.at);
     const template = fact.template ? { template: fact.template } : {};
+    const app = fact.app ? { app: fact.app } : {};
     add(
-      hourRowKey(hour, fact.tag, fact.sender, fact.template),
-      { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender, ...template },
+      hourRowKey(hour, fact),
+      { kind: 'hour', bucket: hour, tag: fact.tag, sender: fact.sender, ...template, ...app },
       fact.tally,
     );
     add(
-      dayRowKey(fact.tag, fact.sender, fact.template),
-      { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender, ...template },
+      dayRowKey(fact),
+      { kind: 'day', bucket: dayOf(fact.at), tag: fact.tag, sender: fact.sender, ...template, ...app },
       fact.tally,
     );
   }
@@ -82,7 +85,7 @@ function chunks(facts: readonly AnalyticsFact[]): AnalyticsFact[][] {
   let rows = new Set<string>();
   for (const fact of facts) {
     const hour = hourOf(fact.at);
-    const touched = [hourRowKey(hour, fact.tag, fact.sender, fact.template), dayRowKey(fact.tag, fact.sender, fact.template)];
+    const touched = [hourRowKey(hour, fact), dayRowKey(fact)];
     const added = touched.filter((k) => !rows.has(k)).length;
     if (current.length > 0 && current.length + 1 + rows.size + added > MAX_ACTIONS) {
       out.push(current);
@@ -204,6 +207,7 @@ export class TableAnalyticsStore implements AnalyticsStore {
           tag: f.tag,
           sender: f.sender,
           ...(f.template ? { template: f.template } : {}),
+          ...(f.app ? { app: f.app } : {}),
           tally: JSON.stringify(f.tally),
         },
       ]);
@@ -307,6 +311,8 @@ export class TableAnalyticsStore implements AnalyticsStore {
     }
     if (query.tag !== undefined) conditions.push(`tag eq ${odataString(query.tag)}`);
     if (query.sender !== undefined) conditions.push(`sender eq ${odataString(query.sender)}`);
+    // The default app's rows have no app property (they are the rows older than apps): filtered once read.
+    if (query.app !== undefined && query.app !== DEFAULT_APP) conditions.push(`app eq ${odataString(query.app)}`);
     if (query.template !== undefined) {
       // "name@3" is one version; "name" every version of it ("name@" then digits, which sort before ":").
       if (query.template.includes('@')) conditions.push(`template eq ${odataString(query.template)}`);
@@ -326,11 +332,12 @@ export class TableAnalyticsStore implements AnalyticsStore {
           tag: String(entity.tag ?? ''),
           sender: String(entity.sender ?? ''),
           template: String(entity.template ?? ''),
+          ...(typeof entity.app === 'string' ? { app: entity.app } : {}),
           tally,
         });
       }
     });
-    return rows;
+    return query.app === undefined ? rows : rows.filter((r) => (r.app ?? DEFAULT_APP) === query.app);
   }
 }
 

@@ -49,6 +49,7 @@ function fromEntity(e: TableEntityResult<Row>): ThreadEntry {
     at: e.at,
     body: e.body ?? '',
   };
+  if (e.app) entry.app = e.app;
   if (e.messageId) entry.messageId = e.messageId;
   if (e.batchId) entry.batchId = e.batchId;
   if (e.tag) entry.tag = e.tag;

@@ -26,6 +26,7 @@ type Row = {
   idx: number;
   round: number;
   sender: string;
+  app?: string;
   tag?: string;
   template?: string;
   reference?: string;
@@ -49,6 +50,7 @@ function rowOf(link: TrackedLink): Row {
     idx: link.index,
     round: link.round,
     sender: link.from,
+    ...(link.app ? { app: link.app } : {}),
     ...(link.tag ? { tag: link.tag } : {}),
     ...(link.template ? { template: link.template } : {}),
     ...(link.reference ? { reference: link.reference } : {}),
@@ -70,6 +72,7 @@ function storedOf(code: string, e: TableEntityResult<Row>): StoredLink {
       index: e.idx,
       round: e.round,
       from: e.sender,
+      ...(e.app ? { app: e.app } : {}),
       ...(e.tag ? { tag: e.tag } : {}),
       ...(e.template ? { template: e.template } : {}),
       ...(e.reference ? { reference: e.reference } : {}),

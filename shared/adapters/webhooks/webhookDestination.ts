@@ -30,6 +30,8 @@ export interface WebhookOptions {
   secret: string;
   /** Only these event types are sent; all when absent. */
   types?: readonly string[];
+  /** Only this app's events are sent (an app's own webhook, SMS_APPS); every app's when absent. */
+  app?: string;
   timeoutMs?: number;
   /** Seconds since the epoch, for the webhook-timestamp header (tests move it). */
   now?: () => number;
@@ -48,11 +50,14 @@ export function webhookName(url: string): string {
 export class WebhookDestination implements EventDestination {
   readonly name: string;
   readonly types?: ReadonlySet<string>;
+  readonly app?: string;
   private readonly keys: Buffer[];
 
   constructor(private readonly options: WebhookOptions) {
-    this.name = webhookName(options.url);
+    // An app's webhook is named apart from a global one at the same URL: a retry names the one it is for.
+    this.name = webhookName(options.app === undefined ? options.url : `${options.app}\n${options.url}`);
     if (options.types) this.types = new Set(options.types);
+    if (options.app !== undefined) this.app = options.app;
     const parsed = parseWebhookSecrets(options.secret);
     if (!parsed.ok) throw new Error(`STATUS_WEBHOOK_SECRET ${parsed.reason}`);
     this.keys = parsed.keys;

@@ -31,6 +31,8 @@ interface Filters {
   sender: string;
   /** A template name ("" for all); the templates table then shows its versions. */
   template: string;
+  /** An app (SMS_APPS / the caller's; "" for all). */
+  app: string;
   groupBy: GroupBy;
 }
 
@@ -41,6 +43,7 @@ interface DashboardState {
   byTag?: AnalyticsResponse;
   bySender?: AnalyticsResponse;
   byTemplate?: AnalyticsResponse;
+  byApp?: AnalyticsResponse;
   sending?: SendingResponse;
   charts: Record<string, Chart>;
   loads: number;
@@ -68,6 +71,7 @@ function initialFilters(): Filters {
     tag: params.get('tag') ?? '',
     sender: params.get('sender') ?? '',
     template: params.get('template') ?? '',
+    app: params.get('app') ?? '',
     groupBy: params.get('groupBy') === 'hour' ? 'hour' : 'day',
   };
 }
@@ -140,16 +144,17 @@ async function load() {
   document.body.dataset.state = 'loading';
   try {
     const common = { from: f.from, to: f.to };
-    const [series, byTag, bySender, byTemplate] = (await Promise.all(
+    const [series, byTag, bySender, byTemplate, byApp] = (await Promise.all(
       [
-        { ...common, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy },
+        { ...common, tag: f.tag, sender: f.sender, template: f.template, app: f.app, groupBy: f.groupBy },
         // The choices of each filter are not narrowed by that filter itself.
-        { ...common, sender: f.sender, template: f.template, groupBy: 'tag' },
-        { ...common, tag: f.tag, template: f.template, groupBy: 'sender' },
-        { ...common, tag: f.tag, sender: f.sender, groupBy: 'templateVersion' },
+        { ...common, sender: f.sender, template: f.template, app: f.app, groupBy: 'tag' },
+        { ...common, tag: f.tag, template: f.template, app: f.app, groupBy: 'sender' },
+        { ...common, tag: f.tag, sender: f.sender, app: f.app, groupBy: 'templateVersion' },
+        { ...common, tag: f.tag, sender: f.sender, template: f.template, groupBy: 'app' },
       ].map(async (q) => (await (await fetchAnalytics(q)).json()) as AnalyticsResponse),
-    )) as [AnalyticsResponse, AnalyticsResponse, AnalyticsResponse, AnalyticsResponse];
-    Object.assign(state, { series, byTag, bySender, byTemplate });
+    )) as [AnalyticsResponse, AnalyticsResponse, AnalyticsResponse, AnalyticsResponse, AnalyticsResponse];
+    Object.assign(state, { series, byTag, bySender, byTemplate, byApp });
     const templateNames = [...new Set(byTemplate.groups.map((g) => (g.key === null ? null : g.key.replace(/@\d+$/, ''))))];
     renderKpis(series.totals, series.currency);
     renderCharts(series, bySender);
@@ -192,7 +197,21 @@ async function load() {
       f.tag,
       'All tags',
     );
+    renderTable('#apps', f.app ? { ...byApp, groups: byApp.groups.filter((g) => g.key === f.app) } : byApp, [
+      ['submitted', (g) => num(g.submitted)],
+      ['delivered', (g) => num(g.delivered)],
+      ['deliveryRate', (g) => pct(g.deliveryRate)],
+      ['responseRate', (g) => pct(g.responseRate)],
+      ['optOutRate', (g) => pct(g.optOutRate)],
+      ['estimatedCost', (g) => money(g.estimatedCost, series.currency)],
+    ]);
     fillSelect($('#template'), templateNames, f.template, 'All templates');
+    fillSelect(
+      $('#app'),
+      byApp.groups.map((g) => g.key),
+      f.app,
+      'All apps',
+    );
     fillSelect(
       $('#sender'),
       bySender.groups.map((g) => g.key),
@@ -214,7 +233,7 @@ async function downloadCsv() {
   const f = state.filters;
   try {
     const response = await fetchAnalytics(
-      { from: f.from, to: f.to, tag: f.tag, sender: f.sender, template: f.template, groupBy: f.groupBy },
+      { from: f.from, to: f.to, tag: f.tag, sender: f.sender, template: f.template, app: f.app, groupBy: f.groupBy },
       'text/csv',
     );
     const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'sms-analytics.csv';
@@ -237,6 +256,7 @@ function bindFilters() {
   fillSelect($('#tag'), [], state.filters.tag, 'All tags');
   fillSelect($('#sender'), [], state.filters.sender, 'All senders');
   fillSelect($('#template'), [], state.filters.template, 'All templates');
+  fillSelect($('#app'), [], state.filters.app, 'All apps');
   const apply = () => {
     state.filters = {
       from: field('from').value || state.filters.from,
@@ -244,6 +264,7 @@ function bindFilters() {
       tag: field('tag').value,
       sender: field('sender').value,
       template: field('template').value,
+      app: field('app').value,
       groupBy: field('groupBy').value === 'hour' ? 'hour' : 'day',
     };
     void load();

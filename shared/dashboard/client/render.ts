@@ -284,7 +284,7 @@ export function renderSending(state: SendingResponse | string) {
           const use = cell(pct(x.share), false);
           use.prepend(meter, ' ');
           tr.append(
-            cell(`${b.scope === 'pool' ? 'pool' : `tag ${b.tag}`} · ${x.what}`, false),
+            cell(`${b.scope === 'pool' ? 'pool' : b.scope === 'app' ? `app ${b.app}` : `tag ${b.tag}`} · ${x.what}`, false),
             cell(b.period === 'day' ? b.periodStart.slice(0, 10) : b.periodStart.slice(0, 7), false),
             cell(x.spent),
             cell(x.limit),

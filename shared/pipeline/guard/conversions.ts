@@ -2,6 +2,8 @@
 // password in it was entered. Recorded once on the message; for OTP traffic (SMS_PUMPING_PROTECTION
 // otpTags) it feeds the country's conversion rate, whose collapse against its own baseline is a
 // sign of SMS pumping (domain/fraudWatch.ts).
+import { canSee } from '../../domain/apps.js';
+import { DEFAULT_APP } from '../../domain/caller.js';
 import type { PumpingPolicy } from '../../domain/fraudWatch.js';
 import { watchCountryOf } from '../../domain/fraudWatch.js';
 import type { MessageRecord } from '../../domain/message.js';
@@ -22,10 +24,15 @@ export type ConversionOutcome =
   /** `counted`: it feeds pumping detection (an OTP message, reported for the first time). */
   { kind: 'recorded'; message: MessageRecord; counted: boolean; repeated: boolean } | { kind: 'notFound' };
 
-export async function recordConversion(deps: ConversionDeps, messageId: string): Promise<ConversionOutcome> {
+/** Records the conversion as `viewer` (the caller's app): another app's message is as absent to a confined caller. */
+export async function recordConversion(
+  deps: ConversionDeps,
+  messageId: string,
+  viewer: string = DEFAULT_APP,
+): Promise<ConversionOutcome> {
   const outcome = await retryOnConflict(async (): Promise<ConversionOutcome> => {
     const record = await deps.messages.get(messageId);
-    if (!record) return { kind: 'notFound' };
+    if (!record || !canSee(viewer, record)) return { kind: 'notFound' };
     if (record.convertedAt) return { kind: 'recorded', message: record, counted: false, repeated: true };
     record.convertedAt = deps.clock.now().toISOString();
     await deps.messages.save(record);

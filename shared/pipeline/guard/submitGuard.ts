@@ -3,7 +3,7 @@
 // hold, which the sender enforces), and the batch is charged against the budgets — once per batch,
 // whatever retries: a retry with the same Idempotency-Key works under the same batch id, and the
 // ledger answers a repeated charge with what the first one did.
-import type { BudgetBinding, BudgetCrossing, BudgetPolicy } from '../../domain/budget.js';
+import { rulesFor, type BudgetBinding, type BudgetCrossing, type BudgetPolicy } from '../../domain/budget.js';
 import { countryOf } from '../../domain/countries.js';
 import type { PipelineEvent } from '../../domain/events.js';
 import { observationsOf, type PumpingPolicy } from '../../domain/fraudWatch.js';
@@ -40,6 +40,8 @@ export interface SubmitGuardDeps {
 /** What the guard needs of a plan: its batch, time, sendable recipients (each with its text's segments) and geo refusals. */
 export interface GuardedPlan {
   batchId: string;
+  /** The app the batch is attributed to (its budgets apply). */
+  app?: string;
   scheduledAt?: Date;
   recipients: ReadonlyArray<{
     to: string;
@@ -118,7 +120,7 @@ async function chargeBudgets(
   tag: string | undefined,
 ): Promise<Charge> {
   const policy = deps.guardPolicy.budgets;
-  const applies = policy.rules.some((r) => r.scope === '*' || r.scope === tag);
+  const applies = rulesFor(policy.rules, tag, plan.app).length > 0;
   if (!applies || sendable.length === 0) return { kind: 'pass', events: [], charged: false };
   const created = batchTimeOf(plan.batchId) ?? deps.clock.now();
   // A batch counts in the period it is sent in: its creation (the same for every retry), or its schedule.
@@ -130,7 +132,13 @@ async function chargeBudgets(
       0,
     ),
   };
-  const outcome = await deps.budgets.charge(policy, { batchId: plan.batchId, at, ...(tag ? { tag } : {}), amounts });
+  const outcome = await deps.budgets.charge(policy, {
+    batchId: plan.batchId,
+    at,
+    ...(tag ? { tag } : {}),
+    ...(plan.app ? { app: plan.app } : {}),
+    amounts,
+  });
   const events = crossingEvents(deps, outcome.crossings);
   if (outcome.kind === 'exceeded') {
     await publishQuietly(deps, events);

@@ -1,4 +1,5 @@
 // What the send path needs, and what it says it did with a job.
+import type { AppDirectory } from '../../domain/apps.js';
 import type { AllowedCountries } from '../../domain/geo.js';
 import type { Sender } from '../../domain/sender.js';
 import type { OptOutStore } from '../../ports/consent.js';
@@ -24,6 +25,8 @@ export interface SendDeps {
   clock: Clock;
   log: Logger;
   senders: readonly Sender[];
+  /** The apps of SMS_APPS: a job of an app with its own numbers is sent only from one of them. */
+  apps?: AppDirectory;
   maxAttempts: number;
   events: StatusEventSink;
   /** Follows handed-over messages to a final status (reconciliation). */

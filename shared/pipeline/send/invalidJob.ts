@@ -104,8 +104,11 @@ async function failInvalidJob(deps: SendDeps, named: NamedMessages, reason: stri
 }
 
 /** Fails every message of a job from a sender that is no longer configured, and dead-letters the job for replay. */
-export async function rejectUnknownSender(deps: SendDeps, job: SendJob): Promise<string> {
-  const reason = `from ${job.from} is not one of the configured senders`;
+export async function rejectUnknownSender(deps: SendDeps, job: SendJob, app?: string): Promise<string> {
+  const reason =
+    app === undefined
+      ? `from ${job.from} is not one of the configured senders`
+      : `from ${job.from} is not one of the senders of app "${app}" (SMS_APPS)`;
   const code = 'sender-not-configured';
   const now = deps.clock.now();
   const records = await loadRecords(deps, job, now);

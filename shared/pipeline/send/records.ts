@@ -1,5 +1,6 @@
 // The send path's writes to message records: creating the record of a job another app enqueued
 // directly, and saving changes with their status events.
+import { appOf } from '../../domain/apps.js';
 import { newMessageRecord, type MessageRecord } from '../../domain/message.js';
 import { jobRecipients, jobTemplate, type JobRecipient, type SendJob } from '../../domain/sendJob.js';
 import { retryOnConflict } from '../optimistic.js';
@@ -12,6 +13,7 @@ export function recordFromJob(job: SendJob, recipient: JobRecipient, now: Date):
     {
       messageId: recipient.messageId,
       batchId: job.batchId,
+      app: appOf(job),
       from: job.from,
       to: recipient.to,
       body: recipient.text,

@@ -1,5 +1,6 @@
 // A batch from its submission: the records and the send jobs, the same whoever makes them and
 // however often — the request itself, a retry with its Idempotency-Key, or the recovery timer.
+import { appOf } from '../../domain/apps.js';
 import { DEFAULT_CATEGORY } from '../../domain/category.js';
 import { FREQUENCY_CAP_CODE } from '../../domain/frequencyCap.js';
 import { messageIdOf } from '../../domain/ids.js';
@@ -17,6 +18,7 @@ export function submissionOf(plan: SubmitPlan, request: SubmitRequest, now: Date
   const shared = plan.text !== undefined;
   return {
     batchId: plan.batchId,
+    app: plan.app,
     acceptedAt: now.toISOString(),
     ...(shared ? { text: plan.text!, encoding: plan.encoding!, segments: plan.segments! } : {}),
     recipients: plan.recipients.map((r): SubmissionRecipient => ({
@@ -66,6 +68,7 @@ export function planOf(submission: Submission, senders: readonly Sender[]): Subm
   const shared = submission.text !== undefined && submission.recipients.every((r) => r.text === undefined);
   return {
     batchId: submission.batchId,
+    app: appOf(submission),
     form: shared ? 'text' : submission.template ? 'template' : 'messages',
     ...(shared ? { text: submission.text!, encoding: submission.encoding!, segments: submission.segments! } : {}),
     ...(submission.template ? { template: { category: 'transactional' as const, ...submission.template } } : {}),
@@ -116,6 +119,7 @@ export function recordsOf(submission: Submission): MessageRecord[] {
       {
         messageId: messageIdOf(submission.batchId, i),
         batchId: submission.batchId,
+        app: appOf(submission),
         from: r.from,
         to: r.to,
         body: m.text,
@@ -179,6 +183,7 @@ export function sendJobs(submission: Submission, senders: readonly Sender[]): Se
           {
             jobId: `${submission.batchId}.${jobs.length}`,
             batchId: submission.batchId,
+            app: appOf(submission),
             from: first.from,
             deliveryReport: submission.deliveryReport,
             ...(submission.tag ? { tag: submission.tag } : {}),

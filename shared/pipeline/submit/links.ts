@@ -46,6 +46,8 @@ export interface LinkTracking {
   policy: LinkPolicy;
   tag?: string;
   template?: string;
+  /** The app of the request: its links' clicks are its events. */
+  app?: string;
 }
 
 /** Collision rounds before a submit gives up (each is a 1 in ~10^10 event at a million stored links). */
@@ -118,6 +120,7 @@ export function withLinks<M extends LinkedMessage>(
     index,
     round: 0,
     from: message.from.number,
+    ...(tracking.app ? { app: tracking.app } : {}),
     ...(tracking.tag ? { tag: tracking.tag } : {}),
     ...(tracking.template ? { template: tracking.template } : {}),
     ...(message.reference ? { reference: message.reference } : {}),

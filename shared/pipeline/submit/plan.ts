@@ -2,6 +2,8 @@
 // message's number is normalised, its text smart-encoded and counted in segments, its time checked;
 // a message that is wrong is a per-message error (refusing the request, or with `partial: true`
 // reported back while the rest goes on); then senders are chosen and opt-outs looked up.
+import { NO_APPS, sendersOfApp, withAppDefaults, type AppDirectory } from '../../domain/apps.js';
+import { DEFAULT_APP } from '../../domain/caller.js';
 import type { MessageCategory } from '../../domain/category.js';
 import { analyzeMessage, type MessageAnalysis } from '../../domain/encoding.js';
 import { geoVerdict, sendersReaching, type AllowedCountries } from '../../domain/geo.js';
@@ -27,7 +29,10 @@ export const MAX_TEXT_LENGTH = 2048;
 export interface PlanDeps extends LinkDeps, SendRuleDeps {
   optOuts: OptOutStore;
   clock: Clock;
+  /** The whole pool (SMS_SENDERS); an app of SMS_APPS with its own numbers sends only from those. */
   senders: readonly Sender[];
+  /** The apps of SMS_APPS: each one's pool and defaults (none when absent). */
+  apps?: AppDirectory;
   maxSegments: number;
   templates: TemplateStore;
   /** Geo permissions: recipients in other countries are refused. */
@@ -72,6 +77,8 @@ export interface RejectedMessage {
 /** What a submit would do, without doing it: shared by submit and preview. */
 export interface SubmitPlan {
   batchId: string;
+  /** The app the batch is attributed to; its senders are the app's pool (domain/apps.ts). */
+  app: string;
   form: RequestForm;
   /** One text for every message (the one-text form): the text, its encoding and segments. */
   text?: string;
@@ -98,14 +105,27 @@ interface Accepted {
   scheduledAt?: Date;
 }
 
-/** Plans a submit under `batchId` (a new id when absent); nothing is written. */
-export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId?: string): Promise<PlanResult> {
+/**
+ * Plans a submit under `batchId` (a new id when absent) for `app`; nothing is written. `deps.senders`
+ * is the pool the app sends from (sendersOfApp): the sender is chosen, and `from` checked, within it.
+ */
+export async function planSubmit(
+  deps: PlanDeps,
+  request: SubmitRequest,
+  batchId?: string,
+  app: string = DEFAULT_APP,
+): Promise<PlanResult> {
   const now = deps.clock.now();
+  // The app's pool: the sender is chosen (sticky) and `from` checked within it, never beyond.
+  const apps = deps.apps ?? NO_APPS;
+  const pool = sendersOfApp(deps.senders, apps, app);
+  request = withAppDefaults(request, apps.get(app));
   const { form, drafts, template, errors: requestErrors } = await draftsOf(deps.templates, request);
   if (requestErrors.length > 0) return { kind: 'invalid', errors: requestErrors };
   // Tracked links are shortened before anything is counted: placeholders of the codes' length now, codes once ids are known.
-  const { tracking, error: trackingError } = await linkTrackingOf(deps, request, template);
+  const { tracking: trackingOf, error: trackingError } = await linkTrackingOf(deps, request, template);
   if (trackingError) return { kind: 'invalid', errors: [trackingError] };
+  const tracking = trackingOf && { ...trackingOf, app };
 
   const analyses = new Map<string, MessageAnalysis>();
   const analyze = (text: string) => {
@@ -195,11 +215,11 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
   if (sharedTooLong) errors.push({ field: 'message', message: sharedTooLong });
   let fixedSender: Sender | undefined;
   if (request.from !== undefined) {
-    fixedSender = deps.senders.find((s) => s.number === request.from);
+    fixedSender = pool.find((s) => s.number === request.from);
     if (!fixedSender)
       errors.push({
         field: 'from',
-        message: `is not one of the configured senders (${deps.senders.map((s) => s.number).join(', ')})`,
+        message: `is not one of the ${pool === deps.senders ? 'configured senders' : `senders of app "${app}"`} (${pool.map((s) => s.number).join(', ')})`,
       });
   }
   const requestTime = request.scheduledAt ? checkTime(request.scheduledAt, now) : undefined;
@@ -219,7 +239,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     return {
       to: a.to,
       // Of the pool, the senders that can reach the recipient's country (all, when none can).
-      from: fixedSender ?? stickySender(sendersReaching(deps.senders, a.to), a.to),
+      from: fixedSender ?? stickySender(sendersReaching(pool, a.to), a.to),
       messageId: messageIdOf(id, i),
       optedOut: false,
       text: a.analysis.text,
@@ -252,6 +272,7 @@ export async function planSubmit(deps: PlanDeps, request: SubmitRequest, batchId
     kind: 'plan',
     plan: {
       batchId: id,
+      app,
       form,
       // Tracked links make each message's text its own.
       ...(shared && !tracking ? { text: shared.text, encoding: shared.encoding, segments: shared.segments } : {}),

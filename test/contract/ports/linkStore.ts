@@ -17,6 +17,7 @@ function link(messageId: string, index = 0, code = linkCode(randomBytes(32), mes
     index,
     round: 0,
     from: '+18005550100',
+    app: 'app-booking',
     tag: 'spring',
     template: 'promo@2',
     reference: 'order-1',

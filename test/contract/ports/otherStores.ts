@@ -48,7 +48,12 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
       const store = await make();
       const [ours, theirs] = ['+18005550101', freshNumber()];
       await store.recordOutbound([
-        { ...outbound(ours, theirs, '2026-11-25T09:00:00.000Z', 'c1-000'), tag: 'reminders', template: 'appointment-reminder@3' },
+        {
+          ...outbound(ours, theirs, '2026-11-25T09:00:00.000Z', 'c1-000'),
+          tag: 'reminders',
+          template: 'appointment-reminder@3',
+          app: 'app-booking',
+        },
         outbound(ours, theirs, '2026-11-25T11:00:00.000Z', 'c2-000'),
       ]);
       await store.saveInbound({
@@ -60,16 +65,19 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
         inboundMessageId: 'in-2',
         keyword: 'optOut',
         processed: false,
+        app: 'app-booking',
       });
       expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-2')).toMatchObject({
+        app: 'app-booking',
         body: 'STOP',
         keyword: 'optOut',
         processed: false,
       });
       expect(await store.getInbound(ours, theirs, '2026-11-25T10:00:00.000Z', 'in-x')).toBeUndefined();
-      // With its campaign and template: what a reply to it is counted under.
+      // With its campaign, template and app: what a reply to it is counted under, and whose it is.
       expect(await store.lastOutbound(ours, theirs, '2026-11-25T10:00:00.000Z')).toMatchObject({
         messageId: 'c1-000',
+        app: 'app-booking',
         tag: 'reminders',
         template: 'appointment-reminder@3',
       });
