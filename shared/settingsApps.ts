@@ -59,7 +59,7 @@ const app = z.strictObject({
 });
 
 export const appSettings = {
-  /** The apps that call the pipeline, by app id (an Entra client id, or a function key's name), each with its own pool, defaults, budgets and webhook. */
+  /** The apps that call the pipeline, by app id (the caller's Entra client id: azp, or appid in v1.0 tokens), each with its own pool, defaults, budgets and webhook. */
   SMS_APPS: jsonOf(
     z.record(z.string(), app).superRefine((apps, ctx) => {
       for (const id of Object.keys(apps))
@@ -67,7 +67,7 @@ export const appSettings = {
           ctx.addIssue({
             code: 'custom',
             path: [id],
-            message: 'app ids are 1-64 letters, digits, _ . - (an Entra client id, or a key name)',
+            message: 'app ids are 1-64 letters, digits, _ . - (an Entra client id)',
           });
     }),
     APPS_EXAMPLE,

@@ -1,9 +1,6 @@
-// Bearer tokens for e2e tests that call the API as one app or another (test/e2e/apps.test.ts).
-//
-// TODO(lead, issue 24): this delegates to the local test issuer the authentication half brings
-// (branch `auth`: local/tokenIssuer.ts, exposed as `stack.tokens` when AUTH_MODE is entra or
-// both). Until that is merged the stack has no issuer, and this throws: nothing here makes a
-// request count as an app, so the tests that need it fail rather than pass for the wrong reason.
+// Bearer tokens for e2e tests that call the API as one app or another: minted by the stack's local
+// test issuer (local/tokenIssuer.ts, `stack.tokens` when AUTH_MODE is entra or both), so the
+// pipeline validates them with the same code as Entra ID's.
 import type { TestStack } from './localStack.js';
 
 export interface MintOptions {
@@ -13,18 +10,10 @@ export interface MintOptions {
   roles: string[];
 }
 
-interface Issuer {
-  mint(options: MintOptions): Promise<string>;
-}
-
 /** A token of the stack's local issuer for `app` with `roles`. */
 export async function mintToken(stack: TestStack, options: MintOptions): Promise<string> {
-  const issuer = (stack as TestStack & { tokens?: Issuer }).tokens;
-  if (!issuer)
-    throw new Error(
-      'TODO(lead): the stack has no local token issuer yet (start it with AUTH_MODE=entra once the authentication half of issue 24 is merged)',
-    );
-  return issuer.mint(options);
+  if (!stack.tokens) throw new Error('the stack has no local token issuer: start it with AUTH_MODE entra or both');
+  return stack.tokens.mint(options);
 }
 
 /** Request headers of a call as `app` with `roles`. */
