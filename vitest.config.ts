@@ -21,9 +21,6 @@ const processes = { testTimeout: 60_000, hookTimeout: 120_000 };
  * within a minute through its own start-up timeouts.
  */
 const stacks = { ...processes, hookTimeout: 900_000 };
-/** The e2e file that measures time at ACS: it runs while nothing else of the run does. */
-const TIMED = 'test/e2e/pacing.test.ts';
-
 /**
  * Within a group, the files that hold a stack longest first (measured on a 2-core machine with
  * STACK_PROFILE, test/support/localStack.ts), so the run does not end
@@ -33,15 +30,18 @@ const TIMED = 'test/e2e/pacing.test.ts';
  */
 const SLOWEST_FIRST = [
   'test/e2e/guardPumping.test.ts',
+  'test/e2e/optOutAtSend.test.ts',
   'test/e2e/deadLetters.test.ts',
+  'test/e2e/hostCrash.test.ts',
+  'test/e2e/guardPause.test.ts',
+  'test/e2e/sendApi.test.ts',
+  'test/e2e/outages.test.ts',
+  'test/e2e/docs.test.ts',
+  'test/e2e/statusEvents.test.ts',
   'test/e2e/personalisedBulk.test.ts',
   'test/e2e/sender.test.ts',
-  'test/e2e/docs.test.ts',
-  'test/e2e/sendApi.test.ts',
-  'test/e2e/analytics.test.ts',
-  'test/e2e/hostCrash.test.ts',
-  'test/e2e/outages.test.ts',
   'test/e2e/guardBudget.test.ts',
+  'test/e2e/analytics.test.ts',
 ];
 const PROJECT_ORDER = ['unit', 'integration', 'contract', 'drills', 'e2e'];
 
@@ -66,8 +66,6 @@ export default defineConfig({
     reporters: ['default'],
     sequence: { sequencer: SlowestFirst },
     projects: [
-      // Group 0: pacing.test.ts alone — it measures rates at ACS, which a host short of CPU
-      // misses (it hands over late, then in bursts). Group 1: everything else.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 1 } } },
       {
         extends: true,
@@ -77,13 +75,9 @@ export default defineConfig({
         extends: true,
         test: { name: 'contract', include: ['test/contract/**/*.test.ts'], ...processes, sequence: { groupOrder: 1 } },
       },
-      { extends: true, test: { name: 'e2e-timed', include: [TIMED], ...stacks, sequence: { groupOrder: 0 } } },
-      {
-        extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: [TIMED], ...stacks, sequence: { groupOrder: 1 } },
-      },
-      // Slow drills added by later work (faults, a second queue transport, another Node version)
-      // go under test/drills/: `npm run test:drills`, run by .ci/run after `npm test`.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...stacks, sequence: { groupOrder: 1 } } },
+      // Slow drills (faults, the pacing drill that measures rates at ACS and so takes every stack
+      // slot) go under test/drills/: `npm run test:drills`, run by .ci/run after `npm test`.
       { extends: true, test: { name: 'drills', include: ['test/drills/**/*.test.ts'], ...stacks, sequence: { groupOrder: 2 } } },
     ],
   },

@@ -22,7 +22,6 @@ let hosts: string[];
 
 beforeAll(async () => {
   stack = await startTestStack({
-    slots: 2, // hundreds of messages at once
     env: {
       SMS_SENDERS: JSON.stringify([
         { number: TOLL_FREE, type: 'tollFree', ratePerMinute: 600 },

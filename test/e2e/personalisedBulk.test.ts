@@ -20,7 +20,7 @@ let hook: WebhookReceiver;
 beforeAll(async () => {
   hook = await startWebhookReceiver(SECRET, '/sms-events');
   stack = await startTestStack({
-    slots: 2, // hundreds of messages at once
+    slots: 2, // a thousand messages at once
     env: {
       SMS_SENDERS: JSON.stringify([{ number: SENDER, type: 'shortCode', ratePerMinute: 60000 }]),
       STATUS_WEBHOOK_URLS: hook.url,

@@ -9,7 +9,6 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    slots: 2, // hundreds of messages at once
     env: {
       SMS_SENDERS: JSON.stringify([
         { number: SHORT_CODE, type: 'shortCode', ratePerMinute: 60000 },

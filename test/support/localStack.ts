@@ -39,10 +39,10 @@ export interface TestStack extends LocalStack {
 /**
  * How many stack slots one run has across all its test workers (TEST_STACKS, default 3). Most
  * stacks take one slot: they spend most of their time waiting (for a delivery report, a lease, a
- * retry, a command), using a tenth of a core. A stack that pushes hundreds of messages through
- * at once takes two (`slots: 2`): Azurite and the host each take most of a core then, and beside
- * another such stack on a 2-core machine both starve into timeouts. So a run holds three quiet
- * stacks, or one busy and one quiet. Vitest runs more files than that at once (they mostly
+ * retry, a command), using a tenth of a core. A stack that pushes a thousand messages through at
+ * once takes two (`slots: 2`): Azurite and the host each take most of a core then (measured with
+ * STACK_PROFILE, below), and beside another such stack on a 2-core machine both starve into
+ * timeouts. So a run holds three quiet stacks, or one busy and one quiet. Vitest runs more files than that at once (they mostly
  * wait), so the other workers go on with unit, integration and contract files meanwhile. Slots
  * are handed out first come, first served, so the long files the sequencer starts first
  * (vitest.config.ts) also get their stacks first.
@@ -141,8 +141,8 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
 
 export interface TestStackOptions extends Partial<LocalStackOptions> {
   /**
-   * How many of the run's stack slots it takes: 2 for a stack that pushes hundreds of messages
-   * through at once, 'all' when the test measures time (pacing). Default 1.
+   * How many of the run's stack slots it takes: 2 for a stack that pushes a thousand messages
+   * through at once, 'all' when the test measures time (the pacing drill). Default 1.
    */
   slots?: number | 'all';
 }
@@ -217,6 +217,7 @@ function recordProfile(file: string, startMs: number, heldMs: number, workerCpu:
   }
   const line = {
     file: path.basename(expect.getState().testPath ?? ''),
+    stoppedAt: new Date().toISOString(),
     startMs,
     heldMs,
     workerCpuMs: Math.round((workerCpu.user + workerCpu.system) / 1000),

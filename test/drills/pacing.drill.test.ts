@@ -13,8 +13,7 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({
     // Rates are measured at ACS: a host starved of CPU by other stacks hands over late, then in
-    // bursts. This file runs alone (vitest.config.ts), and takes every stack slot in case it
-    // is run with other e2e files some other way.
+    // bursts. So this drill takes every stack slot of its run: no other stack shares the machine.
     slots: 'all',
     env: {
       SMS_SENDERS: JSON.stringify([
