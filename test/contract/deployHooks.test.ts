@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PERMISSIONS } from '../../shared/domain/caller.js';
 import { root } from '../support/localStack.js';
 
 interface Answer {
@@ -478,15 +479,9 @@ describe('preprovision', () => {
 describe('the app registration for Entra ID callers (infra/hooks/appRegistration.mjs)', () => {
   const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
   const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-  const ROLES = [
-    'Messages.Send',
-    'Messages.Read',
-    'OptOuts.Manage',
-    'Conversations.Read',
-    'Analytics.Read',
-    'Subjects.Erase',
-    'Sending.Manage',
-  ];
+  // Every permission the pipeline checks (shared/domain/caller.ts): the hook, a plain .mjs, keeps
+  // its own list, and this is what keeps the two the same.
+  const ROLES = [...PERMISSIONS];
   const rolesSent = (calls: string[]) => {
     const update = calls.find((c) => c.startsWith('az ad app update'))!;
     return JSON.parse(update.slice(update.indexOf('--app-roles ') + '--app-roles '.length)) as Array<Record<string, unknown>>;
