@@ -45,7 +45,7 @@ const app = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   senders: z
     .array(z.string().min(1))
-    .min(1, 'must list at least one number (leave it out for the whole pool)')
+    .min(1, 'must list at least one number (leave it out for the numbers no app owns)')
     .refine((list) => new Set(list).size === list.length, 'lists a number twice')
     .optional(),
   tag: z

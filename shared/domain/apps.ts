@@ -42,6 +42,17 @@ export function sendersOfApp(all: readonly Sender[], apps: AppDirectory, app: st
   return all.filter((s) => own.includes(s.number));
 }
 
+/**
+ * The numbers `app` sends from: its own when it has some, else the pool without the numbers other
+ * apps own — a number belongs to at most one app, so a reply to it reaches that app alone, never a
+ * text the default app sent from it.
+ */
+export function sendingPoolOf(all: readonly Sender[], apps: AppDirectory, app: string): readonly Sender[] {
+  if (apps.get(app)?.senders) return sendersOfApp(all, apps, app);
+  const owned = new Set([...apps.values()].flatMap((a) => a.senders ?? []));
+  return owned.size === 0 ? all : all.filter((s) => !owned.has(s.number));
+}
+
 /** The app that owns a number of the pool (inbound replies to it are that app's), if one does. */
 export function ownerOfNumber(apps: AppDirectory, number: string): string | undefined {
   for (const app of apps.values()) if (app.senders?.includes(number)) return app.id;

@@ -6,7 +6,14 @@ import { ConfigError, loadConfig } from '../../shared/config.js';
 import { depsOf } from '../../shared/composition.js';
 import { processSendJob } from '../../shared/pipeline/send/processSendJob.js';
 import { eventDestinations } from '../../shared/adapters/eventDestinations.js';
-import { canSee, idempotencyScopeOf, sendersOfApp, type AppDirectory, type AppPolicy } from '../../shared/domain/apps.js';
+import {
+  canSee,
+  idempotencyScopeOf,
+  sendersOfApp,
+  sendingPoolOf,
+  type AppDirectory,
+  type AppPolicy,
+} from '../../shared/domain/apps.js';
 import { factsOf } from '../../shared/domain/analytics.js';
 import { clickEvent } from '../../shared/domain/linkEvents.js';
 import { budgetRules, standings } from '../../shared/domain/budget.js';
@@ -148,6 +155,15 @@ describe("an app's pool", () => {
     // Every number of the pool is used, and no other.
     expect([...used].sort()).toEqual(A_NUMBERS);
   });
+  it("sends the default app's messages only from numbers no app owns, so a reply on an app's number is never a default text's", () => {
+    const owned = new Set([...apps.values()].flatMap((a) => a.senders ?? []));
+    const free = POOL.filter((s) => !owned.has(s.number));
+    expect(free.length).toBeGreaterThan(0);
+    expect(sendingPoolOf(POOL, apps, DEFAULT_APP)).toEqual(free);
+    expect(sendingPoolOf(POOL, apps, 'unlisted')).toEqual(free);
+    expect(sendingPoolOf(POOL, apps, appA.id).map((s) => s.number)).toEqual(A_NUMBERS);
+    expect(sendingPoolOf(POOL, new Map(), DEFAULT_APP)).toBe(POOL);
+  });
 });
 
 describe('a submit as an app', () => {
@@ -212,7 +228,9 @@ describe('a submit as an app', () => {
       errors: [{ field: 'from', message: `is not one of the senders of app "booking" (${A_NUMBERS.join(', ')})` }],
     });
     expect(queue.jobs).toHaveLength(0);
-    expect((await submit({ to: [to[0]], message: 'x', from: B_NUMBERS[0] })).kind).toBe('accepted');
+    // Nor may the default app send from it: a reply there would be app B's.
+    const asDefault = await submit({ to: [to[0]], message: 'x', from: B_NUMBERS[0] });
+    expect(asDefault.kind === 'invalid' && asDefault.errors.map((e) => e.field)).toEqual(['from']);
   });
 
   it("charges an app's own budget: app A is refused at its limit while app B and the default app go on", async () => {

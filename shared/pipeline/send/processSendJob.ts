@@ -15,7 +15,7 @@
 // → settle the hand-over. A process that stops anywhere in
 // between leaves the hand-over in flight, where the recovery timer finds it while ACS can still
 // deduplicate a repeat (shared/pipeline/recoverWork.ts).
-import { appOf, NO_APPS, sendersOfApp } from '../../domain/apps.js';
+import { appOf, NO_APPS, sendingPoolOf } from '../../domain/apps.js';
 import { storedOutboundEntry } from '../../domain/conversation.js';
 import { moveTo, type MessageRecord } from '../../domain/message.js';
 import type { Sender } from '../../domain/sender.js';
@@ -57,7 +57,7 @@ export async function processSendJob(deps: SendDeps, body: unknown, delivery: De
   }
 
   // An app with its own numbers sends only from them, whoever built the job (domain/apps.ts).
-  const pool = sendersOfApp(deps.senders, deps.apps ?? NO_APPS, appOf(job));
+  const pool = sendingPoolOf(deps.senders, deps.apps ?? NO_APPS, appOf(job));
   const sender = pool.find((s) => s.number === job.from);
   if (!sender)
     return { kind: 'deadLettered', reason: await rejectUnknownSender(deps, job, pool === deps.senders ? undefined : appOf(job)) };

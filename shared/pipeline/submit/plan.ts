@@ -2,7 +2,7 @@
 // message's number is normalised, its text smart-encoded and counted in segments, its time checked;
 // a message that is wrong is a per-message error (refusing the request, or with `partial: true`
 // reported back while the rest goes on); then senders are chosen and opt-outs looked up.
-import { NO_APPS, sendersOfApp, withAppDefaults, type AppDirectory } from '../../domain/apps.js';
+import { NO_APPS, sendingPoolOf, withAppDefaults, type AppDirectory } from '../../domain/apps.js';
 import { DEFAULT_APP } from '../../domain/caller.js';
 import type { MessageCategory } from '../../domain/category.js';
 import { analyzeMessage, type MessageAnalysis } from '../../domain/encoding.js';
@@ -107,7 +107,7 @@ interface Accepted {
 
 /**
  * Plans a submit under `batchId` (a new id when absent) for `app`; nothing is written. `deps.senders`
- * is the pool the app sends from (sendersOfApp): the sender is chosen, and `from` checked, within it.
+ * is the pool the app sends from (sendingPoolOf): the sender is chosen, and `from` checked, within it.
  */
 export async function planSubmit(
   deps: PlanDeps,
@@ -118,7 +118,7 @@ export async function planSubmit(
   const now = deps.clock.now();
   // The app's pool: the sender is chosen (sticky) and `from` checked within it, never beyond.
   const apps = deps.apps ?? NO_APPS;
-  const pool = sendersOfApp(deps.senders, apps, app);
+  const pool = sendingPoolOf(deps.senders, apps, app);
   request = withAppDefaults(request, apps.get(app));
   const { form, drafts, template, errors: requestErrors } = await draftsOf(deps.templates, request);
   if (requestErrors.length > 0) return { kind: 'invalid', errors: requestErrors };
