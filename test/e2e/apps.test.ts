@@ -96,6 +96,7 @@ describe('apps enqueueing send jobs directly', () => {
   const toB = handsets('552', 10);
   const toDefault = handsets('553', 5);
   const toStolen = handsets('554', 5);
+  const toStolenByDefault = handsets('555', 5);
 
   it("sends each app's jobs only from its numbers, refuses a job naming another app's number, and each webhook gets only its app's events", async () => {
     await queue.enqueue(job('direct_a1', A_NUMBERS[0]!, toA1, 'Booking confirmed', APP_A));
@@ -104,6 +105,8 @@ describe('apps enqueueing send jobs directly', () => {
     await queue.enqueue(job('direct_d', SHARED, toDefault, 'Hello from the pool'));
     // App A naming app B's number: never sent; its messages fail (app A's events).
     await queue.enqueue(job('direct_x', B_NUMBER, toStolen, 'Not from here', APP_A));
+    // The default app naming app A's number: never sent either (a reply would reach app A's webhook).
+    await queue.enqueue(job('direct_dx', A_NUMBERS[0]!, toStolenByDefault, 'Not yours', undefined));
 
     await waitFor(
       async () => [...toA1, ...toA2, ...toB, ...toDefault].every((n) => stack.emulator.inbox(n).length === 1) || undefined,
@@ -165,8 +168,9 @@ describe('apps enqueueing send jobs directly', () => {
     expect([...messageIds(hookB)].filter((id) => !bIds.includes(id)).length).toBeLessThanOrEqual(1); // the STOP confirmation
     // The global receiver: everything, the default app's too.
     expect(new Set(events(hookAll).map(appOf))).toEqual(new Set([APP_A, APP_B, 'default']));
-    // The refused job sent nothing.
-    for (const n of toStolen) expect(stack.emulator.inbox(n)).toEqual([]);
+    // The refused jobs sent nothing; the default app's refusal is its own (the global receiver's), not app A's.
+    for (const n of [...toStolen, ...toStolenByDefault]) expect(stack.emulator.inbox(n)).toEqual([]);
+    expect([...messageIds(hookA)].filter((id) => id.startsWith('direct_dx'))).toEqual([]);
   }, 180_000);
 });
 
@@ -225,5 +229,15 @@ describe('apps calling the API with tokens', () => {
       groups: Array<{ key: string }>;
     };
     expect(figures.groups.map((g) => g.key)).toEqual([APP_B]);
+
+    // The default app (a token naming no listed app) sends only from the number no app owns.
+    const toDefault = handsets('562', 10);
+    const d = await asApp(stack, 'default', ['Messages.Send']);
+    expect((await stack.postMessages({ to: toDefault, message: 'From the pool' }, d)).status).toBe(202);
+    await waitFor(async () => toDefault.every((n) => stack.emulator.inbox(n).length === 1) || undefined, 45_000, 'pool sends');
+    expect(sendersOf(toDefault, 'From the pool')).toEqual(toDefault.map(() => [SHARED]));
+    // Naming app A's number is refused at submit.
+    const stolen = await stack.postMessages({ to: toDefault[0], from: A_NUMBERS[0], message: 'Not yours' }, d);
+    expect(stolen.status).toBe(400);
   }, 180_000);
 });
