@@ -181,6 +181,7 @@ export function depsOf(s: Services) {
     uncertainPolicy: s.config.uncertainPolicy,
     controls: s.sendingControls,
     allowedCountries: s.config.guard.allowedCountries,
+    holdRecheckMs: s.config.guard.pumping.heldRecheckSeconds * 1000,
   });
   return {
     consent,

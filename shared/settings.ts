@@ -322,8 +322,9 @@ export const settingsSchema = z.object({
         .min(1)
         .max(24 * 30)
         .optional(),
+      heldRecheckSeconds: z.number().int().min(5).max(3600).optional(),
     }),
-    '{"burstPerMinute":20,"burstFactor":10,"otpTags":["otp","login"],"minOtpVolume":30,"collapsePercent":25,"exemptHours":24}',
+    '{"burstPerMinute":20,"burstFactor":10,"otpTags":["otp","login"],"minOtpVolume":30,"collapsePercent":25,"exemptHours":24,"heldRecheckSeconds":30}',
   ).optional(),
 });
 

@@ -27,6 +27,8 @@ export interface PumpingPolicy {
   collapsePercent: number;
   /** After a hold is released, no new hold on the same prefix or country for this long. */
   exemptHours: number;
+  /** A held message looks again this often: a release takes effect within about this long. */
+  heldRecheckSeconds: number;
 }
 
 export const DEFAULT_PUMPING_POLICY: PumpingPolicy = {
@@ -37,6 +39,7 @@ export const DEFAULT_PUMPING_POLICY: PumpingPolicy = {
   minOtpVolume: 30,
   collapsePercent: 25,
   exemptHours: 24,
+  heldRecheckSeconds: 30,
 };
 
 /** Digits kept off a number to make its prefix: 4, a block of 10,000 numbers. */

@@ -193,7 +193,9 @@ export const releaseHoldBody = z
     messages: z
       .enum(['send', 'cancel'])
       .default('send')
-      .describe('The held messages: sent on at their next look (default, within about 30 seconds) or canceled.'),
+      .describe(
+        'The held messages: sent on at their next look (default, within SMS_PUMPING_PROTECTION heldRecheckSeconds, 30 by default) or canceled.',
+      ),
     note: z.string().trim().min(1).max(500).optional().describe('Who released it and why: kept with the hold.'),
   })
   .describe('Release a hold.');

@@ -288,6 +288,21 @@ describe('pumping detection', () => {
     expect(await releaseHold(deps.holds(silentLogger), 'GB-44770090', { messages: 'cancel' })).toMatchObject({ changed: false });
   });
 
+  it('looks again as often as heldRecheckSeconds says, so a release takes effect within it', async () => {
+    const pumping = { ...DEFAULT_PUMPING_POLICY, heldRecheckSeconds: 5 };
+    setup(
+      {},
+      { guard: { allowedCountries: defaultAllowedCountries(POOL), budgets: { rules: [], whenReached: 'refuse' }, pumping } },
+    );
+    await burst(30);
+    const waiting = s.queue.jobs.filter((j) => j.recipients.some((r) => r.to.startsWith('+44770090')));
+    expect(waiting).toHaveLength(10);
+    expect(waiting.every((j) => Date.parse(j.notBefore!) - s.clock.time <= 5_000)).toBe(true);
+    await releaseHold(deps.holds(silentLogger), 'GB-44770090', { messages: 'send' });
+    await drain(6_000);
+    expect(Array.from({ length: 30 }, (_, i) => received(range(i)))).toEqual(Array(30).fill(1));
+  });
+
   it('cancels the held messages when released with "cancel"; a held message still expires when its validity ends', async () => {
     await burst(25);
     await submit(range(99), { tag: 'otp', validFor: 40 });

@@ -39,6 +39,8 @@ export interface SendDeps {
   controls: SendingControlStore;
   /** Geo permissions: recipients elsewhere fail at the hand-over (jobs enqueued directly skip the submit's check). */
   allowedCountries: AllowedCountries;
+  /** How often a message held by a fraud hold looks again (default HOLD_RECHECK_MS, guard.ts). */
+  holdRecheckMs?: number;
   random?: () => number;
 }
 

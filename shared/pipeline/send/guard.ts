@@ -5,6 +5,7 @@
 // its validity still runs, and an ended one is reported as `expired` — and goes on once the pause is
 // lifted or the hold released; waiting does not use up its attempts. A retry of a hand-over that may
 // already have reached ACS is not held back: it only completes what was started.
+import { DEFAULT_PUMPING_POLICY } from '../../domain/fraudWatch.js';
 import { geoVerdict } from '../../domain/geo.js';
 import { moveTo, unrecordHandOver, type MessageRecord } from '../../domain/message.js';
 import type { SendJob } from '../../domain/sendJob.js';
@@ -14,8 +15,8 @@ import { subJob } from './retry.js';
 
 /** A paused job looks again this often; resuming sends it within about this long. */
 export const PAUSE_RECHECK_MS = 10_000;
-/** A held message looks again this often. */
-export const HOLD_RECHECK_MS = 30_000;
+/** A held message looks again this often, unless SMS_PUMPING_PROTECTION heldRecheckSeconds says otherwise. */
+export const HOLD_RECHECK_MS = DEFAULT_PUMPING_POLICY.heldRecheckSeconds * 1000;
 /** Before the slot, the controls an instance read up to this long ago will do. */
 export const EARLY_LOOK_MAX_AGE_MS = 1_000;
 /** At the last look, at most this old: a pause stops hand-overs within this, plus one request in flight. */
@@ -97,7 +98,13 @@ export async function holdBack(
   return {
     go,
     ...(held.length > 0
-      ? { back: { records: held, reason: 'held', retryAt: nextLook(held, job, now.getTime() + HOLD_RECHECK_MS) } }
+      ? {
+          back: {
+            records: held,
+            reason: 'held',
+            retryAt: nextLook(held, job, now.getTime() + (deps.holdRecheckMs ?? HOLD_RECHECK_MS)),
+          },
+        }
       : {}),
   };
 }
