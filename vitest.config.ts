@@ -1,5 +1,6 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+import { SLOWEST_FIRST, slowRank } from './test/support/slowestFirst.js';
 
 // One project per kind of test, so each can be run alone (npm run test:unit, …); `npm test` runs
 // unit, integration, contract and the e2e projects. Slow suites that are not part of `npm test`
@@ -22,34 +23,18 @@ const processes = { testTimeout: 60_000, hookTimeout: 120_000 };
  */
 const stacks = { ...processes, hookTimeout: 900_000 };
 /**
- * Within a group, the files that hold a stack longest first (measured on a 2-core machine with
- * STACK_PROFILE, test/support/localStack.ts), so the run does not end
- * waiting for one that started last; then the quick unit, integration and contract files, which
- * run while e2e files wait for a stack slot; then the other e2e files. Vitest's own order (the
- * durations it cached, else file size) decides the rest.
+ * Within a group, the files that hold a stack longest first (test/support/slowestFirst.ts), so the
+ * run does not end waiting for one that started last; then the quick unit, integration and
+ * contract files, which run while e2e files wait for a stack slot; then the other e2e files.
+ * Vitest's own order (the durations it cached, else file size) decides the rest.
  */
-const SLOWEST_FIRST = [
-  'test/e2e/guardPumping.test.ts',
-  'test/e2e/optOutAtSend.test.ts',
-  'test/e2e/deadLetters.test.ts',
-  'test/e2e/hostCrash.test.ts',
-  'test/e2e/guardPause.test.ts',
-  'test/e2e/sendApi.test.ts',
-  'test/e2e/outages.test.ts',
-  'test/e2e/docs.test.ts',
-  'test/e2e/statusEvents.test.ts',
-  'test/e2e/personalisedBulk.test.ts',
-  'test/e2e/sender.test.ts',
-  'test/e2e/guardBudget.test.ts',
-  'test/e2e/analytics.test.ts',
-];
 const PROJECT_ORDER = ['unit', 'integration', 'contract', 'drills', 'e2e'];
 
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (file: TestSpecification) => {
-      const slow = SLOWEST_FIRST.findIndex((name) => file.moduleId.endsWith(name));
-      return slow >= 0 ? slow : SLOWEST_FIRST.length + PROJECT_ORDER.indexOf(file.project.name);
+      const slow = slowRank(file.moduleId);
+      return slow < SLOWEST_FIRST.length ? slow : SLOWEST_FIRST.length + PROJECT_ORDER.indexOf(file.project.name);
     };
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+import { slowRank } from './slowestFirst.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,8 +45,8 @@ export interface TestStack extends LocalStack {
  * STACK_PROFILE, below), and beside another such stack on a 2-core machine both starve into
  * timeouts. So a run holds three quiet stacks, or one busy and one quiet. Vitest runs more files than that at once (they mostly
  * wait), so the other workers go on with unit, integration and contract files meanwhile. Slots
- * are handed out first come, first served, so the long files the sequencer starts first
- * (vitest.config.ts) also get their stacks first.
+ * go to the files that hold a stack longest first (test/support/slowestFirst.ts), then first come,
+ * first served: the workers start several files at once, and which of them asks first is chance.
  */
 const STACK_SLOTS = Number(process.env.TEST_STACKS) || 3;
 
@@ -87,14 +88,15 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
   const file = expect.getState().testPath ?? '';
   const asked = firstAsked.get(file) ?? Date.now();
   firstAsked.set(file, asked);
-  const ticket = path.join(queue, `${String(asked).padStart(15, '0')}-${process.pid}-${waiters++}`);
+  const rank = String(slowRank(file)).padStart(3, '0');
+  const ticket = path.join(queue, `${rank}-${String(asked).padStart(15, '0')}-${process.pid}-${waiters++}`);
   writeFileSync(ticket, String(process.pid));
   const held: string[] = [];
   const leave = () => rmSync(ticket, { force: true });
   process.once('exit', leave);
   try {
     for (;;) {
-      // Only the longest-waiting live ticket may take a free slot.
+      // Only the first live ticket (the longest-holding file, then the longest-waiting) may take a free slot.
       const first = readdirSync(queue)
         .sort()
         .find((name) => {
