@@ -1,10 +1,10 @@
 // The package Azure runs is the one tested: built the way `azd package` builds it (`npm run build` in
-// the project, then a zip of azure.yaml's `dist` folder with azd's exclusions), unpacked into an empty
-// folder with no node_modules anywhere above it, and loaded the way the Functions Node.js worker
-// loads an app. Every function must register with the same name, trigger and bindings as the compiled
+// the project, which the test scripts run first, then a zip of azure.yaml's `dist` folder with azd's
+// exclusions), unpacked into an empty folder with no node_modules anywhere above it, and loaded the
+// way the Functions Node.js worker loads an app. Every function must register with the same name, trigger and bindings as the compiled
 // app registers in the contract test (test/contract/functions.test.ts).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,6 @@ const MiB = 1024 * 1024;
 
 describe('the deployment package, as azd builds and Flex Consumption loads it', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sms-deploy-package-'));
-  const project = path.join(work, 'project');
   const unpacked = path.join(work, 'wwwroot');
   let entries: string[];
   let zipBytes: number;
@@ -86,30 +85,18 @@ describe('the deployment package, as azd builds and Flex Consumption loads it', 
     expect(yaml).toMatch(/^\s+language:\s*ts\s*$/m);
     expect(yaml).toMatch(/^\s+remoteBuild:\s*false\s*$/m);
 
-    // A copy of the project, so this build cannot disturb the dist/ other test files are reading.
-    // node_modules is what azd's `npm install` leaves: the project's own, linked.
-    for (const entry of [
-      'package.json',
-      'package-lock.json',
-      'tsconfig.json',
-      'host.json',
-      'functions',
-      'shared',
-      'local',
-      'bench',
-      'infra',
-    ]) {
-      cpSync(path.join(root, entry), path.join(project, entry), { recursive: true });
-    }
-    symlinkSync(path.join(root, 'node_modules'), path.join(project, 'node_modules'), 'dir');
-    // What azd's node framework service runs for Package (framework_service_node.go).
-    execFileSync('npm', ['run', 'build', '--if-present'], {
-      cwd: project,
-      stdio: 'pipe',
-      env: { ...process.env, npm_config_loglevel: 'error' },
-    });
+    // What azd's node framework service runs for Package (framework_service_node.go) is
+    // `npm run build --if-present`; the test scripts run the same build before vitest, so the
+    // package it left is the one azd would zip (building it again here cost a tenth of the
+    // contract project's CPU).
+    const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.build, 'npm run build makes the deployment package').toMatch(/npm run build:package/);
+    expect(scripts['build:package']).toMatch(/infra\/tools\/package\.mjs/);
+    expect(scripts.test, 'npm test builds first').toMatch(/^npm run build && /);
 
-    const packageDir = path.join(project, PACKAGE_DIR);
+    const packageDir = path.join(root, PACKAGE_DIR);
+    expect(existsSync(packageDir), `${PACKAGE_DIR} is missing: npm run build first`).toBe(true);
     entries = azdZipEntries(packageDir);
     const zipPath = path.join(work, 'api.zip');
     zipBytes = writeZip(packageDir, entries, zipPath);
