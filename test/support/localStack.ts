@@ -85,7 +85,19 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
   const dir = path.join(tmpdir(), `sms-pipeline-test-stacks-${process.ppid}`);
   const queue = path.join(dir, 'queue');
   mkdirSync(queue, { recursive: true });
+  // When the run first asked: the workers start their first files together, and a quick import
+  // must not let a file ranked low take the slots before the longest ones have asked. So in the
+  // run's first seconds a file waits a second per place it ranks below the first (at most 8) — in a
+  // run of many stack files, not when one file is run alone (vitest.config.ts says which).
+  const firstAskFile = path.join(dir, 'first-ask');
+  try {
+    writeFileSync(firstAskFile, String(Date.now()), { flag: 'wx' });
+  } catch {
+    // another worker asked first
+  }
+  const runFirstAsked = Number(readFileSync(firstAskFile, 'utf8')) || Date.now();
   const file = expect.getState().testPath ?? '';
+  const eligibleAt = process.env.TEST_STACK_QUEUE_BY_RANK ? runFirstAsked + Math.min(slowRank(file), 8) * 1000 : 0;
   const asked = firstAsked.get(file) ?? Date.now();
   firstAsked.set(file, asked);
   const rank = String(slowRank(file)).padStart(3, '0');
@@ -107,7 +119,7 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
           }
           return true;
         });
-      if (first === path.basename(ticket)) {
+      if (first === path.basename(ticket) && Date.now() >= eligibleAt) {
         // The first in line takes the slots it needs as they come free, holding those it has.
         for (let i = 0; i < STACK_SLOTS && held.length < wanted; i++) {
           const slot = path.join(dir, `slot-${i}`);
