@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
-import { slowRank } from './slowestFirst.js';
+import { slowRank, slowRankInFolder } from './slowestFirst.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -97,7 +97,7 @@ async function takeStackSlots(count: number | 'all'): Promise<() => void> {
   }
   const runFirstAsked = Number(readFileSync(firstAskFile, 'utf8')) || Date.now();
   const file = expect.getState().testPath ?? '';
-  const eligibleAt = process.env.TEST_STACK_QUEUE_BY_RANK ? runFirstAsked + Math.min(slowRank(file), 8) * 1000 : 0;
+  const eligibleAt = process.env.TEST_STACK_QUEUE_BY_RANK ? runFirstAsked + Math.min(slowRankInFolder(file), 8) * 1000 : 0;
   const asked = firstAsked.get(file) ?? Date.now();
   firstAsked.set(file, asked);
   const rank = String(slowRank(file)).padStart(3, '0');
