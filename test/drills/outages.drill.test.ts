@@ -42,6 +42,59 @@ async function allFinal(stack: TestStack, batches: string[]): Promise<boolean> {
   return true;
 }
 
+/**
+ * Posts `requests` requests of 10 recipients one after another; before request `downAt` takes the
+ * part down (then `whileDown` looks at health), before `upAt` brings it back. Every refusal must be
+ * a 503 with Retry-After, and there must be some.
+ */
+async function runThroughOutage(
+  stack: TestStack,
+  run: number,
+  requests: number,
+  outage: { downAt: number; upAt: number; down: () => Promise<void>; up: () => Promise<void>; whileDown: () => Promise<void> },
+): Promise<{ accepted: Accepted[]; refused: string[] }> {
+  const accepted: Accepted[] = [];
+  const refused: string[] = [];
+  for (let i = 0; i < requests; i++) {
+    if (i === outage.downAt) {
+      await outage.down();
+      await outage.whileDown();
+    }
+    if (i === outage.upAt) await outage.up();
+    const to = Array.from({ length: 10 }, (_, j) => handset(run, i * 10 + j));
+    const result = await post(stack, to);
+    if (result.status === 202) accepted.push(result.body!);
+    else {
+      expect(result.status).toBe(503);
+      expect(result.retryAfter).toBeTruthy();
+      refused.push(...to);
+    }
+  }
+  expect(refused.length).toBeGreaterThan(0);
+  return { accepted, refused };
+}
+
+/** Every accepted message ends final and reached its handset once; no refused one reached anyone. */
+async function expectEachOnce(stack: TestStack, accepted: Accepted[], refused: string[]): Promise<void> {
+  await waitFor(
+    async () =>
+      (await allFinal(
+        stack,
+        accepted.map((a) => a.batchId),
+      ))
+        ? true
+        : undefined,
+    120_000,
+    'every accepted message final',
+  );
+  for (const m of accepted.flatMap((batch) => batch.messages))
+    expect(
+      stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
+      m.to,
+    ).toHaveLength(1);
+  for (const to of refused) expect(stack.emulator.inbox(to), to).toHaveLength(0);
+}
+
 describe('storage outage', () => {
   let stack: TestStack;
   let dir: string;
@@ -65,12 +118,12 @@ describe('storage outage', () => {
   });
 
   it('answers 503 with Retry-After while storage is down, and delivers everything accepted exactly once', async () => {
-    const accepted: Accepted[] = [];
-    const refused: string[] = [];
-    let sawUnavailable = false;
-    for (let i = 0; i < 50; i++) {
-      if (i === 20) {
-        await stack.stopStorage();
+    const { accepted, refused } = await runThroughOutage(stack, 1, 50, {
+      downAt: 20,
+      upAt: 30,
+      down: () => stack.stopStorage(),
+      up: () => stack.startStorage(),
+      whileDown: async () => {
         const health = await stack.api('health/details');
         expect(health.status).toBe(503);
         const report = (await health.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
@@ -80,43 +133,14 @@ describe('storage outage', () => {
         expect(anonymous.status).toBe(503);
         expect(JSON.stringify(await anonymous.json())).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|storage/);
         expect(report.checks.acs!.ok).toBe(true);
-      }
-      if (i === 30) await stack.startStorage();
-      const to = Array.from({ length: 10 }, (_, j) => handset(1, i * 10 + j));
-      const result = await post(stack, to);
-      if (result.status === 202) accepted.push(result.body!);
-      else {
-        expect(result.status).toBe(503);
-        expect(result.retryAfter).toBeTruthy();
-        sawUnavailable = true;
-        refused.push(...to);
-      }
-    }
-    expect(sawUnavailable).toBe(true);
+      },
+    });
     expect(accepted.length).toBeGreaterThanOrEqual(30);
-
-    await waitFor(
-      async () =>
-        (await allFinal(
-          stack,
-          accepted.map((a) => a.batchId),
-        ))
-          ? true
-          : undefined,
-      120_000,
-      'every accepted message final',
-    );
-    for (const batch of accepted) {
-      for (const m of batch.messages) {
-        expect(
-          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
-          m.to,
-        ).toHaveLength(1);
-        const view = (await (await stack.api(`messages/${m.messageId}`)).json()) as { status: string };
-        expect(view.status).toBe('delivered');
-      }
+    await expectEachOnce(stack, accepted, refused);
+    for (const m of accepted.flatMap((batch) => batch.messages)) {
+      const view = (await (await stack.api(`messages/${m.messageId}`)).json()) as { status: string };
+      expect(view.status).toBe('delivered');
     }
-    for (const to of refused) expect(stack.emulator.inbox(to), to).toHaveLength(0);
   }, 180_000);
 });
 
@@ -147,28 +171,8 @@ describe('ACS outage', () => {
     await new Promise((r) => setTimeout(r, 3000));
     await stack.emulator.goOnline();
 
-    await waitFor(
-      async () =>
-        (await allFinal(
-          stack,
-          accepted.map((a) => a.batchId),
-        ))
-          ? true
-          : undefined,
-      120_000,
-      'every message final',
-    );
-    let delivered = 0;
-    for (const batch of accepted) {
-      for (const m of batch.messages) {
-        expect(
-          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
-          m.to,
-        ).toHaveLength(1);
-        delivered++;
-      }
-    }
-    expect(delivered).toBe(500);
+    await expectEachOnce(stack, accepted, []);
+    expect(accepted.flatMap((batch) => batch.messages)).toHaveLength(500);
   }, 180_000);
 });
 
@@ -189,51 +193,20 @@ describe.runIf(testTransport().OUTBOUND_QUEUE_TRANSPORT === 'servicebus')('Servi
   });
 
   it('answers 503 with Retry-After while the namespace is unreachable, and delivers everything accepted exactly once', async () => {
-    const accepted: Accepted[] = [];
-    const refused: string[] = [];
-    let sawUnavailable = false;
-    for (let i = 0; i < 40; i++) {
-      if (i === 15) {
-        await stack.stopServiceBus();
+    const { accepted, refused } = await runThroughOutage(stack, 3, 40, {
+      downAt: 15,
+      upAt: 25,
+      down: () => stack.stopServiceBus(),
+      up: () => stack.startServiceBus(),
+      whileDown: async () => {
         const health = await stack.api('health/details');
         expect(health.status).toBe(503);
         const report = (await health.json()) as { checks: Record<string, { ok: boolean }> };
         expect(report.checks.queue!.ok).toBe(false);
         expect(report.checks.storage!.ok).toBe(true);
-      }
-      if (i === 25) await stack.startServiceBus();
-      const to = Array.from({ length: 10 }, (_, j) => handset(3, i * 10 + j));
-      const result = await post(stack, to);
-      if (result.status === 202) accepted.push(result.body!);
-      else {
-        expect(result.status).toBe(503);
-        expect(result.retryAfter).toBeTruthy();
-        sawUnavailable = true;
-        refused.push(...to);
-      }
-    }
-    expect(sawUnavailable).toBe(true);
+      },
+    });
     expect(accepted.length).toBeGreaterThanOrEqual(25);
-
-    await waitFor(
-      async () =>
-        (await allFinal(
-          stack,
-          accepted.map((a) => a.batchId),
-        ))
-          ? true
-          : undefined,
-      120_000,
-      'every accepted message final',
-    );
-    for (const batch of accepted) {
-      for (const m of batch.messages) {
-        expect(
-          stack.emulator.inbox(m.to).filter((x) => x.message === 'Outage drill'),
-          m.to,
-        ).toHaveLength(1);
-      }
-    }
-    for (const to of refused) expect(stack.emulator.inbox(to), to).toHaveLength(0);
+    await expectEachOnce(stack, accepted, refused);
   }, 180_000);
 });
